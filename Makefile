@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= data/kb.db
+PORT ?= 8001
+
+.PHONY: install install-test demo build-demo serve test lint bench clean
+
+$(BIN)/kb: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $(BIN)/kb
+
+install: $(BIN)/kb
+
+$(VENV)/.test-extras: pyproject.toml $(BIN)/kb
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+install-test: $(VENV)/.test-extras
+
+build-demo: install
+	rm -f $(DB) $(DB)-wal $(DB)-shm
+	$(BIN)/kb --db $(DB) ingest --sources data/sample/sources.toml
+
+serve: install
+	$(BIN)/kb --db $(DB) serve --port $(PORT)
+
+demo: build-demo serve
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: install-test
+	$(BIN)/python bench/bench_ingest.py
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm

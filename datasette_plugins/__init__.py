@@ -1,0 +1,1 @@
+"""Datasette plugins of the knowledge base: pages for the timeline, stories and entities."""

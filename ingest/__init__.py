@@ -1,0 +1,1 @@
+"""Fetching and extraction: feeds, pages and article text into the knowledge base."""

@@ -1,0 +1,3 @@
+"""newskb: a news and strategy tracking knowledge base."""
+
+__version__ = "0.1.0"
