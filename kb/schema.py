@@ -328,6 +328,23 @@ def m003_events_stories(db: sqlite_utils.Database) -> None:
     )
 
 
+@core()
+def m004_near_duplicates(db: sqlite_utils.Database) -> None:
+    """MinHash signatures and LSH band keys for near-duplicate (syndicated) articles."""
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN minhash BLOB;
+        CREATE TABLE article_bands (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            band INTEGER NOT NULL,
+            key INTEGER NOT NULL,
+            PRIMARY KEY (article_id, band)
+        );
+        CREATE INDEX idx_article_bands_key ON article_bands(key);
+        """
+    )
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.
