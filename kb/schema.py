@@ -53,7 +53,6 @@ def m001_ingest(db: sqlite_utils.Database) -> None:
             text TEXT,
             lang TEXT,
             content_hash TEXT,
-            simhash INTEGER,
             duplicate_of INTEGER REFERENCES articles(id) ON DELETE SET NULL,
             relevant INTEGER,
             topics TEXT NOT NULL DEFAULT '[]',
