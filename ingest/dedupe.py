@@ -1,0 +1,71 @@
+"""Fingerprints for deduplication: exact content hashes and MinHash for near-duplicate bodies."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+NUM_PERM = 64
+BANDS = 16
+ROWS = NUM_PERM // BANDS
+SHINGLE_WORDS = 4
+# Estimated Jaccard similarity of word shingles above which two bodies are the same story.
+NEAR_DUPLICATE_THRESHOLD = 0.7
+
+_rng = np.random.default_rng(20260414)
+_MUL = (_rng.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
+_ADD = _rng.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def normalize_for_hash(text: str) -> str:
+    """Lower-case words joined by single spaces: layout changes do not change the hash."""
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the normalised text."""
+    return hashlib.sha256(normalize_for_hash(text).encode("utf-8")).hexdigest()
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """64-bit hashes of the overlapping word 4-grams of a text."""
+    words = _WORD.findall(text.lower())
+    if len(words) < SHINGLE_WORDS:
+        words = words + [""] * (SHINGLE_WORDS - len(words))
+    grams = {" ".join(words[i:i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+    return np.fromiter(
+        (int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "little") for g in grams),
+        dtype=np.uint64,
+        count=len(grams),
+    )
+
+
+def minhash_signature(text: str) -> bytes:
+    """A MinHash signature (NUM_PERM 32-bit values) as bytes, for storage in SQLite."""
+    hashes = shingle_hashes(text)
+    with np.errstate(over="ignore"):
+        mixed = (hashes[:, None] * _MUL[None, :] + _ADD[None, :]) >> np.uint64(32)
+    return mixed.min(axis=0).astype(np.uint32).tobytes()
+
+
+def band_keys(signature: bytes) -> list[int]:
+    """One signed 64-bit key per LSH band: candidates share at least one band key."""
+    values = np.frombuffer(signature, dtype=np.uint32)
+    keys = []
+    for band in range(BANDS):
+        chunk = values[band * ROWS:(band + 1) * ROWS].tobytes()
+        digest = hashlib.blake2b(chunk, digest_size=8, person=band.to_bytes(2, "little")).digest()
+        keys.append(int.from_bytes(digest, "little", signed=True))
+    return keys
+
+
+def estimated_similarity(a: bytes, b: bytes) -> float:
+    """Share of equal MinHash values: an estimate of the shingle Jaccard similarity."""
+    va = np.frombuffer(a, dtype=np.uint32)
+    vb = np.frombuffer(b, dtype=np.uint32)
+    if va.shape != vb.shape or not len(va):
+        return 0.0
+    return float((va == vb).mean())

@@ -1,0 +1,205 @@
+"""Extract article text and metadata from HTML with trafilatura plus page metadata (JSON-LD, meta)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from dataclasses import dataclass
+
+import trafilatura
+from trafilatura.utils import load_html
+
+log = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 200
+MAX_TREE_NODES = 200_000
+MAX_DEPTH = 400
+
+PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePublished",
+                  "pubdate", "publishdate", "date", "dc.date", "dc.date.issued", "sailthru.date")
+MODIFIED_META = ("article:modified_time", "og:updated_time", "dateModified", "last-modified",
+                 "dc.date.modified")
+ENGLISH_STOPWORDS = frozenset(
+    "the of and to a in is that for on with as was by it at from be are has have an its this said "
+    "will which or but not were their they been would also more after than".split()
+)
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ExtractionError(ValueError):
+    """The page holds no extractable article text."""
+
+
+@dataclass
+class ExtractedArticle:
+    """What a page says about itself and its main text."""
+
+    title: str | None
+    author: str | None
+    published_at: str | None
+    updated_at: str | None
+    text: str
+    lang: str | None
+    canonical_url: str | None
+    description: str | None
+
+
+def clean_text(value: str | None) -> str | None:
+    """Strip control characters and surrounding space; None for empty."""
+    if value is None:
+        return None
+    value = CONTROL_CHARS.sub("", str(value)).strip()
+    return value or None
+
+
+def normalize_datetime(value: str | None) -> str | None:
+    """An ISO 8601 timestamp (keeping its UTC offset) or date from a metadata string."""
+    value = clean_text(value)
+    if not value:
+        return None
+    text = value.replace("Z", "+00:00") if value.endswith("Z") else value
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        match = re.match(r"^(\d{4}-\d{2}-\d{2})", value)
+        if not match:
+            return None
+        try:
+            return dt.date.fromisoformat(match.group(1)).isoformat()
+        except ValueError:
+            return None
+    if parsed.tzinfo is None and len(text) <= 10:
+        return parsed.date().isoformat()
+    return parsed.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def tree_depth_ok(tree) -> bool:
+    """Refuse pathological trees (deep nesting, millions of nodes) before extraction."""
+    count = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_TREE_NODES or depth > MAX_DEPTH:
+            return False
+        stack.extend((child, depth + 1) for child in node)
+    return True
+
+
+def iter_jsonld(tree) -> list[dict]:
+    """Objects from <script type="application/ld+json"> blocks, flattening @graph and lists."""
+    found: list[dict] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, TypeError):
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                found.append(item)
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(item["@graph"])
+    return found
+
+
+def meta_values(tree) -> dict[str, str]:
+    """<meta name|property|itemprop=... content=...> as a lower-cased dict (first wins)."""
+    values: dict[str, str] = {}
+    for meta in tree.xpath("//meta[@content]"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
+        if key:
+            values.setdefault(key.strip().lower(), meta.get("content", ""))
+    return values
+
+
+def page_metadata(tree) -> dict[str, str | None]:
+    """Publication/modification dates, author, canonical URL and language from the page head."""
+    meta = meta_values(tree)
+    published = updated = author = None
+    for obj in iter_jsonld(tree):
+        kind = obj.get("@type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if not any(isinstance(k, str) and k.endswith(("Article", "NewsArticle", "BlogPosting", "Report")) for k in kinds):
+            continue
+        published = published or normalize_datetime(obj.get("datePublished"))
+        updated = updated or normalize_datetime(obj.get("dateModified"))
+        who = obj.get("author")
+        if isinstance(who, list) and who:
+            who = who[0]
+        if isinstance(who, dict):
+            who = who.get("name")
+        if isinstance(who, str):
+            author = author or clean_text(who)
+    for key in PUBLISHED_META:
+        published = published or normalize_datetime(meta.get(key.lower()))
+    for key in MODIFIED_META:
+        updated = updated or normalize_datetime(meta.get(key.lower()))
+    canonical = None
+    for link in tree.xpath('//link[@rel="canonical"][@href]'):
+        canonical = link.get("href").strip()
+        break
+    canonical = canonical or clean_text(meta.get("og:url"))
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    return {
+        "published_at": published,
+        "updated_at": updated if updated != published else None,
+        "author": author or clean_text(meta.get("author")),
+        "canonical_url": canonical,
+        "lang": lang.split("-")[0].lower() if lang else None,
+        "title": clean_text(meta.get("og:title")),
+        "description": clean_text(meta.get("description") or meta.get("og:description")),
+    }
+
+
+def guess_language(text: str) -> str | None:
+    """'en' when enough of the words are common English function words, else None."""
+    words = re.findall(r"[a-zA-Z]+", text[:5000].lower())
+    if len(words) < 20:
+        return None
+    share = sum(1 for w in words if w in ENGLISH_STOPWORDS) / len(words)
+    return "en" if share >= 0.15 else None
+
+
+def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
+    """Main text and metadata of an article page; raise ExtractionError when there is none."""
+    tree = load_html(page)
+    if tree is None:
+        raise ExtractionError("page could not be parsed as HTML")
+    if not tree_depth_ok(tree):
+        raise ExtractionError("page is too large or too deeply nested to extract safely")
+    meta = page_metadata(tree)
+    result = trafilatura.bare_extraction(
+        tree,  # metadata was read first: trafilatura may prune the tree in place
+        url=url,
+        fast=True,
+        include_comments=False,
+        include_tables=False,
+        with_metadata=True,
+        date_extraction_params={"original_date": True, "extensive_search": False},
+    )
+    text = clean_text(getattr(result, "text", None)) if result is not None else None
+    if not text or len(text) < MIN_TEXT_CHARS:
+        raise ExtractionError(
+            "no article text found" if not text else f"article text too short ({len(text)} characters)"
+        )
+    title = clean_text(getattr(result, "title", None)) or meta["title"]
+    published = meta["published_at"] or normalize_datetime(getattr(result, "date", None))
+    lang = meta["lang"] or clean_text(getattr(result, "language", None)) or guess_language(text)
+    if lang and lang != "en" and guess_language(text) == "en":
+        lang = "en"
+    return ExtractedArticle(
+        title=title,
+        author=meta["author"] or clean_text(getattr(result, "author", None)),
+        published_at=published,
+        updated_at=meta["updated_at"],
+        text=text,
+        lang=lang,
+        canonical_url=meta["canonical_url"],
+        description=meta["description"] or clean_text(getattr(result, "description", None)),
+    )

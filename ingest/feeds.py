@@ -1,0 +1,127 @@
+"""Parse feeds (RSS, Atom, JSON Feed via feedparser) and XML sitemaps into entries."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import feedparser
+from lxml import etree
+
+log = logging.getLogger(__name__)
+
+# feedparser resolves entities itself; a feed body larger than this is refused upstream anyway.
+MAX_ENTRIES = 1000
+
+
+class FeedParseError(ValueError):
+    """The body is not a usable feed (HTML page, broken XML with no entries, ...)."""
+
+
+@dataclass
+class FeedEntry:
+    """One item of a feed or sitemap: what we need to fetch and date an article."""
+
+    link: str | None
+    guid: str | None
+    title: str | None = None
+    summary: str | None = None
+    author: str | None = None
+    published: str | None = None
+    updated: str | None = None
+
+
+@dataclass
+class ParsedFeed:
+    """A parsed feed: its title, entries and any recoverable problems."""
+
+    title: str | None
+    entries: list[FeedEntry]
+    warnings: list[str] = field(default_factory=list)
+
+
+def struct_to_iso(value) -> str | None:
+    """feedparser's UTC time.struct_time to an ISO 8601 string (Z)."""
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def looks_like_html(body: bytes) -> bool:
+    head = body[:2048].lstrip().lower()
+    return head.startswith(b"<!doctype html") or head.startswith(b"<html")
+
+
+def parse_feed(body: bytes, url: str) -> ParsedFeed:
+    """Parse an RSS/Atom/JSON feed body; raise FeedParseError if it is not a feed."""
+    if not body.strip():
+        raise FeedParseError("empty response where a feed was expected")
+    if looks_like_html(body):
+        raise FeedParseError("got an HTML page where a feed was expected")
+    parsed = feedparser.parse(body, response_headers={"content-location": url}, sanitize_html=False,
+                              resolve_relative_uris=False)
+    warnings: list[str] = []
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        warnings.append(f"malformed feed: {type(exc).__name__}: {exc}")
+    entries: list[FeedEntry] = []
+    seen_guids: set[str] = set()
+    for item in parsed.entries[:MAX_ENTRIES]:
+        link = item.get("link") or None
+        guid = item.get("id") or item.get("guid") or None
+        if not link and guid and str(guid).startswith(("http://", "https://")):
+            link = guid
+        if guid and guid in seen_guids:
+            warnings.append(f"duplicate entry id {guid!r} skipped")
+            continue
+        if guid:
+            seen_guids.add(guid)
+        entries.append(
+            FeedEntry(
+                link=link.strip() if isinstance(link, str) else None,
+                guid=guid,
+                title=item.get("title"),
+                summary=item.get("summary"),
+                author=item.get("author"),
+                published=struct_to_iso(item.get("published_parsed")),
+                updated=struct_to_iso(item.get("updated_parsed")),
+            )
+        )
+    if len(parsed.entries) > MAX_ENTRIES:
+        warnings.append(f"feed lists {len(parsed.entries)} entries; only the first {MAX_ENTRIES} are read")
+    version = parsed.get("version") or ""
+    if not entries and not version:
+        reason = warnings[0] if warnings else "no feed entries found"
+        raise FeedParseError(f"not a feed: {reason}")
+    return ParsedFeed(title=parsed.feed.get("title"), entries=entries, warnings=warnings)
+
+
+SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def parse_sitemap(body: bytes) -> ParsedFeed:
+    """Parse an XML sitemap (or sitemap index) into entries; entity expansion is disabled."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise FeedParseError(f"invalid sitemap XML: {exc}") from exc
+    entries: list[FeedEntry] = []
+    for node in root:
+        if not isinstance(node.tag, str):
+            continue
+        loc = node.findtext(f"{SITEMAP_NS}loc") or node.findtext("loc")
+        if not loc:
+            continue
+        lastmod = node.findtext(f"{SITEMAP_NS}lastmod") or node.findtext("lastmod")
+        entries.append(FeedEntry(link=loc.strip(), guid=loc.strip(), updated=(lastmod or "").strip() or None))
+        if len(entries) >= MAX_ENTRIES:
+            break
+    if not entries:
+        raise FeedParseError("sitemap lists no URLs")
+    return ParsedFeed(title=None, entries=entries)
