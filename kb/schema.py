@@ -344,6 +344,12 @@ def m004_near_duplicates(db: sqlite_utils.Database) -> None:
     )
 
 
+@core()
+def m005_article_url_index(db: sqlite_utils.Database) -> None:
+    """Find articles by the URL they were fetched from, not only by canonical URL."""
+    db.execute("CREATE INDEX idx_articles_url ON articles(url)")
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.
