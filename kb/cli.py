@@ -114,3 +114,231 @@ def migrate(ctx: click.Context) -> None:
 def echo_json(obj) -> None:
     """Print an object as JSON on stdout."""
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def sources_option(fn):
+    """--sources FILE, shared by the commands that read a sources file."""
+    return click.option(
+        "--sources", "sources_path", type=click.Path(dir_okay=False), default=None, envvar="KB_SOURCES",
+        help="Sources file (default data/sources.toml, or $KB_SOURCES).",
+    )(fn)
+
+
+def progress_printer():
+    """A progress callback drawing a bar on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} articles")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+@cli.command()
+@sources_option
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes for text extraction and analysis (use the number of cores).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="Simultaneous fetches.")
+@click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True, help="Simultaneous fetches per host.")
+@click.option("--force", is_flag=True, help="Fetch every source now, ignoring intervals and backoff.")
+@click.option("--no-analyze", is_flag=True, help="Store articles only; skip entity/event extraction and stories.")
+@click.option("--user-agent", default=None, help="User-Agent header for fetches.")
+@click.pass_context
+def ingest(ctx, sources_path, workers, concurrency, per_host, force, no_analyze, user_agent):
+    """Fetch due sources and store new articles (what cron runs).
+
+    Exit code 0 when every source succeeded, 1 when some failed (the rest were
+    still ingested), 2 for usage or configuration errors.
+
+    \b
+    Example:
+        kb ingest --sources data/sample/sources.toml
+        */30 * * * * cd /srv/newskb && .venv/bin/kb ingest 2>>logs/ingest.log
+    """
+    from ingest.pipeline import IngestOptions, run_ingest
+
+    options = IngestOptions(workers=workers, concurrency=concurrency, per_host=per_host, force=force,
+                            analyze=not no_analyze, user_agent=user_agent, progress=progress_printer())
+    stats = run_ingest(ctx.obj["db_path"], sources_path, options)
+    click.echo(stats.summary(), err=True)
+    if stats.status != "ok":
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@sources_option
+@click.option("--no-analyze", is_flag=True, help="Store articles only; skip extraction and stories.")
+@click.pass_context
+def add(ctx, urls, sources_path, no_analyze):
+    """Ingest single article pages by URL (always refetched).
+
+    \b
+    Example:
+        kb add https://example.com/2026/04/14/mai-image-2-efficient
+    """
+    from ingest.pipeline import IngestOptions, add_urls
+    from kb.config import DEFAULT_SOURCES
+
+    sources = sources_path or (DEFAULT_SOURCES if DEFAULT_SOURCES.exists() else None)
+    stats = add_urls(ctx.obj["db_path"], list(urls), sources, IngestOptions(analyze=not no_analyze))
+    click.echo(stats.summary(), err=True)
+    for message in stats.errors:
+        click.echo(f"  {message}", err=True)
+    if stats.status != "ok":
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.group()
+def sources():
+    """List and edit the sources file.
+
+    \b
+    Example:
+        kb sources list
+    """
+
+
+def sources_file_path(sources_path: str | None) -> Path:
+    from kb.config import DEFAULT_SOURCES
+
+    return Path(sources_path) if sources_path else DEFAULT_SOURCES
+
+
+@sources.command("list")
+@sources_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def sources_list(ctx, sources_path, as_json):
+    """List the sources of a sources file with their fetch state.
+
+    \b
+    Example:
+        kb sources list --sources data/sample/sources.toml
+    """
+    from kb.config import load_sources
+
+    sources_file = load_sources(sources_file_path(sources_path))
+    db = get_db(ctx)
+    state = {row["name"]: row for row in db.query("select * from sources")}
+    rows = []
+    for source in sources_file.sources:
+        row = state.get(source.name, {})
+        rows.append({"name": source.name, "kind": source.kind, "url": source.url,
+                     "reliability": source.reliability, "last_status": row.get("last_status"),
+                     "last_fetched_at": row.get("last_fetched_at"), "error_count": row.get("error_count", 0),
+                     "next_fetch_after": row.get("next_fetch_after")})
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        status = r["last_status"] or "never fetched"
+        errors = f", {r['error_count']} errors" if r["error_count"] else ""
+        click.echo(f"{r['name']}  [{r['kind']}, reliability {r['reliability']:.2f}]  {status}{errors}\n    {r['url']}")
+
+
+@sources.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--kind", type=click.Choice(["feed", "sitemap", "page"]), default="feed", show_default=True)
+@click.option("--reliability", type=click.FloatRange(0, 1), default=0.5, show_default=True)
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--first-party", is_flag=True, help="The source speaks for the companies it covers (a company blog).")
+@sources_option
+def sources_add(name, url, kind, reliability, tags, first_party, sources_path):
+    """Add a source to the sources file.
+
+    \b
+    Example:
+        kb sources add "Microsoft AI blog" https://microsoft.ai/feed/ --reliability 0.95 --first-party
+    """
+    from kb.sources import add_source_to_file
+
+    path = sources_file_path(sources_path)
+    add_source_to_file(path, name=name, url=url, kind=kind, reliability=reliability, tags=list(tags),
+                       first_party=first_party)
+    click.echo(f"Added {name!r} to {path}")
+
+
+@sources.command("remove")
+@click.argument("name")
+@sources_option
+@click.pass_context
+def sources_remove(ctx, name, sources_path):
+    """Remove a source from the sources file (its articles stay in the database).
+
+    \b
+    Example:
+        kb sources remove "Cloudline Daily"
+    """
+    from kb.sources import disable_source, remove_source_from_file
+
+    path = sources_file_path(sources_path)
+    remove_source_from_file(path, name)
+    disable_source(get_db(ctx), name)
+    click.echo(f"Removed {name!r} from {path}")
+
+
+@sources.command("import-opml")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reliability", type=click.FloatRange(0, 1), default=0.5, show_default=True)
+@sources_option
+def sources_import_opml(opml_file, reliability, sources_path):
+    """Add every feed of an OPML file to the sources file.
+
+    \b
+    Example:
+        kb sources import-opml subscriptions.opml
+    """
+    from kb.sources import import_opml
+
+    path = sources_file_path(sources_path)
+    added, skipped = import_opml(path, Path(opml_file), reliability)
+    click.echo(f"Added {added} sources to {path}")
+    for reason in skipped:
+        click.echo(f"  skipped: {reason}", err=True)
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def runs(ctx, limit, as_json):
+    """Show the most recent ingest runs.
+
+    \b
+    Example:
+        kb runs --limit 5
+    """
+    db = get_db(ctx)
+    rows = list(db.query("select * from ingest_runs order by id desc limit ?", [limit]))
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(row["summary"] or f"run {row['id']} {row['status']} (started {row['started_at']})")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_context
+def backup(ctx, path):
+    """Write a consistent copy of the database, safe while ingest runs.
+
+    Uses SQLite's online backup; restore by stopping cron and the server and
+    copying the file back over data/kb.db.
+
+    \b
+    Example:
+        kb backup backups/kb-$(date +%F).db
+    """
+    from kb.maintenance import backup_database
+
+    pages = backup_database(ctx.obj["db_path"], path)
+    click.echo(f"Backed up {ctx.obj['db_path']} to {path} ({pages} pages)")

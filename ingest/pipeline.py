@@ -1,0 +1,480 @@
+"""`kb ingest`: fetch due sources, fetch and extract new entries, store them, record the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import multiprocessing
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlite_utils
+
+from ingest.extract import ExtractedArticle, ExtractionError, extract_article
+from ingest.feeds import FeedEntry, FeedParseError, parse_feed, parse_sitemap
+from ingest.http import FetchPolicy, Response, fetch
+from ingest.robots import RobotsCache
+from ingest.urls import canonicalize_url, resolve_link, same_site, unwrap_redirect_link
+from kb.config import SourcesFile, load_sources
+from kb.db import open_db, utcnow
+from kb.errors import FetchError
+from kb.lock import IngestLock
+from kb.sources import is_due, record_fetch, sync_sources
+from kb.store import save_article, save_failure
+from kb.topics import compile_topics, match_topics
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+@dataclass
+class IngestOptions:
+    """How a run behaves: parallelism, politeness and what to (re)do."""
+
+    workers: int = 1             # processes for text extraction (CPU-bound)
+    concurrency: int = 8         # simultaneous fetches
+    per_host: int = 2            # simultaneous fetches per host
+    force: bool = False          # ignore per-source intervals and backoff
+    analyze: bool = True         # run NLP, the claim ledger and stories after storing
+    user_agent: str | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+@dataclass
+class RunStats:
+    """Counts of one run, as stored in ingest_runs."""
+
+    run_id: int = 0
+    sources_ok: int = 0
+    sources_failed: int = 0
+    sources_skipped: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_duplicate: int = 0
+    articles_unchanged: int = 0
+    articles_failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    status: str = "ok"
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"run {self.run_id} {self.status}: sources {self.sources_ok} ok, {self.sources_failed} failed, "
+            f"{self.sources_skipped} not due; articles {self.articles_new} new, {self.articles_updated} updated, "
+            f"{self.articles_duplicate} duplicate, {self.articles_unchanged} unchanged, "
+            f"{self.articles_failed} failed; {self.seconds:.1f}s"
+        )
+
+
+@dataclass
+class WorkItem:
+    """One article URL to fetch, with what the feed said about it."""
+
+    url: str
+    canonical: str
+    source_id: int | None
+    local_root: str | None
+    entry: FeedEntry | None = None
+    existing_id: int | None = None
+
+
+def policy_for(sources_file: SourcesFile | None, options: IngestOptions, local_root: str | None = None) -> FetchPolicy:
+    agent = options.user_agent or (sources_file.user_agent if sources_file else None)
+    kwargs = {"allow_private": bool(sources_file and sources_file.allow_private_addresses),
+              "allow_file_root": local_root}
+    if agent:
+        kwargs["user_agent"] = agent
+    return FetchPolicy(**kwargs)
+
+
+class HostLimiter:
+    """Bounded concurrency per host: at most `limit` fetches to one host at a time."""
+
+    def __init__(self, limit: int):
+        self.limit = max(1, limit)
+        self.lock = threading.Lock()
+        self.semaphores: dict[str, threading.Semaphore] = {}
+
+    def for_url(self, url: str) -> threading.Semaphore:
+        host = urlsplit(url).netloc.lower()
+        with self.lock:
+            return self.semaphores.setdefault(host, threading.Semaphore(self.limit))
+
+
+def fetch_source(source: dict, policy: FetchPolicy) -> tuple[Response | None, list[FeedEntry], str | None]:
+    """Fetch and parse one source: (response, entries, error); 304 gives no entries."""
+    try:
+        response = fetch(source["url"], policy=policy, etag=source.get("etag"),
+                         last_modified=source.get("last_modified"),
+                         accept=PAGE_ACCEPT if source["kind"] == "page" else FEED_ACCEPT)
+    except FetchError as exc:
+        return None, [], f"{exc.status}: {exc.reason}"
+    if response.not_modified:
+        return response, [], None
+    if source["kind"] == "page":
+        return response, [FeedEntry(link=response.url, guid=None)], None
+    try:
+        parsed = parse_sitemap(response.body) if source["kind"] == "sitemap" else parse_feed(response.body, response.url)
+    except FeedParseError as exc:
+        return response, [], f"not_a_feed: {exc}"
+    for warning in parsed.warnings:
+        log.info("%s: %s", source["name"], warning)
+    return response, parsed.entries, None
+
+
+def newer(a: str | None, b: str | None) -> bool:
+    """Whether timestamp a is later than b (both ISO strings; unknown is never newer)."""
+    if not a or not b:
+        return False
+    try:
+        return dt.datetime.fromisoformat(a.replace("Z", "+00:00")) > dt.datetime.fromisoformat(b.replace("Z", "+00:00"))
+    except ValueError:
+        return a > b
+
+
+def plan_entry(db: sqlite_utils.Database, source: dict, entry: FeedEntry, feed_url: str,
+               local_root: str | None, now: str) -> WorkItem | str | None:
+    """A WorkItem when the entry needs fetching, None when it is known, or an error message."""
+    if not entry.link:
+        return f"{source['name']}: entry {entry.title or entry.guid or '?'!r} has no link"
+    try:
+        url = resolve_link(unwrap_redirect_link(entry.link), feed_url, allow_local_root=local_root)
+        canonical = canonicalize_url(url)
+    except FetchError as exc:
+        canonical = entry.link[:2000]
+        save_failure(db, url=entry.link[:2000], canonical_url=canonical, source_id=source["id"],
+                     status=exc.status, reason=exc.reason, feed_guid=entry.guid, title=entry.title,
+                     feed_published=entry.published)
+        return f"{source['name']}: {exc.reason}"
+    except ValueError as exc:
+        return f"{source['name']}: bad link {entry.link[:200]!r}: {exc}"
+    row = db.execute(
+        "select id, status, published_at, updated_at, next_retry_after, attempts from articles "
+        "where canonical_url = ? or url = ? order by id limit 1",
+        [canonical, url],
+    ).fetchone()
+    if row:
+        article_id, status, published, updated, retry_at, _attempts = row
+        if status == "ok":
+            if not newer(entry.updated, updated or published):
+                db.execute("insert or ignore into article_sightings (article_id, source_id, guid, entry_url, first_seen_at) "
+                           "values (?, ?, ?, ?, ?)", [article_id, source["id"], entry.guid, url, now])
+                return None
+        elif retry_at is None or retry_at > now:
+            return None
+        return WorkItem(url, canonical, source["id"], local_root, entry, existing_id=article_id)
+    return WorkItem(url, canonical, source["id"], local_root, entry)
+
+
+def fetch_page(item: WorkItem, policy: FetchPolicy, robots: RobotsCache, limiter: HostLimiter) -> Response:
+    """Fetch an article page, honouring robots.txt and the per-host limit."""
+    if item.url.startswith(("http://", "https://")) and not robots.allowed(item.url):
+        raise FetchError("blocked", "disallowed by robots.txt")
+    with limiter.for_url(item.url):
+        response = fetch(item.url, policy=policy, accept=PAGE_ACCEPT)
+    if response.content_type not in HTML_TYPES:
+        raise FetchError("not_html", f"content type {response.content_type!r} is not HTML", response.status)
+    return response
+
+
+def extract_page(body: bytes, url: str) -> ExtractedArticle | tuple[str, str]:
+    """Extraction for a worker process: the article or (status, reason)."""
+    try:
+        return extract_article(body, url)
+    except ExtractionError as exc:
+        return ("extract_failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 - a hostile page must not stop the run
+        return ("extract_failed", f"{type(exc).__name__}: {exc}")
+
+
+def final_canonical(item: WorkItem, response: Response, extracted: ExtractedArticle) -> str:
+    """The page's rel=canonical when it is trustworthy, else the canonicalised fetched URL."""
+    fetched = canonicalize_url(response.url) if response.url.startswith(("http://", "https://")) else item.canonical
+    declared = extracted.canonical_url
+    if not declared or not declared.startswith(("http://", "https://")):
+        return fetched
+    try:
+        declared = canonicalize_url(declared)
+    except ValueError:
+        return fetched
+    # A page may only speak for URLs of its own site; local sample files speak for their outlet.
+    if item.local_root or same_site(declared, fetched):
+        return declared
+    return fetched
+
+
+class Extractor:
+    """Runs extraction inline (1 worker) or in a process pool (several)."""
+
+    def __init__(self, workers: int):
+        self.pool: Executor | None = None
+        if workers > 1:
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+
+    def submit(self, body: bytes, url: str) -> Future:
+        if self.pool:
+            return self.pool.submit(extract_page, body, url)
+        future: Future = Future()
+        future.set_result(extract_page(body, url))
+        return future
+
+    def close(self) -> None:
+        if self.pool:
+            self.pool.shutdown(cancel_futures=True)
+
+
+class IngestRun:
+    """One run: the database, the lock, the counters, and the article work."""
+
+    def __init__(self, db_path: str | Path, sources_file: SourcesFile | None, options: IngestOptions):
+        self.db_path = str(db_path)
+        self.sources_file = sources_file
+        self.options = options
+        self.stats = RunStats()
+        self.lock = IngestLock(db_path)
+        self.db: sqlite_utils.Database | None = None
+        self.touched: list[int] = []
+        self.matchers = compile_topics()
+        self.started = time.monotonic()
+
+    def __enter__(self) -> IngestRun:
+        self.lock.acquire()
+        self.db = open_db(self.db_path)
+        with self.db.conn:
+            self.db.execute(
+                "update ingest_runs set status = 'interrupted', finished_at = ? where status = 'running'", [utcnow()]
+            )
+            self.stats.run_id = self.db["ingest_runs"].insert({
+                "started_at": utcnow(), "status": "running", "pid": os.getpid(), "host": socket.gethostname(),
+                "sources_file": str(self.sources_file.path) if self.sources_file else None,
+            }).last_pk
+        self.lock.write_holder(run=self.stats.run_id, db=self.db_path)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self.db is not None:
+                s = self.stats
+                s.seconds = time.monotonic() - self.started
+                if exc_type is not None:
+                    s.status = "interrupted" if exc_type is KeyboardInterrupt else "failed"
+                    s.errors.append(f"run stopped: {exc_type.__name__}: {exc}")
+                elif s.sources_failed and not s.sources_ok:
+                    s.status = "failed"
+                elif s.sources_failed or s.articles_failed:
+                    s.status = "partial"
+                with self.db.conn:
+                    self.db["ingest_runs"].update(s.run_id, {
+                        "finished_at": utcnow(), "status": s.status, "sources_ok": s.sources_ok,
+                        "sources_failed": s.sources_failed, "sources_skipped": s.sources_skipped,
+                        "articles_new": s.articles_new, "articles_updated": s.articles_updated,
+                        "articles_duplicate": s.articles_duplicate, "articles_failed": s.articles_failed,
+                        "errors": json.dumps(s.errors[:200]), "summary": s.summary(),
+                    })
+                self.db.conn.close()
+        finally:
+            self.lock.release()
+
+    def error(self, message: str) -> None:
+        log.warning(message)
+        self.stats.errors.append(message)
+
+    def collect_sources(self) -> tuple[list[WorkItem], list[dict]]:
+        """Fetch every due source of the sources file; return the article work it yields."""
+        assert self.db is not None and self.sources_file is not None
+        ids = sync_sources(self.db, self.sources_file)
+        now = dt.datetime.now(dt.UTC)
+        rows = [self.db["sources"].get(ids[s.name]) for s in self.sources_file.sources]
+        due = [r for r in rows if self.options.force or is_due(r, now)]
+        self.stats.sources_skipped = len(rows) - len(due)
+        items: list[WorkItem] = []
+        with ThreadPoolExecutor(max(1, min(self.options.concurrency, len(due) or 1))) as pool:
+            futures = {}
+            for row in due:
+                local_root = str(Path(urlsplit(row["url"]).path).parent) if row["local"] else None
+                futures[pool.submit(fetch_source, row, policy_for(self.sources_file, self.options, local_root))] = (row, local_root)
+            for future, (row, local_root) in futures.items():
+                response, entries, error = future.result()
+                if error:
+                    self.stats.sources_failed += 1
+                    self.error(f"source {row['name']}: {error}")
+                    record_fetch(self.db, row["id"], ok=False, status=error.split(":")[0], error=error)
+                    continue
+                self.stats.sources_ok += 1
+                record_fetch(self.db, row["id"], ok=True, status="not_modified" if response.not_modified else "ok",
+                             etag=response.etag, last_modified=response.last_modified)
+                now_iso = utcnow()
+                with self.db.conn:
+                    for entry in entries:
+                        planned = plan_entry(self.db, row, entry, response.url, local_root, now_iso)
+                        if isinstance(planned, WorkItem):
+                            items.append(planned)
+                        elif isinstance(planned, str):
+                            self.error(planned)
+                items.extend(self.due_retries(row, local_root, {i.canonical for i in items}))
+        return items, due
+
+    def due_retries(self, source: dict, local_root: str | None, planned: set[str]) -> list[WorkItem]:
+        """Failed articles of a source whose retry time has come, even if the feed dropped them."""
+        rows = self.db.execute(
+            "select id, url, canonical_url from articles where source_id = ? and status != 'ok' "
+            "and next_retry_after is not null and next_retry_after <= ?",
+            [source["id"], utcnow()],
+        ).fetchall()
+        return [WorkItem(url, canonical, source["id"], local_root, existing_id=aid)
+                for aid, url, canonical in rows if canonical not in planned]
+
+    def process(self, items: list[WorkItem]) -> None:
+        """Fetch, extract and store articles; each article is saved in its own transaction."""
+        assert self.db is not None
+        if not items:
+            return
+        limiter = HostLimiter(self.options.per_host)
+        robots = RobotsCache(policy=policy_for(self.sources_file, self.options))
+        extractor = Extractor(self.options.workers)
+        done = 0
+        try:
+            with ThreadPoolExecutor(max(1, self.options.concurrency)) as fetchers:
+                fetches = {
+                    fetchers.submit(fetch_page, item, policy_for(self.sources_file, self.options, item.local_root),
+                                    robots, limiter): item
+                    for item in items
+                }
+                extractions: list[tuple[WorkItem, Response, Future]] = []
+                for future in iter_completed(fetches):
+                    item = fetches[future]
+                    try:
+                        response = future.result()
+                    except FetchError as exc:
+                        self.fail(item, exc.status, exc.reason, exc.http_status)
+                        done += 1
+                        self.report(done, len(items))
+                        continue
+                    extractions.append((item, response, extractor.submit(response.body, response.url)))
+                    extractions = self.drain(extractions)
+                for item, response, future in extractions:
+                    self.store(item, response, future.result())
+                    done += 1
+                    self.report(done, len(items))
+        finally:
+            extractor.close()
+
+    def drain(self, pending: list[tuple[WorkItem, Response, Future]]) -> list[tuple[WorkItem, Response, Future]]:
+        """Store finished extractions; keep the rest pending."""
+        remaining = []
+        for item, response, future in pending:
+            if future.done():
+                self.store(item, response, future.result())
+            else:
+                remaining.append((item, response, future))
+        return remaining
+
+    def report(self, done: int, total: int) -> None:
+        if self.options.progress:
+            self.options.progress(done, total)
+
+    def fail(self, item: WorkItem, status: str, reason: str, http_status: int | None = None) -> None:
+        entry = item.entry
+        save_failure(self.db, url=item.url, canonical_url=item.canonical, source_id=item.source_id, status=status,
+                     reason=reason, http_status=http_status, feed_guid=entry.guid if entry else None,
+                     title=entry.title if entry else None, feed_published=entry.published if entry else None)
+        self.stats.articles_failed += 1
+        self.error(f"{item.url}: {status}: {reason}")
+
+    def store(self, item: WorkItem, response: Response, result: ExtractedArticle | tuple[str, str]) -> None:
+        if isinstance(result, tuple):
+            self.fail(item, result[0], result[1], response.status)
+            return
+        if result.lang and result.lang != "en":
+            self.fail(item, "not_english", f"language {result.lang!r} is not tracked", response.status)
+            return
+        canonical = final_canonical(item, response, result)
+        entry = item.entry
+        saved = save_article(
+            self.db, url=response.url, canonical_url=canonical, source_id=item.source_id, extracted=result,
+            topics=match_topics(self.matchers, result.title, result.text),
+            feed_guid=entry.guid if entry else None, feed_published=entry.published if entry else None,
+            summary=entry.summary if entry else None, http_status=response.status,
+        )
+        if item.existing_id and saved.article_id != item.existing_id:
+            # The page declared another canonical URL than its placeholder row: keep one row.
+            with self.db.conn:
+                self.db.execute("delete from articles where id = ? and status != 'ok'", [item.existing_id])
+        attr = {"new": "articles_new", "updated": "articles_updated", "duplicate": "articles_duplicate",
+                "unchanged": "articles_unchanged"}[saved.outcome]
+        setattr(self.stats, attr, getattr(self.stats, attr) + 1)
+        if saved.outcome in ("new", "updated", "duplicate"):
+            self.touched.append(saved.article_id)
+
+    def analyze(self) -> None:
+        """Run extraction, the claim ledger and stories over stored articles not yet analysed."""
+        if not self.options.analyze:
+            return
+        try:
+            from kb.analysis import analyze_articles
+        except ImportError:  # the NLP side is optional for a bare ingest
+            log.info("kb.analysis not available; skipping analysis")
+            return
+        analyze_articles(self.db, None)
+
+
+def iter_completed(futures: Iterable[Future]) -> Iterable[Future]:
+    from concurrent.futures import as_completed
+
+    return as_completed(list(futures))
+
+
+def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
+               options: IngestOptions | None = None) -> RunStats:
+    """Run one ingest: every due source of the sources file, then analysis. Holds the lock."""
+    options = options or IngestOptions()
+    sources_file = load_sources(sources_path)
+    with IngestRun(db_path, sources_file, options) as run:
+        items, _ = run.collect_sources()
+        run.process(items)
+        run.analyze()
+    return run.stats
+
+
+def add_urls(db_path: str | Path, urls: list[str], sources_path: str | Path | None = None,
+             options: IngestOptions | None = None) -> RunStats:
+    """Ingest single pages given on the command line (always refetched)."""
+    options = options or IngestOptions()
+    sources_file = load_sources(sources_path) if sources_path else None
+    with IngestRun(db_path, sources_file, options) as run:
+        items = []
+        for raw in urls:
+            try:
+                url = unwrap_redirect_link(raw.strip())
+                if not url.startswith(("http://", "https://")):
+                    raise FetchError("blocked", f"only http(s) URLs can be added, not {raw!r}")
+                items.append(WorkItem(url, canonicalize_url(url), page_source_id(run.db, url), None))
+            except (FetchError, ValueError) as exc:
+                run.stats.articles_failed += 1
+                run.error(f"{raw}: {getattr(exc, 'reason', exc)}")
+        run.process(items)
+        run.analyze()
+    return run.stats
+
+
+def page_source_id(db: sqlite_utils.Database, url: str) -> int:
+    """The source row for pages added by hand from one host (created on first use, never polled)."""
+    host = urlsplit(url).netloc.lower()
+    name = f"{host} (added pages)"
+    row = db.execute("select id from sources where name = ?", [name]).fetchone()
+    if row:
+        return row[0]
+    with db.conn:
+        return db["sources"].insert({"name": name, "url": f"{urlsplit(url).scheme}://{host}/", "kind": "page",
+                                     "reliability": 0.5, "enabled": 0}).last_pk
