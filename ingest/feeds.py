@@ -111,6 +111,8 @@ def parse_sitemap(body: bytes) -> ParsedFeed:
         root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise FeedParseError(f"invalid sitemap XML: {exc}") from exc
+    if isinstance(root.tag, str) and root.tag.endswith("sitemapindex"):
+        raise FeedParseError("this is a sitemap index: list one of the sitemaps it names as the source")
     entries: list[FeedEntry] = []
     for node in root:
         if not isinstance(node.tag, str):
