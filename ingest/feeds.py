@@ -1,9 +1,10 @@
-"""Parse feeds (RSS, Atom, JSON Feed via feedparser) and XML sitemaps into entries."""
+"""Parse feeds (RSS and Atom via feedparser, JSON Feed directly) and XML sitemaps into entries."""
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -57,12 +58,67 @@ def looks_like_html(body: bytes) -> bool:
     return head.startswith(b"<!doctype html") or head.startswith(b"<html")
 
 
+def jsonfeed_date(value) -> str | None:
+    """A JSON Feed RFC 3339 date as ISO 8601 UTC (Z), or None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_json_feed(body: bytes) -> ParsedFeed:
+    """Parse a JSON Feed (1.0/1.1); feedparser does not read JSON."""
+    try:
+        data = json.loads(body.decode("utf-8-sig", errors="replace"))
+    except ValueError as exc:
+        raise FeedParseError(f"invalid JSON feed: {exc}") from exc
+    if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
+        raise FeedParseError("JSON document is not a JSON Feed (no jsonfeed.org version)")
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise FeedParseError("JSON Feed has no items list")
+    entries: list[FeedEntry] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for item in items[:MAX_ENTRIES]:
+        if not isinstance(item, dict):
+            warnings.append("JSON Feed item is not an object; skipped")
+            continue
+        guid = str(item["id"]) if item.get("id") is not None else None
+        if guid and guid in seen:
+            warnings.append(f"duplicate entry id {guid!r} skipped")
+            continue
+        if guid:
+            seen.add(guid)
+        link = item.get("url") or item.get("external_url")
+        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+        author = next((a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None)
+        entries.append(FeedEntry(
+            link=link.strip() if isinstance(link, str) else None,
+            guid=guid,
+            title=item.get("title") if isinstance(item.get("title"), str) else None,
+            summary=item.get("summary") if isinstance(item.get("summary"), str) else None,
+            author=author if isinstance(author, str) else None,
+            published=jsonfeed_date(item.get("date_published")),
+            updated=jsonfeed_date(item.get("date_modified")),
+        ))
+    title = data.get("title") if isinstance(data.get("title"), str) else None
+    return ParsedFeed(title=title, entries=entries, warnings=warnings)
+
+
 def parse_feed(body: bytes, url: str) -> ParsedFeed:
-    """Parse an RSS/Atom/JSON feed body; raise FeedParseError if it is not a feed."""
+    """Parse an RSS/Atom/JSON Feed body; raise FeedParseError if it is not a feed."""
     if not body.strip():
         raise FeedParseError("empty response where a feed was expected")
     if looks_like_html(body):
         raise FeedParseError("got an HTML page where a feed was expected")
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return parse_json_feed(body)
     parsed = feedparser.parse(body, response_headers={"content-location": url}, sanitize_html=False,
                               resolve_relative_uris=False)
     warnings: list[str] = []
