@@ -166,6 +166,14 @@ def guess_language(text: str) -> str | None:
     return "en" if share >= 0.15 else None
 
 
+def strip_leading_labels(text: str, title: str | None) -> str:
+    """Drop leading section labels ("AI") and a repeated headline from the article text."""
+    lines = text.split("\n")
+    while len(lines) > 1 and (len(lines[0].split()) < 3 or (title and lines[0].strip() == title)):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
     """Main text and metadata of an article page; raise ExtractionError when there is none."""
     tree = load_html(page)
@@ -189,6 +197,7 @@ def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
             "no article text found" if not text else f"article text too short ({len(text)} characters)"
         )
     title = clean_text(getattr(result, "title", None)) or meta["title"]
+    text = strip_leading_labels(text, title)
     published = meta["published_at"] or normalize_datetime(getattr(result, "date", None))
     lang = meta["lang"] or clean_text(getattr(result, "language", None)) or guess_language(text)
     if lang and lang != "en" and guess_language(text) == "en":
