@@ -1,0 +1,136 @@
+"""Generate realistic synthetic news corpora (article pages plus feeds) for benchmarks.
+
+    .venv/bin/python bench/synth.py --articles 10000 --out /tmp/synth-10k
+
+Pages use the sample outlets' templates (bench/corpus.py); texts are assembled from
+sentence patterns with entities, amounts and dates, so extraction and analysis do real
+work and no two articles are near-duplicates. Output is deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.corpus import SAMPLE_DIR, ArticleMeta, load_outlets, render_article, render_feed  # noqa: E402
+
+FEED_CHUNK = 500
+
+COMPANIES = ["Microsoft", "OpenAI", "Amazon", "Google", "Anthropic", "Meta", "Nvidia", "Oracle", "CoreWeave",
+             "SoftBank", "Adobe", "Stability AI", "Midjourney", "xAI", "Apple", "Inflection AI", "Salesforce",
+             "IBM", "Mistral AI", "Cohere"]
+PEOPLE = ["Satya Nadella", "Sam Altman", "Mustafa Suleyman", "Kevin Scott", "Brad Smith", "Amy Hood",
+          "Sarah Friar", "Denise Dresser", "Andy Jassy", "Matt Garman", "Jensen Huang", "Greg Brockman"]
+PRODUCTS = ["MAI-Image-2", "MAI-Image-2-Efficient", "MAI-Voice-1", "MAI-1-preview", "MAI-Image-1", "GPT-5",
+            "Copilot", "Azure", "Microsoft Foundry", "Amazon Bedrock", "Gemini", "Claude", "Llama", "ChatGPT"]
+PLACES = ["REDMOND, Wash.", "SAN FRANCISCO", "SEATTLE", "NEW YORK", "LONDON", "MOUNTAIN VIEW, Calif."]
+VERBS = ["released", "launched", "announced", "unveiled", "introduced", "expanded", "priced", "previewed"]
+DEALS = ["a multiyear cloud agreement", "a compute partnership", "a licensing deal", "a distribution agreement",
+         "a memorandum of understanding", "an expanded partnership"]
+SUBJECTS = ["enterprise customers", "developers", "analysts", "investors", "regulators", "partners", "rivals"]
+ADJECTIVES = ["cautious", "upbeat", "skeptical", "measured", "divided", "enthusiastic", "wary", "patient"]
+TOPICS = ["pricing", "latency", "image quality", "data residency", "safety reviews", "capacity", "licensing",
+          "integration effort", "support contracts", "migration tools", "usage caps", "model evaluations"]
+PATTERNS = [
+    "{company} {verb} {product} on {date}, according to a statement posted by the company.",
+    "{person} told {subjects} that {company} would keep investing in {topic} through {year}.",
+    "{company} and {company2} signed {deal} {relative}, people familiar with the matter said.",
+    "The move follows {amount} in new spending on data centers that {company} disclosed {relative}.",
+    "{subjects_cap} were {adjective} about {topic}, noting that {product} still trails rivals on {topic2}.",
+    "{company} reportedly plans to bring {product} to more regions later this year.",
+    "Shares of {company} moved {percent} after the announcement, before settling later in the session.",
+    "In an interview, {person} said {topic} mattered more to customers than headline prices.",
+    "{company} declined to comment on {topic}, and {company2} did not respond to a request for comment.",
+    "The company said {product} costs {amount} per million output tokens for {subjects}.",
+    "Analysts at a research firm said {company} could gain from {topic} if {company2} stumbles in {year}.",
+    "{company} said it had hired a new head of {topic} who will report to {person}.",
+    "A spokesperson for {company} said the {topic} review would finish by the {quarter} quarter of {year}.",
+    "Earlier this month, {company2} cut prices on {product2}, which put pressure on {topic}.",
+]
+
+
+def fill(pattern: str, rng: random.Random, day: dt.date) -> str:
+    company, company2 = rng.sample(COMPANIES, 2)
+    topic, topic2 = rng.sample(TOPICS, 2)
+    product, product2 = rng.sample(PRODUCTS, 2)
+    subjects = rng.choice(SUBJECTS)
+    sentence = pattern.format(
+        company=company, company2=company2, person=rng.choice(PEOPLE), product=product, product2=product2,
+        verb=rng.choice(VERBS), deal=rng.choice(DEALS), subjects=subjects, subjects_cap=subjects.capitalize(),
+        adjective=rng.choice(ADJECTIVES), topic=topic, topic2=topic2, year=day.year + rng.choice([0, 0, 1]),
+        date=(day - dt.timedelta(days=rng.randint(0, 3))).strftime("%B %-d"),
+        relative=rng.choice(["yesterday", "last week", "on Tuesday", "earlier this month", "two weeks ago"]),
+        amount=f"${rng.randint(2, 900)}{rng.choice(['.50', '', ' million', ' billion'])}",
+        percent=f"{rng.randint(1, 9)}.{rng.randint(0, 9)}%", quarter=rng.choice(["first", "second", "third", "fourth"]),
+    )
+    return sentence
+
+
+def article_body(rng: random.Random, day: dt.date) -> str:
+    paragraphs = []
+    for index in range(rng.randint(6, 9)):
+        sentences = [fill(rng.choice(PATTERNS), rng, day) for _ in range(rng.randint(2, 4))]
+        if index == 0:
+            sentences[0] = f"{rng.choice(PLACES)} — {sentences[0]}"
+        paragraphs.append(" ".join(sentences))
+    return "\n\n".join(paragraphs)
+
+
+def generate(n: int, out_dir: Path, seed: int = 7, start: dt.date = dt.date(2024, 1, 1)) -> Path:
+    """Write n articles spread over the sample outlets, feeds of FEED_CHUNK entries, and a sources.toml."""
+    rng = random.Random(seed)
+    outlets = list(load_outlets(SAMPLE_DIR).values())
+    per_outlet: dict[str, list[ArticleMeta]] = {o.key: [] for o in outlets}
+    for i in range(n):
+        outlet = outlets[i % len(outlets)]
+        day = start + dt.timedelta(days=(i * 900) // max(n, 1))
+        published = dt.datetime.combine(day, dt.time(6 + i % 12, (i * 7) % 60), dt.timezone(dt.timedelta(hours=-7)))
+        company, product = rng.choice(COMPANIES), rng.choice(PRODUCTS)
+        meta = ArticleMeta(
+            title=f"{company} {rng.choice(VERBS)} {product} update as {rng.choice(TOPICS)} debate grows ({i})",
+            slug=f"synthetic-{i:06d}",
+            author=rng.choice(["Ana Ruiz", "Ben Okafor", "Chen Li", "Dana Weiss", "Eli Novak"]),
+            published=published,
+            summary=f"{company} and {rng.choice(COMPANIES)} weigh {rng.choice(TOPICS)} after the {product} news.",
+            section="AI",
+            tags=[company, product],
+        )
+        page = render_article(meta, article_body(rng, day), outlet)
+        path = out_dir / outlet.key / meta.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page, encoding="utf-8")
+        per_outlet[outlet.key].append(meta)
+    lines = ["# Synthetic benchmark corpus (bench/synth.py)", ""]
+    for outlet in outlets:
+        metas = per_outlet[outlet.key]
+        for chunk_start in range(0, len(metas), FEED_CHUNK):
+            chunk = metas[chunk_start:chunk_start + FEED_CHUNK]
+            stem, _, ext = outlet.feed_file.rpartition(".")
+            feed_name = f"{stem}-{chunk_start // FEED_CHUNK:04d}.{ext}"
+            (out_dir / outlet.key / feed_name).write_text(render_feed(outlet, chunk), encoding="utf-8")
+            lines += ["[[source]]", f"name = {json.dumps(f'{outlet.name} {feed_name}')}",
+                      f'url = "{outlet.key}/{feed_name}"', f"reliability = {outlet.reliability}", ""]
+    sources = out_dir / "sources.toml"
+    sources.write_text("\n".join(lines), encoding="utf-8")
+    return sources
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    sources = generate(args.articles, args.out, args.seed)
+    print(f"wrote {args.articles} articles; sources file {sources}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
