@@ -249,7 +249,7 @@ def slugify(text: str) -> str:
 
 
 def render_body(body: str, outlet: Outlet) -> str:
-    """Turn paragraphs, `## ` subheads and `> ` quotes into escaped HTML, with the outlet's inline ad."""
+    """Turn paragraphs, `## ` subheads, `- ` lists and `> ` quotes into escaped HTML, with the outlet's inline ad."""
     blocks = [b.strip() for b in re.split(r"\n\s*\n", body.strip()) if b.strip()]
     parts: list[str] = []
     paragraphs = 0
@@ -257,6 +257,9 @@ def render_body(body: str, outlet: Outlet) -> str:
         lines = [line.strip() for line in block.splitlines()]
         if block.startswith("## "):
             parts.append(f"<h2>{html.escape(' '.join(lines)[3:].strip())}</h2>")
+        elif all(line.startswith("- ") for line in lines):
+            items = "".join(f"<li>{html.escape(line[2:].strip())}</li>" for line in lines)
+            parts.append(f"<ul>{items}</ul>")
         elif all(line.startswith(">") for line in lines):
             quote = " ".join(line[1:].strip() for line in lines)
             parts.append(f"<blockquote><p>{html.escape(quote)}</p></blockquote>")
