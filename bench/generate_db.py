@@ -1,0 +1,333 @@
+"""Generate a realistic knowledge base (sources, articles, entities, events, stories) for tests and benchmarks.
+
+Usage: .venv/bin/python bench/generate_db.py OUT.db [--events N] [--articles N] [--stories N] [--seed N]
+
+Rows go through kb.db.open_db into the real schema, so triggers (FTS) and constraints apply.
+A handful of anchor events carry real dates from the tracked topic, and a few hostile rows
+(script tags, onerror attributes, a javascript: URL) test escaping on every page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from kb.db import open_db  # noqa: E402
+
+EVENT_TYPES = ("release", "investment", "partnership", "competition", "personnel", "legal",
+               "regulatory", "corporate", "statement", "pricing")
+HOSTILE_TITLE = "<script>alert('title')</script> Microsoft ships a model"
+HOSTILE_TEXT = "Microsoft said <img src=x onerror=alert(1)> it released MAI-Image-2 on Tuesday."
+HOSTILE_URL = "javascript:alert(document.cookie)"
+HOSTILE_ENTITY = "<svg onload=alert(1)>"
+HOSTILE_STORY = "<b onmouseover=alert(1)>Hostile story</b>"
+
+SOURCES = [
+    ("Microsoft AI blog", "https://microsoft.ai/news/feed", 0.9, 1),
+    ("OpenAI news", "https://openai.com/news/rss.xml", 0.9, 1),
+    ("The Microsoft blog", "https://blogs.microsoft.com/feed/", 0.9, 1),
+    ("CNBC tech", "https://www.cnbc.com/technology/rss", 0.8, 0),
+    ("Reuters technology", "https://www.reuters.com/technology/rss", 0.85, 0),
+    ("The Verge AI", "https://www.theverge.com/ai/rss", 0.75, 0),
+    ("TechCrunch AI", "https://techcrunch.com/category/ai/feed/", 0.7, 0),
+    ("SiliconANGLE", "https://siliconangle.com/feed/", 0.65, 0),
+    ("Bloomberg tech", "https://www.bloomberg.com/technology/rss", 0.85, 0),
+    ("Industry newsletter", "https://newsletter.example.org/feed", 0.4, 0),
+]
+
+ENTITIES = [
+    ("Microsoft", "ORG", ["MSFT", "Microsoft Corp."]), ("OpenAI", "ORG", ["OpenAI Group PBC"]),
+    ("Microsoft AI", "ORG", []), ("Azure", "PRODUCT", ["Microsoft Azure"]),
+    ("Microsoft Foundry", "PRODUCT", ["Azure AI Foundry"]), ("Copilot", "PRODUCT", []),
+    ("ChatGPT", "PRODUCT", []), ("GPT-5", "PRODUCT", []), ("MAI-Voice-1", "PRODUCT", []),
+    ("MAI-1-preview", "PRODUCT", []), ("MAI-Image-1", "PRODUCT", []),
+    ("MAI-Image-2", "PRODUCT", []), ("MAI-Image-2-Efficient", "PRODUCT", []),
+    ("Amazon Web Services", "ORG", ["AWS"]), ("Amazon Bedrock", "PRODUCT", ["Bedrock"]),
+    ("Google", "ORG", []), ("Anthropic", "ORG", []), ("Nvidia", "ORG", []),
+    ("Oracle", "ORG", []), ("SoftBank", "ORG", []), ("Stargate", "PRODUCT", []),
+    ("CoreWeave", "ORG", []), ("Inflection AI", "ORG", ["Inflection"]),
+    ("FTC", "ORG", ["Federal Trade Commission"]),
+    ("UK Competition and Markets Authority", "ORG", ["CMA"]),
+    ("The New York Times", "ORG", ["NYT"]), ("Satya Nadella", "PERSON", ["Nadella"]),
+    ("Sam Altman", "PERSON", ["Altman"]), ("Mustafa Suleyman", "PERSON", ["Suleyman"]),
+    ("Denise Dresser", "PERSON", []), ("Elon Musk", "PERSON", ["Musk"]),
+    ("Kevin Scott", "PERSON", []), ("Brad Smith", "PERSON", []),
+]
+
+# (date, precision, mod, type, status, importance, sentence, entity names, story index)
+ANCHORS = [
+    ("2019-07-22", "day", None, "investment", "confirmed", 0.9,
+     "Microsoft invested $1 billion in OpenAI and Azure became its exclusive cloud provider.",
+     ["Microsoft", "OpenAI", "Azure"], 0),
+    ("2024-03-19", "day", None, "personnel", "confirmed", 0.8,
+     "Microsoft hired Mustafa Suleyman to lead a new consumer unit called Microsoft AI.",
+     ["Microsoft", "Mustafa Suleyman", "Microsoft AI", "Inflection AI"], 1),
+    ("2024", "season", "MID", "competition", "reported", 0.7,
+     "Microsoft listed OpenAI among its competitors in AI offerings and search advertising.",
+     ["Microsoft", "OpenAI"], 2),
+    ("2025-08-28", "day", None, "release", "confirmed", 0.85,
+     "Microsoft AI released MAI-Voice-1 and MAI-1-preview, its first in-house models.",
+     ["Microsoft AI", "MAI-Voice-1", "MAI-1-preview"], 1),
+    ("2025-10-13", "day", None, "release", "confirmed", 0.75,
+     "Microsoft announced MAI-Image-1, its first in-house text-to-image model.",
+     ["Microsoft", "MAI-Image-1"], 1),
+    ("2026-04", "month", "START", "release", "confirmed", 0.8,
+     "Microsoft released MAI-Image-2, its flagship in-house image model.",
+     ["Microsoft", "MAI-Image-2"], 1),
+    ("2026-04-14", "day", None, "release", "confirmed", 0.9,
+     "Microsoft released MAI-Image-2-Efficient in Microsoft Foundry at $19.50 per million output tokens.",
+     ["Microsoft", "MAI-Image-2-Efficient", "Microsoft Foundry"], 1),
+    ("2026-04", "month", "MID", "statement", "reported", 0.8,
+     "An OpenAI memo from Denise Dresser said the Microsoft partnership limited its reach to enterprise customers.",
+     ["OpenAI", "Denise Dresser", "Microsoft", "Amazon Bedrock"], 2),
+]
+
+STORY_TITLES = [
+    "The Microsoft–OpenAI partnership", "Microsoft's in-house MAI models",
+    "Strains in the Microsoft–OpenAI relationship", "OpenAI's compute beyond Azure",
+    "Copyright lawsuits over AI training", "Regulators look at AI partnerships",
+    "OpenAI's recapitalization", "AI pricing war", "Copilot everywhere",
+    "Leadership changes at OpenAI", "AI data center spending", "Image model race",
+]
+
+TEMPLATES = {
+    "release": "{a} released {p}, a new model available in {b}.",
+    "investment": "{a} agreed to invest {money} in {b}.",
+    "partnership": "{a} and {b} announced a partnership around {p}.",
+    "competition": "{a} now competes directly with {b} on {p}.",
+    "personnel": "{person} joined {a} to lead work on {p}.",
+    "legal": "{b} sued {a} over the use of {p}.",
+    "regulatory": "{b} opened a review of the deal between {a} and its partners.",
+    "corporate": "{a} completed a restructuring that changes its ties with {b}.",
+    "statement": "{person} said the relationship between {a} and {b} is changing.",
+    "pricing": "{a} cut the price of {p} to {money} per million tokens.",
+}
+FILLER = ("Analysts said the move could matter for enterprise customers. "
+          "The company did not give further details. "
+          "People familiar with the matter described the talks as ongoing. ")
+
+
+def month_precision_value(date: str, precision: str, mod: str | None) -> tuple[str, str]:
+    """The (date value, sort_date) of a generated date at the given precision."""
+    if precision == "day":
+        return date, date
+    if precision == "month":
+        return date[:7], date[:7] + ("-15" if mod == "MID" else "-01")
+    return date[:4], date[:4] + ("-07-01" if mod == "MID" else "-01-01")
+
+
+def random_date(rng: random.Random, start_year: int = 2019, end_year: int = 2026) -> str:
+    """A day between January of start_year and April 2026, weighted towards recent years."""
+    year = min(end_year, start_year + int((end_year - start_year + 1) * rng.random() ** 0.6))
+    month = rng.randint(1, 4 if year == 2026 else 12)
+    return f"{year}-{month:02d}-{rng.randint(1, 28):02d}"
+
+
+def insert_reference_rows(db) -> tuple[dict[str, int], list[int]]:
+    """Sources and entities (with aliases); return entity ids by name and source ids."""
+    db["sources"].insert_all(
+        {"name": name, "url": url, "reliability": rel, "first_party": fp}
+        for name, url, rel, fp in SOURCES
+    )
+    source_ids = [r[0] for r in db.execute("SELECT id FROM sources ORDER BY id")]
+    for name, etype, aliases in [*ENTITIES, (HOSTILE_ENTITY, "ORG", ["<i>alias</i>"])]:
+        entity_id = db["entities"].insert(
+            {"name": name, "type": etype, "status": "known",
+             "description": f"{name} ({etype.lower()}) as tracked by the knowledge base."}
+        ).last_pk
+        db["entity_aliases"].insert_all({"entity_id": entity_id, "alias": a} for a in aliases)
+    entity_ids = {name: eid for eid, name in db.execute("SELECT id, name FROM entities")}
+    return entity_ids, source_ids
+
+
+def article_rows(rng: random.Random, count: int, source_ids: list[int]) -> Iterator[dict]:
+    """Articles with plausible titles, text and publication dates."""
+    names = [e[0] for e in ENTITIES]
+    for n in range(1, count + 1):
+        a, b = rng.sample(names, 2)
+        published = random_date(rng)
+        hostile = n == 2
+        yield {
+            "id": n,
+            "url": HOSTILE_URL if hostile else f"https://news.example.com/{published[:4]}/story-{n}",
+            "canonical_url": f"https://news.example.com/{published[:4]}/story-{n}",
+            "source_id": source_ids[n % len(source_ids)],
+            "title": HOSTILE_TITLE if hostile else f"{a} and {b}: what changed on {published}",
+            "published_at": published + "T09:00:00Z",
+            "fetched_at": published + "T10:00:00Z",
+            "text": (HOSTILE_TEXT + " " if hostile else "")
+            + f"{a} and {b} were in the news on {published}. " + FILLER,
+            "lang": "en", "relevant": 1, "status": "ok",
+            "topics": '["microsoft-openai"]',
+        }
+
+
+def event_row(rng: random.Random, event_id: int, article: tuple[int, str, int], names: list[str],
+              anchor: tuple | None = None) -> tuple[dict, list[str]]:
+    """One events row and the names of its entities."""
+    article_id, published, source_id = article
+    if anchor:
+        date, precision, mod, etype, status, importance, sentence, ents, _ = anchor
+        value, sort_date = (date, date) if precision == "day" else (
+            date, (date + "-15") if len(date) == 7 else date + "-07-01")
+    else:
+        etype = rng.choice(EVENT_TYPES)
+        precision = rng.choices(["day", "month", "year"], weights=[8, 3, 1])[0]
+        mod = rng.choice([None, None, "MID", "START", "END"]) if precision != "day" else None
+        value, sort_date = month_precision_value(published[:10], precision, mod)
+        ents = rng.sample(names, rng.randint(2, 3))
+        sentence = TEMPLATES[etype].format(
+            a=ents[0], b=ents[1], p=ents[-1], person=rng.choice(names),
+            money=f"${rng.randint(1, 90)} billion")
+        status = rng.choices(["reported", "confirmed", "rumored", "denied"], weights=[6, 3, 1, 0.3])[0]
+        importance = round(rng.random() ** 1.5, 3)
+    confidence = round(0.3 + 0.7 * rng.random(), 3)
+    mentions = rng.randint(1, 12)
+    row = {
+        "id": event_id, "type": etype, "article_id": article_id, "date": value, "date_mod": mod,
+        "date_text": value, "date_source": "explicit", "date_precision": precision,
+        "sort_date": sort_date, "sentence": sentence, "start": 0, "end": len(sentence),
+        "status": status, "summary": sentence, "mentions": mentions,
+        "sources": min(mentions, rng.randint(1, 6)),
+        "first_reported_at": published[:10] + "T09:00:00Z", "first_reported_by": source_id,
+        "known_at": published[:10] + "T10:00:00Z", "importance": importance,
+        "confidence": confidence, "formula_version": "gen-1",
+        "score_components": json.dumps({"source_reliability": round(rng.random(), 2),
+                                        "corroboration": round(rng.random(), 2),
+                                        "entity_centrality": round(rng.random(), 2)}),
+        "updated_at": published[:10] + "T10:00:00Z",
+    }
+    return row, ents
+
+
+def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, stories: int = 12,
+             seed: int = 1, mentions: bool = True) -> dict[str, int]:
+    """Write a generated knowledge base to `db_path` (a new file); return row counts."""
+    rng = random.Random(seed)
+    db = open_db(db_path)
+    db.execute("PRAGMA synchronous = OFF")
+    entity_ids, source_ids = insert_reference_rows(db)
+    db["articles"].insert_all(article_rows(rng, articles, source_ids), batch_size=2000)
+    article_info = [tuple(r) for r in db.execute(
+        "SELECT id, published_at, source_id FROM articles ORDER BY id")]
+    story_count = max(stories, 3)
+    for n in range(story_count):
+        title = HOSTILE_STORY if n == story_count - 1 else (
+            STORY_TITLES[n] if n < len(STORY_TITLES) else f"{STORY_TITLES[n % len(STORY_TITLES)]} ({n})")
+        db["stories"].insert({
+            "id": n + 1, "title": title,
+            "overview": f"Events in the story \"{title}\", as reported and merged by the knowledge base.",
+            "status": rng.choice(["developing", "developing", "ongoing", "dormant"]),
+            "importance": round(rng.random(), 3), "confidence": round(0.4 + 0.6 * rng.random(), 3),
+        })
+    names = [e[0] for e in ENTITIES] + [HOSTILE_ENTITY]
+    entity_rows: list[dict] = []
+    story_rows: list[dict] = []
+    # Story sizes are skewed: a few large stories, a long tail of small ones.
+    story_weights = [1 / (n + 1) for n in range(story_count)]
+
+    def all_events() -> Iterator[dict]:
+        for event_id in range(1, events + 1):
+            anchor = ANCHORS[event_id - 1] if event_id <= len(ANCHORS) else None
+            article = article_info[(event_id * 7919) % len(article_info)] if not anchor \
+                else article_info[event_id % len(article_info)]
+            row, ents = event_row(rng, event_id, article, names, anchor)
+            if event_id == len(ANCHORS) + 1:
+                row["sentence"] = row["summary"] = HOSTILE_TEXT
+                row["article_id"] = 2
+                ents = [*ents[:1], HOSTILE_ENTITY]
+            for role_index, name in enumerate(dict.fromkeys(ents)):
+                entity_rows.append({"event_id": event_id, "entity_id": entity_ids[name],
+                                    "role": "agent" if role_index == 0 else "participant"})
+            story = anchor[8] + 1 if anchor else (
+                rng.choices(range(1, story_count + 1), weights=story_weights)[0]
+                if rng.random() < 0.85 else None)
+            if story:
+                story_rows.append({"story_id": story, "event_id": event_id,
+                                   "added_at": row["known_at"]})
+            yield row
+
+    batch: list[dict] = []
+    for row in all_events():
+        batch.append(row)
+        if len(batch) >= 5000:
+            flush(db, batch, entity_rows, story_rows)
+    flush(db, batch, entity_rows, story_rows)
+    db.execute("""
+        UPDATE stories SET
+          mentions = (SELECT coalesce(sum(e.mentions), 0) FROM story_events se
+                      JOIN events e ON e.id = se.event_id WHERE se.story_id = stories.id),
+          first_seen = (SELECT min(e.sort_date) FROM story_events se
+                        JOIN events e ON e.id = se.event_id WHERE se.story_id = stories.id),
+          updated_at = (SELECT max(e.known_at) FROM story_events se
+                        JOIN events e ON e.id = se.event_id WHERE se.story_id = stories.id)
+    """)
+    if mentions:
+        insert_mentions(db, entity_ids)
+    db.conn.commit()
+    db.execute("PRAGMA synchronous = NORMAL")
+    counts = {t: db[t].count for t in ("articles", "events", "stories", "entities", "mentions")}
+    db.execute("ANALYZE")
+    db.conn.close()
+    return counts
+
+
+def flush(db, batch: list[dict], entity_rows: list[dict], story_rows: list[dict]) -> None:
+    """Insert a batch of events with their entity and story links, then clear the buffers."""
+    db["events"].insert_all(batch, batch_size=1000)
+    db["event_entities"].insert_all(entity_rows, batch_size=2000)
+    db["story_events"].insert_all(story_rows, batch_size=2000)
+    batch.clear()
+    entity_rows.clear()
+    story_rows.clear()
+
+
+def insert_mentions(db, entity_ids: dict[str, int]) -> None:
+    """Entity mentions and DATE timexes found by plain string search in each article's text."""
+    rows, timexes = [], []
+    for article_id, text in db.execute("SELECT id, text FROM articles"):
+        for name, entity_id in entity_ids.items():
+            at = text.find(name)
+            if at >= 0:
+                rows.append({"article_id": article_id, "entity_id": entity_id, "label": "ORG",
+                             "start": at, "end": at + len(name), "text": name})
+        marker = " in the news on "
+        at = text.find(marker)
+        if at >= 0:
+            start = at + len(marker)
+            timexes.append({"article_id": article_id, "start": start, "end": start + 10,
+                            "text": text[start:start + 10], "type": "DATE",
+                            "value": text[start:start + 10]})
+    db["mentions"].insert_all(rows, batch_size=5000)
+    db["timexes"].insert_all(timexes, batch_size=5000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out")
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--articles", type=int, default=400)
+    parser.add_argument("--stories", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-mentions", action="store_true", help="Skip mentions and timexes.")
+    args = parser.parse_args()
+    out = Path(args.out)
+    if out.exists():
+        sys.exit(f"{out} exists: remove it first")
+    started = time.perf_counter()
+    counts = generate(out, events=args.events, articles=args.articles, stories=args.stories,
+                      seed=args.seed, mentions=not args.no_mentions)
+    print(f"wrote {out} in {time.perf_counter() - started:.1f}s: {counts}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Charts drawn as inline SVG on the server: events per month by type, each story's activity."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from datasette import hookimpl
+
+from datasette_plugins.formatting import month_label
+from datasette_plugins.params import (
+    EVENT_TYPES,
+    BadParameter,
+    parse_date,
+    period_end_exclusive,
+    period_start,
+    single,
+)
+from datasette_plugins.responses import (
+    error_response,
+    html_response,
+    json_response,
+    kb_database,
+    plugin_setting,
+    wants_json,
+)
+
+TYPE_COLORS = {"release": "#2d5bd1", "investment": "#7a3ec8", "partnership": "#1d8a8a",
+               "competition": "#c43d3d", "personnel": "#a0701a", "legal": "#5a5a5a",
+               "regulatory": "#3c6e3c", "corporate": "#355c7d", "statement": "#b3477d",
+               "pricing": "#d9622b"}
+STORIES_CHARTED = 12
+CHART_TIME_LIMIT_MS = 5000
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every YYYY-MM from first to last inclusive."""
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def stacked_chart(counts: dict[str, dict[str, int]], width: int = 900, height: int = 260) -> dict:
+    """Geometry of a stacked bar chart: one bar per month, one segment per event type."""
+    months = month_range(min(counts), max(counts)) if counts else []
+    top = max((sum(c.values()) for c in counts.values()), default=0)
+    left, bottom = 40, 24
+    plot_w, plot_h = width - left - 8, height - bottom - 8
+    step = plot_w / max(len(months), 1)
+    bars = []
+    for i, month in enumerate(months):
+        y = 8 + plot_h
+        for etype in EVENT_TYPES:
+            n = counts.get(month, {}).get(etype, 0)
+            if not n:
+                continue
+            h = plot_h * n / top
+            y -= h
+            bars.append({"x": round(left + i * step, 2), "y": round(y, 2), "w": round(max(step - 1, 1), 2),
+                         "h": round(h, 2), "color": TYPE_COLORS[etype],
+                         "title": f"{month_label(month)}: {n} {etype}"})
+    labels = [{"x": round(left + i * step, 2), "text": m[:4]} for i, m in enumerate(months)
+              if m.endswith("-01") or i == 0]
+    return {"width": width, "height": height, "bars": bars, "labels": labels, "top": top,
+            "left": left, "baseline": 8 + plot_h}
+
+
+def activity_chart(counts: dict[str, int], width: int = 320, height: int = 60) -> dict:
+    """Geometry of a small bar chart of one story's events per month."""
+    months = month_range(min(counts), max(counts)) if counts else []
+    top = max(counts.values(), default=0) or 1
+    step = width / max(len(months), 1)
+    bars = []
+    for i, month in enumerate(months):
+        n = counts.get(month, 0)
+        if n:
+            h = (height - 4) * n / top
+            bars.append({"x": round(i * step, 2), "y": round(height - h, 2),
+                         "w": round(max(step - 0.5, 0.5), 2), "h": round(h, 2),
+                         "title": f"{month_label(month)}: {n} event{'s' if n != 1 else ''}"})
+    return {"width": width, "height": height, "bars": bars, "top": top,
+            "first": month_label(months[0]) if months else "", "last": month_label(months[-1]) if months else ""}
+
+
+async def monthly_type_counts(db, date_from: str | None, date_to: str | None) -> dict[str, dict[str, int]]:
+    """Events per month and type, between optional YYYY-MM-DD bounds."""
+    where, params = ["status != 'superseded'", "sort_date IS NOT NULL"], []
+    if date_from:
+        where.append("sort_date >= ?")
+        params.append(date_from)
+    if date_to:
+        where.append("sort_date < ?")
+        params.append(date_to)
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for month, etype, n in (await db.execute(
+            f"SELECT substr(sort_date, 1, 7), type, count(*) FROM events WHERE {' AND '.join(where)} GROUP BY 1, 2",
+            params, custom_time_limit=CHART_TIME_LIMIT_MS)).rows:
+        counts[month][etype] = n
+    return dict(counts)
+
+
+async def story_activity(db, limit: int) -> list[dict]:
+    """The most important stories with their events per month."""
+    stories = [dict(r) for r in (await db.execute(
+        "SELECT id, title, importance FROM stories WHERE status != 'merged' "
+        "ORDER BY importance DESC LIMIT ?", [limit])).rows]
+    for story in stories:
+        rows = (await db.execute(
+            "SELECT substr(e.sort_date, 1, 7), count(*) FROM story_events se JOIN events e ON e.id = se.event_id "
+            "WHERE se.story_id = ? AND e.status != 'superseded' AND e.sort_date IS NOT NULL GROUP BY 1",
+            [story["id"]], custom_time_limit=CHART_TIME_LIMIT_MS)).rows
+        story["months"] = {m: n for m, n in rows}
+        story["chart"] = activity_chart(story["months"])
+    return stories
+
+
+async def charts_view(datasette, request):
+    """Serve the charts page (or its data as JSON)."""
+    db = kb_database(datasette)
+    try:
+        date_from = parse_date(single(request.args, "from"), "from")
+        date_to = parse_date(single(request.args, "to"), "to")
+    except BadParameter as exc:
+        return await error_response(datasette, request, 400, str(exc), exc.parameter)
+    counts = await monthly_type_counts(db, period_start(date_from) if date_from else None,
+                                       period_end_exclusive(date_to) if date_to else None)
+    stories = await story_activity(db, plugin_setting(datasette, "stories_charted", STORIES_CHARTED))
+    if wants_json(request):
+        return json_response({"ok": True, "events_per_month_by_type": counts,
+                              "story_activity": [{"id": s["id"], "title": s["title"], "months": s["months"]}
+                                                 for s in stories]})
+    return await html_response(datasette, request, "kb_charts.html", {
+        "chart": stacked_chart(counts), "stories": stories, "type_colors": TYPE_COLORS,
+        "date_from": date_from, "date_to": date_to,
+    })
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/charts(?P<format>\.json)?$", charts_view)]

@@ -1,0 +1,138 @@
+"""Turn stored values into what a reader sees: date labels, percentages, safe links, month names."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from urllib.parse import urlsplit
+
+try:  # The temporal normalizer formats TimeML values; until it exists a local fallback does.
+    from kb.temporal import format_timex as _format_timex
+except ImportError:  # pragma: no cover - depends on which parts are installed
+    _format_timex = None
+
+SEASONS = {"SP": "spring", "SU": "summer", "FA": "autumn", "WI": "winter"}
+MOD_PREFIXES = {"MID": "mid-", "START": "early ", "EARLY": "early ", "END": "late ",
+                "LATE": "late ", "APPROX": "about ", "BEFORE": "before ", "AFTER": "after ",
+                "ON_OR_BEFORE": "by ", "ON_OR_AFTER": "from "}
+VALUE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2}|Q[1-4]|SP|SU|FA|WI|H[12])(?:-(\d{2}))?)?$")
+
+
+def fallback_format_timex(value: str | None, mod: str | None = None) -> str:
+    """A reader's label for a TimeML date value: 'April 14, 2026', 'mid-2024', 'Q3 2024'."""
+    if not value:
+        return "undated"
+    match = VALUE_PATTERN.match(value)
+    if not match:
+        return value
+    year, part, day = match.groups()
+    if part is None:
+        label = year
+    elif part.isdigit() and 1 <= int(part) <= 12:
+        month = calendar.month_name[int(part)]
+        label = f"{month} {int(day)}, {year}" if day else f"{month} {year}"
+    elif part.startswith("Q"):
+        label = f"{part} {year}"
+    elif part.startswith("H"):
+        label = f"{'first' if part == 'H1' else 'second'} half of {year}"
+    else:
+        label = f"{SEASONS.get(part, part)} {year}"
+    prefix = MOD_PREFIXES.get((mod or "").upper(), "")
+    if prefix and day:
+        prefix = "" if mod and mod.upper() in ("MID", "START", "END", "EARLY", "LATE") else prefix
+    return prefix + label
+
+
+def date_label(value: str | None, mod: str | None = None) -> str:
+    """The date of an event as a reader says it, using kb.temporal when it is installed."""
+    if value and _format_timex is not None:
+        try:
+            label = _format_timex(value, mod)
+        except (ValueError, TypeError):
+            label = None
+        if label:
+            return str(label)
+    return fallback_format_timex(value, mod)
+
+
+def precision_of(value: str | None, stored: str | None = None) -> str:
+    """The precision of a date value: day, month, quarter, season, year (the stored one wins)."""
+    if stored:
+        return stored
+    if not value:
+        return "none"
+    match = VALUE_PATTERN.match(value)
+    if not match:
+        return "unknown"
+    _, part, day = match.groups()
+    if day:
+        return "day"
+    if part is None:
+        return "year"
+    if part.isdigit():
+        return "month"
+    return "quarter" if part.startswith("Q") else "season"
+
+
+def percent(value: float | None) -> str:
+    """A 0–1 score as a whole percentage, or an en dash when it is unknown."""
+    if value is None:
+        return "–"
+    return f"{round(float(value) * 100):d}%"
+
+
+def percent_number(value: float | None) -> int:
+    """A 0–1 score as a whole number 0–100 (0 when unknown), for bar widths."""
+    if value is None:
+        return 0
+    return max(0, min(100, round(float(value) * 100)))
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is an absolute http(s) URL with a host, else None (never linked)."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if any(ch in url for ch in "\"'<>\\ \t\r\n"):
+        return None
+    return url
+
+
+def month_key(sort_date: str | None) -> str:
+    """The YYYY-MM a sort date falls in ('' when undated)."""
+    return (sort_date or "")[:7]
+
+
+def month_label(key: str) -> str:
+    """'2024-07' as 'July 2024'."""
+    if len(key) == 7 and key[:4].isdigit() and key[5:].isdigit() and 1 <= int(key[5:]) <= 12:
+        return f"{calendar.month_name[int(key[5:])]} {key[:4]}"
+    return "Undated"
+
+
+def highlight_segments(text: str, spans: list[dict]) -> list[dict]:
+    """Split `text` into plain and highlighted pieces; overlapping spans keep the first one.
+
+    Each span has start, end, kind ('entity' or 'date') and title; pieces are rendered by
+    the template with autoescaping, so no markup is built here.
+    """
+    pieces: list[dict] = []
+    position = 0
+    for span in sorted(spans, key=lambda s: (s["start"], -s["end"])):
+        start, end = int(span["start"]), int(span["end"])
+        if start < position or end <= start or end > len(text):
+            continue
+        if start > position:
+            pieces.append({"text": text[position:start], "kind": None})
+        pieces.append({"text": text[start:end], "kind": span["kind"], "title": span.get("title"),
+                       "href": span.get("href")})
+        position = end
+    if position < len(text):
+        pieces.append({"text": text[position:], "kind": None})
+    return pieces

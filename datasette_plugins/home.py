@@ -1,0 +1,58 @@
+"""The home page at /: what is tracked, developing stories by importance, latest important events."""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+
+from datasette_plugins.event_queries import decorate_events, select_events
+from datasette_plugins.formatting import percent, percent_number
+from datasette_plugins.params import TimelineFilters
+from datasette_plugins.responses import html_response, kb_database, plugin_setting
+
+STORIES_SHOWN = 10
+EVENTS_SHOWN = 10
+HIGH_IMPORTANCE = 0.7
+
+
+def tracked_topics(datasette) -> list[dict]:
+    """The tracked topics from topics.toml (the plugin's `topics_file` setting, else the default)."""
+    from kb.config import load_topics
+    from kb.errors import ConfigError
+
+    path = plugin_setting(datasette, "topics_file", None)
+    try:
+        topics = load_topics(path) if path else load_topics()
+    except ConfigError:
+        return []
+    return [{"name": t.name, "title": t.title, "description": t.description} for t in topics]
+
+
+async def home_view(datasette, request):
+    """Serve the home page."""
+    db = kb_database(datasette)
+    threshold = float(plugin_setting(datasette, "high_importance", HIGH_IMPORTANCE))
+    stories = [dict(r) for r in (await db.execute(
+        """SELECT id, title, overview, status, importance, confidence, mentions, updated_at
+           FROM stories WHERE status IN ('developing', 'ongoing')
+           ORDER BY importance DESC, id DESC LIMIT ?""", [STORIES_SHOWN])).rows]
+    for story in stories:
+        story["importance_pct"] = percent(story["importance"])
+        story["confidence_pct"] = percent(story["confidence"])
+        story["importance_bar"] = percent_number(story["importance"])
+        story["confidence_bar"] = percent_number(story["confidence"])
+    rows, _ = await select_events(db, TimelineFilters(min_importance=threshold, size=EVENTS_SHOWN))
+    counts = {name: (await db.execute(f"SELECT count(*) FROM {name}")).rows[0][0]
+              for name in ("events", "stories", "articles", "sources")}
+    return await html_response(datasette, request, "kb_home.html", {
+        "topics": tracked_topics(datasette),
+        "stories": stories,
+        "events": await decorate_events(db, rows),
+        "threshold_pct": percent(threshold),
+        "threshold_query": f"{threshold * 100:g}",
+        "counts": counts,
+    })
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/$", home_view)]
