@@ -1,0 +1,391 @@
+"""The kb_events pipeline component: typed, dated events with roles, hedging and attribution."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from kb.event_lexicon import EventLexicon, TriggerDef, load_lexicon
+
+# Entity labels that are amounts, not participants.
+AMOUNT_LABELS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TIME"})
+PARTY_LABELS = frozenset({"ORG", "PERSON", "NORP", "GPE"})
+ROLE_RANK = {"agent": 0, "partner": 1, "object": 2, "product": 3, "participant": 4}
+YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b|\b\d{4}-\d\d")
+WORD = re.compile(r"[\w'’-]+")
+PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
+PERFECT_AUX = frozenset({"has", "have", "'s"})
+MODALS = frozenset({"to", "will", "would", "could", "may", "might", "should", "can", "must", "shall"})
+DETERMINERS = frozenset({"the", "a", "an", "its", "their", "his", "her", "this", "that", "'s", "’s", "our"})
+PRESENT_BE = frozenset({"is", "are", "'s", "’s", "'re"})
+NOW_WORDS = re.compile(r"\b(?:today|now|this morning|tonight)\b", re.IGNORECASE)
+COORDINATION = re.compile(r"^\s*(?:,\s*)?(?:and|&|,)?\s*$")
+EVENT_KEYS = (
+    "type", "trigger", "date", "date_mod", "date_text", "date_source", "entities", "roles",
+    "sentence", "sentence_index", "start", "end", "hedged", "negated", "denial",
+    "attributed_to", "confidence",
+)
+
+
+@dataclass
+class Trigger:
+    """A trigger found in the text."""
+
+    start: int
+    end: int
+    text: str
+    defn: TriggerDef
+
+
+@dataclass
+class Mention:
+    """An entity span of the sentence, reduced to what event logic needs."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+    name: str
+    known: bool
+
+
+@dataclass
+class Attribution:
+    """Who a sentence's claim comes from, and which entities only carry the report."""
+
+    name: str | None
+    start: int
+    end: int
+    media: frozenset[int]
+
+
+def entity_name(span: Span) -> str:
+    """Canonical name of an entity span, or its surface text for unknown names."""
+    return span.kb_id_ or span.text
+
+
+def is_candidate(span: Span) -> bool:
+    """Whether the span is an unknown-name candidate rather than a gazetteer entity."""
+    if Span.has_extension("candidate") and span._.candidate:
+        return True
+    return not span.kb_id_
+
+
+def find_triggers(text: str, lexicon: EventLexicon) -> list[Trigger]:
+    """Every trigger in the text, sorted by position."""
+    hits = []
+    for m in lexicon.trigger_regex.finditer(text):
+        defn = lexicon.lookup(m.group(0))
+        if defn is not None:
+            hits.append(Trigger(m.start(), m.end(), m.group(0), defn))
+    if lexicon.gap_regex is not None:
+        for m in lexicon.gap_regex.finditer(text):
+            defn = lexicon.gap_triggers[m.lastindex - 1]
+            hits.append(Trigger(m.start(), m.end(), m.group(0), defn))
+    hits.sort(key=lambda t: (t.start, -t.end))
+    return hits
+
+
+def words_before(text: str, end: int, count: int, floor: int) -> list[str]:
+    """The last `count` words (lower-case) of text[floor:end]."""
+    window = text[max(floor, end - 12 * count) : end]
+    return [w.lower() for w in WORD.findall(window)][-count:]
+
+
+def find_attribution(text: str, s_start: int, s_end: int, mentions: list[Mention],
+                     lexicon: EventLexicon) -> Attribution | None:
+    """The source of a sentence's claim: "according to X", "X reported", "X said"."""
+    sentence = text[s_start:s_end]
+    for m in lexicon.according_to.finditer(sentence):
+        a_start = s_start + m.end()
+        stop = re.search(r"[,.;:()]|$", sentence[m.end() :])
+        a_end = a_start + (stop.start() if stop else 0)
+        inside = [i for i, e in enumerate(mentions) if a_start <= e.start < a_end]
+        if inside:
+            return Attribution(mentions[inside[0]].name, s_start + m.start(), a_end, frozenset(inside))
+        phrase = text[a_start:a_end].strip()
+        if phrase:
+            return Attribution(" ".join(phrase.split()[:8]), s_start + m.start(), a_end, frozenset())
+    for m in lexicon.reported_by.finditer(sentence):
+        verb_start = s_start + m.start()
+        before = [i for i, e in enumerate(mentions) if 0 <= verb_start - e.end <= 2]
+        if before:
+            i = before[-1]
+            return Attribution(mentions[i].name, mentions[i].start, s_start + m.end(), frozenset({i}))
+    for m in lexicon.speech.finditer(sentence):
+        verb_start, verb_end = s_start + m.start(), s_start + m.end()
+        after = [i for i, e in enumerate(mentions) if 0 <= e.start - verb_end <= 2]
+        if after and text[max(s_start, verb_start - 3) : verb_start].strip().endswith(","):
+            i = after[0]
+            return Attribution(mentions[i].name, verb_start, mentions[i].end, frozenset())
+        clause_start = max(s_start, text.rfind(",", s_start, verb_start) + 1, verb_start - 60)
+        before = [i for i, e in enumerate(mentions) if clause_start <= e.start and e.end <= verb_start]
+        if before:
+            return Attribution(mentions[before[-1]].name, mentions[before[0]].start, verb_end, frozenset())
+        phrase = WORD.findall(text[clause_start:verb_start])
+        if 0 < len(phrase) <= 6 and phrase[-1].lower() not in DETERMINERS and phrase[-1].lower() != "it":
+            return Attribution(" ".join(phrase), clause_start, verb_end, frozenset())
+    return None
+
+
+def assign_roles(text: str, trigger: Trigger, mentions: list[Mention], after_role: str,
+                 excluded: frozenset[int]) -> dict[str, str]:
+    """Roles of the sentence's entities relative to the trigger (position-based)."""
+    roles: dict[str, str] = {}
+
+    def put(name: str, role: str) -> None:
+        if name not in roles or ROLE_RANK[role] < ROLE_RANK[roles[name]]:
+            roles[name] = role
+
+    before = [i for i, e in enumerate(mentions) if e.end <= trigger.start and i not in excluded]
+    after = [i for i, e in enumerate(mentions) if e.start >= trigger.end and i not in excluded]
+    prev = words_before(text, trigger.start, 2, 0)
+    by_agent = None
+    following = text[trigger.end : trigger.end + 40]
+    by = re.match(r"\s+(?:\w+\s+)?by\s+", following)
+    if by and after and mentions[after[0]].start <= trigger.end + by.end() + 1:
+        by_agent = after[0]
+    passive = by_agent is not None or (
+        trigger.defn.form in ("ed", "en") and bool(prev) and prev[-1] in PASSIVE_AUX
+    )
+    for i, e in enumerate(mentions):
+        if i in excluded:
+            continue
+        if e.label == "PRODUCT":
+            put(e.name, "product")
+        elif e.label not in PARTY_LABELS:
+            put(e.name, "participant")
+    parties_before = [i for i in before if mentions[i].label in PARTY_LABELS]
+    if parties_before:
+        subject = [parties_before[-1]]
+        for i in reversed(parties_before[:-1]):
+            between = text[mentions[i].end : mentions[subject[-1]].start]
+            if COORDINATION.match(between) or between in ("'s ", "’s "):
+                subject.append(i)
+            else:
+                break
+        subject_role = after_role if passive else "agent"
+        for i in subject:
+            put(mentions[i].name, subject_role)
+        for i in parties_before:
+            put(mentions[i].name, "participant")
+    for i in after:
+        if mentions[i].label in PARTY_LABELS:
+            put(mentions[i].name, "agent" if i == by_agent else after_role)
+    return roles
+
+
+def choose_timex(timexes: list[Any], trigger: Trigger, attribution: Attribution | None) -> Any | None:
+    """The timex governing the trigger: nearest DATE/TIME, avoiding the attribution clause."""
+    best, best_key = None, None
+    for tx in timexes:
+        if tx.type not in ("DATE", "TIME") or not tx.value:
+            continue
+        if not (tx.value[:1].isdigit() or tx.value == "PRESENT_REF"):
+            continue
+        distance = max(tx.start - trigger.end, trigger.start - tx.end, 0)
+        in_attribution = attribution is not None and attribution.start <= tx.start < attribution.end
+        key = (in_attribution, distance)
+        if best_key is None or key < best_key:
+            best, best_key = tx, key
+    return best
+
+
+def reports_same_day(text: str, s_start: int, s_end: int, trigger: Trigger) -> bool:
+    """Whether the sentence reports a same-day event: present (perfect) tense or "today"/"now"."""
+    prev = words_before(text, trigger.start, 3, s_start)
+    form = trigger.defn.form
+    if NOW_WORDS.search(text, s_start, s_end):
+        return True
+    if form == "s":
+        return True
+    if form in ("ed", "en"):
+        return any(w in PERFECT_AUX for w in prev[-2:]) and "had" not in prev
+    if form == "ing":
+        return bool(prev) and prev[-1] in PRESENT_BE
+    if form == "base":
+        return bool(prev) and prev[-1] not in MODALS and prev[-1] not in DETERMINERS
+    return trigger.text.lower().startswith(("is ", "are ", "goes ", "now "))
+
+
+def confidence_of(trigger: Trigger, mentions: list[Mention], date_source: str, hedged: bool,
+                  negated: bool, attributed: bool, weights: dict[str, float]) -> float:
+    """Confidence 0..1 of one event mention from trigger, entity and date evidence."""
+    score = trigger.defn.strength
+    if any(m.known for m in mentions):
+        score += weights.get("known_entity", 0.08)
+    elif mentions:
+        score += weights.get("candidate_only", -0.05)
+    if len(mentions) >= 2:
+        score += weights.get("second_entity", 0.04)
+    score += weights.get(f"date_{date_source}", 0.0)
+    if attributed:
+        score += weights.get("attributed_bonus", 0.0)
+    if hedged:
+        score *= weights.get("hedged_factor", 0.6)
+    if negated:
+        score *= weights.get("negated_factor", 0.7)
+    return round(min(max(score, 0.05), 0.99), 3)
+
+
+def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list[Trigger],
+                    ents: list[Span], timexes: list[Any], lexicon: EventLexicon) -> list[dict]:
+    """The events of one sentence (none, one, or more when clearly distinct types)."""
+    text = doc.text
+    mentions = [
+        Mention(e.start_char, e.end_char, e.text, e.label_, entity_name(e), not is_candidate(e))
+        for e in ents
+        if e.label_ not in AMOUNT_LABELS
+    ]
+    money = [e for e in ents if e.label_ == "MONEY"]
+    hits = list(hits)
+    for e in money:
+        kind = "pricing" if lexicon.money_pricing.search(e.text) else "investment"
+        etype = lexicon.types.get(kind)
+        if etype is not None:
+            defn = TriggerDef(e.text, kind, etype.priority, lexicon.money_strengths[kind], True, "term")
+            hits.append(Trigger(e.start_char, e.end_char, e.text, defn))
+    if not mentions:
+        hits = [h for h in hits if h.defn.type in ("investment", "pricing") and money]
+    if not hits:
+        return []
+    strong = [h for h in hits if not h.defn.weak]
+    pool = strong or hits
+    pool.sort(key=lambda h: (-h.defn.priority, -h.defn.strength, h.start))
+    chosen = [pool[0]]
+    also = lexicon.types[pool[0].defn.type].also
+    for h in pool[1:]:
+        if h.defn.type in also and all(c.defn.type != h.defn.type for c in chosen):
+            chosen.append(h)
+
+    attribution = find_attribution(text, s_start, s_end, mentions, lexicon)
+    excluded = attribution.media if attribution else frozenset()
+    sentence = text[s_start:s_end]
+    hedged_sentence = bool(lexicon.hedge_sentence.search(sentence))
+    denial = bool(lexicon.denial.search(sentence))
+    published = doc._.published if Doc.has_extension("published") else None
+    events = []
+    for trigger in chosen:
+        window_start = max(s_start, trigger.start - 60)
+        window = " ".join(words_before(text, trigger.start, 6, s_start))
+        hedged = hedged_sentence or bool(lexicon.hedge_near.search(window))
+        if lexicon.hedge_case_sensitive is not None and not hedged:
+            hedged = bool(lexicon.hedge_case_sensitive.search(text, window_start, trigger.start))
+        negated = bool(lexicon.negation_near.search(" ".join(words_before(text, trigger.start, 4, s_start))))
+        after_role = lexicon.types[trigger.defn.type].after_role
+        roles = assign_roles(text, trigger, mentions, after_role, excluded)
+        names = list(dict.fromkeys(m.name for i, m in enumerate(mentions) if i not in excluded))
+        timex = choose_timex(timexes, trigger, attribution)
+        date = date_mod = date_text = None
+        date_source = "none"
+        if timex is not None and timex.value != "PRESENT_REF":
+            date = timex.value.split("T")[0]
+            date_mod, date_text = timex.mod, timex.text
+            date_source = "explicit" if YEAR.search(timex.text) else "relative"
+        elif published is not None and (timex is not None or reports_same_day(text, s_start, s_end, trigger)):
+            date = published.isoformat()
+            date_text = timex.text if timex is not None else None
+            date_source = "published"
+        party_mentions = [m for i, m in enumerate(mentions) if i not in excluded]
+        events.append({
+            "type": trigger.defn.type,
+            "trigger": trigger.text,
+            "date": date,
+            "date_mod": date_mod,
+            "date_text": date_text,
+            "date_source": date_source,
+            "entities": names,
+            "roles": roles,
+            "sentence": sentence,
+            "sentence_index": s_index,
+            "start": s_start,
+            "end": s_end,
+            "hedged": hedged,
+            "negated": negated or denial,
+            "denial": denial,
+            "attributed_to": attribution.name if attribution else None,
+            "confidence": confidence_of(
+                trigger, party_mentions, date_source, hedged, negated or denial,
+                attribution is not None, lexicon.confidence,
+            ),
+        })
+    return events
+
+
+def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
+    """Character bounds of each sentence, trimmed of surrounding whitespace."""
+    if not doc.has_annotation("SENT_START"):
+        spans = [(0, len(doc.text))]
+    else:
+        spans = [(s.start_char, s.end_char) for s in doc.sents]
+    bounds = []
+    text = doc.text
+    for start, end in spans:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        bounds.append((start, end))
+    return bounds
+
+
+def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
+    """Events of a whole document, in text order."""
+    text = doc.text
+    triggers = find_triggers(text, lexicon)
+    money = [e for e in doc.ents if e.label_ == "MONEY"]
+    if not triggers and not money:
+        return []
+    bounds = sentence_bounds(doc)
+    starts = [b[0] for b in bounds]
+
+    def sentence_of(char: int) -> int:
+        return max(bisect_right(starts, char) - 1, 0)
+
+    by_sentence: dict[int, list[Trigger]] = {}
+    for t in triggers:
+        by_sentence.setdefault(sentence_of(t.start), []).append(t)
+    for e in money:
+        by_sentence.setdefault(sentence_of(e.start_char), [])
+    ents_by: dict[int, list[Span]] = {}
+    for e in doc.ents:
+        ents_by.setdefault(sentence_of(e.start_char), []).append(e)
+    timexes = doc._.timexes if Doc.has_extension("timexes") and doc._.timexes else []
+    tx_by: dict[int, list[Any]] = {}
+    for tx in timexes:
+        tx_by.setdefault(sentence_of(tx.start), []).append(tx)
+    events = []
+    for index in sorted(by_sentence):
+        s_start, s_end = bounds[index]
+        events.extend(sentence_events(
+            doc, index, s_start, s_end, by_sentence[index], ents_by.get(index, []),
+            tx_by.get(index, []), lexicon,
+        ))
+    return events
+
+
+class EventExtractor:
+    """Pipeline component setting doc._.events from triggers, entities and timexes."""
+
+    def __init__(self, *, lexicon_path: str | None = None):
+        self.lexicon_path = lexicon_path
+        self.lexicon = load_lexicon(lexicon_path)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.events = extract_events(doc, self.lexicon)
+        return doc
+
+
+if not Doc.has_extension("events"):
+    Doc.set_extension("events", default=None)
+
+
+@Language.factory("kb_events", default_config={"lexicon_path": None})
+def make_event_extractor(nlp: Language, name: str, lexicon_path: str | None) -> EventExtractor:
+    """The kb_events pipeline component (trigger lexicon from data/event_triggers.toml)."""
+    return EventExtractor(lexicon_path=lexicon_path)
