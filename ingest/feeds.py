@@ -119,8 +119,8 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
         raise FeedParseError("got an HTML page where a feed was expected")
     if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return parse_json_feed(body)
-    parsed = feedparser.parse(body, response_headers={"content-location": url}, sanitize_html=False,
-                              resolve_relative_uris=False)
+    # No base URL for feedparser: it mangles file:// bases; links are resolved by the caller.
+    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
     warnings: list[str] = []
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
@@ -145,7 +145,7 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
                 summary=item.get("summary"),
                 author=item.get("author"),
                 published=struct_to_iso(item.get("published_parsed")),
-                updated=struct_to_iso(item.get("updated_parsed")),
+                updated=struct_to_iso(item.get("updated_parsed")) if "updated" in item else None,
             )
         )
     if len(parsed.entries) > MAX_ENTRIES:

@@ -74,6 +74,25 @@ def find_duplicate(db: sqlite_utils.Database, article_id: int | None, chash: str
     return best
 
 
+def original_published(db: sqlite_utils.Database, article_id: int) -> str | None:
+    row = db.execute("select published_at from articles where id = ?", [article_id]).fetchone()
+    return row[0] if row else None
+
+
+def published_earlier(a: str | None, b: str | None) -> bool:
+    """Whether publication time a is strictly earlier than b (unknown is never earlier)."""
+    if not a or not b:
+        return False
+    try:
+        ta = dt.datetime.fromisoformat(a.replace("Z", "+00:00"))
+        tb = dt.datetime.fromisoformat(b.replace("Z", "+00:00"))
+        if (ta.tzinfo is None) != (tb.tzinfo is None):
+            return ta.date() < tb.date()
+        return ta < tb
+    except ValueError:
+        return a < b
+
+
 def record_sighting(db: sqlite_utils.Database, article_id: int, source_id: int | None,
                     guid: str | None, entry_url: str | None) -> None:
     if source_id is None:
@@ -109,12 +128,17 @@ def save_article(
             db.execute("update articles set fetched_at = ?, attempts = 0 where id = ?", [now, existing["id"]])
             return SaveResult(existing["id"], "unchanged", existing["duplicate_of"])
         duplicate_of = find_duplicate(db, existing["id"] if existing else None, chash, signature)
+        published = extracted.published_at or feed_published
+        demote = None
+        if duplicate_of is not None and published_earlier(published, original_published(db, duplicate_of)):
+            # The copy arrived first: the earlier publication is the original.
+            demote, duplicate_of = duplicate_of, None
         row = {
             "url": url,
             "canonical_url": canonical_url,
             "title": extracted.title,
             "author": extracted.author,
-            "published_at": extracted.published_at or feed_published,
+            "published_at": published,
             "updated_at": extracted.updated_at,
             "fetched_at": now,
             "summary": summary or extracted.description,
@@ -158,6 +182,10 @@ def save_article(
             row["feed_guid"] = feed_guid
             article_id = db["articles"].insert(row).last_pk
             outcome = "new"
+        if demote is not None:
+            db.execute("update articles set duplicate_of = ? where id = ? or duplicate_of = ?",
+                       [article_id, demote, demote])
+            db.execute("delete from article_bands where article_id = ?", [demote])
         if duplicate_of is None:
             db["article_bands"].insert_all(
                 {"article_id": article_id, "band": band, "key": key}

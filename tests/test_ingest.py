@@ -137,8 +137,10 @@ def test_updated_article_keeps_its_earlier_revision(run_kb, db_path, tmp_path):
         assert query(db_path, "select count(*) from article_revisions")[0][0] == 0
         current.write_text(v2_text)
         # The feed now says the entry was updated.
-        feed.write_text(feed_v2.replace("</item>", "<atom:updated xmlns:atom=\"http://www.w3.org/2005/Atom\">2026-04-16T18:00:00Z</atom:updated></item>", 1)
-                        if "<atom:updated" not in feed_v2 else feed_v2)
+        link = f"{current.relative_to(site / 'cloudline').as_posix()}</link>"
+        assert link in feed_v2
+        feed.write_text(feed_v2.replace(link, link + '<updated xmlns="http://www.w3.org/2005/Atom">'
+                                        "2026-04-16T18:00:00Z</updated>", 1))
         result = run_kb("ingest", "--no-analyze", "--force", "--sources", str(sources))
         assert result.exit_code == 0, result.output
     rows = query(db_path, """select r.text, a.text, a.updated_at, r.replaced_at from article_revisions r
@@ -267,7 +269,7 @@ def test_bad_sources_file_is_a_usage_error(run_kb, tmp_path):
 
 
 def test_kb_add_ingests_single_pages(run_kb, db_path, sample_server, tmp_path):
-    page = next((SAMPLE_DIR / "northbeam").rglob("*.html")).relative_to(SAMPLE_DIR)
+    page = next((SAMPLE_DIR / "newsroomwire").rglob("*.html")).relative_to(SAMPLE_DIR)
     sources = write_sources(tmp_path / "s.toml", sample_server.base_url, feeds=[])
     result = run_kb("add", "--no-analyze", "--sources", str(sources), sample_server.url(str(page)),
                     "ftp://example.com/x")
