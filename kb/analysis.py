@@ -1,0 +1,248 @@
+"""Run the NLP pipeline over stored articles and store mentions, timexes and event mentions."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from kb.db import utcnow
+from kb.pipeline import AMOUNT_LABELS, SKIP_NOT_ENGLISH, analyze_many, load_settings, nlp_version
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_TABLES = ("mentions", "timexes", "event_mentions")
+# Articles whose text is analysed: fetched fine, with text, and not a copy of another article.
+ANALYSABLE = "status = 'ok' AND text IS NOT NULL AND duplicate_of IS NULL"
+
+
+@dataclass
+class AnalysisSummary:
+    """What one analysis run did."""
+
+    articles: int = 0
+    not_english: int = 0
+    mentions: int = 0
+    timexes: int = 0
+    events: int = 0
+    cleared: int = 0
+    integrated: bool = False
+    article_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "articles": self.articles, "not_english": self.not_english, "mentions": self.mentions,
+            "timexes": self.timexes, "events": self.events, "cleared": self.cleared,
+            "integrated": self.integrated,
+        }
+
+
+def _entity_resolver(db: sqlite_utils.Database) -> Callable[[str, str], int]:
+    """A cached (name, label) -> entities.id function (kb.entities.entity_id when present)."""
+    try:
+        from kb.entities import entity_id
+    except ImportError:
+        entity_id = _fallback_entity_id
+    cache: dict[tuple[str, str], int] = {}
+
+    def resolve(name: str, label: str) -> int:
+        key = (name, label)
+        if key not in cache:
+            cache[key] = entity_id(db, name, label)
+        return cache[key]
+
+    return resolve
+
+
+def _fallback_entity_id(db: sqlite_utils.Database, name: str, label: str) -> int:
+    """Look an entity up by name or alias, or create a candidate (used without kb.entities)."""
+    row = db.execute(
+        "SELECT id FROM entities WHERE name = ? ORDER BY type = ? DESC LIMIT 1", [name, label]
+    ).fetchone() or db.execute(
+        "SELECT entity_id FROM entity_aliases WHERE alias = ? LIMIT 1", [name]
+    ).fetchone()
+    if row:
+        return row[0]
+    cursor = db.execute(
+        "INSERT INTO entities (name, type, status, first_seen_at) VALUES (?, ?, 'candidate', ?)",
+        [name, label, utcnow()],
+    )
+    return cursor.lastrowid
+
+
+def _select_articles(db: sqlite_utils.Database, article_ids: list[int] | None, force: bool,
+                     version: str) -> list[int]:
+    """Ids of the analysable articles to (re)process, in id order."""
+    sql = f"SELECT id FROM articles WHERE {ANALYSABLE}"
+    params: list = []
+    if article_ids is not None:
+        if not article_ids:
+            return []
+        sql += f" AND id IN ({', '.join('?' * len(article_ids))})"
+        params.extend(article_ids)
+    if not force:
+        sql += " AND (processed_at IS NULL OR nlp_version IS NOT ?)"
+        params.append(version)
+    return [row[0] for row in db.execute(sql + " ORDER BY id", params).fetchall()]
+
+
+def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _event_entities(event: dict, entities: list[dict], resolve: Callable[[str, str], int]) -> list[dict]:
+    """The event's entities as stored: [{"entity_id", "name", "label", "role"}]."""
+    labels = {}
+    for e in entities:
+        if e["sentence_index"] == event["sentence_index"] and e["label"] not in AMOUNT_LABELS:
+            labels.setdefault(e["entity"] or e["text"], e["label"])
+    stored = []
+    for name in event["entities"]:
+        label = labels.get(name, "ORG")
+        stored.append({
+            "entity_id": resolve(name, label),
+            "name": name,
+            "label": label,
+            "role": event["roles"].get(name, "participant"),
+        })
+    return stored
+
+
+def clear_analysis(db: sqlite_utils.Database, article_ids: list[int]) -> None:
+    """Delete the stored analysis rows of these articles (inside the caller's transaction)."""
+    for start in range(0, len(article_ids), 500):
+        chunk = article_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for table in ANALYSIS_TABLES:
+            db.execute(f"DELETE FROM {table} WHERE article_id IN ({marks})", chunk)
+
+
+def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
+                 resolve: Callable[[str, str], int]) -> tuple[int, int, int]:
+    """Insert one article's mentions, timexes and event mentions; return their counts."""
+    mentions = []
+    for e in result["entities"]:
+        entity_id = None
+        if e["label"] not in AMOUNT_LABELS:
+            entity_id = resolve(e["entity"] or e["text"], e["label"])
+        mentions.append((article_id, entity_id, e["label"], e["start"], e["end"], e["text"],
+                         e["sentence_index"]))
+    db.conn.executemany(
+        'INSERT INTO mentions (article_id, entity_id, label, start, "end", text, sentence_index) '
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", mentions,
+    )
+    db.conn.executemany(
+        'INSERT INTO timexes (article_id, start, "end", text, type, value, mod, sentence_index) '
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(article_id, t["start"], t["end"], t["text"], t["type"], t["value"], t["mod"],
+          t["sentence_index"]) for t in result["timexes"]],
+    )
+    db.conn.executemany(
+        "INSERT INTO event_mentions (article_id, type, date, date_mod, date_text, date_source, "
+        'sentence, sentence_index, start, "end", hedged, negated, denial, attributed_to, '
+        "confidence, entities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(article_id, ev["type"], ev["date"], ev["date_mod"], ev["date_text"], ev["date_source"],
+          ev["sentence"], ev["sentence_index"], ev["start"], ev["end"], int(ev["hedged"]),
+          int(ev["negated"]), int(ev.get("denial", False)), ev["attributed_to"], ev["confidence"],
+          json.dumps(_event_entities(ev, result["entities"], resolve), ensure_ascii=False))
+         for ev in result["events"]],
+    )
+    return len(mentions), len(result["timexes"]), len(result["events"])
+
+
+def _integrate(db: sqlite_utils.Database, article_ids: list[int]) -> bool:
+    """Hand stored event mentions to the claim ledger, when kb.ledger exists."""
+    try:
+        ledger = importlib.import_module("kb.ledger")
+    except ModuleNotFoundError as exc:
+        if exc.name != "kb.ledger":
+            raise
+        return False
+    ledger.integrate_articles(db, article_ids)
+    return True
+
+
+def analyze_articles(
+    db: sqlite_utils.Database,
+    article_ids: list[int] | None = None,
+    *,
+    batch_size: int = 32,
+    force: bool = False,
+) -> AnalysisSummary:
+    """Analyse stored articles (those never analysed or analysed by another nlp_version, or all
+    with force=True); one transaction per batch, so an interrupted run leaves whole articles."""
+    settings = load_settings()
+    version = nlp_version(settings)
+    ids = _select_articles(db, article_ids, force, version)
+    summary = AnalysisSummary()
+    resolve = _entity_resolver(db)
+    for batch in _batches(ids, batch_size):
+        placeholders = ", ".join("?" * len(batch))
+        rows = db.execute(
+            "SELECT id, text, coalesce(published_at, fetched_at) FROM articles "
+            f"WHERE id IN ({placeholders}) ORDER BY id", batch,
+        ).fetchall()
+        items = [{"id": row[0], "text": row[1], "published": row[2]} for row in rows]
+        results = list(analyze_many(items, batch_size=batch_size, settings=settings))
+        now = utcnow()
+        stored_ids = []
+        with db.conn:
+            clear_analysis(db, batch)
+            for result in results:
+                article_id = result["id"]
+                if result.get("skipped") == SKIP_NOT_ENGLISH:
+                    db.execute(
+                        "UPDATE articles SET status = 'not_english', status_reason = ?, "
+                        "processed_at = ?, nlp_version = ? WHERE id = ?",
+                        ["the text does not look like English (stop-word test)", now, version, article_id],
+                    )
+                    summary.not_english += 1
+                    continue
+                counts = store_result(db, article_id, result, resolve)
+                summary.mentions += counts[0]
+                summary.timexes += counts[1]
+                summary.events += counts[2]
+                db.execute(
+                    "UPDATE articles SET processed_at = ?, nlp_version = ? WHERE id = ?",
+                    [now, version, article_id],
+                )
+                stored_ids.append(article_id)
+        summary.articles += len(stored_ids)
+        summary.article_ids.extend(stored_ids)
+    if ids:
+        summary.integrated = _integrate(db, ids)
+    return summary
+
+
+def clear_unanalysable(db: sqlite_utils.Database) -> list[int]:
+    """Remove analysis rows of articles that are no longer analysable (now duplicates, failed)."""
+    ids = [row[0] for row in db.execute(
+        f"SELECT id FROM articles WHERE NOT ({ANALYSABLE}) AND (processed_at IS NOT NULL "
+        "OR id IN (SELECT article_id FROM event_mentions) OR id IN (SELECT article_id FROM mentions))"
+    ).fetchall()]
+    if ids:
+        with db.conn:
+            clear_analysis(db, ids)
+            marks = ", ".join("?" * len(ids))
+            db.execute(f"UPDATE articles SET processed_at = NULL WHERE id IN ({marks}) "
+                       "AND status != 'not_english'", ids)
+    return ids
+
+
+def reprocess(db: sqlite_utils.Database, *, all: bool = False,
+              article_ids: list[int] | None = None, batch_size: int = 32) -> AnalysisSummary:
+    """Re-run analysis after gazetteer or rule changes: stale articles, the given ones, or all."""
+    cleared = clear_unanalysable(db)
+    if article_ids is not None:
+        summary = analyze_articles(db, article_ids, batch_size=batch_size, force=True)
+    else:
+        summary = analyze_articles(db, None, batch_size=batch_size, force=all)
+    summary.cleared = len(cleared)
+    if cleared:
+        summary.integrated = _integrate(db, cleared) or summary.integrated
+    return summary
