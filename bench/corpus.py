@@ -195,7 +195,11 @@ def load_articles(sample_dir: Path, outlets: Mapping[str, Outlet]) -> list[Sourc
         revisions: list[tuple[str, str, dict[str, Any], str, Path]] = []
         for path in sorted(src_dir.glob("*.md")):
             where = str(path.relative_to(sample_dir))
-            raw, body = split_front_matter(path.read_text(encoding="utf-8"), where)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CorpusError(f"{where}: cannot read as UTF-8 text: {exc}") from exc
+            raw, body = split_front_matter(text, where)
             revision = REVISION_RE.match(path.stem)
             if revision:
                 revisions.append((revision["slug"], revision["version"], raw, body, path))
