@@ -22,15 +22,38 @@ EVENT_COLUMNS = """e.id, e.sort_date, e.date, e.date_mod, e.date_precision, e.ty
 # Above this many candidate rows, walking the date index beats sorting the candidates.
 SORT_CANDIDATES_LIMIT = 20_000
 ARTICLES_PER_EVENT = 5
+# Membership tests: IN (a list built once) for small candidate sets that drive the query,
+# EXISTS (one index probe per row) while walking the date index through big ones.
+STORY_IN = "e.id IN (SELECT event_id FROM story_events WHERE story_id = :story)"
+STORY_EXISTS = "EXISTS (SELECT 1 FROM story_events se WHERE se.story_id = :story AND se.event_id = e.id)"
+ENTITY_IN = "e.id IN (SELECT event_id FROM event_entities WHERE entity_id = :entity)"
+ENTITY_EXISTS = ("EXISTS (SELECT 1 FROM event_entities ee WHERE ee.entity_id = :entity "
+                 "AND ee.event_id = e.id)")
+SEARCH_IN = "e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :q)"
+SEARCH_EXISTS = "EXISTS (SELECT 1 FROM events_fts WHERE events_fts MATCH :q AND events_fts.rowid = e.id)"
 
 
-async def count_links(db, table: str, column: str, value: int) -> int:
-    """How many rows of a link table point at `value` (bounded, index-only)."""
+async def count_links(db, table: str, column: str, value: int, memo: dict | None = None) -> int:
+    """How many rows of a link table point at `value` (bounded, index-only; `memo` caches)."""
+    key = (table, column, value)
+    if memo is not None and key in memo:
+        return memo[key]
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {column} = ? LIMIT {SORT_CANDIDATES_LIMIT + 1})"
-    return (await db.execute(sql, [value])).rows[0][0]
+    count = (await db.execute(sql, [value])).rows[0][0]
+    if memo is not None:
+        memo[key] = count
+    return count
 
 
-async def select_events(db, filters: TimelineFilters) -> tuple[list[dict], tuple[str, int] | None]:
+async def count_matches(db, fts_query: str) -> int:
+    """How many events match a full-text query (bounded)."""
+    sql = ("SELECT count(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? "
+           f"LIMIT {SORT_CANDIDATES_LIMIT + 1})")
+    return (await db.execute(sql, [fts_query])).rows[0][0]
+
+
+async def select_events(db, filters: TimelineFilters,
+                        memo: dict | None = None) -> tuple[list[dict], tuple[str, int] | None]:
     """The page of events matching `filters`, newest first, and the cursor of the next page."""
     where = ["e.status != 'superseded'", "e.sort_date IS NOT NULL"]
     params: dict[str, Any] = {"limit": filters.size + 1}
@@ -39,17 +62,19 @@ async def select_events(db, filters: TimelineFilters) -> tuple[list[dict], tuple
     drive_from_links = False
     if filters.story is not None:
         params["story"] = filters.story
-        small = await count_links(db, "story_events", "story_id", filters.story) <= SORT_CANDIDATES_LIMIT
+        small = await count_links(db, "story_events", "story_id", filters.story, memo) <= SORT_CANDIDATES_LIMIT
         drive_from_links = drive_from_links or small
-        where.append(f"{'e.id' if small else '+e.id'} IN (SELECT event_id FROM story_events WHERE story_id = :story)")
+        where.append(STORY_IN if small else STORY_EXISTS)
     if filters.entity is not None:
         params["entity"] = filters.entity
-        small = await count_links(db, "event_entities", "entity_id", filters.entity) <= SORT_CANDIDATES_LIMIT
+        small = await count_links(db, "event_entities", "entity_id", filters.entity, memo) <= SORT_CANDIDATES_LIMIT
         drive_from_links = drive_from_links or small
-        where.append(f"{'e.id' if small else '+e.id'} IN (SELECT event_id FROM event_entities WHERE entity_id = :entity)")
+        where.append(ENTITY_IN if small else ENTITY_EXISTS)
     if filters.fts_query:
         params["q"] = filters.fts_query
-        where.append("e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :q)")
+        small = await count_matches(db, filters.fts_query) <= SORT_CANDIDATES_LIMIT
+        drive_from_links = drive_from_links or small
+        where.append(SEARCH_IN if small else SEARCH_EXISTS)
     if filters.types:
         names = [f":type{i}" for i in range(len(filters.types))]
         params.update({f"type{i}": t for i, t in enumerate(filters.types)})

@@ -472,3 +472,25 @@ def reprocess(ctx, all_articles, article_ids, batch_size):
     if summary.cleared:
         parts.append(f"{summary.cleared} cleared (duplicates or failed)")
     click.echo(", ".join(parts))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the knowledge base read-only with Datasette and the project's pages.
+
+    The database is migrated first, then opened by Datasette in WAL mode, so
+    `kb ingest` from cron can keep writing while it serves.
+
+    \b
+    Example:
+        kb --db data/kb.db serve --port 8001
+    """
+    from datasette_plugins.serve import serve as serve_datasette
+
+    db = get_db(ctx)
+    db.conn.close()
+    click.echo(f"Serving {ctx.obj['db_path']} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    serve_datasette(ctx.obj["db_path"], host=host, port=port)

@@ -1,0 +1,128 @@
+"""Benchmark the Datasette pages on a generated knowledge base: p50/p95 per endpoint on one core.
+
+Usage: .venv/bin/python bench/bench_datasette.py [--db bench/out/bench1m.db] [--requests 100]
+
+Builds the database with bench/generate_db.py first when it does not exist (1,000,000 events,
+100,000 articles). Requests go through Datasette's own ASGI client in this process, pinned to
+one core; /-/versions.json is measured in the same run as the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.generate_db import generate  # noqa: E402
+
+TARGET_P95_MS = 200
+
+
+def pick_ids(db_path: Path) -> dict[str, int]:
+    """The largest, a median and a small story; the busiest and a rare entity."""
+    conn = sqlite3.connect(db_path)
+    sizes = conn.execute(
+        "SELECT story_id, count(*) FROM story_events GROUP BY story_id ORDER BY 2 DESC").fetchall()
+    entities = conn.execute(
+        "SELECT entity_id, count(*) FROM event_entities GROUP BY entity_id ORDER BY 2 DESC").fetchall()
+    conn.close()
+    return {"big_story": sizes[0][0], "big_story_n": sizes[0][1],
+            "median_story": sizes[len(sizes) // 2][0], "median_story_n": sizes[len(sizes) // 2][1],
+            "small_story": sizes[-1][0], "small_story_n": sizes[-1][1],
+            "hub_entity": entities[0][0], "rare_entity": entities[-1][0]}
+
+
+def endpoints(ids: dict[str, int]) -> list[tuple[str, str]]:
+    """(label, path) of every measured request."""
+    return [
+        ("baseline /-/versions.json", "/-/versions.json"),
+        ("timeline, no filter", "/-/timeline"),
+        ("timeline.json, no filter", "/-/timeline.json"),
+        ("timeline, type=release", "/-/timeline?type=release"),
+        ("timeline, from/to one quarter", "/-/timeline?from=2024-04&to=2024-06"),
+        ("timeline, min_importance=90", "/-/timeline?min_importance=90"),
+        (f"timeline, biggest story ({ids['big_story_n']} events)", f"/-/timeline?story={ids['big_story']}"),
+        (f"timeline, small story ({ids['small_story_n']} events)", f"/-/timeline?story={ids['small_story']}"),
+        ("timeline, busiest entity", f"/-/timeline?entity={ids['hub_entity']}"),
+        ("timeline, rarest entity + type", f"/-/timeline?entity={ids['rare_entity']}&type=legal"),
+        ("timeline, q=released", "/-/timeline?q=released"),
+        ("timeline, q=lawsuit (rare)", "/-/timeline?q=restructuring+Oracle"),
+        ("timeline, all filters", f"/-/timeline?story={ids['big_story']}&type=release&from=2023&to=2025&min_importance=50&q=model"),
+        (f"story page, biggest ({ids['big_story_n']} events)", f"/-/story/{ids['big_story']}"),
+        (f"story page, biggest, counts not cached ({ids['big_story_n']} events)", f"/-/story/{ids['big_story']}?uncached"),
+        (f"story page, median ({ids['median_story_n']} events)", f"/-/story/{ids['median_story']}"),
+        ("story .json, median", f"/-/story/{ids['median_story']}.json"),
+        ("search q=released (events + articles)", "/-/search?q=released"),
+        ("search q=enterprise customers", "/-/search?q=enterprise+customers"),
+        ("entity page, busiest", f"/-/entity/{ids['hub_entity']}"),
+        ("home /", "/"),
+    ]
+
+
+async def measure(db_path: Path, requests: int) -> list[tuple[str, float, float, int]]:
+    """Median and p95 milliseconds of each endpoint over `requests` requests."""
+
+    from datasette_plugins import story as story_module
+    from datasette_plugins.serve import build_datasette
+
+    ds = build_datasette(db_path)
+    await ds.invoke_startup()
+    results = []
+    for label, path in endpoints(pick_ids(db_path)):
+        response = await ds.client.get(path)  # warm caches and check it works
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}: {response.text[:300]}")
+        times = []
+        for _ in range(requests):
+            if path.endswith("?uncached"):
+                story_module._stats_cache.clear()
+            started = time.perf_counter()
+            response = await ds.client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+        results.append((label, statistics.median(times), p95, len(response.content)))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=str(ROOT / "bench" / "out" / "bench1m.db"))
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--articles", type=int, default=100_000)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    db_path = Path(args.db)
+    if not db_path.exists():
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"generating {db_path} ({args.events} events, {args.articles} articles)...", flush=True)
+        generate(db_path, events=args.events, articles=args.articles, stories=2000)
+    conn = sqlite3.connect(db_path)
+    events, articles = (conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("events", "articles"))
+    conn.close()
+    print(f"database {db_path}: {events} events, {articles} articles; {args.requests} requests each, one core")
+    results = asyncio.run(measure(db_path, args.requests))
+    baseline = results[0][1]
+    print(f"{'endpoint':58} {'p50 ms':>8} {'p95 ms':>8} {'x base':>7} {'KB':>6}")
+    failed = []
+    for label, p50, p95, size in results:
+        print(f"{label:58} {p50:8.1f} {p95:8.1f} {p50 / baseline:7.1f} {size / 1024:6.0f}")
+        if p95 > TARGET_P95_MS and not label.startswith(("entity", "home")) and "not cached" not in label:
+            failed.append(label)
+    print(f"target: p95 under {TARGET_P95_MS} ms for timeline, story and search pages: "
+          + ("all met" if not failed else "MISSED by " + "; ".join(failed)))
+
+
+if __name__ == "__main__":
+    main()
