@@ -350,6 +350,17 @@ def m005_article_url_index(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_articles_url ON articles(url)")
 
 
+@core()
+def m007_datasette_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes the Datasette pages need: events by lead article, entity links covering event ids."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS idx_events_article ON events(article_id);
+        CREATE INDEX IF NOT EXISTS idx_event_entities_entity_event ON event_entities(entity_id, event_id);
+        """
+    )
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.
@@ -376,6 +387,19 @@ VIEWS: dict[str, str] = {
         LEFT JOIN stories st ON st.id = se.story_id
         LEFT JOIN articles a ON a.id = e.article_id
         LEFT JOIN sources src ON src.id = a.source_id
+        WHERE e.status != 'superseded'
+    """,
+    # One row per (event, entity): lets Datasette facet and filter the timeline by entity.
+    "entity_timeline": """
+        SELECT e.id AS event_id, e.sort_date, e.date, e.date_mod, e.type, e.status,
+               e.importance, e.confidence, en.id AS entity_id, en.name AS entity,
+               en.type AS entity_type, ee.role,
+               (SELECT st.title FROM story_events se JOIN stories st ON st.id = se.story_id
+                  WHERE se.event_id = e.id ORDER BY st.importance DESC LIMIT 1) AS story,
+               e.sentence
+        FROM event_entities ee
+        JOIN events e ON e.id = ee.event_id
+        JOIN entities en ON en.id = ee.entity_id
         WHERE e.status != 'superseded'
     """,
 }
