@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+# Articles are saved in batches: a killed run loses at most this many, which the next run refetches.
+COMMIT_EVERY = 50
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
@@ -245,6 +247,7 @@ class IngestRun:
         self.lock = IngestLock(db_path)
         self.db: sqlite_utils.Database | None = None
         self.touched: list[int] = []
+        self.uncommitted = 0
         self.matchers = compile_topics()
         self.started = time.monotonic()
 
@@ -368,6 +371,7 @@ class IngestRun:
                     done += 1
                     self.report(done, len(items))
         finally:
+            self.commit()
             extractor.close()
 
     def drain(self, pending: list[tuple[WorkItem, Response, Future]]) -> list[tuple[WorkItem, Response, Future]]:
@@ -379,6 +383,10 @@ class IngestRun:
             else:
                 remaining.append((item, response, future))
         return remaining
+
+    def commit(self) -> None:
+        self.db.conn.commit()
+        self.uncommitted = 0
 
     def report(self, done: int, total: int) -> None:
         if self.options.progress:
@@ -405,8 +413,11 @@ class IngestRun:
             self.db, url=response.url, canonical_url=canonical, source_id=item.source_id, extracted=result,
             topics=match_topics(self.matchers, result.title, result.text),
             feed_guid=entry.guid if entry else None, feed_published=entry.published if entry else None,
-            summary=entry.summary if entry else None, http_status=response.status,
+            summary=entry.summary if entry else None, http_status=response.status, commit=False,
         )
+        self.uncommitted += 1
+        if self.uncommitted >= COMMIT_EVERY:
+            self.commit()
         if item.existing_id and saved.article_id != item.existing_id:
             # The page declared another canonical URL than its placeholder row: keep one row.
             with self.db.conn:

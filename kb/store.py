@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -15,6 +16,7 @@ from ingest.dedupe import (
     content_hash,
     estimated_similarity,
     minhash_signature,
+    text_words,
 )
 from ingest.extract import ExtractedArticle
 from kb.db import utcnow
@@ -26,6 +28,8 @@ RETRY_BASE_SECONDS = 3600
 RETRY_MAX_SECONDS = 7 * 24 * 3600
 # After this many failed attempts an article is only retried when asked (kb add, --retry-all).
 MAX_ATTEMPTS = 8
+# Near-duplicate candidates compared per article (boilerplate-heavy sites share some bands).
+MAX_CANDIDATES = 200
 
 
 @dataclass
@@ -45,8 +49,22 @@ def retry_after(attempts: int, now: dt.datetime | None = None) -> str:
 
 
 def find_article(db: sqlite_utils.Database, canonical_url: str) -> dict | None:
-    rows = list(db.query("select * from articles where canonical_url = ?", [canonical_url]))
-    return rows[0] if rows else None
+    cursor = db.conn.execute("select * from articles where canonical_url = ?", [canonical_url])
+    row = cursor.fetchone()
+    return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+
+
+def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> int:
+    """INSERT a dict with plain SQL (no schema introspection on the hot path)."""
+    columns = ", ".join(f'"{c}"' for c in row)
+    cursor = db.conn.execute(f"insert into {table} ({columns}) values ({', '.join('?' * len(row))})",
+                             list(row.values()))
+    return cursor.lastrowid
+
+
+def update_row(db: sqlite_utils.Database, table: str, row_id: int, row: dict) -> None:
+    assignments = ", ".join(f'"{c}" = ?' for c in row)
+    db.conn.execute(f"update {table} set {assignments} where id = ?", [*row.values(), row_id])
 
 
 def find_duplicate(db: sqlite_utils.Database, article_id: int | None, chash: str, signature: bytes) -> int | None:
@@ -61,9 +79,9 @@ def find_duplicate(db: sqlite_utils.Database, article_id: int | None, chash: str
     keys = band_keys(signature)
     placeholders = ",".join("?" * len(keys))
     candidates = db.execute(
-        f"""select distinct a.id, a.minhash from article_bands b join articles a on a.id = b.article_id
+        f"""select distinct a.id, a.minhash from article_bands b cross join articles a on a.id = b.article_id
             where b.key in ({placeholders}) and a.id != ? and a.duplicate_of is null
-            order by a.id""",
+            order by a.id limit {MAX_CANDIDATES}""",
         [*keys, exclude],
     ).fetchall()
     best, best_score = None, 0.0
@@ -116,12 +134,17 @@ def save_article(
     feed_published: str | None = None,
     summary: str | None = None,
     http_status: int | None = 200,
+    commit: bool = True,
 ) -> SaveResult:
-    """Insert or update an article in one transaction; record a revision when its text changed."""
+    """Insert or update an article atomically; record a revision when its text changed.
+
+    With commit=False the caller owns the transaction (the ingest run commits in batches).
+    """
     now = utcnow()
-    chash = content_hash(extracted.text)
-    signature = minhash_signature(extracted.text)
-    with db.conn:
+    words = text_words(extracted.text)
+    chash = content_hash(extracted.text, words)
+    signature = minhash_signature(extracted.text, words)
+    with db.conn if commit else contextlib.nullcontext():
         existing = find_article(db, canonical_url)
         if existing and existing["status"] == "ok" and existing["content_hash"] == chash:
             record_sighting(db, existing["id"], source_id, feed_guid, url)
@@ -162,7 +185,7 @@ def save_article(
             row["source_id"] = existing["source_id"] or source_id
             row["feed_guid"] = existing["feed_guid"] or feed_guid
             if existing["status"] == "ok" and existing["text"]:
-                db["article_revisions"].insert({
+                insert_row(db, "article_revisions", {
                     "article_id": article_id,
                     "title": existing["title"],
                     "text": existing["text"],
@@ -175,21 +198,21 @@ def save_article(
                 outcome = "updated"
             else:
                 outcome = "new"
-            db["articles"].update(article_id, row)
+            update_row(db, "articles", article_id, row)
             db.execute("delete from article_bands where article_id = ?", [article_id])
         else:
             row["source_id"] = source_id
             row["feed_guid"] = feed_guid
-            article_id = db["articles"].insert(row).last_pk
+            article_id = insert_row(db, "articles", row)
             outcome = "new"
         if demote is not None:
             db.execute("update articles set duplicate_of = ? where id = ? or duplicate_of = ?",
                        [article_id, demote, demote])
             db.execute("delete from article_bands where article_id = ?", [demote])
         if duplicate_of is None:
-            db["article_bands"].insert_all(
-                {"article_id": article_id, "band": band, "key": key}
-                for band, key in enumerate(band_keys(signature))
+            db.conn.executemany(
+                "insert into article_bands (article_id, band, key) values (?, ?, ?)",
+                [(article_id, band, key) for band, key in enumerate(band_keys(signature))],
             )
         elif outcome == "new":
             outcome = "duplicate"

@@ -15,21 +15,16 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TopicMatcher:
-    """Compiled rules of one topic: each term is a case-insensitive whole-word pattern."""
+    """Compiled rules of one topic: one case-insensitive pattern over every phrase of every term."""
 
     topic: Topic
-    terms: dict[str, re.Pattern]
+    pattern: re.Pattern
+    term_of: dict[str, str]
 
     def score(self, text: str) -> tuple[int, list[str]]:
         """Number of distinct rule terms found in `text`, and which."""
-        hits = [name for name, pattern in self.terms.items() if pattern.search(text)]
-        return len(hits), hits
-
-
-def term_pattern(term: str) -> re.Pattern:
-    # A name ends where no letter, digit or name-joining hyphen follows: "MAI-Image-2" is
-    # not found inside "MAI-Image-20".
-    return re.compile(r"(?<![\w-])" + re.escape(term) + r"(?![\w]|-\w)", re.IGNORECASE)
+        hits = {self.term_of.get(m.group(0).lower(), m.group(0).lower()) for m in self.pattern.finditer(text)}
+        return len(hits), sorted(hits)
 
 
 def entity_aliases(gazetteer_path: Path | None = None) -> dict[str, list[str]]:
@@ -58,14 +53,17 @@ def compile_topics(topics: list[Topic] | None = None, gazetteer_path: Path | Non
     aliases = entity_aliases(gazetteer_path)
     matchers = []
     for topic in topics:
-        terms: dict[str, re.Pattern] = {}
+        term_of: dict[str, str] = {}
         for keyword in topic.keywords:
-            terms[keyword.lower()] = term_pattern(keyword)
+            term_of.setdefault(keyword.lower(), keyword.lower())
         for entity in topic.entities:
-            names = [entity, *aliases.get(entity, [])]
-            alternation = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
-            terms.setdefault(entity.lower(), re.compile(r"(?<![\w-])(?:" + alternation + r")(?![\w]|-\w)", re.IGNORECASE))
-        matchers.append(TopicMatcher(topic=topic, terms=terms))
+            for name in [entity, *aliases.get(entity, [])]:
+                term_of.setdefault(name.lower(), entity.lower())
+        alternation = "|".join(re.escape(p) for p in sorted(term_of, key=len, reverse=True))
+        # A name ends where no letter, digit or name-joining hyphen follows: "MAI-Image-2" is
+        # not found inside "MAI-Image-20".
+        pattern = re.compile(r"(?<![\w-])(?:" + alternation + r")(?![\w]|-\w)", re.IGNORECASE)
+        matchers.append(TopicMatcher(topic=topic, pattern=pattern, term_of=term_of))
     return matchers
 
 
