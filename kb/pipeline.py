@@ -116,7 +116,12 @@ def build_nlp(config_path: str | Path | None = None) -> Language:
     if not Doc.has_extension("published"):
         Doc.set_extension("published", default=None)
     nlp.add_pipe("kb_events")
-    nlp.initialize()
+    # Components load their data in initialize(); called directly because spaCy's own
+    # nlp.initialize() validates settings and needs training examples we do not have.
+    for _, component in nlp.pipeline:
+        initialize = getattr(component, "initialize", None)
+        if callable(initialize):
+            initialize(lambda: [], nlp=nlp)
     return nlp
 
 
