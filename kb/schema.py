@@ -351,6 +351,58 @@ def m005_article_url_index(db: sqlite_utils.Database) -> None:
 
 
 @core()
+def m006_claim_ledger(db: sqlite_utils.Database) -> None:
+    """Claim-ledger bookkeeping: event date spans, report links, story entities, story fields."""
+    db.executescript(
+        """
+        ALTER TABLE events ADD COLUMN date_start TEXT;
+        ALTER TABLE events ADD COLUMN date_end TEXT;
+        CREATE INDEX idx_events_type_start ON events(type, date_start);
+        CREATE INDEX idx_events_type_known ON events(type, known_at);
+
+        -- Which event each article's report went to, kept across reprocessing so that
+        -- re-extracted reports return to the same event (stable event ids).
+        CREATE TABLE event_links (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            mention_key TEXT NOT NULL,
+            event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            original_article_id INTEGER NOT NULL,
+            known_at TEXT,
+            PRIMARY KEY (article_id, mention_key)
+        );
+        CREATE INDEX idx_event_links_event ON event_links(event_id);
+
+        -- Lookup keys for matching a new report to an event without scanning: one row per
+        -- (entity, type, month) the event's date covers ('u'-prefixed month of first report
+        -- for undated events), and (entity, '*', 'k' + month first known) for denials.
+        CREATE TABLE event_keys (
+            entity_id INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            bucket TEXT NOT NULL,
+            event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            PRIMARY KEY (entity_id, type, bucket, event_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_event_keys_event ON event_keys(event_id);
+
+        -- A story's entities, for finding candidate stories of a new event by index.
+        CREATE TABLE story_entities (
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+            events INTEGER NOT NULL,
+            last_date TEXT,
+            PRIMARY KEY (story_id, entity_id)
+        );
+        CREATE INDEX idx_story_entities_entity ON story_entities(entity_id, last_date);
+
+        ALTER TABLE stories ADD COLUMN section TEXT;
+        ALTER TABLE stories ADD COLUMN events INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE stories ADD COLUMN last_event_date TEXT;
+        CREATE INDEX idx_stories_status ON stories(status, updated_at);
+        """
+    )
+
+
+@core()
 def m007_datasette_indexes(db: sqlite_utils.Database) -> None:
     """Indexes the Datasette pages need: events by lead article, entity links covering event ids."""
     db.executescript(
@@ -373,21 +425,86 @@ VIEWS: dict[str, str] = {
                    AS articles_failed
         FROM sources s
     """,
+    # One row per event (superseded ones left out): date, type, scores, story, entities,
+    # lead article and every reporting source. Filter on its columns in one SELECT.
     "timeline": """
         SELECT e.id AS event_id, e.sort_date, e.date, e.date_mod, e.date_precision, e.type,
                e.status, e.importance, e.confidence, e.mentions, e.sources, e.summary,
                e.sentence, e.known_at, e.first_reported_at,
                st.id AS story_id, st.title AS story,
-               (SELECT group_concat(en.name, '; ') FROM event_entities ee
-                  JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id = e.id) AS entities,
+               (SELECT group_concat(name, '; ') FROM (
+                  SELECT DISTINCT en.name FROM event_entities ee
+                  JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id = e.id
+                  ORDER BY en.name)) AS entities,
                a.id AS article_id, a.title AS article_title, a.url AS article_url,
-               src.name AS source
+               src.name AS source,
+               frs.name AS first_reported_by, st.status AS story_status,
+               st.importance AS story_importance, e.hedged, e.attributed_to, e.date_text,
+               (SELECT group_concat(name, '; ') FROM (
+                  SELECT DISTINCT s2.name FROM event_mentions em
+                  JOIN articles a2 ON a2.id = em.article_id
+                  JOIN sources s2 ON s2.id = a2.source_id WHERE em.event_id = e.id
+                  ORDER BY s2.name)) AS reported_by,
+               (SELECT ',' || group_concat(entity_id, ',') || ',' FROM (
+                  SELECT DISTINCT ee.entity_id FROM event_entities ee
+                  WHERE ee.event_id = e.id ORDER BY ee.entity_id)) AS entity_ids
         FROM events e
         LEFT JOIN story_events se ON se.event_id = e.id
         LEFT JOIN stories st ON st.id = se.story_id
         LEFT JOIN articles a ON a.id = e.article_id
         LEFT JOIN sources src ON src.id = a.source_id
+        LEFT JOIN sources frs ON frs.id = e.first_reported_by
         WHERE e.status != 'superseded'
+    """,
+    # Each event's status over time: one row per status it held, valid from..to (to is
+    # NULL for the current status). The as-of query in kb/ledger.py (AS_OF_SQL) uses it.
+    "event_status_periods": """
+        SELECT h.event_id, h.new_status AS status, h.at AS valid_from,
+               lead(h.at) OVER (PARTITION BY h.event_id ORDER BY h.at, h.id) AS valid_to,
+               h.reason, h.article_id
+        FROM event_history h
+    """,
+    # Every article reporting an event, with its source; syndicated copies and
+    # near-duplicates point at their original (independent = 0 for the copies).
+    "event_reports": """
+        SELECT em.event_id, em.id AS mention_id, a.id AS article_id, a.title, a.url,
+               a.published_at, src.name AS source, src.reliability, src.first_party,
+               em.hedged, em.negated, em.denial, em.attributed_to, em.sentence,
+               coalesce(l.original_article_id, a.id) AS original_article_id,
+               CASE WHEN coalesce(l.original_article_id, a.id) = a.id THEN 1 ELSE 0 END AS independent
+        FROM event_mentions em
+        JOIN articles a ON a.id = em.article_id
+        LEFT JOIN sources src ON src.id = a.source_id
+        LEFT JOIN event_links l ON l.article_id = em.article_id AND l.event_id = em.event_id
+             AND l.mention_key = (SELECT l2.mention_key FROM event_links l2
+                                  WHERE l2.article_id = em.article_id AND l2.event_id = em.event_id
+                                  LIMIT 1)
+        WHERE em.event_id IS NOT NULL
+        UNION ALL
+        SELECT em.event_id, NULL, c.id, c.title, c.url, c.published_at, cs.name, cs.reliability,
+               cs.first_party, em.hedged, em.negated, em.denial, em.attributed_to, em.sentence,
+               em.article_id, 0
+        FROM event_mentions em
+        JOIN articles c ON c.duplicate_of = em.article_id
+        LEFT JOIN sources cs ON cs.id = c.source_id
+        WHERE em.event_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM event_mentions m2 WHERE m2.article_id = c.id
+                          AND m2.event_id = em.event_id)
+    """,
+    # Stories with their counts, for listings (merged stories left out).
+    "story_cards": """
+        SELECT st.id AS story_id, st.title, st.overview, st.status, st.section,
+               st.importance, st.confidence,
+               CAST(round(100 * st.importance) AS INTEGER) AS importance_pct,
+               CAST(round(100 * st.confidence) AS INTEGER) AS confidence_pct,
+               st.mentions, st.events, st.first_seen, st.updated_at, st.last_event_date,
+               st.title_locked, st.overview_locked,
+               (SELECT count(DISTINCT coalesce(a.source_id, -a.id)) FROM story_events se
+                  JOIN event_links l ON l.event_id = se.event_id
+                  JOIN articles a ON a.id = l.original_article_id
+                  WHERE se.story_id = st.id) AS sources
+        FROM stories st
+        WHERE st.status != 'merged'
     """,
     # One row per (event, entity): lets Datasette facet and filter the timeline by entity.
     "entity_timeline": """
