@@ -1,0 +1,283 @@
+"""The gazetteer: canonical entities from data/gazetteer.jsonl and the `kb_gazetteer` spaCy component.
+
+Aliases match case-sensitively on characters, longest first. A name ends where the next
+character is not a letter or digit; a hyphen followed by a capital letter or a digit continues
+the name ("MAI-Image-2" does not match inside "MAI-Image-2-Efficient"), unless a known name
+follows ("Microsoft-OpenAI"); a hyphen followed by a lowercase word is a compound
+("OpenAI-backed"). A trailing possessive 's / ’s is left out of the span. Straight and curly
+apostrophes, plain and non-breaking spaces and hyphens are interchangeable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from kb.config import DATA_DIR
+from kb.ent_spans import add_ents, char_span
+from kb.errors import ConfigError
+
+# Importing this module registers all three entity components.
+from kb import candidates as _candidates  # noqa: F401  isort: skip
+from kb import quantities as _quantities  # noqa: F401  isort: skip
+
+ENTITY_TYPES = ("ORG", "PERSON", "PRODUCT", "GPE", "LOC", "NORP", "FAC", "LAW", "EVENT", "WORK_OF_ART")
+GAZETTEER_FILE = "gazetteer.jsonl"
+
+# Characters that are written several ways in news text; the first one is canonical.
+_VARIANTS = {"'": "'’", " ": " \u00a0", "-": "-\u2011"}
+_NORMALIZE = str.maketrans({"’": "'", "\u00a0": " ", "\u2011": "-"})
+
+
+def default_gazetteer_path() -> Path:
+    """$KB_GAZETTEER, else data/gazetteer.jsonl."""
+    return Path(os.environ.get("KB_GAZETTEER") or DATA_DIR / GAZETTEER_FILE)
+
+
+@dataclass
+class GazetteerEntry:
+    """One canonical entity: its name, type, aliases and how central it is to the topic."""
+
+    name: str
+    type: str
+    aliases: list[str] = field(default_factory=list)
+    wikidata: str | None = None
+    description: str = ""
+    topic_weight: float = 0.1
+    shared_aliases: list[str] = field(default_factory=list)
+
+    @property
+    def surface_forms(self) -> list[str]:
+        """The canonical name followed by its aliases, without repeats."""
+        return list(dict.fromkeys([self.name, *self.aliases]))
+
+    def to_json(self) -> str:
+        """The entry as one JSON line (without the newline)."""
+        obj = {
+            "name": self.name,
+            "type": self.type,
+            "aliases": self.aliases,
+            "wikidata": self.wikidata,
+            "description": self.description,
+            "topic_weight": self.topic_weight,
+        }
+        if self.shared_aliases:
+            obj["shared_aliases"] = self.shared_aliases
+        return json.dumps(obj, ensure_ascii=False)
+
+
+def parse_entry(obj: object, where: str) -> GazetteerEntry:
+    """Validate one decoded JSON object; `where` names the file and line in errors."""
+    if not isinstance(obj, dict):
+        raise ConfigError(f"{where}: expected a JSON object")
+    name = obj.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: 'name' must be a non-empty string")
+    etype = obj.get("type")
+    if etype not in ENTITY_TYPES:
+        raise ConfigError(f"{where}: 'type' of {name!r} must be one of {', '.join(ENTITY_TYPES)}")
+    aliases = obj.get("aliases", [])
+    shared = obj.get("shared_aliases", [])
+    for key, value in (("aliases", aliases), ("shared_aliases", shared)):
+        if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
+            raise ConfigError(f"{where}: {key!r} of {name!r} must be a list of non-empty strings")
+    weight = obj.get("topic_weight", 0.1)
+    if not isinstance(weight, int | float) or not 0 <= weight <= 1:
+        raise ConfigError(f"{where}: 'topic_weight' of {name!r} must be a number from 0 to 1")
+    wikidata = obj.get("wikidata")
+    if wikidata is not None and not (isinstance(wikidata, str) and re.fullmatch(r"Q\d+", wikidata)):
+        raise ConfigError(f"{where}: 'wikidata' of {name!r} must be null or like \"Q2283\"")
+    unknown = set(obj) - {"name", "type", "aliases", "wikidata", "description", "topic_weight", "shared_aliases"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)} for {name!r}")
+    return GazetteerEntry(
+        name=name, type=etype, aliases=list(aliases), wikidata=wikidata,
+        description=str(obj.get("description") or ""), topic_weight=float(weight),
+        shared_aliases=list(shared),
+    )
+
+
+def parse_gazetteer_lines(lines: Iterable[str], source: str) -> list[GazetteerEntry]:
+    """Parse JSONL text; blank lines and lines starting with # are skipped."""
+    entries: list[GazetteerEntry] = []
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{source} line {number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from exc
+        entries.append(parse_entry(obj, where))
+    check_gazetteer(entries, source)
+    return entries
+
+
+def load_gazetteer(path: str | Path | None = None) -> list[GazetteerEntry]:
+    """Read and validate a gazetteer file (default: data/gazetteer.jsonl)."""
+    path = Path(path) if path else default_gazetteer_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: gazetteer file not found") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read gazetteer: {exc}") from exc
+    return parse_gazetteer_lines(text.splitlines(), str(path))
+
+
+def check_gazetteer(entries: list[GazetteerEntry], source: str) -> None:
+    """Names are unique; an alias belongs to one entity unless every owner lists it as shared."""
+    names: set[str] = set()
+    owners: dict[str, list[GazetteerEntry]] = {}
+    for entry in entries:
+        if entry.name in names:
+            raise ConfigError(f"{source}: duplicate entity name {entry.name!r}")
+        names.add(entry.name)
+        for form in entry.surface_forms:
+            owners.setdefault(form.translate(_NORMALIZE), []).append(entry)
+    for form, group in owners.items():
+        if len(group) > 1 and not all(form in [a.translate(_NORMALIZE) for a in e.shared_aliases] for e in group):
+            listed = ", ".join(repr(e.name) for e in group)
+            raise ConfigError(
+                f"{source}: alias {form!r} belongs to {listed}; "
+                "list it under 'shared_aliases' of each to allow that"
+            )
+
+
+def _expand_variants(form: str) -> set[str]:
+    """The alias with each apostrophe, space and hyphen in all its written forms."""
+    forms = {""}
+    for ch in form:
+        options = _VARIANTS.get(ch, ch)
+        forms = {f + o for f in forms for o in options}
+    return forms
+
+
+def _trie_regex(forms: Iterable[str]) -> str:
+    """A regex alternation shaped like a character trie; greedy, so the longest form wins."""
+    trie: dict = {}
+    for form in forms:
+        node = trie
+        for ch in form:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def render(node: dict) -> str:
+        branches = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return f"(?:{body})?"
+        return body
+
+    return render(trie)
+
+
+class AliasMatcher:
+    """Finds gazetteer names in text: (start, end, entry) character ranges, longest first."""
+
+    def __init__(self, entries: list[GazetteerEntry]):
+        self.entries = entries
+        self._by_form: dict[str, GazetteerEntry] = {}
+        for entry in sorted(entries, key=lambda e: -e.topic_weight):
+            for form in entry.surface_forms:
+                self._by_form.setdefault(form.translate(_NORMALIZE), entry)
+        forms = {v for form in self._by_form for v in _expand_variants(form)}
+        if not forms:
+            self._pattern = None
+            return
+        names = _trie_regex(forms)
+        # After a name: a possessive, or a non-word character, where a hyphen continues the
+        # name if a capital or digit follows, unless that is another known name.
+        end = (
+            r"(?=['’]s(?!\w)|(?!\w)(?![-\u2011][A-Z0-9])|[-\u2011](?:" + names + r")(?![\w]))"
+        )
+        self._pattern = re.compile(r"(?<!\w)(?:" + names + ")" + end)
+
+    def find(self, text: str) -> Iterator[tuple[int, int, GazetteerEntry]]:
+        """Yield non-overlapping matches in text order."""
+        if self._pattern is None:
+            return
+        for match in self._pattern.finditer(text):
+            entry = self._by_form.get(match.group().translate(_NORMALIZE))
+            if entry is not None:
+                yield match.start(), match.end(), entry
+
+    def resolve(self, name: str) -> GazetteerEntry | None:
+        """The entry a surface form stands for, if any."""
+        return self._by_form.get(name.translate(_NORMALIZE))
+
+
+@Language.factory(
+    "kb_gazetteer",
+    default_config={"path": None, "overwrite_ents": False},
+)
+def make_gazetteer(nlp: Language, name: str, *, path: str | None, overwrite_ents: bool) -> GazetteerComponent:
+    """Factory for the `kb_gazetteer` component."""
+    return GazetteerComponent(nlp, name, path=path, overwrite_ents=overwrite_ents)
+
+
+class GazetteerComponent:
+    """Puts known entities in doc.ents with label = type and kb_id = canonical name."""
+
+    def __init__(self, nlp: Language, name: str = "kb_gazetteer", *, path: str | None = None,
+                 overwrite_ents: bool = False):
+        self.nlp = nlp
+        self.name = name
+        self.path = path
+        self.overwrite_ents = overwrite_ents
+        self.matcher: AliasMatcher | None = None
+
+    def initialize(self, get_examples=None, *, nlp: Language | None = None, path: str | Path | None = None) -> None:
+        """Load the gazetteer file (the `path` argument, the config path, or the default)."""
+        self.set_entries(load_gazetteer(path or self.path))
+
+    def set_entries(self, entries: list[GazetteerEntry]) -> None:
+        """Replace the entries the component matches."""
+        self.matcher = AliasMatcher(entries)
+
+    @property
+    def entries(self) -> list[GazetteerEntry]:
+        """The loaded entries (loading the default file on first use)."""
+        return self._ensure_matcher().entries
+
+    def _ensure_matcher(self) -> AliasMatcher:
+        if self.matcher is None:
+            self.initialize()
+        assert self.matcher is not None
+        return self.matcher
+
+    def __call__(self, doc: Doc) -> Doc:
+        matcher = self._ensure_matcher()
+        spans = []
+        for start, end, entry in matcher.find(doc.text):
+            span = char_span(doc, start, end, entry.type, entry.name)
+            if span is not None:
+                spans.append(span)
+        add_ents(doc, spans, overwrite=self.overwrite_ents)
+        return doc
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return "".join(e.to_json() + "\n" for e in self.entries).encode("utf-8")
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> GazetteerComponent:
+        self.set_entries(parse_gazetteer_lines(data.decode("utf-8").splitlines(), f"<{self.name} bytes>"))
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / GAZETTEER_FILE).write_bytes(self.to_bytes())
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> GazetteerComponent:
+        self.set_entries(load_gazetteer(Path(path) / GAZETTEER_FILE))
+        return self
