@@ -437,7 +437,7 @@ class IngestRun:
         except ImportError:  # the NLP side is optional for a bare ingest
             log.info("kb.analysis not available; skipping analysis")
             return
-        analyze_articles(self.db, None)
+        analyze_articles(self.db, None, workers=self.options.workers)
 
 
 def iter_completed(futures: Iterable[Future]) -> Iterable[Future]:

@@ -173,22 +173,29 @@ def analyze_articles(
     *,
     batch_size: int = 32,
     force: bool = False,
+    workers: int = 1,
 ) -> AnalysisSummary:
     """Analyse stored articles (those never analysed or analysed by another nlp_version, or all
-    with force=True); one transaction per batch, so an interrupted run leaves whole articles."""
+    with force=True); one transaction per batch, so an interrupted run leaves whole articles.
+
+    With workers > 1 the NLP runs in that many processes; storing stays in this one.
+    """
     settings = load_settings()
     version = nlp_version(settings)
     ids = _select_articles(db, article_ids, force, version)
     summary = AnalysisSummary()
     resolve = _entity_resolver(db)
-    for batch in _batches(ids, batch_size):
+
+    def batch_items(batch: list[int]) -> list[dict]:
         placeholders = ", ".join("?" * len(batch))
         rows = db.execute(
             "SELECT id, text, coalesce(published_at, fetched_at) FROM articles "
             f"WHERE id IN ({placeholders}) ORDER BY id", batch,
         ).fetchall()
-        items = [{"id": row[0], "text": row[1], "published": row[2]} for row in rows]
-        results = list(analyze_many(items, batch_size=batch_size, settings=settings))
+        return [{"id": row[0], "text": row[1], "published": row[2]} for row in rows]
+
+    batches = list(_batches(ids, batch_size))
+    for batch, results in zip(batches, _analyzed(map(batch_items, batches), batch_size, workers), strict=True):
         now = utcnow()
         stored_ids = []
         with db.conn:
@@ -217,6 +224,31 @@ def analyze_articles(
     if ids:
         summary.integrated = _integrate(db, ids)
     return summary
+
+
+def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
+    """NLP results of one batch (runs in a worker process when workers > 1)."""
+    return list(analyze_many(items, batch_size=batch_size))
+
+
+def _analyzed(batches: Iterator[list[dict]], batch_size: int, workers: int) -> Iterator[list[dict]]:
+    """Results per batch, in order: inline, or from a process pool keeping every worker busy."""
+    if workers <= 1:
+        for items in batches:
+            yield _analyze_batch(items, batch_size)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        pending: deque = deque()
+        for items in batches:
+            pending.append(pool.submit(_analyze_batch, items, batch_size))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def clear_unanalysable(db: sqlite_utils.Database) -> list[int]:
