@@ -6,10 +6,11 @@ import calendar
 import re
 from urllib.parse import urlsplit
 
-try:  # The temporal normalizer formats TimeML values; until it exists a local fallback does.
+try:  # The temporal normalizer formats TimeML values; without it a local fallback does.
     from kb.temporal import format_timex as _format_timex
+    from kb.temporal import timex_precision as _timex_precision
 except ImportError:  # pragma: no cover - depends on which parts are installed
-    _format_timex = None
+    _format_timex = _timex_precision = None
 
 SEASONS = {"SP": "spring", "SU": "summer", "FA": "autumn", "WI": "winter"}
 MOD_PREFIXES = {"MID": "mid-", "START": "early ", "EARLY": "early ", "END": "late ",
@@ -61,6 +62,11 @@ def precision_of(value: str | None, stored: str | None = None) -> str:
         return stored
     if not value:
         return "none"
+    if _timex_precision is not None:
+        try:
+            return str(_timex_precision(value))
+        except (ValueError, TypeError):
+            pass
     match = VALUE_PATTERN.match(value)
     if not match:
         return "unknown"

@@ -89,7 +89,7 @@ def parse_date(value: str | None, name: str) -> str | None:
         raise BadParameter(name, f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
     year, month, day = (int(g) if g else None for g in match.groups())
     try:
-        dt.date(year, month or 1, day or 1)
+        dt.date(year, 1 if month is None else month, 1 if day is None else day)
     except ValueError:
         raise BadParameter(name, f"{value!r} is not a real date") from None
     return value

@@ -50,3 +50,23 @@ def sample_server():
     """A loopback server serving the bundled sample corpus (data/sample)."""
     with LoopbackServer(SAMPLE_DIR) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def generated_kb(tmp_path_factory) -> Path:
+    """A knowledge base built by bench/generate_db.py (with hostile rows), shared read-only."""
+    from bench.generate_db import generate
+
+    path = tmp_path_factory.mktemp("generated") / "kb.db"
+    generate(path, events=600, articles=150, stories=8, seed=7)
+    return path
+
+
+@pytest.fixture
+async def kb_datasette(generated_kb: Path):
+    """Datasette serving the generated knowledge base with the project's metadata and plugins."""
+    from datasette_plugins.serve import build_datasette
+
+    ds = build_datasette(generated_kb)
+    await ds.invoke_startup()
+    return ds
