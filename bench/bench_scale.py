@@ -1,0 +1,116 @@
+"""Scale benchmarks on one machine: workers, linear cost, peak memory, incremental stories.
+
+    .venv/bin/python bench/bench_scale.py workers [--articles 1500]
+    .venv/bin/python bench/bench_scale.py linear [--small 10000 --large 100000] [--analyze]
+    .venv/bin/python bench/bench_scale.py incremental [--small 1000 --large 100000 --add 100]
+
+Every figure comes from the real `kb ingest` in a subprocess on corpora made by
+bench/synth.py (and, for `incremental`, base databases made by bench/generate_db.py).
+Peak memory is the child's maximum resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.synth import generate  # noqa: E402
+
+KB = [sys.executable, "-c", "from kb.cli import cli; cli()"]
+
+
+def kb_ingest(db: Path, sources: Path, *args: str) -> tuple[float, float]:
+    """Run `kb ingest`; return (seconds, peak RSS of the child in MB)."""
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([*KB, "--db", str(db), "ingest", "--sources", str(sources), *args],
+                          capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"kb ingest failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    summary = [line for line in proc.stderr.splitlines() if line.startswith("run ")]
+    print(f"    {summary[-1] if summary else proc.stderr[-300:]}")
+    return seconds, max(peak, before) / 1024
+
+
+def bench_workers(args) -> None:
+    with tempfile.TemporaryDirectory(prefix="kb-scale-") as tmp:
+        sources = generate(args.articles, Path(tmp) / "corpus")
+        results = {}
+        for workers in (1, 2):
+            times = []
+            for i in range(args.repeat):
+                seconds, _ = kb_ingest(Path(tmp) / f"w{workers}-{i}.db", sources, "--workers", str(workers))
+                times.append(seconds)
+            times.sort()
+            results[workers] = times[len(times) // 2]
+            print(f"workers={workers}: {results[workers]:.1f} s, {args.articles / results[workers]:.1f} articles/s (median of {args.repeat})")
+        print(f"speed-up with 2 workers: {results[1] / results[2]:.2f}x (target >= 1.6x)")
+
+
+def bench_linear(args) -> None:
+    extra = [] if args.analyze else ["--no-analyze"]
+    per_article = {}
+    with tempfile.TemporaryDirectory(prefix="kb-scale-") as tmp:
+        for n in (args.small, args.large):
+            corpus = Path(tmp) / f"c{n}"
+            t0 = time.perf_counter()
+            sources = generate(n, corpus)
+            print(f"  generated {n} articles in {time.perf_counter() - t0:.0f} s")
+            seconds, peak = kb_ingest(Path(tmp) / f"l{n}.db", sources, "--workers", str(args.workers), *extra)
+            per_article[n] = seconds / n
+            print(f"{n:>7} articles: {seconds:8.1f} s  {1000 * per_article[n]:6.2f} ms/article  peak RSS {peak:6.0f} MB")
+            subprocess.run(["rm", "-rf", str(corpus)], check=False)
+    print(f"per-article time ratio {args.large}/{args.small}: {per_article[args.large] / per_article[args.small]:.2f} (target <= 1.2)")
+
+
+def bench_incremental(args) -> None:
+    from bench.generate_db import generate as generate_db
+
+    with tempfile.TemporaryDirectory(prefix="kb-scale-") as tmp:
+        sources = generate(args.add, Path(tmp) / "new", seed=99, start=__import__("datetime").date(2026, 5, 1))
+        timings = {}
+        for n in (args.small, args.large):
+            db = Path(tmp) / f"base{n}.db"
+            t0 = time.perf_counter()
+            generate_db(db, events=n * 10, articles=n, stories=max(12, n // 100))
+            print(f"  base of {n} articles / {n * 10} events generated in {time.perf_counter() - t0:.0f} s")
+            seconds, _ = kb_ingest(db, sources)
+            timings[n] = seconds
+            print(f"adding {args.add} articles to a {n}-article base: {seconds:.1f} s")
+        print(f"cost ratio {args.large} vs {args.small} base: {timings[args.large] / timings[args.small]:.2f} (about 1 = incremental)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    w = sub.add_parser("workers")
+    w.add_argument("--articles", type=int, default=1500)
+    w.add_argument("--repeat", type=int, default=3)
+    li = sub.add_parser("linear")
+    li.add_argument("--small", type=int, default=10_000)
+    li.add_argument("--large", type=int, default=100_000)
+    li.add_argument("--workers", type=int, default=1)
+    li.add_argument("--analyze", action="store_true", help="include NLP, ledger and stories")
+    inc = sub.add_parser("incremental")
+    inc.add_argument("--small", type=int, default=1_000)
+    inc.add_argument("--large", type=int, default=100_000)
+    inc.add_argument("--add", type=int, default=100)
+    args = parser.parse_args(argv)
+    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
+    {"workers": bench_workers, "linear": bench_linear, "incremental": bench_incremental}[args.what](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
