@@ -16,6 +16,8 @@ class Context:
     text: str
     published: dt.date | None
     anchor: dt.date | None
+    anchor_value: str | None = None  # the value the anchor came from, to keep its precision
+    anchor_end: int = 0  # where the anchoring expression ends in the text
 
 
 # --- value builders ---------------------------------------------------------------------
@@ -89,9 +91,32 @@ def shift_by_unit(base: dt.date | None, unit: str, offset: int, by_amount: bool 
     return _UNKNOWN.get(code, "XXXX")
 
 
+def shift_value(value: str | None, unit: str, offset: int) -> str | None:
+    """Move a day, month or quarter value by `offset` units, keeping its precision ("a year earlier")."""
+    code = _UNIT_CODES.get(unit, unit)
+    if not value or code not in ("Y", "Q", "M"):
+        return None
+    months = {"Y": 12, "Q": 3, "M": 1}[code] * offset
+    if m := re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)", value):
+        year, month = add_months(int(m[1]), int(m[2]), months)
+        try:
+            return dt.date(year, month, int(m[3])).isoformat()
+        except ValueError:
+            return month_value(year, month)
+    if m := re.fullmatch(r"(\d{4})-(\d\d)", value):
+        return month_value(*add_months(int(m[1]), int(m[2]), months))
+    if (m := re.fullmatch(r"(FY)?(\d{4})-Q([1-4])", value)) and months % 3 == 0:
+        index = int(m[2]) * 4 + int(m[3]) - 1 + months // 3
+        return f"{m[1] or ''}{quarter_value(index // 4, index % 4 + 1)}"
+    return None
+
+
 # --- tense ------------------------------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z\"'(])|\n")
+
+
+_PASSIVE_AUX = re.compile(r"\b(?:be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 
 
 def tense_near(ctx: Context, start: int, end: int) -> str | None:
@@ -122,6 +147,8 @@ def tense_near(ctx: Context, start: int, end: int) -> str | None:
                 continue
             if any(s <= m.start() < e for s, e in future_spans):
                 continue
+            if word.endswith("ed") and _PASSIVE_AUX.search(segment[:m.start()]):
+                continue  # "would be restored": the auxiliary carries the tense
             distance = (m.start() + offset - end) * 1.5 + 5 if is_after else start - (m.end() + offset)
             if best is None or distance < best[0]:
                 best = (distance, "past")
@@ -205,7 +232,7 @@ def resolve_period(ctx: Context, kind: str, number: int, start: int, end: int, r
     options = [(y * per_year + slot, f"{y:04d}-{label}") for y in (pub.year - 1, pub.year, pub.year + 1)]
     if relative == "this":
         return min(options, key=lambda o: abs(o[0] - target))[1]
-    if relative in ("last", "this past"):
+    if relative in ("last", "this past", "completed"):
         return max(o for o in options if o[0] < target)[1]
     if relative in ("next", "this coming"):
         return min(o for o in options if o[0] > target)[1]
@@ -227,3 +254,31 @@ def resolve_weekday(ctx: Context, weekday: int, rel: str, start: int, end: int) 
     if tense == "past" or (tense is None and back <= ahead):
         return day_value(pub - dt.timedelta(days=back))
     return day_value(pub + dt.timedelta(days=ahead))
+
+
+def holiday_date(rule: str, year: int) -> dt.date | None:
+    """The date of a holiday rule ("12-25", "11/4/4+1") in `year`."""
+    rule, _, offset = rule.partition("+")
+    if m := re.fullmatch(r"(\d\d)-(\d\d)", rule):
+        day = dt.date(year, int(m[1]), int(m[2]))
+    elif m := re.fullmatch(r"(\d\d)/(-?\d)/(\d)", rule):
+        month, nth, weekday = int(m[1]), int(m[2]), int(m[3])
+        if nth > 0:
+            first = dt.date(year, month, 1)
+            day = first + dt.timedelta(days=(weekday - first.isoweekday()) % 7 + 7 * (nth - 1))
+        else:
+            last = dt.date(*add_months(year, month, 1), 1) - dt.timedelta(days=1)
+            day = last - dt.timedelta(days=(last.isoweekday() - weekday) % 7)
+    else:
+        return None
+    return day + dt.timedelta(days=int(offset or 0))
+
+
+def resolve_holiday(ctx: Context, rule: str, start: int, end: int) -> dt.date | None:
+    """A holiday without a year, in the year the tense points to (the nearest if none)."""
+    if ctx.published is None:
+        return None
+    pub = ctx.published
+    options = [(d.toordinal(), d.isoformat()) for y in (pub.year - 1, pub.year, pub.year + 1)
+               if (d := holiday_date(rule, y)) is not None]
+    return dt.date.fromisoformat(_pick(options, pub.toordinal(), tense_near(ctx, start, end)))

@@ -15,13 +15,16 @@ from kb.temporal_resolve import (
     day_value,
     decade_value,
     half_value,
+    holiday_date,
     month_value,
     quarter_value,
     resolve_day_of_month,
+    resolve_holiday,
     resolve_month,
     resolve_period,
     resolve_weekday,
     shift_by_unit,
+    shift_value,
     tense_near,
     week_value,
     weekend_value,
@@ -122,7 +125,11 @@ def handle_month_day(m: re.Match, ctx: Context) -> Result | None:
 
 def handle_month_year(m: re.Match, ctx: Context) -> Result | None:
     month = V.months()[m["month"].rstrip(".")]
-    return "DATE", f"{_year_from(m['year']):04d}-{month:02d}", _date_mod(m["dmod"])
+    groups = m.groupdict()
+    year = _year_from(groups.get("year")) or _year_of_relative(groups.get("yrel"), ctx)
+    if year is None:
+        return "DATE", f"XXXX-{month:02d}", _date_mod(m["dmod"])
+    return "DATE", f"{year:04d}-{month:02d}", _date_mod(m["dmod"])
 
 
 def handle_month(m: re.Match, ctx: Context) -> Result | None:
@@ -183,10 +190,13 @@ def handle_decade(m: re.Match, ctx: Context) -> Result | None:
 
 
 def _fiscal_year(m: re.Match, ctx: Context) -> int | None:
-    """The fiscal year named in a match, or the publication year if it names none."""
-    year = _year_from(m.groupdict().get("fyy")) or _year_from(m.groupdict().get("year"))
+    """The fiscal year named in a match, or the one the publication date falls in."""
+    groups = m.groupdict()
+    year = _year_from(groups.get("fyy")) or _year_from(groups.get("year"))
     if year is None and ctx.published:
-        year = ctx.published.year
+        start = V.fiscal_start_month()
+        year = ctx.published.year + (1 if start > 1 and ctx.published.month >= start else 0)
+        year += {"last": -1, "next": 1}.get((groups.get("yrel") or "").lower(), 0)
     return year
 
 
@@ -200,41 +210,60 @@ def _year_of_relative(word: str | None, ctx: Context) -> int | None:
 def handle_quarter(m: re.Match, ctx: Context) -> Result | None:
     groups = m.groupdict()
     quarter = int(groups.get("q") or V.ordinals().get((groups.get("ord") or "").lower(), 4))
-    fiscal = bool(groups.get("fy") or groups.get("fisc") or groups.get("fisc2"))
+    mod = _date_mod(groups.get("dmod"))
+    fiscal = bool(groups.get("fy") or groups.get("fisc") or groups.get("fisc2") or groups.get("fisc3"))
     if fiscal:
         year = _fiscal_year(m, ctx)
-        return "DATE", f"FY{year if year else 'XXXX'}-Q{quarter}", None
+        return "DATE", f"FY{year if year else 'XXXX'}-Q{quarter}", mod
     year = _year_from(groups.get("year")) or _year_from(groups.get("yy"))
     if year is None and groups.get("yrel"):
         year = _year_of_relative(groups["yrel"], ctx)
     if year is None:
-        return "DATE", resolve_period(ctx, "Q", quarter, m.start(), m.end()), None
-    return "DATE", f"{year:04d}-Q{quarter}", None
+        # "fourth-quarter results" are reported after the quarter has ended
+        relative = "completed" if _RESULTS_RE.match(_after(ctx, m)) else ""
+        return "DATE", resolve_period(ctx, "Q", quarter, m.start(), m.end(), relative=relative), mod
+    return "DATE", f"{year:04d}-Q{quarter}", mod
+
+
+_RESULTS_RE = re.compile(r"\s+(?:\w+\s+)?(?:results|earnings|revenue|sales|profits?|report)\b", re.IGNORECASE)
+
+
+def handle_month_quarter(m: re.Match, ctx: Context) -> Result | None:
+    month = V.months()[m["month"].rstrip(".")]
+    value = resolve_month(ctx, month, "", m.start(), m.end())
+    if value.startswith("XXXX"):
+        return "DATE", f"XXXX-Q{(month - 1) // 3 + 1}", None
+    return "DATE", f"{value[:4]}-Q{(month - 1) // 3 + 1}", None
 
 
 def handle_half(m: re.Match, ctx: Context) -> Result | None:
     groups = m.groupdict()
     half = int(groups.get("h") or (1 if (groups.get("ord") or "").lower() in ("first", "1st") else 2))
+    mod = _date_mod(groups.get("dmod"))
     if re.match(r"\s+of\b", _after(ctx, m)):
         return None  # "the second half of the game"
-    if groups.get("fy"):
+    if groups.get("fy") or groups.get("fisc3"):
         year = _fiscal_year(m, ctx)
-        return "DATE", f"FY{year if year else 'XXXX'}-H{half}", None
+        return "DATE", f"FY{year if year else 'XXXX'}-H{half}", mod
     year = _year_from(groups.get("year")) or _year_from(groups.get("yy"))
     if year is None and groups.get("yrel"):
         year = _year_of_relative(groups["yrel"], ctx)
     if year is None:
         if groups.get("h") and not re.search(r"\b(?:in|the|by|during|for|through)\s+$", _before(ctx, m).lower()):
             return None  # a bare "H1" is more often a visa or a chip than a half-year
-        return "DATE", resolve_period(ctx, "H", half, m.start(), m.end()), None
-    return "DATE", f"{year:04d}-H{half}", None
+        return "DATE", resolve_period(ctx, "H", half, m.start(), m.end()), mod
+    return "DATE", f"{year:04d}-H{half}", mod
 
 
 def handle_fiscal(m: re.Match, ctx: Context) -> Result | None:
     groups = m.groupdict()
     if groups.get("frel"):
-        year = _year_of_relative(groups["frel"].split()[-1], ctx) if groups["frel"].lower() != "the current" else _year_of_relative("this", ctx)
-        return "DATE", f"FY{year if year else 'XXXX'}", None
+        if ctx.published is None:
+            return "DATE", "FYXXXX", None
+        start = V.fiscal_start_month()
+        year = ctx.published.year + (1 if start > 1 and ctx.published.month >= start else 0)
+        year += {"last": -1, "previous": -1, "next": 1}.get(groups["frel"].split()[-1].lower(), 0)
+        return "DATE", f"FY{year}", None
     year = _fiscal_year(m, ctx)
     return "DATE", f"FY{year:04d}", None
 
@@ -286,8 +315,24 @@ def handle_the_unit(m: re.Match, ctx: Context) -> Result | None:
     for word, code in (("start", "START"), ("beginning", "START"), ("middle", "MID"), ("end", "END"), ("close", "END")):
         if word in pre:
             mod = code
-    value = shift_by_unit(ctx.anchor, unit, 0)
+    value = shift_by_unit(ctx.published, unit, 0)
     return "DATE", value, mod
+
+
+def handle_holiday(m: re.Match, ctx: Context) -> Result | None:
+    name = next((h for h in V.holidays() if re.fullmatch(h.replace(" ", r"\s+"), m["holiday"])), None)
+    if name is None:
+        return None
+    rule = V.holidays()[name]
+    if m["year"]:
+        day = holiday_date(rule, int(m["year"]))
+    else:
+        day = resolve_holiday(ctx, rule, m.start(), m.end())
+    if day is None:
+        return "DATE", "XXXX-XX-XX", None
+    if m["weekend"]:
+        return "DATE", weekend_value(day), None
+    return "DATE", day_value(day), None
 
 
 def handle_weekend(m: re.Match, ctx: Context) -> Result | None:
@@ -377,15 +422,18 @@ def handle_clock(m: re.Match, ctx: Context) -> Result | None:
         clock = "12:00" if groups["noon"].lower() == "noon" else "24:00"
     else:
         hour = int(groups.get("h") or groups.get("h24"))
-        minute = int(groups.get("mi") or 0)
+        minute = int(groups.get("mi") or groups.get("mi2") or 0)
         ampm = (groups.get("ap") or "").lower().replace(".", "")
         if ampm == "pm" and hour < 12:
             hour += 12
         elif ampm == "am" and hour == 12:
             hour = 0
         clock = f"{hour:02d}:{minute:02d}"
-    base = "XXXX-XX-XX" if ctx.published is None else day_value(ctx.published)
-    return "TIME", f"{base}T{clock}", None
+    same_sentence = not re.search(r"[.!?]\s", ctx.text[ctx.anchor_end:m.start()])
+    day = ctx.anchor if same_sentence and ctx.anchor_value and len(ctx.anchor_value) >= 10 else ctx.published
+    base = "XXXX-XX-XX" if day is None else day_value(day)
+    mod = "APPROX" if groups.get("approx") else None
+    return "TIME", f"{base}T{clock}", mod
 
 
 def handle_ago(m: re.Match, ctx: Context) -> Result | None:
@@ -400,12 +448,16 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
         if direction == "ago":
             return "DATE", "PAST_REF", None
         return None
-    base = ctx.published if direction in ("ago", "from now") else ctx.anchor
     sign = -1 if direction in ("ago", "earlier", "before", "prior") else 1
     amount = float(number)
     if amount != int(amount):
         return None
-    return "DATE", shift_by_unit(base, unit, sign * int(amount), by_amount=True), None
+    if direction in ("ago", "from now"):
+        return "DATE", shift_by_unit(ctx.published, unit, sign * int(amount), by_amount=True), None
+    kept = shift_value(ctx.anchor_value, unit, sign * int(amount))
+    if kept:
+        return "DATE", kept, None
+    return "DATE", shift_by_unit(ctx.anchor, unit, sign * int(amount), by_amount=True), None
 
 
 def handle_set(m: re.Match, ctx: Context) -> Result | None:
@@ -419,9 +471,16 @@ def handle_set(m: re.Match, ctx: Context) -> Result | None:
     unit = V.units()[groups["unit"].lower()]
     number = (groups.get("num") or "").lower()
     count = "2" if number == "other" else V.numbers().get(number, number) or "1"
-    if count == "X":
-        return None
+    if groups["q"].lower() == "per" and not _MONEY_BEFORE_RE.search(_before(ctx, m, 25)):
+        return None  # "miles per hour" is a rate, not a recurring time
     return "SET", _duration_code(count, unit), None
+
+
+_MONEY_BEFORE_RE = re.compile(
+    r"(?:[$€£]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|k|m|bn))?|\d\s*(?:dollars|euros|pounds|cents)"
+    r"|\b(?:once|twice|times))\s*$",
+    re.IGNORECASE,
+)
 
 
 def handle_set_word(m: re.Match, ctx: Context) -> Result | None:
@@ -439,19 +498,25 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
     rel = re.sub(r"\s+", " ", (m["rel"] or "").lower())
     plural = unit_word.endswith("s") or unit_word == "centuries"
     mod = V.duration_mods().get(re.sub(r"\s+", " ", (m["dm"] or "").lower()))
+    after = _after(ctx, m)
+    if re.match(r"-[a-z]", after) or (raw_num in ("a", "an") and re.match(r"\s+(?:in\s+which|when|that|where)\b", after)):
+        return None  # "a year-end memo", "a year in which sales doubled"
     if not raw_num:
         if not plural:
             return None
-        if not (rel or m["long"] or re.search(r"\b(?:for|in|over|of|within|after)\s+$", _before(ctx, m).lower())):
+        before = _before(ctx, m).lower()
+        if re.search(r"\b(?:the|these|those|their|its|his|her|our)\s+$", before):
+            return None
+        if not (rel or m["long"] or re.search(r"\b(?:for|in|over|of|within|after)\s+$", before)
+                or re.match(r"\s+of\s", after)):
             return None
         count = "X"
     else:
         count = V.numbers().get(raw_num, raw_num)
         if count == "1" and plural and raw_num in ("a", "an"):
             return None
-    if raw_num in ("a", "an", "one", "per") and not rel and not mod:
-        before = _before(ctx, m, 25).lower()
-        if re.search(r"(?:\d|billion|million|thousand|once|twice|times|dollars|cents|\bper)\s*$", before):
+    if raw_num in ("a", "an", "one") and not rel and not mod:
+        if _MONEY_BEFORE_RE.search(_before(ctx, m, 25)):
             return "SET", _duration_code("1", unit), None
     if re.search(r"\bin\s+$", _before(ctx, m, 4).lower()) and count != "X" and not rel:
         if tense_near(ctx, m.start(), m.end()) == "future" and ctx.published is not None:
@@ -473,8 +538,10 @@ def handle_reference(m: re.Match, ctx: Context) -> Result | None:
     word = re.sub(r"\s+", " ", m["w"].lower())
     if word == "soon" and (re.search(r"\bas\s+$", _before(ctx, m).lower()) or re.match(r"\s+as\b", _after(ctx, m))):
         return None
-    if word == "now" and re.match(r"-", _after(ctx, m, 1)):
-        return None
+    if word == "now":
+        previous = _before(ctx, m, 12).lower()
+        if not any(re.search(rf"\b{re.escape(w)}\s+$", previous) for w in V.now_preceders()):
+            return None
     return "DATE", V.reference_words()[word], None
 
 
@@ -484,7 +551,7 @@ def handle_reference(m: re.Match, ctx: Context) -> Result | None:
 @cache
 def rules() -> tuple[Rule, ...]:
     """All rules, in priority order for equally long matches."""
-    month = rf"(?-i:(?P<month>{V.alternation(V.months())}))\b\.?"
+    month = V.month_pattern()
     weekday = rf"(?-i:(?P<weekday>{V.alternation(V.weekdays())}))"
     day = r"(?P<day>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b"
     year = r"(?P<year>(?:19|20)\d\d)\b(?![.,-]\d)"
@@ -495,36 +562,42 @@ def rules() -> tuple[Rule, ...]:
     unit = rf"(?P<unit>{units})"
     seasons = V.alternation(V.seasons())
     zones = V.alternation({z: 0 for z in V.time_zones()})
-    yearref = r"(?:(?P<fy>fiscal(?:\s+year)?\s+|FY\s*)?(?P<year>(?:19|20)\d\d|'\d\d)|(?P<yrel>this|last|next|the)\s+(?:fiscal\s+)?year)"
+    yearref = r"(?:(?P<fy>fiscal(?:\s+year)?\s+|FY\s*)?(?P<year>(?:19|20)\d\d|'\d\d)|(?P<yrel>this|last|next|the)\s+(?P<fisc3>fiscal\s+)?year)"
+    qmod = r"(?:(?P<dmod>early|mid|late|the\s+(?:start|beginning|middle|end|close)\s+of)\s+)?"
+    adjectives = V.alternation(V.duration_adjectives())
+    holidays = V.alternation(V.holidays())
     table = [
         ("iso", r"\b(?P<y>(?:19|20)\d\d)-(?P<mo>0[1-9]|1[0-2])(?:-(?P<d>[0-3]\d)(?:[T ](?P<hh>[01]\d|2[0-3]):(?P<mi>[0-5]\d)(?::\d\d)?)?)?(?![\d-])", handle_iso, "date", False),
         ("slash", r"\b(?P<mo>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])/(?P<y>(?:19|20)\d\d|\d\d)\b(?!/)", handle_slash, "date", False),
         ("month_day", rf"\b(?:{weekday},?\s+)?{month}\s+{day}(?:,?\s+{year})?", handle_month_day, "date", False),
         ("day_month", rf"\b(?:{weekday},?\s+)?(?:the\s+)?{day}\s+(?:of\s+)?{month}(?:,?\s+{year})?", handle_month_day, "date", False),
         ("month_year", rf"\b{dmod}?{month}(?:\s+of|,)?\s+{year}", handle_month_year, "date", False),
+        ("month_of_year", rf"\b{dmod}?{month}\s+of\s+(?P<yrel>this|last|next)\s+year\b", handle_month_year, "date", False),
         ("quarter_q", r"\bQ(?P<q>[1-4])\b(?:\s*(?:of\s+)?(?:(?P<fy>FY|fiscal(?:\s+year)?)\s*'?(?P<fyy>(?:19|20)?\d\d)|'(?P<yy>\d\d)|(?P<year>(?:19|20)\d\d))\b)?", handle_quarter, "date", False),
         ("quarter_fy", r"\b(?P<fy>FY)\s*'?(?P<fyy>(?:19|20)?\d\d)\s+Q(?P<q>[1-4])\b", handle_quarter, "date", False),
-        ("quarter_words", rf"\b(?:(?P<the>the|its|a)\s+)?(?:(?P<fisc>fiscal)\s+)?(?P<ord>first|second|third|fourth|final|1st|2nd|3rd|4th)(?:\s+|-)(?:(?P<fisc2>fiscal)\s+)?quarter\b(?:\s+of\s+{yearref}\b)?", handle_quarter, "date", False),
+        ("quarter_words", rf"\b{qmod}(?:(?P<the>the)\s+)?(?:(?P<fisc>fiscal)\s+)?(?P<ord>first|second|third|fourth|final|1st|2nd|3rd|4th)(?:\s+|-)(?:(?P<fisc2>fiscal)\s+)?quarter\b(?:\s+of\s+{yearref}\b)?", handle_quarter, "date", False),
         ("half_h", r"\bH(?P<h>[12])\b(?:\s*(?:(?P<fy>FY)\s*'?(?P<fyy>(?:19|20)?\d\d)|'(?P<yy>\d\d)|(?P<year>(?:19|20)\d\d))\b)?", handle_half, "date", False),
-        ("half_words", rf"\b(?:the\s+)?(?P<ord>first|second|1st|2nd)(?:\s+|-)half\b(?:\s+of\s+{yearref}\b)?", handle_half, "date", False),
+        ("month_quarter", rf"\bthe\s+{month}\s+quarter\b", handle_month_quarter, "date", False),
+        ("half_words", rf"\b{qmod}(?:the\s+)?(?P<ord>first|second|1st|2nd)(?:\s+|-)half\b(?:\s+of\s+{yearref}\b)?", handle_half, "date", False),
         ("fiscal", r"\b(?:the\s+)?(?:(?:fiscal(?:\s+year)?|FY)\s*'?(?P<fyy>(?:19|20)\d\d|\d\d)\b|(?P<year>(?:19|20)\d\d)\s+fiscal\s+year\b)", handle_fiscal, "date", False),
         ("fiscal_rel", r"\b(?P<frel>this|last|next|the\s+current|the\s+previous|the\s+next)\s+fiscal\s+year\b", handle_fiscal, "date", False),
         ("decade", r"\b(?:the\s+)?(?:(?P<dmod>early|mid|late)[\s-]+)?(?:(?P<cent>19|20)(?P<dec>\d)0s|'(?P<dec2>\d)0s)\b", handle_decade, "date", False),
         ("season", rf"\b(?:(?P<rel>this\s+past|this\s+coming|this|last|next|the\s+early|the\s+late|the|early|late|mid)[\s-]+)?(?P<season>{seasons})\b(?:\s+(?:of\s+)?{year})?", handle_season, "date", False),
         ("relative_unit", r"\b(?:(?P<pre>earlier|later|early|late|mid|(?:the\s+)?(?:start|beginning|middle|end|close)\s+of)[\s-]+)?(?P<rel>this\s+past|this\s+coming|this|last|next|the\s+current|the\s+previous|the\s+prior|the\s+coming|the\s+following|the\s+same|that|the\s+past|the\s+last|the\s+next)\s+(?P<unit>week|month|year|quarter|decade|century)\b", handle_relative_unit, "date", True),
         ("the_unit", r"\b(?P<pre>(?:the\s+)?(?:start|beginning|middle|end|close)\s+of|earlier\s+in|later\s+in)\s+the\s+(?P<unit>week|month|year|quarter|decade)\b", handle_the_unit, "date", True),
+        ("holiday", rf"\b(?:(?P<weekend>the\s+)(?={holidays}\s+weekend))?(?-i:(?P<holiday>{holidays}))(?(weekend)\s+weekend\b)(?:,?\s+{year})?", handle_holiday, "date", False),
         ("weekend", r"\b(?:the|this)\s+weekend\b", handle_weekend, "date", False),
         ("ago", rf"\b(?:{num}\s+)?{unit}\s+(?P<dir>ago|earlier|later|before|after|from\s+now|prior)\b", handle_ago, "date", True),
         ("dayword", r"\b(?:(?P<pre>earlier|later|early|late)\s+)?(?P<w>the\s+day\s+before\s+yesterday|the\s+day\s+after\s+tomorrow|today|yesterday|tomorrow|tonight)(?:\s+(?P<pod>morning|afternoon|evening|night))?\b", handle_dayword, "date", False),
         ("part_of_day", r"\b(?P<rel>this|last)\s+(?P<pod>morning|afternoon|evening|night)\b", handle_part_of_day, "date", False),
         ("anchor_day", r"\b(?P<w>the\s+(?:next|following|previous|prior|same)\s+day|that\s+day)\b", handle_anchor_day, "date", True),
         ("weekday", rf"\b(?:(?P<rel>this\s+past|this\s+coming|last|next|this|early|late)\s+)?{weekday}(?P<plural>s)?\b(?:\s+(?P<pod>morning|afternoon|evening|night)\b)?", handle_weekday, "date", False),
-        ("clock", rf"\b(?:(?P<h>1[0-2]|0?[1-9])(?::(?P<mi>[0-5]\d))?\s*(?P<ap>a\.m\.|p\.m\.|am\b|pm\b)|(?P<h24>[01]?\d|2[0-3]):(?P<mi2>[0-5]\d)(?=\s+(?:{zones})\b)|(?P<noon>noon|midnight)\b)(?:\s+(?P<tz>{zones})\b)?", handle_clock, "clock", False),
-        ("set", rf"\b(?P<q>every|each|per|once\s+a|twice\s+a|(?:\d+|two|three|four|five|several)\s+times\s+(?:a|per))\s+(?:(?P<num>other|\d{{1,3}}|{nums})\s+)?(?:(?P<unit>{units})|{weekday}|(?P<season>{seasons})\b|{month})", handle_set, "other", False),
+        ("clock", rf"\b(?:(?P<approx>about|around|approximately|roughly)\s+)?(?:(?P<h>1[0-2]|0?[1-9])(?::(?P<mi>[0-5]\d))?\s*(?P<ap>a\.m\.|p\.m\.|am\b|pm\b)|(?P<h24>[01]?\d|2[0-3]):(?P<mi2>[0-5]\d)(?=\s+(?:{zones})\b)|(?P<noon>noon|midnight)\b)(?:\s+(?P<tz>{zones}|(?-i:[A-Z][a-z]+)\s+time)\b)?", handle_clock, "clock", True),
+        ("set", rf"\b(?P<q>every|each|per|once\s+a|twice\s+a|(?:\d+|{nums})\s+times\s+(?:a|per))\s+(?:(?P<num>other|\d{{1,3}}|{nums})\s+)?(?:(?P<unit>{units})|{weekday}|(?P<season>{seasons})\b|{month})", handle_set, "other", False),
         ("set_word", rf"\b(?P<w>{V.alternation(V.set_words())})\b", handle_set_word, "other", False),
         ("multi", r"\bmulti-?(?P<unit>year|month|week|decade|day)\b", handle_multi, "other", False),
         ("long", r"\b(?P<unit>year|month|week|day|decade)-?long\b", handle_long, "other", False),
-        ("duration", rf"\b(?:(?P<dm>{V.alternation(V.duration_mods())})\s+)?(?:(?P<rel>the\s+(?:past|last|next|coming|previous|first|final|following|prior)|recent|coming)\s+)?(?:{num}[\s-]+)?{unit}(?P<long>-long|-old)?\b", handle_duration, "other", False),
+        ("duration", rf"\b(?:(?P<dm>{V.alternation(V.duration_mods())})\s+)?(?:(?P<rel>the\s+(?:past|last|next|coming|previous|first|final|following|prior)|recent|coming)\s+)?(?:{num}[\s-]+(?:(?:{adjectives})\s+)?)?{unit}(?P<long>-long|-old)?\b", handle_duration, "other", False),
         ("month", rf"\b(?:(?P<rel>last|next|this)\s+|{dmod})?{month}", handle_month, "date", False),
         ("year", rf"\b(?:{dmod}|(?P<theyear>the\s+year\s+))?{year}", handle_year, "date", False),
         ("reference", rf"\b(?P<w>{V.alternation(V.reference_words())})\b", handle_reference, "date", False),
@@ -550,12 +623,25 @@ def find_timexes(text: str, published: dt.date | None) -> list[tuple[int, int, s
         for match in rule.regex.finditer(text):
             if match.end() == match.start():
                 continue
-            result = rule.handler(match, ctx)
+            result = _run_handler(rule, match, ctx)
             if result is not None:
                 candidates.append(Candidate(match.start(), match.end(), rank, rule, match, result))
     chosen = _select(candidates)
     chosen = _resolve_in_order(chosen, ctx)
     return _merge_clock_times(chosen, text)
+
+
+def _run_handler(rule: Rule, match: re.Match, ctx: Context) -> Result | None:
+    """The handler's result, or None if it falls off the calendar or breaks the value grammar."""
+    from kb.temporal import is_valid_timex_value
+
+    try:
+        result = rule.handler(match, ctx)
+    except (OverflowError, ValueError):
+        return None  # a publication date at the edge of the calendar (year 1 or 9999)
+    if result is None or not is_valid_timex_value(result[1]):
+        return None
+    return result
 
 
 def _select(candidates: list[Candidate]) -> list[Candidate]:
@@ -575,9 +661,10 @@ def _select(candidates: list[Candidate]) -> list[Candidate]:
 def _resolve_in_order(chosen: list[Candidate], ctx: Context) -> list[Candidate]:
     """Re-run anchored rules in text order, each seeing the last absolute date before it."""
     ctx.anchor = ctx.published
+    ctx.anchor_value = None
     for cand in chosen:
         if cand.rule.anchored:
-            result = cand.rule.handler(cand.match, ctx)
+            result = _run_handler(cand.rule, cand.match, ctx)
             if result is not None:
                 cand.result = result
         kind, value, _ = cand.result
@@ -585,6 +672,10 @@ def _resolve_in_order(chosen: list[Candidate], ctx: Context) -> list[Candidate]:
             anchor = _anchor_from_value(value)
             if anchor is not None:
                 ctx.anchor = anchor
+                ctx.anchor_value = value.split("T", 1)[0]
+                ctx.anchor_end = cand.end
+            elif re.fullmatch(r"(?:FY)?\d{4}-Q[1-4]", value):
+                ctx.anchor_value = value
     return chosen
 
 

@@ -131,3 +131,34 @@ def past_cues_re() -> re.Pattern:
 @cache
 def not_past_ed() -> frozenset[str]:
     return _words("not_past_ed")
+
+
+@cache
+def now_preceders() -> frozenset[str]:
+    return _words("now_preceders")
+
+
+@cache
+def duration_adjectives() -> frozenset[str]:
+    return _words("duration_adjectives")
+
+
+@cache
+def fiscal_start_month() -> int:
+    return int(vocab().get("fiscal", {}).get("start_month", 1))
+
+
+FULL_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                    "September", "October", "November", "December")
+
+
+def month_pattern() -> str:
+    """A case-sensitive regex group `month`: full names, or abbreviations with an optional dot."""
+    full = [m for m in months() if m in FULL_MONTH_NAMES]
+    short = [m for m in months() if m not in FULL_MONTH_NAMES]
+    return rf"(?-i:(?P<month>(?:{alternation(full)})\b|(?:{alternation(short)})\b\.?))"
+
+
+@cache
+def holidays() -> dict[str, str]:
+    return dict(vocab().get("holidays", {}))
