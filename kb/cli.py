@@ -442,7 +442,7 @@ def extract(file, published, jsonl):
 @click.option("--batch-size", type=click.IntRange(1, 1000), default=32, show_default=True)
 @click.pass_context
 def reprocess(ctx, all_articles, article_ids, batch_size):
-    """Re-run entity, date and event extraction over stored articles.
+    """Re-run topic rules and entity, date and event extraction over stored articles.
 
     Without options, re-analyses articles never analysed or analysed by an older
     pipeline version (after editing the gazetteer or the trigger lexicon); the
@@ -464,8 +464,11 @@ def reprocess(ctx, all_articles, article_ids, batch_size):
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"no article with id {', '.join(map(str, missing))}: see `kb runs` or the articles table")
+    from kb.topics import reevaluate_relevance
+
+    relevance_changed = reevaluate_relevance(db)
     summary = reprocess_articles(db, all=all_articles, article_ids=ids, batch_size=batch_size)
-    parts = [f"{summary.articles} articles analysed", f"{summary.mentions} mentions",
+    parts = [f"{relevance_changed} topic flags changed", f"{summary.articles} articles analysed", f"{summary.mentions} mentions",
              f"{summary.timexes} dates", f"{summary.events} event mentions"]
     if summary.not_english:
         parts.append(f"{summary.not_english} not English")

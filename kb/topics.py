@@ -71,3 +71,18 @@ def match_topics(matchers: list[TopicMatcher], title: str | None, text: str | No
     """Names of the topics whose rules the article meets."""
     body = f"{title or ''}\n{text or ''}"
     return [m.topic.name for m in matchers if m.score(body)[0] >= m.topic.min_score]
+
+
+def reevaluate_relevance(db, matchers: list[TopicMatcher] | None = None) -> int:
+    """Recompute `relevant` and `topics` of every stored article; return how many changed."""
+    matchers = matchers if matchers is not None else compile_topics()
+    changed = 0
+    rows = db.execute("select id, title, text, topics from articles where status = 'ok'").fetchall()
+    with db.conn:
+        for article_id, title, text, old in rows:
+            topics = json.dumps(match_topics(matchers, title, text))
+            if topics != old:
+                db.execute("update articles set topics = ?, relevant = ? where id = ?",
+                           [topics, int(topics != "[]"), article_id])
+                changed += 1
+    return changed

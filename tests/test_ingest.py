@@ -276,3 +276,23 @@ def test_kb_add_ingests_single_pages(run_kb, db_path, sample_server, tmp_path):
     assert result.exit_code == 1
     assert "only http(s)" in result.output
     assert query(db_path, "select status from articles") == [("ok",)]
+
+
+def test_reprocess_reevaluates_topic_rules(run_kb, db_path, tmp_path, monkeypatch):
+    assert run_kb("ingest", "--no-analyze", "--sources", str(SAMPLE_DIR / "sources.toml")).exit_code == 0
+    off_topic = query(db_path, "select id from articles where relevant = 0")
+    assert off_topic
+    # A second topic added by configuration only: transit payments (one off-topic story is about it).
+    topics = tmp_path / "data"
+    topics.mkdir()
+    (topics / "topics.toml").write_text(
+        (SAMPLE_DIR.parent / "topics.toml").read_text()
+        + '\n[[topic]]\nname = "transit"\nmin_score = 1\nkeywords = ["tap-to-pay", "fare"]\n'
+    )
+    monkeypatch.setattr("kb.config.DEFAULT_TOPICS", topics / "topics.toml")
+    result = run_kb("reprocess")
+    assert result.exit_code == 0, result.output
+    assert "topic flags changed" in result.output
+    rows = query(db_path, "select topics from articles where topics like '%transit%'")
+    assert rows and all(json.loads(t) == ["transit"] for (t,) in rows)
+    assert len(query(db_path, "select id from articles where relevant = 0")) == len(off_topic) - len(rows)
