@@ -36,7 +36,7 @@ def kb_ingest(db: Path, sources: Path, *args: str) -> tuple[float, float]:
                           capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in (0, 1) or "Error:" in proc.stderr:
         raise SystemExit(f"kb ingest failed ({proc.returncode}): {proc.stderr[-2000:]}")
     summary = [line for line in proc.stderr.splitlines() if line.startswith("run ")]
     print(f"    {summary[-1] if summary else proc.stderr[-300:]}")
