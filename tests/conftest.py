@@ -54,7 +54,7 @@ def sample_server():
 
 @pytest.fixture(scope="session")
 def generated_kb(tmp_path_factory) -> Path:
-    """A knowledge base built by bench/generate_db.py (with hostile rows), shared read-only."""
+    """A knowledge base built by bench/generate_db.py (with hostile rows); tests that write undo it."""
     from bench.generate_db import generate
 
     path = tmp_path_factory.mktemp("generated") / "kb.db"

@@ -171,7 +171,7 @@ async def test_article_view_highlights_entities_and_dates(kb_datasette, generate
     timex = one(generated_kb, "SELECT text FROM timexes WHERE article_id = ?", (article_id,))[0]
     assert re.search(r'<mark class="kb-hl-entity" title="[^"]*">' + re.escape(html.escape(mention)) + "</mark>",
                      response.text)
-    assert f'<mark class="kb-hl-date" title="DATE' in response.text and timex in response.text
+    assert '<mark class="kb-hl-date" title="DATE' in response.text and timex in response.text
     data = await get_json(kb_datasette, f"/-/article/{article_id}.json")
     expected_events = {r[0] for r in sqlite3.connect(generated_kb).execute(
         "SELECT id FROM events WHERE article_id = ?", (article_id,))}
