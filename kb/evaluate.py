@@ -129,6 +129,11 @@ def evaluate(gold_dir: str | Path | None = None, *, timebank_dir: Path | None = 
     report: dict[str, Any] = {"documents": len(docs), "entities": score_entities(docs),
                               "timexes": score_sample_timexes(docs)}
     report.update(score_events(docs))
+    report["events_by_split"] = {
+        split: {k: v for k, v in score_events([d for d in docs if d[0].split == split]).items()
+                if k != "by_type"}
+        for split in sorted({d.split for d in gold})
+    }
     if timebank_dir is not None:
         report["timebank"] = score_timebank(timebank_dir)
     return report

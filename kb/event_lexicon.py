@@ -65,7 +65,9 @@ class EventLexicon:
     money_pricing: re.Pattern[str]
     money_strengths: dict[str, float]
     confidence: dict[str, float]
-    settings: dict[str, Any] = field(default_factory=dict)
+    blockers: dict[str, frozenset[str]] = field(default_factory=dict)
+    skip_sentence: re.Pattern[str] | None = None
+    heading_max_words: int = 9
 
     def lookup(self, surface: str) -> TriggerDef | None:
         """The trigger definition for a matched surface string."""
@@ -128,7 +130,7 @@ def load_lexicon(path: str | Path | None = None) -> EventLexicon:
     data = read_toml(path)
     try:
         return compile_lexicon(data)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, re.error) as exc:
         raise ConfigError(f"{path}: invalid trigger lexicon: {exc}") from exc
 
 
@@ -202,6 +204,7 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
     near = [c for c in hedge.get("near", []) if c not in case_sensitive]
     attribution = data.get("attribution", {})
     money = data.get("money", {})
+    sentences = data.get("sentences", {})
     return EventLexicon(
         types=types,
         triggers=triggers,
@@ -225,7 +228,12 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
         ),
         money_strengths={
             "pricing": float(money.get("pricing_strength", 0.6)),
-            "investment": float(money.get("investment_strength", 0.55)),
+            "investment_boost": float(money.get("investment_boost", 0.05)),
         },
         confidence={k: float(v) for k, v in data.get("confidence", {}).items()},
+        blockers={normalise(k): frozenset(w.lower() for w in v)
+                  for k, v in data.get("blockers", {}).items()},
+        skip_sentence=re.compile("|".join(f"(?:{p})" for p in sentences["skip"]))
+        if sentences.get("skip") else None,
+        heading_max_words=int(sentences.get("heading_max_words", 9)),
     )

@@ -23,6 +23,15 @@ PERFECT_AUX = frozenset({"has", "have", "'s"})
 MODALS = frozenset({"to", "will", "would", "could", "may", "might", "should", "can", "must", "shall"})
 DETERMINERS = frozenset({"the", "a", "an", "its", "their", "his", "her", "this", "that", "'s", "’s", "our"})
 PRESENT_BE = frozenset({"is", "are", "'s", "’s", "'re"})
+NOUN_MARKERS = DETERMINERS | frozenset({
+    "of", "in", "for", "with", "on", "two", "three", "several", "some", "many", "earlier", "new",
+    "recent", "first", "latest", "next", "upcoming", "these", "those", "any", "no",
+})
+# A timex after one of these words bounds a period ("rights through 2032"), it does not date the event.
+PERIOD_BOUND_WORDS = frozenset({"through", "until", "till", "to", "since", "into", "thru"})
+PRECISION_RANK = {"day": 4, "week": 3, "month": 2, "quarter": 2, "half": 1, "season": 1, "year": 1}
+QUOTE_CHARS = re.compile(r'["“”]')
+TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 NOW_WORDS = re.compile(r"\b(?:today|now|this morning|tonight)\b", re.IGNORECASE)
 COORDINATION = re.compile(r"^\s*(?:,\s*)?(?:and|&|,)?\s*$")
 EVENT_KEYS = (
@@ -74,6 +83,33 @@ def is_candidate(span: Span) -> bool:
     if Span.has_extension("candidate") and span._.candidate:
         return True
     return not span.kb_id_
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character ranges inside quotation marks; an unclosed quote ends with its paragraph."""
+    spans = []
+    open_at = None
+    for m in QUOTE_CHARS.finditer(text):
+        if open_at is not None and "\n" in text[open_at:m.start()]:
+            spans.append((open_at, text.index("\n", open_at)))
+            open_at = None
+        char = m.group(0)
+        if open_at is None and char != "”":
+            open_at = m.end()
+        elif open_at is not None and char != "“":
+            spans.append((open_at, m.start()))
+            open_at = None
+    if open_at is not None:
+        end = text.find("\n", open_at)
+        spans.append((open_at, len(text) if end == -1 else end))
+    return spans
+
+
+def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:
+    """Editorial notes, boilerplate and headings hold no events."""
+    if lexicon.skip_sentence is not None and lexicon.skip_sentence.match(sentence):
+        return True
+    return not TERMINAL.search(sentence) and len(sentence.split()) <= lexicon.heading_max_words
 
 
 def find_triggers(text: str, lexicon: EventLexicon) -> list[Trigger]:
@@ -180,17 +216,33 @@ def assign_roles(text: str, trigger: Trigger, mentions: list[Mention], after_rol
     return roles
 
 
-def choose_timex(timexes: list[Any], trigger: Trigger, attribution: Attribution | None) -> Any | None:
-    """The timex governing the trigger: nearest DATE/TIME, avoiding the attribution clause."""
+def timex_precision_rank(value: str) -> int:
+    """A larger number for a more precise date value (day > week > month > year)."""
+    if len(value) >= 10 and value[4] == "-" and value[7:8] == "-":
+        return PRECISION_RANK["day"]
+    if "-W" in value:
+        return PRECISION_RANK["week"]
+    if len(value) == 7 and value[4] == "-" and value[5:].isdigit():
+        return PRECISION_RANK["month"]
+    return 0 if len(value) < 4 else PRECISION_RANK["year"]
+
+
+def choose_timex(text: str, timexes: list[Any], trigger: Trigger,
+                 attribution: Attribution | None) -> Any | None:
+    """The timex governing the trigger: the nearest DATE/TIME (a more precise one a few words
+    further wins), avoiding the attribution clause and period bounds ("through 2032")."""
     best, best_key = None, None
     for tx in timexes:
         if tx.type not in ("DATE", "TIME") or not tx.value:
             continue
         if not (tx.value[:1].isdigit() or tx.value == "PRESENT_REF"):
             continue
+        before = words_before(text, tx.start, 1, 0)
+        if before and before[-1] in PERIOD_BOUND_WORDS:
+            continue
         distance = max(tx.start - trigger.end, trigger.start - tx.end, 0)
         in_attribution = attribution is not None and attribution.start <= tx.start < attribution.end
-        key = (in_attribution, distance)
+        key = (in_attribution, distance - 20 * timex_precision_rank(tx.value))
         if best_key is None or key < best_key:
             best, best_key = tx, key
     return best
@@ -210,6 +262,8 @@ def reports_same_day(text: str, s_start: int, s_end: int, trigger: Trigger) -> b
         return bool(prev) and prev[-1] in PRESENT_BE
     if form == "base":
         return bool(prev) and prev[-1] not in MODALS and prev[-1] not in DETERMINERS
+    if prev and prev[-1] in PRESENT_BE | {"now"}:
+        return True
     return trigger.text.lower().startswith(("is ", "are ", "goes ", "now "))
 
 
@@ -233,8 +287,44 @@ def confidence_of(trigger: Trigger, mentions: list[Mention], date_source: str, h
     return round(min(max(score, 0.05), 0.99), 3)
 
 
+def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
+                 quotes: list[tuple[int, int]], lexicon: EventLexicon) -> bool:
+    """Drop triggers inside quotations (commentary) unless a denial is quoted, blocked ones
+    ("remain available"), and noun uses of verbs ("the pace of releases") without a date."""
+    if any(q_start <= hit.start < q_end for q_start, q_end in quotes):
+        sentence_end = text.find("\n", hit.start)
+        if not lexicon.denial.search(text, s_start, len(text) if sentence_end == -1 else sentence_end):
+            return False
+    prev = words_before(text, hit.start, 1, s_start)
+    blockers = lexicon.blockers.get(hit.defn.text.lower())
+    if blockers and prev and prev[-1] in blockers:
+        return False
+    if hit.defn.form in ("base", "s") and prev and (prev[-1] in NOUN_MARKERS or prev[-1].isdigit()):
+        return any(tx.type in ("DATE", "TIME") and tx.value and tx.value[:1].isdigit() for tx in timexes)
+    return True
+
+
+def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timexes: list[Any],
+                    attribution: Attribution | None) -> list[Trigger]:
+    """Two triggers of the chosen type with different governing dates are two events
+    ("released X in October ... and shipped Y on April 2")."""
+    first = chosen[0]
+    same = sorted((h for h in pool if h.defn.type == first.defn.type and not h.defn.weak),
+                  key=lambda h: h.start)
+    if len(same) < 2:
+        return chosen
+    dated = []
+    for h in same:
+        tx = choose_timex(text, timexes, h, attribution)
+        if tx is None or any(tx is d[1] for d in dated):
+            return chosen
+        dated.append((h, tx))
+    return [h for h, _ in dated] + chosen[1:]
+
+
 def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list[Trigger],
-                    ents: list[Span], timexes: list[Any], lexicon: EventLexicon) -> list[dict]:
+                    ents: list[Span], timexes: list[Any], lexicon: EventLexicon,
+                    quotes: list[tuple[int, int]] = ()) -> list[dict]:
     """The events of one sentence (none, one, or more when clearly distinct types)."""
     text = doc.text
     mentions = [
@@ -243,12 +333,15 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         if e.label_ not in AMOUNT_LABELS
     ]
     money = [e for e in ents if e.label_ == "MONEY"]
-    hits = list(hits)
+    sentence = text[s_start:s_end]
+    if skip_sentence(sentence, lexicon):
+        return []
+    hits = [h for h in hits if keep_trigger(text, s_start, h, timexes, quotes, lexicon)]
+    pricing = lexicon.types.get("pricing")
     for e in money:
-        kind = "pricing" if lexicon.money_pricing.search(e.text) else "investment"
-        etype = lexicon.types.get(kind)
-        if etype is not None:
-            defn = TriggerDef(e.text, kind, etype.priority, lexicon.money_strengths[kind], True, "term")
+        if pricing is not None and lexicon.money_pricing.search(e.text):
+            defn = TriggerDef(e.text, "pricing", pricing.priority, lexicon.money_strengths["pricing"],
+                              True, "term")
             hits.append(Trigger(e.start_char, e.end_char, e.text, defn))
     if not mentions:
         hits = [h for h in hits if h.defn.type in ("investment", "pricing") and money]
@@ -265,7 +358,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
 
     attribution = find_attribution(text, s_start, s_end, mentions, lexicon)
     excluded = attribution.media if attribution else frozenset()
-    sentence = text[s_start:s_end]
+    chosen = split_same_type(text, chosen, pool, timexes, attribution)
     hedged_sentence = bool(lexicon.hedge_sentence.search(sentence))
     denial = bool(lexicon.denial.search(sentence))
     published = doc._.published if Doc.has_extension("published") else None
@@ -277,10 +370,12 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         if lexicon.hedge_case_sensitive is not None and not hedged:
             hedged = bool(lexicon.hedge_case_sensitive.search(text, window_start, trigger.start))
         negated = bool(lexicon.negation_near.search(" ".join(words_before(text, trigger.start, 4, s_start))))
+        if negated and not denial:
+            continue  # "did not say how large a stake": no event is reported
         after_role = lexicon.types[trigger.defn.type].after_role
         roles = assign_roles(text, trigger, mentions, after_role, excluded)
         names = list(dict.fromkeys(m.name for i, m in enumerate(mentions) if i not in excluded))
-        timex = choose_timex(timexes, trigger, attribution)
+        timex = choose_timex(text, timexes, trigger, attribution)
         date = date_mod = date_text = None
         date_source = "none"
         if timex is not None and timex.value != "PRESENT_REF":
@@ -292,6 +387,10 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             date_text = timex.text if timex is not None else None
             date_source = "published"
         party_mentions = [m for i, m in enumerate(mentions) if i not in excluded]
+        if date is None and events and events[0]["date"]:
+            date, date_mod, date_text, date_source = (
+                events[0]["date"], events[0]["date_mod"], events[0]["date_text"], events[0]["date_source"])
+        boost = lexicon.money_strengths["investment_boost"] if money and trigger.defn.type == "investment" else 0.0
         events.append({
             "type": trigger.defn.type,
             "trigger": trigger.text,
@@ -309,10 +408,10 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             "negated": negated or denial,
             "denial": denial,
             "attributed_to": attribution.name if attribution else None,
-            "confidence": confidence_of(
+            "confidence": round(min(0.99, boost + confidence_of(
                 trigger, party_mentions, date_source, hedged, negated or denial,
                 attribution is not None, lexicon.confidence,
-            ),
+            )), 3),
         })
     return events
 
@@ -360,11 +459,12 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
     for tx in timexes:
         tx_by.setdefault(sentence_of(tx.start), []).append(tx)
     events = []
+    quotes = quoted_spans(text)
     for index in sorted(by_sentence):
         s_start, s_end = bounds[index]
         events.extend(sentence_events(
             doc, index, s_start, s_end, by_sentence[index], ents_by.get(index, []),
-            tx_by.get(index, []), lexicon,
+            tx_by.get(index, []), lexicon, quotes,
         ))
     return events
 

@@ -26,6 +26,11 @@ class GoldDoc:
     timexes: list[dict]
     events: list[dict]
 
+    @property
+    def split(self) -> str:
+        """"test" for held-out files (named test_*), else "dev" (used while tuning rules)."""
+        return "test" if self.name.startswith("test_") else "dev"
+
 
 def load_gold(directory: str | Path | None = None) -> list[GoldDoc]:
     """Every *.json gold file of a directory (ConfigError when none or invalid)."""
