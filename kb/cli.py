@@ -650,3 +650,59 @@ def stories_set_overview(ctx: click.Context, story_id: int, overview: str) -> No
 
     set_overview(get_db(ctx), story_id, overview)
     click.echo(f"Set the overview of story {story_id}")
+
+
+def print_eval_report(report: dict) -> None:
+    """The `kb eval` figures as a short table."""
+
+    def row(name: str, figures: dict) -> None:
+        click.echo(f"  {name:<22} P {figures['precision']:6.2f}  R {figures['recall']:6.2f}  "
+                   f"F1 {figures['f1']:6.2f}  (gold {figures['gold']}, predicted {figures['predicted']})")
+
+    click.echo(f"Sample gold: {report['documents']} articles")
+    for kind in ("strict", "lenient", "linked"):
+        row(f"entities {kind}", report["entities"][kind])
+    tx = report["timexes"]
+    for kind in ("relaxed", "value"):
+        row(f"timexes {kind}", {"precision": tx[f"{kind}_precision"], "recall": tx[f"{kind}_recall"],
+                                "f1": tx[f"{kind}_f1"], "gold": tx["gold"], "predicted": tx["predicted"]})
+    row("events", report["events"])
+    row("timeline dates", report["timeline_dates"])
+    for split, figures in report.get("events_by_split", {}).items():
+        row(f"events ({split})", figures["events"])
+        row(f"timeline dates ({split})", figures["timeline_dates"])
+    for split, figures in (report.get("timebank") or {}).items():
+        click.echo(f"  timebank {split:<13} value F1 {figures['value_f1']:6.2f}  "
+                   f"relaxed F1 {figures['relaxed_f1']:6.2f}  ({figures['documents']} documents)")
+
+
+@cli.command(name="eval")
+@click.option("--gold", "gold_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Directory of gold JSON files (default data/gold/sample).")
+@click.option("--floors", "floors_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Floors file (default data/gold/floors.toml).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+def eval_command(gold_dir, floors_path, as_json):
+    """Score extraction against the gold annotations; fail below the floors.
+
+    Prints precision, recall and F1 for entities, timexes (sample gold and the
+    TimeML gold), events (type and sentence) and timeline dates (type,
+    sentence and date value). Exits 1 when a figure is below its floor.
+
+    \b
+    Example:
+        kb eval
+        kb eval --json > eval.json
+    """
+    from kb.evaluate import check_floors, evaluate
+
+    report = evaluate(gold_dir)
+    failures = check_floors(report, floors_path)
+    if as_json:
+        echo_json({**report, "floor_failures": failures})
+    else:
+        print_eval_report(report)
+    for failure in failures:
+        click.echo(f"Below floor: {failure}", err=True)
+    if failures:
+        sys.exit(EXIT_PARTIAL)
