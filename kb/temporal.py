@@ -151,7 +151,7 @@ def timex_sort_date(value: str | None, mod: str | None = None) -> str | None:
     mod = MOD_SYNONYMS.get(mod or "", mod)
     span = (last - first).days
     if mod == "MID":
-        return (first + dt.timedelta(days=span // 3)).isoformat()
+        return (first + dt.timedelta(days=span // 2)).isoformat()
     if mod == "END":
         return (first + dt.timedelta(days=(2 * span) // 3)).isoformat()
     if mod in ("AFTER",):
