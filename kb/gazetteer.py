@@ -36,6 +36,11 @@ _VARIANTS = {"'": "'’", " ": " \u00a0", "-": "-\u2011"}
 _NORMALIZE = str.maketrans({"’": "'", "\u00a0": " ", "\u2011": "-"})
 
 
+def normalize_form(form: str) -> str:
+    """A surface form with curly apostrophes, non-breaking spaces and hyphens made plain."""
+    return form.translate(_NORMALIZE)
+
+
 def default_gazetteer_path() -> Path:
     """$KB_GAZETTEER, else data/gazetteer.jsonl."""
     return Path(os.environ.get("KB_GAZETTEER") or DATA_DIR / GAZETTEER_FILE)
@@ -142,9 +147,9 @@ def check_gazetteer(entries: list[GazetteerEntry], source: str) -> None:
             raise ConfigError(f"{source}: duplicate entity name {entry.name!r}")
         names.add(entry.name)
         for form in entry.surface_forms:
-            owners.setdefault(form.translate(_NORMALIZE), []).append(entry)
+            owners.setdefault(normalize_form(form), []).append(entry)
     for form, group in owners.items():
-        if len(group) > 1 and not all(form in [a.translate(_NORMALIZE) for a in e.shared_aliases] for e in group):
+        if len(group) > 1 and not all(form in [normalize_form(a) for a in e.shared_aliases] for e in group):
             listed = ", ".join(repr(e.name) for e in group)
             raise ConfigError(
                 f"{source}: alias {form!r} belongs to {listed}; "
@@ -190,7 +195,7 @@ class AliasMatcher:
         self._by_form: dict[str, GazetteerEntry] = {}
         for entry in sorted(entries, key=lambda e: -e.topic_weight):
             for form in entry.surface_forms:
-                self._by_form.setdefault(form.translate(_NORMALIZE), entry)
+                self._by_form.setdefault(normalize_form(form), entry)
         forms = {v for form in self._by_form for v in _expand_variants(form)}
         if not forms:
             self._pattern = None
@@ -208,13 +213,13 @@ class AliasMatcher:
         if self._pattern is None:
             return
         for match in self._pattern.finditer(text):
-            entry = self._by_form.get(match.group().translate(_NORMALIZE))
+            entry = self._by_form.get(normalize_form(match.group()))
             if entry is not None:
                 yield match.start(), match.end(), entry
 
     def resolve(self, name: str) -> GazetteerEntry | None:
         """The entry a surface form stands for, if any."""
-        return self._by_form.get(name.translate(_NORMALIZE))
+        return self._by_form.get(normalize_form(name))
 
 
 @Language.factory(
