@@ -161,7 +161,11 @@ async def decorate_events(db, rows: list[dict]) -> list[dict]:
 def describe_event(row: dict) -> dict:
     """An event row with the labels a reader needs (date label, precision, percentages)."""
     event = dict(row)
-    event["date_label"] = date_label(row.get("date"), row.get("date_mod"))
+    if row.get("date"):
+        event["date_label"] = date_label(row.get("date"), row.get("date_mod"))
+    else:  # No date in the text: say so, and place it by when it was first reported.
+        reported = (row.get("first_reported_at") or row.get("sort_date") or "")[:10]
+        event["date_label"] = f"undated, reported {date_label(reported)}" if reported else "undated"
     event["precision"] = precision_of(row.get("date"), row.get("date_precision"))
     event["importance_pct"] = percent(row.get("importance"))
     event["confidence_pct"] = percent(row.get("confidence"))
