@@ -93,18 +93,20 @@ class Ledger:
         self.weights = ctx.weights
         self.resolver = SourceResolver(db)
         self.ignored = ignored_entity_ids(db, list(self.weights["matching"].get("outlet_entities", [])))
+        self.ignored_labels = frozenset(self.weights["matching"].get("ignore_entity_types", []))
 
     # -- loading -------------------------------------------------------------------------
 
     def reports_of_event(self, event_id: int) -> list[Report]:
-        return load_reports(self.db, "em.event_id = ?", [event_id], self.resolver, self.ignored)
+        return load_reports(self.db, "em.event_id = ?", [event_id], self.resolver, self.ignored,
+                            self.ignored_labels)
 
     def reports_of_articles(self, article_ids: list[int]) -> list[Report]:
         reports: list[Report] = []
         for part in chunks(article_ids):
             marks = ", ".join("?" for _ in part)
             reports.extend(load_reports(self.db, f"em.article_id IN ({marks})", part,
-                                        self.resolver, self.ignored))
+                                        self.resolver, self.ignored, self.ignored_labels))
         reports.sort(key=lambda r: r.order)
         return reports
 
@@ -116,8 +118,12 @@ class Ledger:
         return dict(zip([c[0] for c in cursor.description], row, strict=True))
 
     def event_entity_ids(self, event_id: int) -> frozenset[int]:
-        rows = self.db.execute("SELECT DISTINCT entity_id FROM event_entities WHERE event_id = ?", [event_id])
-        return frozenset(r[0] for r in rows.fetchall() if r[0] not in self.ignored)
+        """The event's entities that count for matching (no outlets, no places)."""
+        rows = self.db.execute(
+            """SELECT DISTINCT ee.entity_id, en.type FROM event_entities ee
+               JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id = ?""", [event_id])
+        return frozenset(r[0] for r in rows.fetchall()
+                         if r[0] not in self.ignored and r[1] not in self.ignored_labels)
 
     # -- matching a report to an event ------------------------------------------------------
 

@@ -138,6 +138,7 @@ def load_reports(
     params: list,
     resolver: SourceResolver,
     ignored_entity_ids: frozenset[int] = frozenset(),
+    ignored_labels: frozenset[str] = frozenset(),
 ) -> list[Report]:
     """Reports matching a WHERE clause on event_mentions (alias em), in arrival order."""
     rows = db.execute(f"{REPORT_SQL} WHERE {where} ORDER BY em.article_id, em.start, em.id", params).fetchall()
@@ -166,6 +167,7 @@ def load_reports(
         report.match_ids = frozenset(
             int(e["entity_id"]) for e in entities
             if isinstance(e.get("entity_id"), int) and e["entity_id"] not in ignored_entity_ids
+            and e.get("label") not in ignored_labels
         )
         reports.append(report)
     reports.sort(key=lambda r: r.order)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -17,10 +18,18 @@ from kb.errors import KBError, NotFound
 from kb.scoring import ScoringContext, StoryEventScore, components_json, score_story
 from kb.similarity import content_words, cosine
 
+log = logging.getLogger(__name__)
+
 ROLE_WEIGHT = {"agent": 1.0, "product": 0.9, "partner": 0.8, "object": 0.7, "participant": 0.5}
 RECENT_SENTENCES = 10  # a story's wording = the sentences of its latest events
 RELATED_CREDIT = 0.5  # an entity whose name extends another's ("Amazon Web Services", "Amazon")
+# When a story's events happened, for grouping: the event date, unless it lies more than a
+# month after the first report (a plan or a term such as "rights through 2032"), in which
+# case the report date: the news happened when it was reported.
+STORY_DATE_SQL = """CASE WHEN e.sort_date IS NULL OR e.sort_date > date(e.known_at, '+31 days')
+                    THEN substr(e.known_at, 1, 10) ELSE e.sort_date END"""
 OVERVIEW_SENTENCE_CHARS = 300
+TITLE_CHARS = 100
 
 
 class StoryEditError(KBError):
@@ -38,6 +47,7 @@ class EventProfile:
     families: set[str]
     words: set[str]
     related: dict[int, set[str]] = field(default_factory=dict)  # id -> related lower-case names
+    roles: dict[int, set[str]] = field(default_factory=dict)  # id -> its roles in the event
 
 
 @dataclass
@@ -49,9 +59,12 @@ class StoryProfile:
     first: dt.date | None
     last: dt.date | None
     entity_ids: set[int] = field(default_factory=set)
-    families: set[str] = field(default_factory=set)
+    families: dict[str, float] = field(default_factory=dict)  # family -> strength, like entities
     words: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)  # lower-case entity names
+    # How much an entity is part of the story's core: 1 when it is in at least a
+    # `core_share` of the story's events, less when it came up once in a long story.
+    strength: dict[int, float] = field(default_factory=dict)
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -170,32 +183,43 @@ def _families(db: sqlite_utils.Database, entity_ids: Iterable[int], parts: int) 
 
 
 def event_profile(db: sqlite_utils.Database, event_id: int, weights: dict[str, Any]) -> EventProfile | None:
-    row = db.execute("SELECT type, sort_date, sentence FROM events WHERE id = ?", [event_id]).fetchone()
+    row = db.execute(f"SELECT type, {STORY_DATE_SQL}, sentence FROM events e WHERE id = ?", [event_id]).fetchone()
     if row is None:
         return None
-    entity_ids = {r[0] for r in db.execute(
-        "SELECT DISTINCT entity_id FROM event_entities WHERE event_id = ?", [event_id]).fetchall()}
+    ignored_types = set(weights["matching"].get("ignore_entity_types", []))
+    roles: dict[int, set[str]] = {}
+    for entity_id, role in db.execute("SELECT entity_id, role FROM event_entities WHERE event_id = ?",
+                                      [event_id]).fetchall():
+        roles.setdefault(entity_id, set()).add(role)
+    info = {i: v for i, v in _entity_info(db, roles).items() if v[1] not in ignored_types}
+    entity_ids = set(info)
     parts = int(weights["stories"]["family_prefix_parts"])
-    info = _entity_info(db, entity_ids)
-    related = {i: related_names(name) for i, (name, _) in info.items()}
+    related = {i: related_names(name) | {name.lower()} for i, (name, _) in info.items()}
     return EventProfile(event_id, row[0], _date(row[1]), entity_ids, _families(db, entity_ids, parts),
-                        set(content_words(row[2])), related)
+                        set(content_words(row[2])), related, {i: roles[i] for i in entity_ids})
 
 
 def related_names(name: str) -> set[str]:
-    """Lower-case names an entity is related to by name: its word prefixes ("Amazon" for
-    "Amazon Web Services"). The other direction is found from the other entity's side."""
-    words = name.lower().split()
-    return {" ".join(words[:n]) for n in range(1, len(words))}
+    """Lower-case prefixes of a name by words or hyphenated parts ("amazon" for "Amazon Web
+    Services", "mai" and "mai-image" for "MAI-Image-2")."""
+    out = set()
+    for sep in (" ", "-"):
+        parts = name.lower().split(sep)
+        out.update(sep.join(parts[:n]) for n in range(1, len(parts)))
+    return out
 
 
 def story_profile(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any]) -> StoryProfile:
     row = db.execute(
-        """SELECT s.section, min(e.sort_date), max(e.sort_date) FROM stories s
+        f"""SELECT s.section, min({STORY_DATE_SQL}), max({STORY_DATE_SQL}) FROM stories s
            LEFT JOIN story_events se ON se.story_id = s.id LEFT JOIN events e ON e.id = se.event_id
            WHERE s.id = ?""", [story_id]).fetchone()
-    entity_ids = {r[0] for r in db.execute(
-        "SELECT entity_id FROM story_entities WHERE story_id = ?", [story_id]).fetchall()}
+    counts = dict(db.execute("SELECT entity_id, events FROM story_entities WHERE story_id = ?",
+                             [story_id]).fetchall())
+    entity_ids = set(counts)
+    size = max(db.execute("SELECT count(*) FROM story_events WHERE story_id = ?", [story_id]).fetchone()[0], 1)
+    core = max(float(weights["stories"]["core_share"]) * size, 1.0)
+    strength = {e: min(1.0, c / core) for e, c in counts.items()}
     sentences = db.execute(
         """SELECT e.sentence FROM story_events se JOIN events e ON e.id = se.event_id
            WHERE se.story_id = ? ORDER BY e.sort_date DESC, e.id DESC LIMIT ?""",
@@ -206,8 +230,13 @@ def story_profile(db: sqlite_utils.Database, story_id: int, weights: dict[str, A
     for name, _ in _entity_info(db, entity_ids).values():
         names.add(name.lower())
         names.update(related_names(name))
+    families: dict[str, float] = {}
+    for entity_id, (name, kind) in _entity_info(db, entity_ids).items():
+        family = family_of(name, kind, parts)
+        if family is not None:
+            families[family] = max(families.get(family, 0.0), strength.get(entity_id, 0.0))
     return StoryProfile(story_id, row[0], _date(row[1]), _date(row[2]), entity_ids,
-                        _families(db, entity_ids, parts), words, names)
+                        families, words, names, strength)
 
 
 def candidate_stories(db: sqlite_utils.Database, event: EventProfile, weights: dict[str, Any]) -> dict[int, int]:
@@ -230,16 +259,24 @@ def candidate_stories(db: sqlite_utils.Database, event: EventProfile, weights: d
 
 
 def entity_weights(db: sqlite_utils.Database, event: EventProfile, weights: dict[str, Any]) -> dict[int, float]:
-    """1 / (1 + ln(1 + stories with that entity in the window)): hub entities weigh less."""
+    """How much each of the event's entities says about which story it belongs to.
+
+    1 / (1 + ln(1 + open stories with the entity)), so hub entities weigh less; an entity in
+    no open story gets `unseen_entity_weight`; times the weight of its role in the event.
+    """
     cfg = weights["stories"]
     limit = int(cfg["max_candidates_per_entity"])
+    role_weights = cfg["role_weights"]
     since = (event.date - dt.timedelta(days=_window_days(weights, event.type))).isoformat() if event.date else ""
     out = {}
     for entity_id in sorted(event.entity_ids):
         count = db.execute(
             "SELECT count(*) FROM (SELECT 1 FROM story_entities WHERE entity_id = ? AND last_date >= ? LIMIT ?)",
             [entity_id, since, limit + 1]).fetchone()[0]
-        out[entity_id] = 1.0 / (1.0 + math.log1p(count))
+        rarity = 1.0 / (1.0 + math.log1p(count)) if count else float(cfg["unseen_entity_weight"])
+        role = max((float(role_weights.get(r, role_weights["participant"])) for r in event.roles.get(entity_id, ())),
+                   default=float(role_weights["participant"]))
+        out[entity_id] = rarity * role
     return out
 
 
@@ -251,7 +288,7 @@ def match_story(event: EventProfile, story: StoryProfile, ent_weights: dict[int,
     shared = 0.0
     for entity_id, weight in ent_weights.items():
         if entity_id in story.entity_ids:
-            shared += weight
+            shared += weight * story.strength.get(entity_id, 1.0)
         elif event.related.get(entity_id, set()) & story.names:
             shared += RELATED_CREDIT * weight
     window = _window_days(weights, event.type)
@@ -265,7 +302,7 @@ def match_story(event: EventProfile, story: StoryProfile, ent_weights: dict[int,
         closeness = 0.5
     parts = {
         "entities": shared / total_weight if total_weight else 0.0,
-        "family": 1.0 if event.families & story.families else 0.0,
+        "family": max((story.families.get(f, 0.0) for f in event.families), default=0.0),
         "section": 1.0 if section_of(event.type, weights) == story.section else 0.0,
         "time": closeness,
         "text": len(event.words & story.words) / len(event.words) if event.words else 0.0,
@@ -287,7 +324,9 @@ def best_story(db: sqlite_utils.Database, event: EventProfile, weights: dict[str
         profile = story_profile(db, story_id, weights)
         if event.date and profile.first and profile.first - window > event.date:
             continue
-        score, _ = match_story(event, profile, ent_weights, weights)
+        score, parts = match_story(event, profile, ent_weights, weights)
+        log.debug("event %s vs story %s: %.3f %s", event.id, story_id, score,
+                  {k: round(v, 2) for k, v in parts.items()})
         if score >= threshold and (best is None or score > best[0]):
             best = (score, story_id)
     return best[1] if best else None
@@ -323,8 +362,8 @@ def assign_stories(db: sqlite_utils.Database, ctx: ScoringContext, event_ids: It
     """
     weights = ctx.weights
     ordered = db.execute(
-        f"""SELECT id FROM events WHERE id IN ({', '.join('?' for _ in set(event_ids)) or 'NULL'})
-            ORDER BY sort_date, id""", sorted(set(event_ids))).fetchall()
+        f"""SELECT id FROM events e WHERE id IN ({', '.join('?' for _ in set(event_ids)) or 'NULL'})
+            ORDER BY {STORY_DATE_SQL}, id""", sorted(set(event_ids))).fetchall()
     changed: set[int] = set()
     for (event_id,) in ordered:
         if story_of_event(db, event_id) is not None:
@@ -336,7 +375,7 @@ def assign_stories(db: sqlite_utils.Database, ctx: ScoringContext, event_ids: It
         if story_id is None:
             story_id = create_story(db, event_id)
         add_event_to_story(db, story_id, event_id)
-        write_story_entities(db, story_id)
+        write_story_entities(db, story_id, weights)
         if story_id not in changed:
             db.execute("UPDATE stories SET section = coalesce(section, ?) WHERE id = ?",
                        [section_of(profile.type, weights), story_id])
@@ -344,15 +383,18 @@ def assign_stories(db: sqlite_utils.Database, ctx: ScoringContext, event_ids: It
     return changed
 
 
-def write_story_entities(db: sqlite_utils.Database, story_id: int) -> None:
-    """story_entities = the entities of the story's events, with counts and latest date."""
+def write_story_entities(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any]) -> None:
+    """story_entities = the story's events' entities (places left out), counts, latest date."""
+    ignored_types = sorted(weights["matching"].get("ignore_entity_types", []))
+    marks = ", ".join("?" for _ in ignored_types) or "NULL"
     db.execute("DELETE FROM story_entities WHERE story_id = ?", [story_id])
     db.execute(
-        """INSERT INTO story_entities (story_id, entity_id, events, last_date)
-           SELECT se.story_id, ee.entity_id, count(DISTINCT ee.event_id), max(e.sort_date)
-           FROM story_events se JOIN event_entities ee ON ee.event_id = se.event_id
-           JOIN events e ON e.id = se.event_id
-           WHERE se.story_id = ? GROUP BY ee.entity_id""", [story_id])
+        f"""INSERT INTO story_entities (story_id, entity_id, events, last_date)
+            SELECT se.story_id, ee.entity_id, count(DISTINCT ee.event_id), max({STORY_DATE_SQL})
+            FROM story_events se JOIN event_entities ee ON ee.event_id = se.event_id
+            JOIN events e ON e.id = se.event_id JOIN entities en ON en.id = ee.entity_id
+            WHERE se.story_id = ? AND en.type NOT IN ({marks}) GROUP BY ee.entity_id""",
+        [story_id, *ignored_types])
 
 
 def _story_events(db: sqlite_utils.Database, story_id: int) -> list[dict[str, Any]]:
@@ -411,7 +453,7 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
         fields["overview"] = generate_overview(events, weights)
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE stories SET {sets} WHERE id = ?", [*fields.values(), story_id])
-    write_story_entities(db, story_id)
+    write_story_entities(db, story_id, weights)
     return True
 
 
@@ -480,10 +522,11 @@ def generate_title(db: sqlite_utils.Database, ctx: ScoringContext, events: list[
     cfg = weights["stories"]
     templates = cfg["title_templates"]
     section_title = cfg["section_titles"].get(section, section)
-    ranked = key_entities(db, ctx, events)
-    if not ranked:
+    ignored_types = set(weights["matching"].get("ignore_entity_types", []))
+    ranked = [e for e in key_entities(db, ctx, events) if e["type"] not in ignored_types]
+    if not ranked:  # nothing but places or amounts: the lead sentence says it best
         lead_event = max(events, key=lambda e: (e["importance"] or 0.0, -e["id"]))
-        return (lead_event["summary"] or section_title)[:120]
+        return _shorten(lead_event["summary"] or section_title, TITLE_CHARS)
     actors = [e for e in ranked if e["type"] != "PRODUCT"]
     products = [e for e in ranked if e["type"] == "PRODUCT"]
     lead = (actors or ranked)[0]["name"]
@@ -501,15 +544,22 @@ def generate_title(db: sqlite_utils.Database, ctx: ScoringContext, events: list[
     return template.format(**values)
 
 
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 def _objects_phrase(products: list[dict[str, Any]], family_parts: int) -> str:
-    """The story's products, newest (first seen last) first; a family stands for its members.
+    """The story's key products; a product family stands for its members.
 
     "MAI-Image-2-Efficient, MAI-Image-2 and 3 more MAI models" when one family has two or
     more products; otherwise up to three names.
     """
     if not products:
         return ""
-    newest = sorted(products, key=lambda p: (p["first"], p["score"], p["name"]), reverse=True)
+    newest = list(products)  # already ranked by importance in the story
     families = Counter(f for p in newest if (f := family_of(p["name"], p["type"], family_parts)))
     if families and families.most_common(1)[0][1] >= 2:
         family = families.most_common(1)[0][0]
@@ -549,9 +599,7 @@ def generate_overview(events: list[dict[str, Any]], weights: dict[str, Any]) -> 
     sentences = []
     for event in chosen:
         text = " ".join(event["sentence"].split())
-        if len(text) > OVERVIEW_SENTENCE_CHARS:
-            text = text[:OVERVIEW_SENTENCE_CHARS].rsplit(" ", 1)[0] + "…"
-        sentences.append(text)
+        sentences.append(_shorten(text, OVERVIEW_SENTENCE_CHARS))
     return " ".join(sentences)
 
 
