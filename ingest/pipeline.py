@@ -91,6 +91,10 @@ class WorkItem:
     existing_id: int | None = None
 
 
+class RecordedFailure(str):
+    """An entry refused before fetching (e.g. a blocked link), already saved as a failed row."""
+
+
 def policy_for(sources_file: SourcesFile | None, options: IngestOptions, local_root: str | None = None) -> FetchPolicy:
     agent = options.user_agent or (sources_file.user_agent if sources_file else None)
     kwargs = {"allow_private": bool(sources_file and sources_file.allow_private_addresses),
@@ -158,7 +162,7 @@ def plan_entry(db: sqlite_utils.Database, source: dict, entry: FeedEntry, feed_u
         save_failure(db, url=entry.link[:2000], canonical_url=canonical, source_id=source["id"],
                      status=exc.status, reason=exc.reason, feed_guid=entry.guid, title=entry.title,
                      feed_published=entry.published)
-        return f"{source['name']}: {exc.reason}"
+        return RecordedFailure(f"{source['name']}: {exc.reason}")
     except ValueError as exc:
         return f"{source['name']}: bad link {entry.link[:200]!r}: {exc}"
     row = db.execute(
@@ -325,6 +329,8 @@ class IngestRun:
                             items.append(planned)
                         elif isinstance(planned, str):
                             self.error(planned)
+                            if isinstance(planned, RecordedFailure):
+                                self.stats.articles_failed += 1
                 items.extend(self.due_retries(row, local_root, {i.canonical for i in items}))
         return items, due
 

@@ -296,3 +296,26 @@ def test_reprocess_reevaluates_topic_rules(run_kb, db_path, tmp_path, monkeypatc
     rows = query(db_path, "select topics from articles where topics like '%transit%'")
     assert rows and all(json.loads(t) == ["transit"] for (t,) in rows)
     assert len(query(db_path, "select id from articles where relevant = 0")) == len(off_topic) - len(rows)
+
+
+def test_file_links_inside_feeds_are_blocked(run_kb, db_path, tmp_path):
+    server = LoopbackServer()
+    server.route("/feed.xml")(lambda h: respond(
+        h, 200, "<rss version='2.0'><channel><title>t</title>"
+                "<item><title>a</title><link>file:///etc/passwd</link></item></channel></rss>",
+        "application/rss+xml"))
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "feed.xml").write_text(
+        "<rss version='2.0'><channel><title>t</title>"
+        "<item><title>b</title><link>../../../../../../etc/hostname</link></item>"
+        "<item><title>c</title><link>file:///etc/hostname</link></item></channel></rss>")
+    with server:
+        sources = tmp_path / "s.toml"
+        sources.write_text(f'allow_private_addresses = true\n[[source]]\nname = "remote"\nurl = "{server.url("/feed.xml")}"\n'
+                           f'[[source]]\nname = "local"\nurl = "{local / "feed.xml"}"\n')
+        result = run_kb("ingest", "--no-analyze", "--sources", str(sources))
+    assert result.exit_code == 1
+    rows = query(db_path, "select url, status, text from articles")
+    assert len(rows) == 3
+    assert all(status == "blocked" and text is None for _, status, text in rows), rows
