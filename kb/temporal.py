@@ -225,7 +225,10 @@ def format_timex(value: str | None, mod: str | None = None) -> str:
     refs = {"PRESENT_REF": "now", "PAST_REF": "in the past", "FUTURE_REF": "in the future"}
     if value in refs:
         return refs[value]
-    text = _format_duration(value) if value.startswith("P") else _format_date(value)
+    try:
+        text = _format_duration(value) if value.startswith("P") else _format_date(value)
+    except (IndexError, KeyError, ValueError):
+        return value  # outside the grammar: show it as it is
     mod = MOD_SYNONYMS.get(mod or "", mod)
     return _MOD_WORDS.get(mod or "", "") + text
 

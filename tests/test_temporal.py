@@ -206,6 +206,12 @@ def test_format_timex(value, mod, expected):
     assert format_timex(value, mod) == expected
 
 
+def test_format_timex_shows_values_outside_the_grammar_unchanged():
+    assert format_timex("2026-13-45") == "2026-13-45"
+    assert format_timex("XXXX-WXX") == "XXXX-WXX"
+    assert format_timex(None) == ""
+
+
 @pytest.mark.parametrize(("stamp", "expected"), [
     ("2026-04-15T08:10:00-07:00", dt.date(2026, 4, 15)),
     ("2026-04-15T23:30:00-07:00", dt.date(2026, 4, 15)),  # the local date, not the UTC one
