@@ -42,11 +42,9 @@ class AnalysisSummary:
 
 
 def _entity_resolver(db: sqlite_utils.Database) -> Callable[[str, str], int]:
-    """A cached (name, label) -> entities.id function (kb.entities.entity_id when present)."""
-    try:
-        from kb.entities import entity_id
-    except ImportError:
-        entity_id = _fallback_entity_id
+    """A cached (name, label) -> entities.id function over kb.entities.entity_id."""
+    from kb.entities import entity_id
+
     cache: dict[tuple[str, str], int] = {}
 
     def resolve(name: str, label: str) -> int:
@@ -56,22 +54,6 @@ def _entity_resolver(db: sqlite_utils.Database) -> Callable[[str, str], int]:
         return cache[key]
 
     return resolve
-
-
-def _fallback_entity_id(db: sqlite_utils.Database, name: str, label: str) -> int:
-    """Look an entity up by name or alias, or create a candidate (used without kb.entities)."""
-    row = db.execute(
-        "SELECT id FROM entities WHERE name = ? ORDER BY type = ? DESC LIMIT 1", [name, label]
-    ).fetchone() or db.execute(
-        "SELECT entity_id FROM entity_aliases WHERE alias = ? LIMIT 1", [name]
-    ).fetchone()
-    if row:
-        return row[0]
-    cursor = db.execute(
-        "INSERT INTO entities (name, type, status, first_seen_at) VALUES (?, ?, 'candidate', ?)",
-        [name, label, utcnow()],
-    )
-    return cursor.lastrowid
 
 
 def _select_articles(db: sqlite_utils.Database, article_ids: list[int] | None, force: bool,

@@ -178,8 +178,10 @@ def assign_roles(text: str, trigger: Trigger, mentions: list[Mention], after_rol
         if name not in roles or ROLE_RANK[role] < ROLE_RANK[roles[name]]:
             roles[name] = role
 
-    before = [i for i, e in enumerate(mentions) if e.end <= trigger.start and i not in excluded]
-    after = [i for i, e in enumerate(mentions) if e.start >= trigger.end and i not in excluded]
+    # An entity that is the trigger ("the Competition and Markets Authority") counts as subject
+    # side; one inside a gapped trigger ("lists OpenAI among its competitors") as object side.
+    before = [i for i, e in enumerate(mentions) if e.start <= trigger.start and i not in excluded]
+    after = [i for i, e in enumerate(mentions) if e.start > trigger.start and i not in excluded]
     prev = words_before(text, trigger.start, 2, 0)
     by_agent = None
     following = text[trigger.end : trigger.end + 40]
@@ -369,7 +371,9 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         hedged = hedged_sentence or bool(lexicon.hedge_near.search(window))
         if lexicon.hedge_case_sensitive is not None and not hedged:
             hedged = bool(lexicon.hedge_case_sensitive.search(text, window_start, trigger.start))
-        negated = bool(lexicon.negation_near.search(" ".join(words_before(text, trigger.start, 4, s_start))))
+        clause_start = max(s_start, *(text.rfind(p, s_start, trigger.start) + 1 for p in ",;:—"))
+        negated = bool(lexicon.negation_near.search(
+            " ".join(words_before(text, trigger.start, 6, clause_start))))
         if negated and not denial:
             continue  # "did not say how large a stake": no event is reported
         after_role = lexicon.types[trigger.defn.type].after_role

@@ -29,8 +29,8 @@ DEFAULT_SETTINGS = DATA_DIR / "nlp.toml"
 # Files whose content changes what the pipeline outputs; their digest goes into nlp_version.
 VERSIONED_FILES = ("nlp.toml", "event_triggers.toml", "gazetteer.jsonl")
 VERSIONED_DIRS = ("temporal",)
-# Components of other modules, added when their module is importable (in contract order).
-OPTIONAL_COMPONENTS = (
+# Components of other modules, in contract order (their modules register the factories).
+COMPONENTS = (
     ("kb.temporal", "kb_timex"),
     ("kb.gazetteer", "kb_gazetteer"),
     ("kb.gazetteer", "kb_quantities"),
@@ -106,12 +106,8 @@ def build_nlp(config_path: str | Path | None = None) -> Language:
     before = {"before": "ner"} if "ner" in nlp.pipe_names else {}
     if not any(name in nlp.pipe_names for name in ("parser", "senter", "sentencizer")):
         nlp.add_pipe("kb_sentences", first=True)
-    for module, factory in OPTIONAL_COMPONENTS:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            log.warning("%s is not available: pipeline runs without %s", module, factory)
-            continue
+    for module, factory in COMPONENTS:
+        importlib.import_module(module)
         nlp.add_pipe(factory, **before)
     if not Doc.has_extension("published"):
         Doc.set_extension("published", default=None)

@@ -1,0 +1,165 @@
+"""Event extraction on hand-written sentences through the real pipeline."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.errors import ConfigError
+from kb.event_lexicon import compile_lexicon, inflect, load_lexicon, verb_forms
+from kb.pipeline import analyze
+
+
+def events_of(text: str, published: str = "2026-04-15") -> list[dict]:
+    return analyze(text, published)["events"]
+
+
+def only_event(text: str, published: str = "2026-04-15") -> dict:
+    events = events_of(text, published)
+    assert len(events) == 1, events
+    return events[0]
+
+
+def test_release_with_relative_date_roles_and_pricing():
+    events = events_of("REDMOND, Wash. — Microsoft on Tuesday released MAI-Image-2-Efficient, "
+                       "priced at $19.50 per million output tokens.")
+    assert [e["type"] for e in events] == ["release", "pricing"]
+    release = events[0]
+    assert release["date"] == "2026-04-14"
+    assert release["date_source"] == "relative"
+    assert release["date_text"] == "Tuesday"
+    assert release["roles"]["Microsoft"] == "agent"
+    assert release["roles"]["MAI-Image-2-Efficient"] == "product"
+    assert not release["hedged"] and not release["negated"] and not release["denial"]
+
+
+def test_legal_agent_and_objects():
+    event = only_event("The New York Times sued OpenAI and Microsoft for copyright infringement "
+                       "on Wednesday.", "2023-12-28")
+    assert event["type"] == "legal"
+    assert event["date"] == "2023-12-27"
+    assert event["roles"] == {"The New York Times": "agent", "OpenAI": "object", "Microsoft": "object"}
+
+
+def test_passive_voice_puts_the_by_phrase_first():
+    event = only_event("Sam Altman was ousted by OpenAI's board on Friday.", "2023-11-18")
+    assert event["type"] == "personnel"
+    assert event["roles"]["OpenAI"] == "agent"
+    assert event["roles"]["Sam Altman"] == "object"
+    assert event["date"] == "2023-11-17"
+
+
+def test_explicit_date_and_money_with_investment():
+    event = only_event("Microsoft invested $1 billion in OpenAI in July 2019.")
+    assert event["type"] == "investment"
+    assert (event["date"], event["date_source"]) == ("2019-07", "explicit")
+    assert event["roles"] == {"Microsoft": "agent", "OpenAI": "partner"}
+
+
+def test_same_day_report_takes_the_published_date():
+    event = only_event("MAI-Image-2-Efficient is now available in Microsoft Foundry.")
+    assert event["type"] == "release"
+    assert (event["date"], event["date_source"]) == ("2026-04-15", "published")
+
+
+def test_past_tense_without_a_date_has_no_date():
+    event = only_event("Microsoft released MAI-Image-2 with a new text renderer.")
+    assert (event["date"], event["date_source"]) == (None, "none")
+
+
+def test_hedged_attributed_rumor_scores_lower_than_a_plain_report():
+    rumor = only_event("OpenAI is reportedly weighing a deal with Amazon, according to people "
+                       "familiar with the matter.")
+    plain = only_event("OpenAI signed a deal with Amazon on Monday.")
+    assert rumor["type"] == plain["type"] == "partnership"
+    assert rumor["hedged"] and not plain["hedged"]
+    assert rumor["attributed_to"] == "people familiar with the matter"
+    assert rumor["confidence"] < plain["confidence"]
+
+
+def test_modal_may_hedges_but_the_month_may_does_not():
+    hedged = only_event("Microsoft may launch MAI-Image-3 in Copilot.")
+    dated = only_event("Microsoft launched MAI-Image-1 in May 2025.")
+    assert hedged["hedged"] and not dated["hedged"]
+    assert dated["date"] == "2025-05"
+
+
+def test_outlet_in_attribution_is_not_a_participant():
+    event = only_event("OpenAI signed a $38 billion deal with Amazon Web Services, CNBC reported.")
+    assert event["attributed_to"] == "CNBC"
+    assert "CNBC" not in event["roles"] and "CNBC" not in event["entities"]
+    assert event["roles"]["Amazon Web Services"] == "partner"
+
+
+def test_denial_is_flagged_and_negated():
+    event = only_event("Microsoft denied a report that it would make MAI-Image-2 the default model "
+                       "in Bing Image Creator.")
+    assert event["type"] == "release"
+    assert event["denial"] and event["negated"]
+    plain = only_event("Microsoft will make MAI-Image-2 the default model in Bing Image Creator.")
+    assert event["confidence"] < plain["confidence"]
+
+
+def test_a_negated_report_is_no_event():
+    assert events_of("The announcement did not say how large a stake Microsoft receives.") == []
+    assert events_of("Microsoft has not released MAI-Image-3.") == []
+
+
+def test_quoted_commentary_is_no_event():
+    text = '"This is as much a compute contract as it is an investment," said Tomas Reyna of Halden Group.'
+    assert events_of(text) == []
+
+
+def test_period_bound_year_does_not_date_the_event():
+    event = only_event("Microsoft's rights to OpenAI's models extend through 2032 under the new agreement.")
+    assert event["type"] == "partnership"
+    assert event["date"] != "2032"
+
+
+def test_competition_gap_pattern_beats_the_filing():
+    event = only_event("Microsoft's annual report lists OpenAI among its competitors.")
+    assert event["type"] == "competition"
+    assert event["roles"] == {"Microsoft": "agent", "OpenAI": "partner"}
+
+
+def test_two_dated_releases_in_one_sentence_are_two_events():
+    events = events_of("Microsoft AI released MAI-Image-1 in October 2025, and shipped MAI-Image-2 "
+                       "on April 2, 2026.")
+    assert [(e["type"], e["date"]) for e in events] == [("release", "2025-10"), ("release", "2026-04-02")]
+
+
+def test_sentence_without_trigger_or_entity_has_no_event():
+    assert events_of("The weather was pleasant in the afternoon.") == []
+    assert events_of("The company launched a new product.") == []  # no entity
+
+
+def test_boilerplate_lines_hold_no_events():
+    assert events_of("Keywords: Microsoft, OpenAI, partnership") == []
+
+
+def test_event_offsets_point_at_the_sentence():
+    text = "Intro line without a trigger.\nOpenAI signed a deal with Amazon on Monday. More text."
+    event = only_event(text)
+    assert text[event["start"]:event["end"]] == event["sentence"]
+    assert event["sentence"] == "OpenAI signed a deal with Amazon on Monday."
+    assert event["sentence_index"] == 1
+
+
+def test_inflection_rules():
+    assert inflect("launch")["s"] == "launches"
+    assert inflect("release")["ing"] == "releasing"
+    assert inflect("ally")["ed"] == "allied"
+    forms = verb_forms("roll out", {})
+    assert forms["ed"] == "rolled out" and forms["s"] == "rolls out"
+    assert verb_forms("make ... available", {"make": ["makes", "made", "made", "making"]})["ed"] == "made ... available"
+
+
+def test_lexicon_rejects_unknown_types_and_bad_files(tmp_path):
+    with pytest.raises(ValueError, match="unknown event type"):
+        compile_lexicon({"types": {"gossip": {"priority": 1, "strength": 0.5}}})
+    bad = tmp_path / "triggers.toml"
+    bad.write_text("[types.release\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_lexicon(bad)
+    bad.write_text('[types.release]\npriority = 1\nstrength = 0.5\nalso = ["gossip"]\n')
+    with pytest.raises(ConfigError, match="unknown types"):
+        load_lexicon(bad)
