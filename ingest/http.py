@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from kb.errors import FetchError
+from kb.errors import ConfigError, FetchError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class FetchPolicy:
     allow_file_root: str | None = None
     # Networks (CIDR strings) allowed even when allow_private is False, e.g. one intranet feed host.
     allow_networks: tuple[str, ...] = field(default=())
+    # Extra CA certificates (PEM file) to trust besides the system store, e.g. an intranet CA.
+    ca_file: str | None = None
 
 
 @dataclass
@@ -274,11 +276,20 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = self._opener()
 
 
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """A verifying context per CA setting (loading the CA store is slow; wrapping is thread-safe)."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to a checked IP while Host and SNI carry the name."""
 
-    def __init__(self, host: str, port: int, opener):
-        super().__init__(host, port, context=ssl.create_default_context())
+    def __init__(self, host: str, port: int, opener, ca_file: str | None = None):
+        super().__init__(host, port, context=_tls_context(ca_file))
         self._opener = opener
 
     def connect(self) -> None:
@@ -323,8 +334,14 @@ def _fetch_one(url: str, hop: int, headers: dict[str, str], policy: FetchPolicy,
 
     watchdog = _Watchdog(deadline)
     opener = functools.partial(_open_socket, addresses, policy, deadline, watchdog)
-    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-    conn = connection_class(host, port, opener)
+    if scheme == "https":
+        try:
+            _tls_context(policy.ca_file)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise ConfigError(f"cannot load CA file {policy.ca_file}: {exc}") from None
+        conn: http.client.HTTPConnection = _PinnedHTTPSConnection(host, port, opener, policy.ca_file)
+    else:
+        conn = _PinnedHTTPConnection(host, port, opener)
     try:
         conn.connect()
         conn.sock.settimeout(deadline.timeout(policy.read_timeout))

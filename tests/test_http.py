@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -14,11 +15,12 @@ import zlib
 from pathlib import Path
 
 import pytest
+import trustme
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.http import FetchPolicy, Response, address_problem, fetch, guess_charset
-from kb.errors import FetchError
+from kb.errors import ConfigError, FetchError
 from tests.loopback import LoopbackServer, respond
 
 LOCAL = FetchPolicy(allow_private=True)
@@ -247,6 +249,48 @@ def test_connection_refused():
 def test_dns_failure_is_http_error():
     error = fetch_error("http://no-such-host.invalid/", FetchPolicy())
     assert error.status == "http_error" and "DNS" in error.reason
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """A loopback HTTPS server with a certificate for "localhost" from a throwaway CA."""
+    ca = trustme.CA()
+    ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    server_names: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    server = LoopbackServer()
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    server.routes["/secure"] = lambda h: respond(h, 200, "over tls")
+    with server:
+        yield server, str(ca_file), server_names
+
+
+def test_https_pins_the_checked_address_but_verifies_and_names_the_host(tls_server):
+    server, ca_file, server_names = tls_server
+    response = fetch(f"https://localhost:{server.port}/secure",
+                     policy=FetchPolicy(allow_private=True, ca_file=ca_file))
+    assert response.body == b"over tls"
+    assert server_names[-1] == "localhost"  # SNI carries the name, not the IP connected to
+    assert server.requests[-1][2]["Host"] == f"localhost:{server.port}"
+
+
+def test_https_certificate_is_checked(tls_server):
+    server, ca_file, _ = tls_server
+    untrusted = fetch_error(f"https://localhost:{server.port}/secure")
+    assert untrusted.status == "http_error" and "certificate" in untrusted.reason
+    wrong_name = fetch_error(f"https://127.0.0.1:{server.port}/secure",
+                             FetchPolicy(allow_private=True, ca_file=ca_file))
+    assert wrong_name.status == "http_error" and "certificate" in wrong_name.reason
+
+
+def test_missing_ca_file_is_a_configuration_error(tls_server, tmp_path: Path):
+    server, _, _ = tls_server
+    with pytest.raises(ConfigError):
+        fetch(f"https://localhost:{server.port}/secure",
+              policy=FetchPolicy(allow_private=True, ca_file=str(tmp_path / "missing.pem")))
 
 
 def test_https_to_a_plain_http_server_is_a_tls_error(loopback):

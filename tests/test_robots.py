@@ -1,0 +1,115 @@
+"""robots.txt rules, served by a real loopback server and read through the real fetcher."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.http import FetchPolicy
+from ingest.robots import RobotsCache
+from tests.loopback import LoopbackServer, respond
+
+LOCAL = FetchPolicy(allow_private=True)
+
+ROBOTS = """\
+# comments are ignored
+User-agent: otherbot
+Disallow: /
+
+User-agent: newskb
+Disallow: /private/
+Disallow: /
+Allow: /news/
+Crawl-delay: 2.5
+
+User-agent: *
+Disallow: /
+"""
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    with LoopbackServer() as server:
+        yield server
+
+
+@pytest.fixture
+def loopback(shared_server):
+    shared_server.routes.clear()
+    shared_server.requests.clear()
+    return shared_server
+
+
+def serve_robots(server: LoopbackServer, status: int, text: str = "") -> None:
+    server.routes["/robots.txt"] = lambda h: respond(h, status, text, "text/plain; charset=utf-8")
+
+
+def test_rules_for_our_agent_are_honoured(loopback):
+    serve_robots(loopback, 200, ROBOTS)
+    robots = RobotsCache(policy=LOCAL)
+    assert robots.allowed(loopback.url("/news/2025/story.html"))
+    assert not robots.allowed(loopback.url("/news"))  # "/news/" is the allowed prefix, not "/news"
+    assert not robots.allowed(loopback.url("/private/news/x"))
+    assert not robots.allowed(loopback.url("/opinion/x"))
+    assert robots.crawl_delay(loopback.url("/news/x")) == 3.0  # 2.5 rounded up, never down
+    assert loopback.paths_requested() == ["/robots.txt"]  # one fetch, then the cache
+
+
+def test_wildcard_group_applies_to_unnamed_agents(loopback):
+    serve_robots(loopback, 200, "User-agent: *\nDisallow: /search\nCrawl-delay: 4\n")
+    robots = RobotsCache(policy=FetchPolicy(allow_private=True, user_agent="somebot/2.0"))
+    assert not robots.allowed(loopback.url("/search?q=openai"))
+    assert robots.allowed(loopback.url("/story"))
+    assert robots.crawl_delay(loopback.url("/story")) == 4.0
+
+
+@pytest.mark.parametrize(("status", "allowed"), [(404, True), (410, True), (401, False), (403, False),
+                                                 (500, True)])
+def test_robots_status_codes(loopback, status, allowed):
+    serve_robots(loopback, status, "User-agent: *\nDisallow: /\n")
+    robots = RobotsCache(policy=LOCAL)
+    assert robots.allowed(loopback.url("/news/x")) is allowed
+    assert robots.crawl_delay(loopback.url("/news/x")) is None
+
+
+def test_server_error_is_retried_after_the_short_delay_but_404_is_cached(loopback):
+    now = [1000.0]
+    serve_robots(loopback, 503)
+    robots = RobotsCache(policy=LOCAL, ttl=3600, retry_after=60, clock=lambda: now[0])
+    assert robots.allowed(loopback.url("/a"))
+    now[0] += 30
+    assert robots.allowed(loopback.url("/b"))
+    assert loopback.paths_requested() == ["/robots.txt"]
+    serve_robots(loopback, 200, "User-agent: *\nDisallow: /b\n")
+    now[0] += 31
+    assert not robots.allowed(loopback.url("/b"))
+    assert loopback.paths_requested() == ["/robots.txt", "/robots.txt"]
+    now[0] += 3599
+    assert not robots.allowed(loopback.url("/b"))
+    assert len(loopback.requests) == 2  # still inside the TTL
+
+
+def test_unreachable_host_allows_for_now():
+    robots = RobotsCache(policy=FetchPolicy(allow_private=True, connect_timeout=1))
+    assert robots.allowed("http://127.0.0.1:9/news/x")  # discard port: nothing listens
+    assert robots.crawl_delay("http://127.0.0.1:9/news/x") is None
+
+
+def test_robots_on_a_blocked_address_defers_to_the_fetcher(loopback):
+    serve_robots(loopback, 200, "User-agent: *\nDisallow: /\n")
+    robots = RobotsCache()  # default policy: loopback is blocked, so robots.txt is never read
+    assert robots.allowed(loopback.url("/x"))
+    assert loopback.requests == []
+
+
+def test_file_urls_are_always_allowed():
+    robots = RobotsCache(policy=LOCAL)
+    assert robots.allowed("file:///srv/corpus/feed.xml")
+    assert robots.crawl_delay("file:///srv/corpus/feed.xml") is None
+
+
+def test_hosts_are_cached_separately(loopback):
+    serve_robots(loopback, 200, "User-agent: *\nDisallow: /x\n")
+    robots = RobotsCache(policy=LOCAL)
+    assert not robots.allowed(loopback.url("/x"))
+    assert not robots.allowed(f"http://localhost:{loopback.port}/x")
+    assert loopback.paths_requested() == ["/robots.txt", "/robots.txt"]
