@@ -265,8 +265,10 @@ class _TextState:
             line = self.text[line_start: line_end if line_end >= 0 else len(self.text)]
             words = [w for w in re.findall(r"[^\W\d_][\w'’\-]*", line) if w.lower() not in STOP_WORDS]
             capitalised = sum(1 for w in words if w[0].isupper())
+            # Headlines are short, mostly capitalised and, unlike sentences, lack a final stop.
             self._headline[line_start] = (
                 len(line) <= 160 and len(words) >= 4 and capitalised >= 0.75 * len(words)
+                and not line.rstrip().endswith((".", "!", "?", ":", ";", '"', "”"))
             )
         return self._headline[line_start]
 
