@@ -101,6 +101,7 @@ def fetch(url: str, *, policy: FetchPolicy = DEFAULT_POLICY, etag: str | None = 
     `Response.redirects` lists the URLs that answered with a redirect, in order, so
     `[*response.redirects, response.url]` is the whole path taken.
     """
+    url = url.strip()
     deadline = _Deadline(policy.total_timeout)
     if _scheme(url) == "file":
         return _fetch_file(url, policy, etag, last_modified)

@@ -51,6 +51,7 @@ class RobotsCache:
         self.agent = policy.user_agent.split("/")[0].strip() or "*"
         self._hosts: dict[str, _HostRules] = {}
         self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
 
     def allowed(self, url: str) -> bool:
         """True if robots.txt lets our user agent fetch `url`."""
@@ -79,15 +80,18 @@ class RobotsCache:
         if scheme not in ("http", "https") or not netloc:
             return None  # file:// and anything the fetcher itself refuses
         key = f"{scheme}://{netloc}"
-        now = self.clock()
         with self._lock:
-            cached = self._hosts.get(key)
-        if cached is not None and cached.expires > now:
-            return cached
-        rules = self._load(key + "/robots.txt", now)
-        with self._lock:
-            self._hosts[key] = rules
-        return rules
+            host_lock = self._loading.setdefault(key, threading.Lock())
+        with host_lock:  # concurrent workers asking about one host fetch its robots.txt once
+            now = self.clock()
+            with self._lock:
+                cached = self._hosts.get(key)
+            if cached is not None and cached.expires > now:
+                return cached
+            rules = self._load(key + "/robots.txt", now)
+            with self._lock:
+                self._hosts[key] = rules
+            return rules
 
     def _load(self, robots_url: str, now: float) -> _HostRules:
         policy = self.policy

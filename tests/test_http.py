@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import ipaddress
 import os
 import socket
 import ssl
@@ -365,8 +366,6 @@ def test_non_http_schemes_are_blocked(url):
     ("::ffff:10.0.0.1", "private"), ("2002:7f00:1::", "loopback"),
 ])
 def test_address_classification(address, problem):
-    import ipaddress
-
     assert address_problem(ipaddress.ip_address(address)) == problem
 
 

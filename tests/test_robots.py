@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from ingest.http import FetchPolicy
@@ -113,3 +116,16 @@ def test_hosts_are_cached_separately(loopback):
     assert not robots.allowed(loopback.url("/x"))
     assert not robots.allowed(f"http://localhost:{loopback.port}/x")
     assert loopback.paths_requested() == ["/robots.txt", "/robots.txt"]
+
+
+def test_concurrent_first_questions_fetch_robots_once(loopback):
+    def slow_robots(handler):
+        time.sleep(0.2)
+        respond(handler, 200, "User-agent: *\nDisallow: /x\n", "text/plain")
+
+    loopback.routes["/robots.txt"] = slow_robots
+    robots = RobotsCache(policy=LOCAL)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(robots.allowed, [loopback.url(f"/x/{n}") for n in range(8)]))
+    assert answers == [False] * 8
+    assert loopback.paths_requested() == ["/robots.txt"]
