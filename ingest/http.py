@@ -36,6 +36,7 @@ EXTRA_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml", "
 # Codecs that decode bytes to text but are no web charset (and some are dangerous to honour).
 REFUSED_CHARSETS = frozenset({"utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape",
                               "undefined", "mbcs", "oem", "charmap"})
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 LATIN1_ALIASES = frozenset({"iso8859-1", "ascii", "latin-1"})
 
 
@@ -139,7 +140,11 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 def address_problem(ip: IPAddress) -> str | None:
     """Why `ip` must not be fetched ("loopback", "private", ...), or None if it is public."""
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if ip.ipv4_mapped is not None:
+            return address_problem(ip.ipv4_mapped)
+        if ip in NAT64_PREFIX:  # 64:ff9b::a.b.c.d reaches a.b.c.d (DNS64 networks use these for every site)
+            return address_problem(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is not None:
             problem = address_problem(embedded)
             if problem:

@@ -363,7 +363,8 @@ def test_non_http_schemes_are_blocked(url):
     ("8.8.8.8", None), ("2606:4700:4700::1111", None), ("10.1.2.3", "private"), ("172.16.0.1", "private"),
     ("192.168.1.1", "private"), ("100.64.0.1", "non-public"), ("0.0.0.0", "unspecified"),
     ("224.0.0.1", "multicast"), ("fe80::1", "link-local"), ("fc00::1", "private"),
-    ("::ffff:10.0.0.1", "private"), ("2002:7f00:1::", "loopback"),
+    ("::ffff:10.0.0.1", "private"), ("2002:7f00:1::", "loopback"), ("64:ff9b::7f00:1", "loopback"),
+    ("64:ff9b::808:808", None), ("::ffff:8.8.8.8", None),
 ])
 def test_address_classification(address, problem):
     assert address_problem(ipaddress.ip_address(address)) == problem
