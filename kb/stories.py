@@ -513,7 +513,18 @@ def key_entities(db: sqlite_utils.Database, ctx: ScoringContext, events: list[di
         item["score"] += importance[event_id] * ROLE_WEIGHT.get(role, 0.5) * ctx.centrality(entity_id)
         item["first"] = min(item["first"], dates[event_id])
         item["roles"].add(role)
+    for item in ranked.values():  # only titles' product lists need it
+        item["first_mentioned"] = (first_mentioned(db, item["id"]) if item["type"] == "PRODUCT" else None) \
+            or item["first"]
     return sorted(ranked.values(), key=lambda i: (-round(i["score"], 6), i["name"]))
+
+
+def first_mentioned(db: sqlite_utils.Database, entity_id: int) -> str | None:
+    """The date an entity was first named in any article (from the entity mentions table)."""
+    row = db.execute(
+        """SELECT min(substr(coalesce(a.published_at, a.fetched_at), 1, 10)) FROM mentions m
+           JOIN articles a ON a.id = m.article_id WHERE m.entity_id = ?""", [entity_id]).fetchone()
+    return row[0] if row else None
 
 
 def generate_title(db: sqlite_utils.Database, ctx: ScoringContext, events: list[dict[str, Any]], section: str) -> str:
@@ -552,14 +563,14 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _objects_phrase(products: list[dict[str, Any]], family_parts: int) -> str:
-    """The story's key products; a product family stands for its members.
+    """The story's key products, newest first; a product family stands for its members.
 
     "MAI-Image-2-Efficient, MAI-Image-2 and 3 more MAI models" when one family has two or
     more products; otherwise up to three names.
     """
     if not products:
         return ""
-    newest = list(products)  # already ranked by importance in the story
+    newest = sorted(products, key=lambda p: (p["first_mentioned"], p["score"]), reverse=True)
     families = Counter(f for p in newest if (f := family_of(p["name"], p["type"], family_parts)))
     if families and families.most_common(1)[0][1] >= 2:
         family = families.most_common(1)[0][0]
