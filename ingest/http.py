@@ -159,7 +159,10 @@ def address_problem(ip: IPAddress) -> str | None:
 
 @functools.lru_cache(maxsize=64)
 def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+    try:
+        return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+    except ValueError as exc:
+        raise ConfigError(f"allow_networks: {exc}") from None
 
 
 def _check_address(ip: IPAddress, host: str, hop: int, policy: FetchPolicy) -> None:

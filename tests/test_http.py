@@ -287,6 +287,11 @@ def test_https_certificate_is_checked(tls_server):
     assert wrong_name.status == "http_error" and "certificate" in wrong_name.reason
 
 
+def test_bad_allowed_network_is_a_configuration_error():
+    with pytest.raises(ConfigError):
+        fetch("http://127.0.0.1:9/", policy=FetchPolicy(allow_networks=("10.0.0.0/33",)))
+
+
 def test_missing_ca_file_is_a_configuration_error(tls_server, tmp_path: Path):
     server, _, _ = tls_server
     with pytest.raises(ConfigError):
