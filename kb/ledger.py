@@ -307,9 +307,10 @@ class Ledger:
             elif r.negated:
                 if status is None:
                     new, reason = "reported", f"first reported, in the negative, by {who}"
-            elif r.hedged:
+            elif r.hedged or self.ctx.attribution_kind(r) == "anonymous":
+                # Anonymous sourcing ("people familiar with the plans") is speculation too.
                 if status is None:
-                    new, reason = "rumored", f"first reported, hedged or speculative, by {who}"
+                    new, reason = "rumored", f"first reported, hedged or anonymously sourced, by {who}"
             elif r.source.first_party:
                 new, reason = "confirmed", f"stated by first-party source {who}"
             else:

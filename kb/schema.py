@@ -488,6 +488,8 @@ VIEWS: dict[str, str] = {
         JOIN articles c ON c.duplicate_of = em.article_id
         LEFT JOIN sources cs ON cs.id = c.source_id
         WHERE em.event_id IS NOT NULL
+          AND em.id = (SELECT min(m3.id) FROM event_mentions m3
+                       WHERE m3.event_id = em.event_id AND m3.article_id = em.article_id)
           AND NOT EXISTS (SELECT 1 FROM event_mentions m2 WHERE m2.article_id = c.id
                           AND m2.event_id = em.event_id)
     """,
