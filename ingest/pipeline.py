@@ -251,6 +251,9 @@ class IngestRun:
         self.lock = IngestLock(db_path)
         self.db: sqlite_utils.Database | None = None
         self.touched: list[int] = []
+        # Feed validators (ETag, Last-Modified) are kept only once the feed's entries are stored:
+        # a run killed in between must not leave the next run a 304 for entries it never saved.
+        self.pending_validators: list[tuple[int, str | None, str | None]] = []
         self.uncommitted = 0
         self.matchers = compile_topics()
         self.started = time.monotonic()
@@ -319,8 +322,8 @@ class IngestRun:
                     record_fetch(self.db, row["id"], ok=False, status=error.split(":")[0], error=error)
                     continue
                 self.stats.sources_ok += 1
-                record_fetch(self.db, row["id"], ok=True, status="not_modified" if response.not_modified else "ok",
-                             etag=response.etag, last_modified=response.last_modified)
+                record_fetch(self.db, row["id"], ok=True, status="not_modified" if response.not_modified else "ok")
+                self.pending_validators.append((row["id"], response.etag, response.last_modified))
                 now_iso = utcnow()
                 with self.db.conn:
                     for entry in entries:
@@ -333,6 +336,14 @@ class IngestRun:
                                 self.stats.articles_failed += 1
                 items.extend(self.due_retries(row, local_root, {i.canonical for i in items}))
         return items, due
+
+    def save_validators(self) -> None:
+        """Keep the fetched feeds' validators, now that their entries are stored."""
+        with self.db.conn:
+            for source_id, etag, last_modified in self.pending_validators:
+                if etag is not None or last_modified is not None:
+                    self.db["sources"].update(source_id, {"etag": etag, "last_modified": last_modified})
+        self.pending_validators.clear()
 
     def due_retries(self, source: dict, local_root: str | None, planned: set[str]) -> list[WorkItem]:
         """Failed articles of a source whose retry time has come, even if the feed dropped them."""
@@ -444,6 +455,20 @@ class IngestRun:
             log.info("kb.analysis not available; skipping analysis")
             return
         analyze_articles(self.db, None, workers=self.options.workers)
+        self.integrate_stranded_reports()
+
+    def integrate_stranded_reports(self) -> None:
+        """Merge event mentions that a killed run analysed but never gave to the claim ledger."""
+        stranded = [row[0] for row in self.db.execute(
+            "select distinct article_id from event_mentions where event_id is null order by article_id")]
+        if not stranded:
+            return
+        try:
+            from kb.ledger import integrate_articles
+        except ImportError:
+            return
+        log.warning("merging the event mentions of %d articles an interrupted run left unmerged", len(stranded))
+        integrate_articles(self.db, stranded)
 
 
 def iter_completed(futures: Iterable[Future]) -> Iterable[Future]:
@@ -460,6 +485,7 @@ def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
     with IngestRun(db_path, sources_file, options) as run:
         items, _ = run.collect_sources()
         run.process(items)
+        run.save_validators()
         run.analyze()
     return run.stats
 
