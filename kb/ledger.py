@@ -17,7 +17,7 @@ from kb.date_spans import (
     parse_timestamp,
     spans_compatible,
 )
-from kb.reports import Report, SourceResolver, ignored_entity_ids, load_reports
+from kb.reports import Report, SourceResolver, ignored_entity_ids, load_reports, strip_dateline
 from kb.scoring import ScoringContext, store_event_scores
 from kb.similarity import content_words, jaccard, overlap_coefficient
 
@@ -75,10 +75,10 @@ def known_date(value: str | None) -> dt.date | None:
 
 
 def summarize(sentence: str | None) -> str | None:
-    """The lead sentence, shortened at a word boundary when long."""
+    """The lead sentence without its dateline, shortened at a word boundary when long."""
     if not sentence:
         return None
-    text = " ".join(sentence.split())
+    text = strip_dateline(" ".join(sentence.split()))
     if len(text) <= SUMMARY_CHARS:
         return text
     return text[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"

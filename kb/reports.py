@@ -77,6 +77,19 @@ class Report:
         return (self.known_at or "9999", self.article_id, self.mention_id)
 
 
+# "REDMOND, Wash. — ", "SEATTLE and SAN FRANCISCO — Nov. 3, 2025 /Newsroom Wire/ — "
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Z.'’\- ]*[A-Z.](?:, [A-Z][a-z]{1,6}\.?)?(?:,? and |, )?)+\s+[—–-]{1,2}\s+"
+    r"(?:[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}\s*(?:/[^/]{1,60}/)?\s*[—–-]{1,2}\s+)?"
+)
+
+
+def strip_dateline(sentence: str) -> str:
+    """A sentence without the dateline a news story opens with."""
+    stripped = _DATELINE.sub("", sentence, count=1)
+    return stripped[:1].upper() + stripped[1:] if stripped else sentence
+
+
 def sentence_fingerprint(sentence: str) -> str:
     """A short hash of a sentence, insensitive to spacing and case."""
     normal = re.sub(r"\s+", " ", sentence).strip().lower()

@@ -15,6 +15,7 @@ import sqlite_utils
 
 from kb.date_spans import parse_timestamp, utc_iso
 from kb.errors import KBError, NotFound
+from kb.reports import strip_dateline
 from kb.scoring import ScoringContext, StoryEventScore, components_json, score_story
 from kb.similarity import content_words, cosine
 
@@ -609,7 +610,7 @@ def generate_overview(events: list[dict[str, Any]], weights: dict[str, Any]) -> 
     chosen.sort(key=lambda e: (e["sort_date"] or "", e["id"]))
     sentences = []
     for event in chosen:
-        text = " ".join(event["sentence"].split())
+        text = strip_dateline(" ".join(event["sentence"].split()))
         sentences.append(_shorten(text, OVERVIEW_SENTENCE_CHARS))
     return " ".join(sentences)
 

@@ -84,8 +84,9 @@ def test_partnership_strain_forms_another_story_line(sample_db):
 
 
 def test_syndicated_copy_does_not_inflate_mentions_or_confidence(sample_db):
-    copy_id, original_id = sample_db.execute(
-        "SELECT id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL").fetchone()
+    row = sample_db.execute("SELECT id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL").fetchone()
+    assert row is not None, "ingest marked no article of the sample corpus as a syndicated copy"
+    copy_id, original_id = row
 
     def state():
         return sample_db.execute(
