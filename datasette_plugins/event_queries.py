@@ -23,14 +23,16 @@ EVENT_COLUMNS = """e.id, e.sort_date, e.date, e.date_mod, e.date_precision, e.ty
 SORT_CANDIDATES_LIMIT = 20_000
 ARTICLES_PER_EVENT = 5
 # Membership tests: IN (a list built once) for small candidate sets that drive the query,
-# EXISTS (one index probe per row) while walking the date index through big ones.
+# EXISTS (one index probe per row) while walking the date index through big ones. For a big
+# full-text match the list is still built once (+e.id keeps it from driving the query):
+# probing FTS5 per row re-reads the whole doclist each time.
 STORY_IN = "e.id IN (SELECT event_id FROM story_events WHERE story_id = :story)"
 STORY_EXISTS = "EXISTS (SELECT 1 FROM story_events se WHERE se.story_id = :story AND se.event_id = e.id)"
 ENTITY_IN = "e.id IN (SELECT event_id FROM event_entities WHERE entity_id = :entity)"
 ENTITY_EXISTS = ("EXISTS (SELECT 1 FROM event_entities ee WHERE ee.entity_id = :entity "
                  "AND ee.event_id = e.id)")
 SEARCH_IN = "e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :q)"
-SEARCH_EXISTS = "EXISTS (SELECT 1 FROM events_fts WHERE events_fts MATCH :q AND events_fts.rowid = e.id)"
+SEARCH_LIST = "+e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :q)"
 
 
 async def count_links(db, table: str, column: str, value: int, memo: dict | None = None) -> int:
@@ -74,7 +76,7 @@ async def select_events(db, filters: TimelineFilters,
         params["q"] = filters.fts_query
         small = await count_matches(db, filters.fts_query) <= SORT_CANDIDATES_LIMIT
         drive_from_links = drive_from_links or small
-        where.append(SEARCH_IN if small else SEARCH_EXISTS)
+        where.append(SEARCH_IN if small else SEARCH_LIST)
     if filters.types:
         names = [f":type{i}" for i in range(len(filters.types))]
         params.update({f"type{i}": t for i, t in enumerate(filters.types)})
