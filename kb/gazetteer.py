@@ -10,6 +10,7 @@ apostrophes, plain and non-breaking spaces and hyphens are interchangeable.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -57,6 +58,7 @@ class GazetteerEntry:
     description: str = ""
     topic_weight: float = 0.1
     shared_aliases: list[str] = field(default_factory=list)
+    short_forms: list[str] = field(default_factory=list)
 
     @property
     def surface_forms(self) -> list[str]:
@@ -75,6 +77,8 @@ class GazetteerEntry:
         }
         if self.shared_aliases:
             obj["shared_aliases"] = self.shared_aliases
+        if self.short_forms:
+            obj["short_forms"] = self.short_forms
         return json.dumps(obj, ensure_ascii=False)
 
 
@@ -90,7 +94,8 @@ def parse_entry(obj: object, where: str) -> GazetteerEntry:
         raise ConfigError(f"{where}: 'type' of {name!r} must be one of {', '.join(ENTITY_TYPES)}")
     aliases = obj.get("aliases", [])
     shared = obj.get("shared_aliases", [])
-    for key, value in (("aliases", aliases), ("shared_aliases", shared)):
+    short = obj.get("short_forms", [])
+    for key, value in (("aliases", aliases), ("shared_aliases", shared), ("short_forms", short)):
         if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
             raise ConfigError(f"{where}: {key!r} of {name!r} must be a list of non-empty strings")
     weight = obj.get("topic_weight", 0.1)
@@ -99,13 +104,14 @@ def parse_entry(obj: object, where: str) -> GazetteerEntry:
     wikidata = obj.get("wikidata")
     if wikidata is not None and not (isinstance(wikidata, str) and re.fullmatch(r"Q\d+", wikidata)):
         raise ConfigError(f"{where}: 'wikidata' of {name!r} must be null or like \"Q2283\"")
-    unknown = set(obj) - {"name", "type", "aliases", "wikidata", "description", "topic_weight", "shared_aliases"}
+    unknown = set(obj) - {"name", "type", "aliases", "wikidata", "description", "topic_weight",
+                          "shared_aliases", "short_forms"}
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)} for {name!r}")
     return GazetteerEntry(
         name=name, type=etype, aliases=list(aliases), wikidata=wikidata,
         description=str(obj.get("description") or ""), topic_weight=float(weight),
-        shared_aliases=list(shared),
+        shared_aliases=list(shared), short_forms=list(short),
     )
 
 
@@ -187,6 +193,13 @@ def _trie_regex(forms: Iterable[str]) -> str:
     return render(trie)
 
 
+@functools.lru_cache(maxsize=256)
+def _short_form_pattern(forms: tuple[str, ...]) -> re.Pattern:
+    """Whole-word matches of a few short forms (possessive 's left out)."""
+    variants = {v for form in forms for v in _expand_variants(form)}
+    return re.compile(r"(?<!\w)(?:" + _trie_regex(variants) + r")(?=['’]s(?!\w)|(?![\w\-\u2011]))")
+
+
 class AliasMatcher:
     """Finds gazetteer names in text: (start, end, entry) character ranges, longest first."""
 
@@ -207,6 +220,30 @@ class AliasMatcher:
             r"(?=['’]s(?!\w)|(?!\w)(?![-\u2011][A-Z0-9])|[-\u2011](?:" + names + r")(?![\w]))"
         )
         self._pattern = re.compile(r"(?<!\w)(?:" + names + ")" + end)
+        self._short_forms = {entry.name: self._short_forms_of(entry) for entry in entries}
+
+    def _short_forms_of(self, entry: GazetteerEntry) -> list[str]:
+        """Forms that stand for the entry once it has been named in the same text: its listed
+        short forms and, for a person, the surname, unless they are names in their own right."""
+        forms = list(entry.short_forms)
+        words = entry.name.split()
+        if entry.type == "PERSON" and len(words) >= 2 and words[-1][:1].isupper():
+            forms.append(words[-1])
+        return [f for f in dict.fromkeys(forms) if normalize_form(f) not in self._by_form]
+
+    def find_short_forms(self, text: str, mentions: list[tuple[int, GazetteerEntry]]) -> Iterator[tuple[int, int, GazetteerEntry]]:
+        """Short forms of entities named in the text, each resolved to the entity named most
+        recently before it ("The New York Times ... the Times")."""
+        owners: dict[str, list[tuple[int, GazetteerEntry]]] = {}
+        for start, entry in mentions:
+            for form in self._short_forms.get(entry.name, ()):
+                owners.setdefault(normalize_form(form), []).append((start, entry))
+        if not owners:
+            return
+        for match in _short_form_pattern(tuple(sorted(owners))).finditer(text):
+            before = [(s, e) for s, e in owners[normalize_form(match.group())] if s < match.start()]
+            if before:
+                yield match.start(), match.end(), max(before, key=lambda item: item[0])[1]
 
     def find(self, text: str) -> Iterator[tuple[int, int, GazetteerEntry]]:
         """Yield non-overlapping matches in text order."""
@@ -264,10 +301,16 @@ class GazetteerComponent:
     def __call__(self, doc: Doc) -> Doc:
         matcher = self._ensure_matcher()
         spans = []
+        mentions = []
         for start, end, entry in matcher.find(doc.text):
             span = char_span(doc, start, end, entry.type, entry.name)
             if span is not None:
                 spans.append(span)
+                mentions.append((start, entry))
+        for start, end, entry in matcher.find_short_forms(doc.text, mentions):
+            span = char_span(doc, start, end, entry.type, entry.name)
+            if span is not None:
+                spans.append(span)  # add_ents drops any that overlap a full name
         add_ents(doc, spans, overwrite=self.overwrite_ents)
         return doc
 

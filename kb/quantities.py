@@ -1,7 +1,7 @@
 """Money, percentages and counted quantities: the `kb_quantities` spaCy component.
 
 Spans go into doc.ents as MONEY, PERCENT or QUANTITY with an empty kb_id and a normalised
-`span._.value` dict: {"amount": float, "unit": str, "per": str | None, "mod": str | None}
+`span._.value` dict: {"amount": float | None, "unit": str, "per": str | None, "mod": str | None}
 (e.g. "about $135 billion" -> amount 1.35e11, unit "USD", mod "APPROX").
 """
 
@@ -64,7 +64,8 @@ class QuantityFinder:
 
     def __init__(self, vocab: dict[str, Any], source: str = QUANTITIES_FILE):
         try:
-            self.mods = {k.lower(): v for k, v in vocab["approximators"].items()}
+            self.mods = {k.lower(): (v or None) for k, v in vocab["approximators"].items()}
+            self.word_amounts = {k.lower(): float(v) for k, v in vocab["money"]["word_amounts"].items()}
             self.scales = {k.lower(): float(v) for k, v in vocab["scales"].items()}
             self.symbols = dict(vocab["currency_symbols"])
             self.currency_words = {k.lower(): v for k, v in vocab["currency_words"].items()}
@@ -87,6 +88,14 @@ class QuantityFinder:
         self.money_word_tail = re.compile(
             rf"(?:\s+(?P<scale>(?i:{spaced})))?\s+(?P<curword>(?i:{_alternation(self.currency_words)}))(?!\w){per}"
         )
+        scale_words = _alternation(s for s in self.scales if s in _SPACED_SCALES)
+        self.word_money = re.compile(
+            rf"(?<!\w)(?P<scale>(?i:{scale_words}))(?P<plural>s)?(?:\s+of)?\s+"
+            rf"(?P<curword>(?i:{_alternation(self.currency_words)}))(?!\w)"
+        )
+        self.word_amount_before = re.compile(
+            rf"(?<!\w)(?P<words>(?i:{_alternation(self.word_amounts)}))\s+\Z"
+        )
         self.percent_tail = re.compile(r"\s?(?P<unit>%|(?i:percent(?:age\s+points?)?|per\s+cent))(?!\w)")
         self.quantity_tail = re.compile(
             rf"(?:\s+(?P<scale>(?i:{spaced})))?(?P<between>(?:\s+[^\W\d][\w.\-]*){{0,3}}?)"
@@ -99,6 +108,27 @@ class QuantityFinder:
             found = self._at_number(text, number)
             if found is not None:
                 yield found
+        if "illion" in text or "thousand" in text:
+            yield from self._word_money(text)
+
+    def _word_money(self, text: str) -> Iterator[QuantityMatch]:
+        """Amounts in words: "a billion dollars" (1e9), "billions of dollars" (no amount)."""
+        for m in self.word_money.finditer(text):
+            if text[max(0, m.start() - 2): m.start()].strip()[-1:].isdigit():
+                continue  # "10 billion dollars" is found from its number
+            before = self.word_amount_before.search(text, max(0, m.start() - 14), m.start())
+            scale = self.scales[m.group("scale").lower()]
+            start = before.start() if before else m.start()
+            words = re.sub(r"\s+", " ", before.group("words").lower()) if before else None
+            if m.group("plural"):
+                amount, mod = None, "APPROX"
+            elif words and self.word_amounts[words]:
+                amount, mod = self.word_amounts[words] * scale, None
+            else:
+                continue
+            currency = self.currency_words[m.group("curword").lower()]
+            value = {"amount": amount, "unit": currency, "per": None, "mod": mod}
+            yield QuantityMatch(start, m.end(), "MONEY", value)
 
     def _at_number(self, text: str, number: re.Match) -> QuantityMatch | None:
         start, end = number.span()

@@ -367,3 +367,32 @@ def test_entity_spans_never_overlap(nlp):
         assert not chars & taken
         taken |= chars
     assert {e.label_ for e in doc.ents} >= {"ORG", "PERSON", "MONEY", "PERCENT", "QUANTITY"}
+
+
+def test_short_forms_resolve_only_after_the_full_name(tmp_path: Path):
+    import kb.gazetteer  # noqa: F401
+
+    path = write_jsonl(tmp_path / "g.jsonl", [
+        {"name": "The New York Times", "type": "ORG", "short_forms": ["Times"], "topic_weight": 0.5},
+        {"name": "Financial Times", "type": "ORG", "short_forms": ["Times"], "topic_weight": 0.1},
+        {"name": "Tim Cook", "type": "PERSON"},
+    ])
+    nlp = spacy.blank("en")
+    nlp.add_pipe("kb_gazetteer", config={"path": str(path)})
+    doc = nlp("Times change. The New York Times sued, the Times said. Tim Cook agreed and Cook's team "
+              "waited. The Financial Times wrote that the Times would wait.")
+    assert known(doc) == [
+        ("The New York Times", "The New York Times"), ("Times", "The New York Times"),
+        ("Tim Cook", "Tim Cook"), ("Cook", "Tim Cook"),
+        ("Financial Times", "Financial Times"), ("Times", "Financial Times"),
+    ]
+
+
+def test_money_in_words(nlp):
+    doc = nlp("A billion dollars was the start; billions of dollars followed, and above $4 trillion.")
+    values = [(m.text, m._.value["amount"], m._.value["mod"]) for m in _span(doc, "MONEY")]
+    assert values == [
+        ("A billion dollars", 1e9, None),
+        ("billions of dollars", None, "APPROX"),
+        ("above $4 trillion", 4e12, "MORE_THAN"),
+    ]
