@@ -56,6 +56,6 @@ async def error_response(datasette, request, status: int, message: str,
         if parameter:
             body["parameter"] = parameter
         return json_response(body, status=status)
-    title = "Bad request" if status == 400 else "Not found"
+    title = {400: "Bad request", 404: "Not found"}.get(status, "Busy")
     return await html_response(datasette, request, "kb_error.html",
                                {"title": title, "message": message, "status": status}, status=status)

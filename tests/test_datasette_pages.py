@@ -210,3 +210,20 @@ async def test_plugins_load_from_entry_points_without_metadata(generated_kb):
     assert response.status_code == 200 and response.json()["count"] == 1
     plugins = {p["name"] for p in (await ds.client.get("/-/plugins.json")).json()}
     assert "newskb" in plugins
+
+
+async def test_charts_leave_out_superseded_events(kb_datasette, generated_kb):
+    before = (await get_json(kb_datasette, "/-/charts.json"))["events_per_month_by_type"]
+    conn = sqlite3.connect(generated_kb)
+    event_id, etype, sort_date, status = conn.execute(
+        "SELECT id, type, sort_date, status FROM events WHERE sort_date IS NOT NULL ORDER BY id LIMIT 1").fetchone()
+    conn.execute("UPDATE events SET status = 'superseded' WHERE id = ?", (event_id,))
+    conn.commit()
+    try:
+        after = (await get_json(kb_datasette, "/-/charts.json"))["events_per_month_by_type"]
+        month = sort_date[:7]
+        assert after.get(month, {}).get(etype, 0) == before[month][etype] - 1
+    finally:
+        conn.execute("UPDATE events SET status = ? WHERE id = ?", (status, event_id))
+        conn.commit()
+        conn.close()
