@@ -227,3 +227,13 @@ async def test_charts_leave_out_superseded_events(kb_datasette, generated_kb):
         conn.execute("UPDATE events SET status = ? WHERE id = ?", (status, event_id))
         conn.commit()
         conn.close()
+
+
+async def test_a_page_over_the_time_limit_is_a_503_not_a_500(generated_kb):
+    from datasette_plugins.serve import build_datasette
+
+    ds = build_datasette(generated_kb, settings={"sql_time_limit_ms": 1})
+    await ds.invoke_startup()
+    response = await ds.client.get("/-/charts.json?from=2019")
+    assert response.status_code == 503
+    assert "time limit" in response.json()["error"]
