@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import logging
 import multiprocessing
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,8 +26,8 @@ from ingest.http import FetchPolicy, Response, fetch
 from ingest.robots import RobotsCache
 from ingest.urls import canonicalize_url, resolve_link, same_site, unwrap_redirect_link
 from kb.config import SourcesFile, load_sources
-from kb.db import open_db, utcnow
-from kb.errors import FetchError
+from kb.db import open_db, utcnow, write_problem
+from kb.errors import ConfigError, FetchError
 from kb.lock import IngestLock
 from kb.sources import is_due, record_fetch, sync_sources
 from kb.store import save_article, save_failure
@@ -95,10 +97,32 @@ class RecordedFailure(str):
     """An entry refused before fetching (e.g. a blocked link), already saved as a failed row."""
 
 
+def fetch_settings(sources_file: SourcesFile | None) -> dict:
+    """FetchPolicy fields from the sources file's `fetch_timeout` and `allow_networks` settings."""
+    if sources_file is None:
+        return {}
+    settings, found = sources_file.settings, {}
+    timeout = settings.get("fetch_timeout")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise ConfigError(f"{sources_file.path}: fetch_timeout must be a number of seconds above 0")
+        found.update(total_timeout=float(timeout), read_timeout=min(float(timeout), FetchPolicy.read_timeout))
+    networks = settings.get("allow_networks")
+    if networks is not None:
+        try:
+            if not isinstance(networks, list):
+                raise TypeError
+            found["allow_networks"] = tuple(str(ipaddress.ip_network(n, strict=False)) for n in networks)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{sources_file.path}: allow_networks must be a list of networks such as "
+                              '["10.1.2.0/24"]') from None
+    return found
+
+
 def policy_for(sources_file: SourcesFile | None, options: IngestOptions, local_root: str | None = None) -> FetchPolicy:
     agent = options.user_agent or (sources_file.user_agent if sources_file else None)
     kwargs = {"allow_private": bool(sources_file and sources_file.allow_private_addresses),
-              "allow_file_root": local_root}
+              "allow_file_root": local_root, **fetch_settings(sources_file)}
     if agent:
         kwargs["user_agent"] = agent
     return FetchPolicy(**kwargs)
@@ -260,15 +284,24 @@ class IngestRun:
 
     def __enter__(self) -> IngestRun:
         self.lock.acquire()
-        self.db = open_db(self.db_path)
-        with self.db.conn:
-            self.db.execute(
-                "update ingest_runs set status = 'interrupted', finished_at = ? where status = 'running'", [utcnow()]
-            )
-            self.stats.run_id = self.db["ingest_runs"].insert({
-                "started_at": utcnow(), "status": "running", "pid": os.getpid(), "host": socket.gethostname(),
-                "sources_file": str(self.sources_file.path) if self.sources_file else None,
-            }).last_pk
+        try:
+            self.db = open_db(self.db_path)
+            with self.db.conn:
+                self.db.execute(
+                    "update ingest_runs set status = 'interrupted', finished_at = ? where status = 'running'", [utcnow()]
+                )
+                self.stats.run_id = self.db["ingest_runs"].insert({
+                    "started_at": utcnow(), "status": "running", "pid": os.getpid(), "host": socket.gethostname(),
+                    "sources_file": str(self.sources_file.path) if self.sources_file else None,
+                }).last_pk
+        except BaseException as exc:
+            # A run that cannot start leaves no stale lock record behind it.
+            if self.db is not None:
+                self.db.conn.close()
+            self.lock.release()
+            if isinstance(exc, sqlite3.OperationalError):
+                raise write_problem(self.db_path, exc) from exc
+            raise
         self.lock.write_holder(run=self.stats.run_id, db=self.db_path)
         return self
 
@@ -482,6 +515,7 @@ def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
     """Run one ingest: every due source of the sources file, then analysis. Holds the lock."""
     options = options or IngestOptions()
     sources_file = load_sources(sources_path)
+    fetch_settings(sources_file)  # a bad setting is a usage error before anything starts
     with IngestRun(db_path, sources_file, options) as run:
         items, _ = run.collect_sources()
         run.process(items)

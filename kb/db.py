@@ -15,6 +15,26 @@ DEFAULT_DB = "data/kb.db"
 BUSY_TIMEOUT_MS = 30_000
 
 
+def busy_timeout_ms() -> int:
+    """How long a connection waits for another writer: $KB_BUSY_TIMEOUT_MS, else 30 s."""
+    value = os.environ.get("KB_BUSY_TIMEOUT_MS", "").strip()
+    return int(value) if value.isdigit() else BUSY_TIMEOUT_MS
+
+
+def write_problem(path: str | Path, exc: sqlite3.Error) -> DatabaseError:
+    """A failed write named by its likely cause: a lock, a read-only file or a read-only directory."""
+    path = Path(path)
+    if "locked" in str(exc) or "busy" in str(exc):
+        return DatabaseError(f"database {path} is locked by another program's write "
+                             f"(waited {busy_timeout_ms() / 1000:g}s); try again when it has finished")
+    if not os.access(path.parent, os.W_OK):
+        return DatabaseError(f"cannot write to database {path}: directory {path.parent} is not writable "
+                             f"(SQLite keeps {path.name}-wal and {path.name}-shm next to the database)")
+    if path.exists() and not os.access(path, os.W_OK):
+        return DatabaseError(f"cannot write to database {path}: the file is read-only")
+    return DatabaseError(f"cannot write to database {path}: {exc}")
+
+
 def default_db_path() -> str:
     """The database path from $KB_DB, else data/kb.db."""
     return os.environ.get("KB_DB") or DEFAULT_DB
@@ -31,22 +51,22 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         if not path.exists():
             raise DatabaseError(f"database {path} does not exist: run `kb init` first")
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=busy_timeout_ms() / 1000)
     else:
         if path.parent and not path.parent.exists():
             raise DatabaseError(f"directory {path.parent} does not exist")
         try:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(str(path), timeout=busy_timeout_ms() / 1000)
         except sqlite3.OperationalError as exc:
             raise DatabaseError(f"cannot open database {path}: {exc}") from exc
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.OperationalError as exc:
-            raise DatabaseError(f"cannot write to database {path}: {exc}") from exc
+            raise write_problem(path, exc) from exc
     return conn
 
 

@@ -10,7 +10,7 @@ import socket
 from pathlib import Path
 
 from kb.db import utcnow
-from kb.errors import LockHeld
+from kb.errors import DatabaseError, LockHeld
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,11 @@ class IngestLock:
 
     def acquire(self, **info) -> None:
         """Take the lock or raise LockHeld naming the holder."""
-        self.fh = open(self.path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+        try:
+            self.fh = open(self.path, "a+")  # noqa: SIM115 - held for the lock's lifetime
+        except OSError as exc:
+            raise DatabaseError(f"cannot open the lock file {self.path}: {exc.strerror or exc} "
+                                "(the database's directory must be writable)") from None
         try:
             fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
