@@ -326,9 +326,9 @@ def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timex
 
 def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list[Trigger],
                     ents: list[Span], timexes: list[Any], lexicon: EventLexicon,
-                    quotes: list[tuple[int, int]] = ()) -> list[dict]:
+                    quotes: list[tuple[int, int]] = (), text: str | None = None) -> list[dict]:
     """The events of one sentence (none, one, or more when clearly distinct types)."""
-    text = doc.text
+    text = doc.text if text is None else text  # Doc.text rebuilds the string on every access
     mentions = [
         Mention(e.start_char, e.end_char, e.text, e.label_, entity_name(e), not is_candidate(e))
         for e in ents
@@ -420,14 +420,14 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     return events
 
 
-def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
+def sentence_bounds(doc: Doc, text: str | None = None) -> list[tuple[int, int]]:
     """Character bounds of each sentence, trimmed of surrounding whitespace."""
+    text = doc.text if text is None else text
     if not doc.has_annotation("SENT_START"):
-        spans = [(0, len(doc.text))]
+        spans = [(0, len(text))]
     else:
         spans = [(s.start_char, s.end_char) for s in doc.sents]
     bounds = []
-    text = doc.text
     for start, end in spans:
         while start < end and text[start].isspace():
             start += 1
@@ -444,7 +444,7 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
     money = [e for e in doc.ents if e.label_ == "MONEY"]
     if not triggers and not money:
         return []
-    bounds = sentence_bounds(doc)
+    bounds = sentence_bounds(doc, text)
     starts = [b[0] for b in bounds]
 
     def sentence_of(char: int) -> int:
@@ -468,7 +468,7 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
         s_start, s_end = bounds[index]
         events.extend(sentence_events(
             doc, index, s_start, s_end, by_sentence[index], ents_by.get(index, []),
-            tx_by.get(index, []), lexicon, quotes,
+            tx_by.get(index, []), lexicon, quotes, text,
         ))
     return events
 
