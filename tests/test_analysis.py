@@ -1,0 +1,148 @@
+"""Storing analyses of articles in a real database; re-running never duplicates rows."""
+
+from __future__ import annotations
+
+import json
+
+from kb.analysis import analyze_articles, reprocess
+from kb.pipeline import nlp_version
+
+LAUNCH = (
+    "REDMOND, Wash. — Microsoft on Tuesday released MAI-Image-2-Efficient, priced at $19.50 per "
+    "million output tokens. The model is available now in Microsoft Foundry, and Sam Altman's "
+    "OpenAI signed a deal with Amazon Web Services last week."
+)
+GERMAN = (
+    "Die Bundesregierung hat am Dienstag neue Regeln für künstliche Intelligenz beschlossen. "
+    "Unternehmen müssen künftig offenlegen, welche Daten sie für das Training verwenden, und "
+    "Behörden sollen die Einhaltung der Vorschriften regelmäßig überprüfen."
+)
+
+
+def add_article(db, slug: str, text: str, **extra) -> int:
+    row = {"url": f"https://news.example/{slug}", "canonical_url": f"https://news.example/{slug}",
+           "title": slug, "text": text, "status": "ok", "published_at": "2026-04-15T08:00:00-07:00",
+           **extra}
+    return db["articles"].insert(row).last_pk
+
+
+def counts(db, article_id: int) -> tuple[int, int, int]:
+    return tuple(
+        db.execute(f"select count(*) from {table} where article_id = ?", [article_id]).fetchone()[0]
+        for table in ("mentions", "timexes", "event_mentions")
+    )
+
+
+def test_analysis_stores_mentions_timexes_and_events(db):
+    article = add_article(db, "launch", LAUNCH)
+    summary = analyze_articles(db)
+    assert summary.articles == 1
+    mentions, timexes, events = counts(db, article)
+    assert (mentions, timexes, events) == (summary.mentions, summary.timexes, summary.events)
+    assert mentions >= 6 and timexes >= 2 and events >= 2
+    row = db["articles"].get(article)
+    assert row["processed_at"] and row["nlp_version"] == nlp_version()
+
+    release = db.execute(
+        "select type, date, date_source, entities, sentence_index from event_mentions "
+        "where article_id = ? order by id", [article]).fetchone()
+    assert release[:3] == ("release", "2026-04-14", "relative")
+    assert release[4] == 0
+    stored = json.loads(release[3])
+    by_name = {e["name"]: e for e in stored}
+    assert by_name["Microsoft"]["role"] == "agent" and by_name["Microsoft"]["label"] == "ORG"
+    assert by_name["MAI-Image-2-Efficient"]["role"] == "product"
+    for entity in stored:
+        name = db.execute("select name from entities where id = ?", [entity["entity_id"]]).fetchone()[0]
+        assert name == entity["name"]
+
+    for start, end, text in db.execute('select start, "end", text from mentions where article_id = ?',
+                                       [article]):
+        assert LAUNCH[start:end] == text
+    amounts = db.execute("select entity_id from mentions where article_id = ? and label = 'MONEY'",
+                         [article]).fetchall()
+    assert amounts == [(None,)]
+
+
+def test_rerunning_does_not_duplicate_rows(db):
+    article = add_article(db, "launch", LAUNCH)
+    analyze_articles(db)
+    first = counts(db, article)
+    again = analyze_articles(db)
+    assert again.articles == 0  # already analysed by this pipeline version
+    forced = analyze_articles(db, [article], force=True)
+    assert forced.articles == 1
+    assert counts(db, article) == first
+    reprocess(db, all=True)
+    assert counts(db, article) == first
+    assert db.execute("select count(*) from entities where name = 'Microsoft'").fetchone()[0] == 1
+
+
+def test_stale_nlp_version_is_reprocessed(db):
+    article = add_article(db, "launch", LAUNCH)
+    analyze_articles(db)
+    db.execute("update articles set nlp_version = 'old' where id = ?", [article])
+    db.conn.commit()
+    summary = reprocess(db)
+    assert summary.articles == 1
+    assert db["articles"].get(article)["nlp_version"] == nlp_version()
+
+
+def test_non_english_article_gets_a_status(db):
+    article = add_article(db, "german", GERMAN)
+    summary = analyze_articles(db)
+    assert summary.not_english == 1 and summary.articles == 0
+    row = db["articles"].get(article)
+    assert row["status"] == "not_english"
+    assert "English" in row["status_reason"]
+    assert counts(db, article) == (0, 0, 0)
+
+
+def test_duplicates_and_failed_articles_are_skipped(db):
+    original = add_article(db, "original", LAUNCH)
+    copy = add_article(db, "copy", LAUNCH, duplicate_of=original)
+    failed = add_article(db, "failed", None, status="http_error")
+    analyze_articles(db)
+    assert counts(db, original)[2] > 0
+    assert counts(db, copy) == (0, 0, 0) and counts(db, failed) == (0, 0, 0)
+
+
+def test_article_that_became_a_duplicate_loses_its_rows(db):
+    first = add_article(db, "first", LAUNCH)
+    second = add_article(db, "second", LAUNCH)
+    analyze_articles(db)
+    assert counts(db, second)[2] > 0
+    db.execute("update articles set duplicate_of = ? where id = ?", [first, second])
+    db.conn.commit()
+    summary = reprocess(db)
+    assert summary.cleared == 1
+    assert counts(db, second) == (0, 0, 0)
+    assert counts(db, first)[2] > 0
+
+
+def test_analysis_feeds_the_claim_ledger(db):
+    add_article(db, "launch", LAUNCH)
+    summary = analyze_articles(db)
+    assert summary.integrated
+    linked = db.execute("select count(*) from event_mentions where event_id is not null").fetchone()[0]
+    assert db.execute("select count(*) from events").fetchone()[0] >= 1
+    assert linked >= 1
+
+
+def test_kb_reprocess_command(run_kb, db):
+    article = add_article(db, "launch", LAUNCH)
+    result = run_kb("reprocess")
+    assert result.exit_code == 0, result.output
+    assert "1 articles analysed" in result.output
+    result = run_kb("reprocess", "--article", str(article))
+    assert result.exit_code == 0 and "1 articles analysed" in result.output
+    result = run_kb("reprocess", "--all")
+    assert result.exit_code == 0 and "1 articles analysed" in result.output
+    assert counts(db, article)[2] > 0
+
+
+def test_kb_reprocess_unknown_article_is_a_clear_error(run_kb, db):
+    result = run_kb("reprocess", "--article", "999")
+    assert result.exit_code == 1
+    assert "no article with id 999" in result.output
+    assert "Traceback" not in result.output
