@@ -12,8 +12,16 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -389,58 +397,61 @@ class IngestRun:
                 for aid, url, canonical in rows if canonical not in planned]
 
     def process(self, items: list[WorkItem]) -> None:
-        """Fetch, extract and store articles; each article is saved in its own transaction."""
+        """Fetch, extract and store articles, with a bounded number of pages in memory."""
         assert self.db is not None
         if not items:
             return
         limiter = HostLimiter(self.options.per_host)
         robots = RobotsCache(policy=policy_for(self.sources_file, self.options))
         extractor = Extractor(self.options.workers)
-        done = 0
+        # Fetches and extractions in flight are bounded, so memory does not grow with the corpus.
+        window = max(8, 4 * max(self.options.concurrency, self.options.workers))
+        queue = iter(items)
+        in_flight: dict[Future, WorkItem] = {}
+        extractions: deque[tuple[WorkItem, Response, Future]] = deque()
+        self.done, self.total = 0, len(items)
         try:
             with ThreadPoolExecutor(max(1, self.options.concurrency)) as fetchers:
-                fetches = {
-                    fetchers.submit(fetch_page, item, policy_for(self.sources_file, self.options, item.local_root),
-                                    robots, limiter): item
-                    for item in items
-                }
-                extractions: list[tuple[WorkItem, Response, Future]] = []
-                for future in iter_completed(fetches):
-                    item = fetches[future]
-                    try:
-                        response = future.result()
-                    except FetchError as exc:
-                        self.fail(item, exc.status, exc.reason, exc.http_status)
-                        done += 1
-                        self.report(done, len(items))
-                        continue
-                    extractions.append((item, response, extractor.submit(response.body, response.url)))
-                    extractions = self.drain(extractions)
-                for item, response, future in extractions:
-                    self.store(item, response, future.result())
-                    done += 1
-                    self.report(done, len(items))
+
+                def refill() -> None:
+                    while len(in_flight) + len(extractions) < window:
+                        item = next(queue, None)
+                        if item is None:
+                            return
+                        policy = policy_for(self.sources_file, self.options, item.local_root)
+                        in_flight[fetchers.submit(fetch_page, item, policy, robots, limiter)] = item
+
+                refill()
+                while in_flight or extractions:
+                    if in_flight:
+                        finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED, timeout=0.05)
+                        for future in finished:
+                            item = in_flight.pop(future)
+                            try:
+                                response = future.result()
+                            except FetchError as exc:
+                                self.fail(item, exc.status, exc.reason, exc.http_status)
+                                self.advance()
+                                continue
+                            extractions.append((item, response, extractor.submit(response.body, response.url)))
+                    # Store in fetch-completion order; block on the oldest when nothing else is left to do.
+                    while extractions and (extractions[0][2].done() or not in_flight):
+                        item, response, future = extractions.popleft()
+                        self.store(item, response, future.result())
+                        self.advance()
+                    refill()
         finally:
             self.commit()
             extractor.close()
 
-    def drain(self, pending: list[tuple[WorkItem, Response, Future]]) -> list[tuple[WorkItem, Response, Future]]:
-        """Store finished extractions; keep the rest pending."""
-        remaining = []
-        for item, response, future in pending:
-            if future.done():
-                self.store(item, response, future.result())
-            else:
-                remaining.append((item, response, future))
-        return remaining
+    def advance(self) -> None:
+        self.done += 1
+        if self.options.progress:
+            self.options.progress(self.done, self.total)
 
     def commit(self) -> None:
         self.db.conn.commit()
         self.uncommitted = 0
-
-    def report(self, done: int, total: int) -> None:
-        if self.options.progress:
-            self.options.progress(done, total)
 
     def fail(self, item: WorkItem, status: str, reason: str, http_status: int | None = None) -> None:
         entry = item.entry
@@ -502,12 +513,6 @@ class IngestRun:
             return
         log.warning("merging the event mentions of %d articles an interrupted run left unmerged", len(stranded))
         integrate_articles(self.db, stranded)
-
-
-def iter_completed(futures: Iterable[Future]) -> Iterable[Future]:
-    from concurrent.futures import as_completed
-
-    return as_completed(list(futures))
 
 
 def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
