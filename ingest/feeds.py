@@ -75,6 +75,8 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
     """Parse a JSON Feed (1.0/1.1); feedparser does not read JSON."""
     try:
         data = json.loads(body.decode("utf-8-sig", errors="replace"))
+    except RecursionError:  # hostile nesting ([[[[...) exhausts the decoder's stack
+        raise FeedParseError("invalid JSON feed: nested too deeply") from None
     except ValueError as exc:
         raise FeedParseError(f"invalid JSON feed: {exc}") from exc
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
@@ -97,6 +99,7 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
             seen.add(guid)
         link = item.get("url") or item.get("external_url")
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+        authors = authors if isinstance(authors, list) else []
         author = next((a.get("name") for a in authors if isinstance(a, dict) and a.get("name")), None)
         entries.append(FeedEntry(
             link=link.strip() if isinstance(link, str) else None,
@@ -120,7 +123,10 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
     if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return parse_json_feed(body)
     # No base URL for feedparser: it mangles file:// bases; links are resolved by the caller.
-    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    try:
+        parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    except Exception as exc:  # noqa: BLE001 - feedparser's loose parser raises e.g. UnicodeEncodeError on &#xD800;
+        raise FeedParseError(f"feed could not be parsed: {type(exc).__name__}: {exc}") from None
     warnings: list[str] = []
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
