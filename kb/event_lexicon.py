@@ -66,6 +66,10 @@ class EventLexicon:
     money_strengths: dict[str, float]
     confidence: dict[str, float]
     blockers: dict[str, frozenset[str]] = field(default_factory=dict)
+    # First word (lower-case) -> (plain-trigger regex, [(gap regex, definition)]), so the text
+    # is scanned word by word instead of trying every alternative at every character.
+    dispatch: dict[str, tuple[re.Pattern[str] | None, list[tuple[re.Pattern[str], TriggerDef]]]] = field(
+        default_factory=dict)
     skip_sentence: re.Pattern[str] | None = None
     heading_max_words: int = 9
 
@@ -122,6 +126,30 @@ def alternation(phrases: list[str], flags: int = re.IGNORECASE) -> re.Pattern[st
     ordered = sorted(set(phrases), key=lambda p: (-len(p), p))
     body = "|".join(phrase_regex(p) for p in ordered) or r"(?!x)x"
     return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", flags)
+
+
+FIRST_WORD = re.compile(r"\w+")
+
+
+def first_word(phrase: str) -> str:
+    """The dispatch key of a phrase: its leading run of word characters, lower-case."""
+    m = FIRST_WORD.match(phrase)
+    return m.group(0).lower() if m else ""
+
+
+def build_dispatch(plain: list[str], gaps: list[TriggerDef]) -> dict:
+    """Group trigger regexes by first word."""
+    by_word: dict[str, list[str]] = {}
+    for phrase in plain:
+        by_word.setdefault(first_word(phrase), []).append(phrase)
+    gap_by_word: dict[str, list[tuple[re.Pattern[str], TriggerDef]]] = {}
+    for defn in gaps:
+        pattern = re.compile(phrase_regex(defn.text) + r"(?![\w-])", re.IGNORECASE)
+        gap_by_word.setdefault(first_word(defn.text), []).append((pattern, defn))
+    return {
+        word: (alternation(by_word[word]) if word in by_word else None, gap_by_word.get(word, []))
+        for word in set(by_word) | set(gap_by_word)
+    }
 
 
 def load_lexicon(path: str | Path | None = None) -> EventLexicon:
@@ -236,4 +264,5 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
         skip_sentence=re.compile("|".join(f"(?:{p})" for p in sentences["skip"]))
         if sentences.get("skip") else None,
         heading_max_words=int(sentences.get("heading_max_words", 9)),
+        dispatch=build_dispatch(plain, gap_triggers),
     )

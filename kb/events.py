@@ -18,6 +18,7 @@ PARTY_LABELS = frozenset({"ORG", "PERSON", "NORP", "GPE"})
 ROLE_RANK = {"agent": 0, "partner": 1, "object": 2, "product": 3, "participant": 4}
 YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b|\b\d{4}-\d\d")
 WORD = re.compile(r"[\w'’-]+")
+WORD_START = re.compile(r"\w+")
 PASSIVE_AUX = frozenset({"was", "were", "been", "being", "is", "are", "be", "get", "got"})
 PERFECT_AUX = frozenset({"has", "have", "'s"})
 MODALS = frozenset({"to", "will", "would", "could", "may", "might", "should", "can", "must", "shall"})
@@ -113,16 +114,27 @@ def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:
 
 
 def find_triggers(text: str, lexicon: EventLexicon) -> list[Trigger]:
-    """Every trigger in the text, sorted by position."""
+    """Every trigger in the text, sorted by position (plain triggers never overlap)."""
     hits = []
-    for m in lexicon.trigger_regex.finditer(text):
-        defn = lexicon.lookup(m.group(0))
-        if defn is not None:
-            hits.append(Trigger(m.start(), m.end(), m.group(0), defn))
-    if lexicon.gap_regex is not None:
-        for m in lexicon.gap_regex.finditer(text):
-            defn = lexicon.gap_triggers[m.lastindex - 1]
-            hits.append(Trigger(m.start(), m.end(), m.group(0), defn))
+    covered_until = 0
+    for word in WORD_START.finditer(text):
+        entry = lexicon.dispatch.get(word.group(0).lower())
+        if entry is None:
+            continue
+        pos = word.start()
+        if pos and (text[pos - 1].isalnum() or text[pos - 1] in "-_"):
+            continue
+        plain, gaps = entry
+        if plain is not None and pos >= covered_until:
+            m = plain.match(text, pos)
+            defn = lexicon.lookup(m.group(0)) if m else None
+            if defn is not None:
+                hits.append(Trigger(m.start(), m.end(), m.group(0), defn))
+                covered_until = m.end()
+        for pattern, defn in gaps:
+            m = pattern.match(text, pos)
+            if m:
+                hits.append(Trigger(m.start(), m.end(), m.group(0), defn))
     hits.sort(key=lambda t: (t.start, -t.end))
     return hits
 
