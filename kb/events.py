@@ -341,13 +341,16 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
                     quotes: list[tuple[int, int]] = (), text: str | None = None) -> list[dict]:
     """The events of one sentence (none, one, or more when clearly distinct types)."""
     text = doc.text if text is None else text  # Doc.text rebuilds the string on every access
+    sentence = text[s_start:s_end]
+    # Places in a dateline ("REDMOND, Wash. — ...") say where the report was filed.
+    dash = sentence.find("—", 0, 120)
+    dateline_end = s_start + dash if dash > 0 else s_start
     mentions = [
         Mention(e.start_char, e.end_char, e.text, e.label_, entity_name(e), not is_candidate(e))
         for e in ents
-        if e.label_ not in AMOUNT_LABELS
+        if e.label_ not in AMOUNT_LABELS and not (e.label_ in ("GPE", "LOC") and e.end_char <= dateline_end)
     ]
     money = [e for e in ents if e.label_ == "MONEY"]
-    sentence = text[s_start:s_end]
     if skip_sentence(sentence, lexicon):
         return []
     hits = [h for h in hits if keep_trigger(text, s_start, h, timexes, quotes, lexicon)]
