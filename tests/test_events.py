@@ -163,3 +163,14 @@ def test_lexicon_rejects_unknown_types_and_bad_files(tmp_path):
     bad.write_text('[types.release]\npriority = 1\nstrength = 0.5\nalso = ["gossip"]\n')
     with pytest.raises(ConfigError, match="unknown types"):
         load_lexicon(bad)
+
+
+def test_readme_taxonomy_examples_give_their_type():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r'^\| `(\w+)` \| [^|]+ \| "([^"]+)" \|$', readme, flags=re.MULTILINE)
+    assert len(rows) == 10
+    for event_type, example in rows:
+        assert [e["type"] for e in events_of(example)] == [event_type], example
