@@ -47,10 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--page-kb", type=int, default=80,
+                        help="page furniture per page in KB (real news pages carry 50-300 KB; 0 = light sample templates)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="kb-bench-ingest-") as tmp:
         tmp_path = Path(tmp)
-        sources = generate(args.articles, tmp_path / "corpus")
+        sources = generate(args.articles, tmp_path / "corpus", page_kb=args.page_kb)
         pages = sorted((tmp_path / "corpus").rglob("*.html"))
         extraction_only(pages[:50])  # warm imports and caches
         baseline, full, rerun = [], [], []
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             again, summary2 = full_ingest(sources, db_path, args.workers, force=True)
             rerun.append(again)
         base, total, second = (statistics.median(x) for x in (baseline, full, rerun))
-        print(f"pages: {len(pages)}  workers: {args.workers}  repeats: {args.repeat} (medians)")
+        weight = statistics.median(p.stat().st_size for p in pages) / 1024
+        print(f"pages: {len(pages)} (median {weight:.0f} KB)  workers: {args.workers}  repeats: {args.repeat} (medians)")
         print(f"trafilatura only : {base:7.2f} s  {len(pages) / base:8.1f} pages/s")
         print(f"full ingest      : {total:7.2f} s  {len(pages) / total:8.1f} pages/s   [{summary}]")
         print(f"ratio full/extraction: {total / base:.2f}  (target <= 1.3)")

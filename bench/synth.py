@@ -82,8 +82,39 @@ def article_body(rng: random.Random, day: dt.date) -> str:
     return "\n\n".join(paragraphs)
 
 
-def generate(n: int, out_dir: Path, seed: int = 7, start: dt.date = dt.date(2024, 1, 1)) -> Path:
-    """Write n articles spread over the sample outlets, feeds of FEED_CHUNK entries, and a sources.toml."""
+def page_furniture(rng: random.Random, kilobytes: int) -> str:
+    """Markup real news pages carry around the article: menus, trending lists, tag clouds,
+    inline configuration scripts. About `kilobytes` KB of it."""
+    parts: list[str] = []
+    size = 0
+    section = 0
+    while size < kilobytes * 1024:
+        section += 1
+        links = "".join(
+            f'<li class="menu-item"><a href="/section/{rng.choice(TOPICS).replace(" ", "-")}/{section}-{i}" '
+            f'data-track="nav-{section}-{i}">{rng.choice(COMPANIES)} {rng.choice(TOPICS)}</a></li>'
+            for i in range(40)
+        )
+        config = json.dumps({"slot": f"ad-{section}", "sizes": [[300, 250], [728, 90]],
+                             "targeting": {"kw": rng.sample(TOPICS, 5), "seg": [rng.randint(1, 10**6) for _ in range(40)]}})
+        block = (f'<nav class="mega-menu" aria-label="More {section}"><ul>{links}</ul></nav>'
+                 f'<script type="application/json" id="ad-config-{section}">{config}</script>'
+                 f'<aside class="trending"><h3>Trending</h3><ol>'
+                 + "".join(f"<li><a href='/t/{section}-{i}'>{rng.choice(PEOPLE)} on {rng.choice(TOPICS)}</a></li>"
+                           for i in range(10))
+                 + "</ol></aside>")
+        parts.append(block)
+        size += len(block)
+    return "\n".join(parts)
+
+
+def generate(n: int, out_dir: Path, seed: int = 7, start: dt.date = dt.date(2024, 1, 1),
+             page_kb: int = 0) -> Path:
+    """Write n articles spread over the sample outlets, feeds of FEED_CHUNK entries, and a sources.toml.
+
+    page_kb adds that much page furniture (menus, trending lists, inline scripts) per page, as
+    real news sites carry; 0 keeps the sample templates' light pages.
+    """
     rng = random.Random(seed)
     outlets = list(load_outlets(SAMPLE_DIR).values())
     per_outlet: dict[str, list[ArticleMeta]] = {o.key: [] for o in outlets}
@@ -102,6 +133,8 @@ def generate(n: int, out_dir: Path, seed: int = 7, start: dt.date = dt.date(2024
             tags=[company, product],
         )
         page = render_article(meta, article_body(rng, day), outlet)
+        if page_kb:
+            page = page.replace("</body>", page_furniture(rng, page_kb) + "</body>", 1)
         path = out_dir / outlet.key / meta.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page, encoding="utf-8")
@@ -126,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--page-kb", type=int, default=0, help="KB of page furniture per page (real sites: 50-300)")
     args = parser.parse_args(argv)
-    sources = generate(args.articles, args.out, args.seed)
+    sources = generate(args.articles, args.out, args.seed, page_kb=args.page_kb)
     print(f"wrote {args.articles} articles; sources file {sources}")
     return 0
 
