@@ -498,6 +498,9 @@ class IngestRun:
         except ImportError:  # the NLP side is optional for a bare ingest
             log.info("kb.analysis not available; skipping analysis")
             return
+        from kb.entities import sync_gazetteer
+
+        sync_gazetteer(self.db)  # aliases and topic weights follow gazetteer edits
         analyze_articles(self.db, None, workers=self.options.workers)
         self.integrate_stranded_reports()
 

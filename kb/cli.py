@@ -88,9 +88,12 @@ def init(ctx: click.Context) -> None:
     """
     path = Path(ctx.obj["db_path"])
     existed = path.exists()
+    from kb.entities import sync_gazetteer
+
     db = get_db(ctx)
+    entities = sync_gazetteer(db)
     tables = len(db.table_names())
-    click.echo(f"{'Updated' if existed else 'Created'} {path} ({tables} tables)")
+    click.echo(f"{'Updated' if existed else 'Created'} {path} ({tables} tables, {entities} gazetteer entities)")
 
 
 @cli.command()
