@@ -105,7 +105,7 @@ def clear_analysis(db: sqlite_utils.Database, article_ids: list[int]) -> None:
 
 
 def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
-                 resolve: Callable[[str, str], int]) -> tuple[int, int, int]:
+                 resolve: Callable[[str, str], int], relevant: bool = True) -> tuple[int, int, int]:
     """Insert one article's mentions, timexes and event mentions; return their counts."""
     mentions = []
     for e in result["entities"]:
@@ -124,6 +124,9 @@ def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
         [(article_id, t["start"], t["end"], t["text"], t["type"], t["value"], t["mod"],
           t["sentence_index"]) for t in result["timexes"]],
     )
+    if not relevant:
+        # Off-topic articles keep their entities and dates but feed no events or stories.
+        return len(mentions), len(result["timexes"]), 0
     db.conn.executemany(
         "INSERT INTO event_mentions (article_id, type, date, date_mod, date_text, date_source, "
         'sentence, sentence_index, start, "end", hedged, negated, denial, attributed_to, '
@@ -180,6 +183,9 @@ def analyze_articles(
     for batch, results in zip(batches, _analyzed(map(batch_items, batches), batch_size, workers), strict=True):
         now = utcnow()
         stored_ids = []
+        marks = ", ".join("?" * len(batch))
+        relevant = {row[0]: bool(row[1] if row[1] is not None else 1) for row in db.execute(
+            f"SELECT id, relevant FROM articles WHERE id IN ({marks})", batch).fetchall()}
         with db.conn:
             clear_analysis(db, batch)
             for result in results:
@@ -192,7 +198,7 @@ def analyze_articles(
                     )
                     summary.not_english += 1
                     continue
-                counts = store_result(db, article_id, result, resolve)
+                counts = store_result(db, article_id, result, resolve, relevant.get(article_id, True))
                 summary.mentions += counts[0]
                 summary.timexes += counts[1]
                 summary.events += counts[2]

@@ -470,8 +470,18 @@ def reprocess(ctx, all_articles, article_ids, batch_size):
     from kb.topics import reevaluate_relevance
 
     relevance_changed = reevaluate_relevance(db)
+    first = None
+    if relevance_changed and not all_articles:
+        # Articles that became (ir)relevant gain or lose their events.
+        if ids:
+            ids = sorted(set(ids) | set(relevance_changed))
+        else:
+            first = reprocess_articles(db, article_ids=relevance_changed, batch_size=batch_size)
     summary = reprocess_articles(db, all=all_articles, article_ids=ids, batch_size=batch_size)
-    parts = [f"{relevance_changed} topic flags changed", f"{summary.articles} articles analysed", f"{summary.mentions} mentions",
+    if first is not None:
+        for field in ("articles", "mentions", "timexes", "events", "not_english", "cleared"):
+            setattr(summary, field, getattr(summary, field) + getattr(first, field))
+    parts = [f"{len(relevance_changed)} articles changed relevance", f"{summary.articles} articles analysed", f"{summary.mentions} mentions",
              f"{summary.timexes} dates", f"{summary.events} event mentions"]
     if summary.not_english:
         parts.append(f"{summary.not_english} not English")

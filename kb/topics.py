@@ -73,10 +73,10 @@ def match_topics(matchers: list[TopicMatcher], title: str | None, text: str | No
     return [m.topic.name for m in matchers if m.score(body)[0] >= m.topic.min_score]
 
 
-def reevaluate_relevance(db, matchers: list[TopicMatcher] | None = None) -> int:
-    """Recompute `relevant` and `topics` of every stored article; return how many changed."""
+def reevaluate_relevance(db, matchers: list[TopicMatcher] | None = None) -> list[int]:
+    """Recompute `relevant` and `topics` of every stored article; return the ids whose relevance changed."""
     matchers = matchers if matchers is not None else compile_topics()
-    changed = 0
+    changed: list[int] = []
     rows = db.execute("select id, title, text, topics from articles where status = 'ok'").fetchall()
     with db.conn:
         for article_id, title, text, old in rows:
@@ -84,5 +84,6 @@ def reevaluate_relevance(db, matchers: list[TopicMatcher] | None = None) -> int:
             if topics != old:
                 db.execute("update articles set topics = ?, relevant = ? where id = ?",
                            [topics, int(topics != "[]"), article_id])
-                changed += 1
+                if (old == "[]") != (topics == "[]"):
+                    changed.append(article_id)
     return changed
