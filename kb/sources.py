@@ -146,7 +146,10 @@ def remove_source_from_file(path: Path, name: str) -> None:
         except ValueError:
             continue
         if parsed.get("name") == name:
-            # Also drop comment lines directly above the block: they described it.
+            # Comments at the end of the block describe the next block: keep them.
+            while end > begin + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+                end -= 1
+            # Drop comment lines directly above the block: they described it.
             while begin > 0 and lines[begin - 1].lstrip().startswith("#"):
                 begin -= 1
             del lines[begin:end]
