@@ -373,11 +373,11 @@ def test_backup_while_ingest_runs_is_a_consistent_copy(slow_corpus, tmp_path):
         check_article_rows(rows(copy, "select id, status, text, status_reason from articles"), str(copy))
         counts.append(rows(copy, "select count(*) from articles")[0][0])
     assert counts == sorted(counts)  # each copy is a snapshot of a later moment
-    # A copy is a working database: kb opens it, and it restores like the README says.
+    # A copy restores as the README says: copy it over the database, drop -wal and -shm, kb migrate.
     restored = tmp_path / "restored" / "kb.db"
     restored.parent.mkdir()
-    shutil.copy(copies[-1], restored)
+    shutil.copy(copies[len(copies) // 2], restored)
     assert run_kb_process(restored, "migrate").returncode == 0
-    again = run_kb_process(restored, "ingest", "--sources", str(sources))
+    again = run_kb_process(restored, "ingest", "--no-analyze", "--sources", str(sources))
     assert again.returncode == 0, again.stderr
     assert rows(restored, "select count(*) from articles where status = 'ok'") == [(sample_page_count(),)]
