@@ -529,7 +529,8 @@ def integrate_articles(db: sqlite_utils.Database, article_ids: list[int]) -> Non
         ledger = Ledger(db, ctx)
         stories_before = story_ids_of_events(db, ledger_linked_events(db, article_ids))
         touched = ledger.integrate(article_ids)
-        place_events(db, ctx, touched, extra_story_ids=stories_before)
+        stale = stories_before | story_ids_of_events(db, touched)
+        place_events(db, ctx, touched, extra_story_ids=stories_before, stale_story_ids=stale)
 
 
 def ledger_linked_events(db: sqlite_utils.Database, article_ids: list[int]) -> set[int]:

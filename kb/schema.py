@@ -420,6 +420,29 @@ def m008_superseded_events_index(db: sqlite_utils.Database) -> None:
                "WHERE status = 'superseded'")
 
 
+@core()
+def m009_story_profiles(db: sqlite_utils.Database) -> None:
+    """Stored story profiles for incremental story matching; deterministic candidate order."""
+    db.executescript(
+        """
+        -- What matching a new event against a story needs, kept current as events join
+        -- (a missing row is rebuilt from the story's events when next needed).
+        CREATE TABLE story_profiles (
+            story_id INTEGER PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+            size INTEGER NOT NULL,
+            first_date TEXT,
+            last_date TEXT,
+            families TEXT NOT NULL DEFAULT '{}',
+            names TEXT NOT NULL DEFAULT '[]',
+            recent TEXT NOT NULL DEFAULT '[]'
+        );
+        DROP INDEX IF EXISTS idx_story_entities_entity;
+        CREATE INDEX idx_story_entities_lookup ON story_entities(entity_id, last_date, story_id);
+        CREATE INDEX IF NOT EXISTS idx_articles_fetched ON articles(fetched_at);
+        """
+    )
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.

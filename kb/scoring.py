@@ -185,23 +185,46 @@ class StoryEventScore:
     status: str
 
 
+@dataclass
+class StoryTotals:
+    """The sums a story's scores need from its counted (not superseded) events."""
+
+    top_importances: list[float]  # the `top_n` highest, highest first
+    count: int
+    weight_sum: float  # sum of max(importance, 0.01)
+    weighted_confidence: float  # sum of max(importance, 0.01) * confidence
+
+
+def story_totals(events: list[StoryEventScore], top_n: int) -> StoryTotals:
+    """The totals of a list of events (superseded ones left out unless all are)."""
+    counted = [e for e in events if e.status != "superseded"] or events
+    return StoryTotals(
+        sorted((e.importance for e in counted), reverse=True)[:max(top_n, 1)],
+        len(counted),
+        sum(max(e.importance, 0.01) for e in counted),
+        sum(max(e.importance, 0.01) * e.confidence for e in counted),
+    )
+
+
 def score_story(events: list[StoryEventScore], mentions: int, weights: dict[str, Any]) -> tuple[Score, Score]:
     """(importance, confidence) of a story from its events and independent mentions."""
+    return score_story_totals(story_totals(events, int(weights["story"]["top_n"])), mentions, weights)
+
+
+def score_story_totals(totals: StoryTotals, mentions: int, weights: dict[str, Any]) -> tuple[Score, Score]:
+    """(importance, confidence) of a story from its event totals and independent mentions."""
     story = weights["story"]
-    counted = [e for e in events if e.status != "superseded"] or events
-    ranked = sorted((e.importance for e in counted), reverse=True)
-    top_n = max(int(story["top_n"]), 1)
+    ranked = totals.top_importances[:max(int(story["top_n"]), 1)]
     components = {
         "lead": ranked[0] if ranked else 0.0,
-        "top": sum(ranked[:top_n]) / len(ranked[:top_n]) if ranked else 0.0,
+        "top": sum(ranked) / len(ranked) if ranked else 0.0,
         "volume": _saturating(mentions, float(story["mentions_saturation"])),
     }
     total, explained = _weighted(components, story["importance_weights"])
     importance = Score(_round(total), {"components": explained})
-    weight_sum = sum(max(e.importance, 0.01) for e in counted)
-    mean = sum(max(e.importance, 0.01) * e.confidence for e in counted) / weight_sum if counted else 0.0
+    mean = totals.weighted_confidence / totals.weight_sum if totals.count and totals.weight_sum else 0.0
     confidence = Score(_round(mean), {"components": {"importance_weighted_mean": _round(mean)},
-                                      "events": len(counted)})
+                                      "events": totals.count})
     return importance, confidence
 
 
@@ -222,6 +245,7 @@ class ScoringContext:
         self.weights = weights if weights is not None else load_weights()
         self.topic_entities = {name.lower() for topic in load_topics() for name in topic.entities}
         self._centrality: dict[int, float] = {}
+        self._first_mentioned: dict[int, str | None] = {}
         anonymous = self.weights["status"].get("anonymous_attribution", [])
         self.anonymous_cues = tuple(cue.lower() for cue in anonymous)
 
@@ -247,6 +271,15 @@ class ScoringContext:
                 value = float(imp["known_entity"])
             self._centrality[entity_id] = value
         return self._centrality[entity_id]
+
+    def first_mentioned(self, entity_id: int) -> str | None:
+        """The date an entity was first named in any article (from the entity mentions table)."""
+        if entity_id not in self._first_mentioned:
+            row = self.db.execute(
+                """SELECT min(substr(coalesce(a.published_at, a.fetched_at), 1, 10)) FROM mentions m
+                   JOIN articles a ON a.id = m.article_id WHERE m.entity_id = ?""", [entity_id]).fetchone()
+            self._first_mentioned[entity_id] = row[0] if row else None
+        return self._first_mentioned[entity_id]
 
     def attribution_kind(self, report: Report) -> str:
         """named, anonymous or none, for a report's attribution."""
