@@ -45,6 +45,16 @@ class EventTypeDef:
     also: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ContextSettings:
+    """How article context dates undated events and resolves "the company" ([context])."""
+
+    lead_paragraphs: int = 3
+    lead_max_days: int = 7
+    background: re.Pattern[str] | None = None
+    subordinators: frozenset[str] = frozenset()
+
+
 @dataclass
 class EventLexicon:
     """Compiled triggers and cues."""
@@ -72,6 +82,7 @@ class EventLexicon:
         default_factory=dict)
     skip_sentence: re.Pattern[str] | None = None
     heading_max_words: int = 9
+    context: ContextSettings = field(default_factory=ContextSettings)
 
     def lookup(self, surface: str) -> TriggerDef | None:
         """The trigger definition for a matched surface string."""
@@ -265,4 +276,16 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
         if sentences.get("skip") else None,
         heading_max_words=int(sentences.get("heading_max_words", 9)),
         dispatch=build_dispatch(plain, gap_triggers),
+        context=compile_context(data.get("context", {})),
+    )
+
+
+def compile_context(spec: dict[str, Any]) -> ContextSettings:
+    """The [context] table: lead size, background cues, clause openers."""
+    background = spec.get("background", [])
+    return ContextSettings(
+        lead_paragraphs=int(spec.get("lead_paragraphs", 3)),
+        lead_max_days=int(spec.get("lead_max_days", 7)),
+        background=alternation(background) if background else None,
+        subordinators=frozenset(w.lower() for w in spec.get("subordinators", [])),
     )

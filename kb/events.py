@@ -10,6 +10,15 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from kb.event_context import (
+    BLOCKED,
+    INHERIT,
+    OWN,
+    SAME_DAY,
+    apply_context_dates,
+    lead_date,
+    paragraph_starts,
+)
 from kb.event_lexicon import EventLexicon, TriggerDef, load_lexicon
 
 # Entity labels that are amounts, not participants.
@@ -30,10 +39,13 @@ NOUN_MARKERS = DETERMINERS | frozenset({
 })
 # A timex after one of these words bounds a period ("rights through 2032"), it does not date the event.
 PERIOD_BOUND_WORDS = frozenset({"through", "until", "till", "to", "since", "into", "thru"})
+# A duration after one of these words is the period an activity filled ("over the past year").
+PERIOD_WORDS = frozenset({"over", "for", "during", "within", "throughout", "in"})
 PRECISION_RANK = {"day": 4, "week": 3, "month": 2, "quarter": 2, "half": 1, "season": 1, "year": 1}
 QUOTE_CHARS = re.compile(r'["“”]')
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 NOW_WORDS = re.compile(r"\b(?:today|now|this morning|tonight)\b", re.IGNORECASE)
+CLAUSE_END = re.compile(r"[,;:.!?—]")
 COORDINATION = re.compile(r"^\s*(?:,\s*)?(?:and|&|,)?\s*$")
 EVENT_KEYS = (
     "type", "trigger", "date", "date_mod", "date_text", "date_source", "entities", "roles",
@@ -241,10 +253,21 @@ def timex_precision_rank(value: str) -> int:
     return 0 if len(value) < 4 else PRECISION_RANK["year"]
 
 
+def in_other_clause(text: str, trigger: Trigger, tx: Any, subordinators: frozenset[str]) -> bool:
+    """Whether a timex after the trigger sits in a clause of its own ("the memorandum they
+    announced in September", "a right it kept when ... in January")."""
+    if tx.start <= trigger.end:
+        return False
+    words = [w.lower() for w in WORD.findall(text[trigger.end : tx.start])]
+    # The word right before the date is a preposition ("before the end of April"), not a clause.
+    return any(w in subordinators for w in words[:-1])
+
+
 def choose_timex(text: str, timexes: list[Any], trigger: Trigger,
-                 attribution: Attribution | None) -> Any | None:
+                 attribution: Attribution | None, subordinators: frozenset[str] = frozenset()) -> Any | None:
     """The timex governing the trigger: the nearest DATE/TIME (a more precise one a few words
-    further wins), avoiding the attribution clause and period bounds ("through 2032")."""
+    further wins), avoiding the attribution clause, period bounds ("through 2032") and dates
+    of a later subordinate clause."""
     best, best_key = None, None
     for tx in timexes:
         if tx.type not in ("DATE", "TIME") or not tx.value:
@@ -253,6 +276,8 @@ def choose_timex(text: str, timexes: list[Any], trigger: Trigger,
             continue
         before = words_before(text, tx.start, 1, 0)
         if before and before[-1] in PERIOD_BOUND_WORDS:
+            continue
+        if in_other_clause(text, trigger, tx, subordinators):
             continue
         distance = max(tx.start - trigger.end, trigger.start - tx.end, 0)
         in_attribution = attribution is not None and attribution.start <= tx.start < attribution.end
@@ -279,6 +304,44 @@ def reports_same_day(text: str, s_start: int, s_end: int, trigger: Trigger) -> b
     if prev and prev[-1] in PRESENT_BE | {"now"}:
         return True
     return trigger.text.lower().startswith(("is ", "are ", "goes ", "now "))
+
+
+def date_kind(text: str, s_start: int, s_end: int, trigger: Trigger, timexes: list[Any],
+              timex: Any | None, hedged: bool, lexicon: EventLexicon) -> str:
+    """Where the event's date comes from: its own timex, the story's day (present tense, "now"),
+    the context (past or future without a date), or nowhere (hedged or background)."""
+    if timex is not None and timex.value != "PRESENT_REF":
+        return OWN
+    if timex is not None or NOW_WORDS.search(text, s_start, s_end):
+        return SAME_DAY
+    if hedged or is_background(text, s_start, trigger, timexes, lexicon):
+        return BLOCKED
+    return SAME_DAY if reports_same_day(text, s_start, s_end, trigger) else INHERIT
+
+
+def is_background(text: str, s_start: int, trigger: Trigger, timexes: list[Any], lexicon: EventLexicon) -> bool:
+    """Background, not news: "already"/"still"/"had" in the trigger's clause, a past trigger
+    inside a ", which ..." clause, or a sentence dated by a period ("over the past year")."""
+    clause_start = max(s_start, text.rfind(",", s_start, trigger.start) + 1)
+    stop = CLAUSE_END.search(text, trigger.end, min(len(text), trigger.end + 80))
+    clause_end = stop.start() if stop else min(len(text), trigger.end + 80)
+    before = " ".join(words_before(text, trigger.start, 6, clause_start))
+    after = " ".join(w.lower() for w in WORD.findall(text[trigger.end : clause_end]))
+    cues = lexicon.context.background
+    if cues is not None and (cues.search(before) or cues.search(after)):
+        return True
+    opener = WORD.findall(text[clause_start : trigger.start])
+    if clause_start > s_start and opener and opener[0].lower() in ("which", "who", "whose"):
+        prev = words_before(text, trigger.start, 2, clause_start)
+        return trigger.defn.form in ("ed", "en") or any(w in PERFECT_AUX | {"had"} for w in prev)
+    for tx in timexes:
+        if tx.type in ("DURATION", "SET"):
+            before = words_before(text, tx.start, 1, s_start)
+            if tx.text.lower().startswith("the ") or (before and before[-1] in PERIOD_WORDS):
+                return True
+        elif tx.type in ("DATE", "TIME") and tx.value and not tx.value[:1].isdigit() and tx.value != "PRESENT_REF":
+            return True
+    return False
 
 
 def confidence_of(trigger: Trigger, mentions: list[Mention], date_source: str, hedged: bool,
@@ -338,8 +401,10 @@ def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timex
 
 def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list[Trigger],
                     ents: list[Span], timexes: list[Any], lexicon: EventLexicon,
-                    quotes: list[tuple[int, int]] = (), text: str | None = None) -> list[dict]:
-    """The events of one sentence (none, one, or more when clearly distinct types)."""
+                    quotes: list[tuple[int, int]] = (), text: str | None = None,
+                    kinds_out: list[str] | None = None) -> list[dict]:
+    """The events of one sentence (none, one, or more when clearly distinct types); the
+    source class of each event's date (kb.event_context) is appended to `kinds_out`."""
     text = doc.text if text is None else text  # Doc.text rebuilds the string on every access
     sentence = text[s_start:s_end]
     # Places in a dateline ("REDMOND, Wash. — ...") say where the report was filed.
@@ -379,7 +444,8 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     hedged_sentence = bool(lexicon.hedge_sentence.search(sentence))
     denial = bool(lexicon.denial.search(sentence))
     published = doc._.published if Doc.has_extension("published") else None
-    events = []
+    events: list[dict] = []
+    kinds: list[str] = []
     for trigger in chosen:
         window_start = max(s_start, trigger.start - 60)
         window = " ".join(words_before(text, trigger.start, 6, s_start))
@@ -394,14 +460,15 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         after_role = lexicon.types[trigger.defn.type].after_role
         roles = assign_roles(text, trigger, mentions, after_role, excluded)
         names = list(dict.fromkeys(m.name for i, m in enumerate(mentions) if i not in excluded))
-        timex = choose_timex(text, timexes, trigger, attribution)
+        timex = choose_timex(text, timexes, trigger, attribution, lexicon.context.subordinators)
+        kind = date_kind(text, s_start, s_end, trigger, timexes, timex, hedged, lexicon)
         date = date_mod = date_text = None
         date_source = "none"
-        if timex is not None and timex.value != "PRESENT_REF":
+        if kind == OWN:
             date = timex.value.split("T")[0]
             date_mod, date_text = timex.mod, timex.text
             date_source = "explicit" if YEAR.search(timex.text) else "relative"
-        elif published is not None and (timex is not None or reports_same_day(text, s_start, s_end, trigger)):
+        elif kind == SAME_DAY and published is not None:
             date = published.isoformat()
             date_text = timex.text if timex is not None else None
             date_source = "published"
@@ -409,6 +476,8 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         if date is None and events and events[0]["date"]:
             date, date_mod, date_text, date_source = (
                 events[0]["date"], events[0]["date_mod"], events[0]["date_text"], events[0]["date_source"])
+            kind = kinds[0]
+        kinds.append(kind)
         boost = lexicon.money_strengths["investment_boost"] if money and trigger.defn.type == "investment" else 0.0
         events.append({
             "type": trigger.defn.type,
@@ -432,6 +501,8 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
                 attribution is not None, lexicon.confidence,
             )), 3),
         })
+    if kinds_out is not None:
+        kinds_out.extend(kinds)
     return events
 
 
@@ -477,14 +548,21 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
     tx_by: dict[int, list[Any]] = {}
     for tx in timexes:
         tx_by.setdefault(sentence_of(tx.start), []).append(tx)
-    events = []
+    events: list[dict] = []
+    kinds: list[str] = []
     quotes = quoted_spans(text)
     for index in sorted(by_sentence):
         s_start, s_end = bounds[index]
         events.extend(sentence_events(
             doc, index, s_start, s_end, by_sentence[index], ents_by.get(index, []),
-            tx_by.get(index, []), lexicon, quotes, text,
+            tx_by.get(index, []), lexicon, quotes, text, kinds,
         ))
+    if events:
+        published = doc._.published if Doc.has_extension("published") else None
+        paragraphs = paragraph_starts(text)
+        lead = lead_date(text, timexes, published, paragraphs, lexicon.context)
+        apply_context_dates(events, kinds, lead, published, paragraphs,
+                            lexicon.confidence.get("date_context", 0.0))
     return events
 
 

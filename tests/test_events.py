@@ -174,3 +174,58 @@ def test_readme_taxonomy_examples_give_their_type():
     assert len(rows) == 10
     for event_type, example in rows:
         assert [e["type"] for e in events_of(example)] == [event_type], example
+
+
+# --- dates from the article's context ------------------------------------------------------
+
+LEAD = ("SAN FRANCISCO — OpenAI said on Tuesday that it had completed a recapitalization of its "
+        "for-profit arm.\n")
+
+
+def test_present_tense_report_takes_the_date_of_the_lead_not_the_publication():
+    events = events_of(LEAD + "The for-profit arm is now called OpenAI Group PBC.", "2025-10-29")
+    assert [(e["type"], e["date"]) for e in events] == [("corporate", "2025-10-28")] * 2
+    assert (events[1]["date_source"], events[1]["date_text"]) == ("relative", "Tuesday")
+
+
+def test_a_lead_date_long_before_publication_does_not_date_a_same_day_report():
+    text = ("REDMOND, Wash. — Microsoft released MAI-Image-1 on October 13, 2025.\n"
+            "MAI-Image-1 is now available in Bing Image Creator.")
+    events = events_of(text, "2026-04-15")
+    assert [(e["date"], e["date_source"]) for e in events] == [
+        ("2025-10-13", "explicit"), ("2026-04-15", "published")]
+
+
+def test_past_tense_sentence_without_a_date_takes_the_lead_date():
+    text = LEAD + "Unrelated line.\nThe attorneys general of Delaware and California approved the recapitalization."
+    events = events_of(text, "2025-10-29")
+    assert [e["date"] for e in events] == ["2025-10-28", "2025-10-28"]
+    assert events[1]["confidence"] > only_event(events[1]["sentence"], "2025-10-29")["confidence"]
+
+
+def test_earlier_date_of_the_same_paragraph_governs_before_the_lead():
+    text = LEAD + ("Microsoft invested $1 billion in OpenAI in July 2019. "
+                   "In return, OpenAI moved its computing work onto Azure, its exclusive cloud provider.")
+    events = events_of(text, "2025-10-29")
+    assert [(e["type"], e["date"]) for e in events[1:]] == [("investment", "2019-07"), ("partnership", "2019-07")]
+
+
+def test_hedged_and_background_sentences_take_no_date_from_context():
+    for sentence in (
+        "Microsoft could invest in OpenAI, people familiar with the matter said.",
+        "OpenAI has already spread its capacity across Oracle and CoreWeave.",
+        "Microsoft still holds a stake in OpenAI.",
+        "OpenAI signed compute contracts with Oracle over the past year.",
+        "Microsoft, which has committed $13 billion to OpenAI, was told about the move.",
+    ):
+        events = events_of(LEAD + sentence, "2025-10-29")
+        assert len(events) == 2 and events[1]["date"] is None, (sentence, events[1])
+
+
+def test_a_date_in_a_later_clause_does_not_date_the_event():
+    event = only_event("Microsoft and OpenAI signed an agreement that replaces the memorandum "
+                       "they announced in September.", "2025-10-29")
+    assert event["date"] is None
+    dated = only_event("Microsoft will make MAI-Image-2 the default model in Bing Image Creator "
+                       "before the end of April 2026.")
+    assert (dated["date"], dated["date_mod"]) == ("2026-04", "END")
