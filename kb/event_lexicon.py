@@ -68,6 +68,7 @@ class EventLexicon:
     hedge_sentence: re.Pattern[str]
     hedge_case_sensitive: re.Pattern[str] | None
     negation_near: re.Pattern[str]
+    not_negation: re.Pattern[str] | None
     denial: re.Pattern[str]
     according_to: re.Pattern[str]
     reported_by: re.Pattern[str]
@@ -258,6 +259,7 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
             + r"|n't\b",
             re.IGNORECASE,
         ),
+        not_negation=alternation(data["negation"]["change"]) if data.get("negation", {}).get("change") else None,
         denial=alternation(data.get("denial", {}).get("sentence", [])),
         according_to=alternation(attribution.get("according_to", ["according to"])),
         reported_by=alternation(attribution.get("reported_by", [])),

@@ -45,6 +45,8 @@ PRECISION_RANK = {"day": 4, "week": 3, "month": 2, "quarter": 2, "half": 1, "sea
 QUOTE_CHARS = re.compile(r'["“”]')
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 NOW_WORDS = re.compile(r"\b(?:today|now|this morning|tonight)\b", re.IGNORECASE)
+RELATIVE_WORDS = frozenset({"which", "who", "whose", "that"})
+NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
 CLAUSE_END = re.compile(r"[,;:.!?—]")
 COORDINATION = re.compile(r"^\s*(?:,\s*)?(?:and|&|,)?\s*$")
 EVENT_KEYS = (
@@ -376,6 +378,15 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
     blockers = lexicon.blockers.get(hit.defn.text.lower())
     if blockers and prev and prev[-1] in blockers:
         return False
+    if hit.defn.weak:
+        # "the filing" points back at something already reported; "which commits it to",
+        # "a structure that left" describe, they do not report.
+        if prev and prev[-1] == "the":
+            return False
+        if RELATIVE_WORDS & set(words_before(text, hit.start, 3, s_start)):
+            return False
+    if hit.defn.form == "s" and NOUN_FOLLOWS.match(text, hit.end):
+        return False  # "Unlike earlier releases, ...": a plural noun, not a verb
     if hit.defn.form in ("base", "s") and prev and (prev[-1] in NOUN_MARKERS or prev[-1].isdigit()):
         return any(tx.type in ("DATE", "TIME") and tx.value and tx.value[:1].isdigit() for tx in timexes)
     return True
@@ -453,8 +464,10 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         if lexicon.hedge_case_sensitive is not None and not hedged:
             hedged = bool(lexicon.hedge_case_sensitive.search(text, window_start, trigger.start))
         clause_start = max(s_start, *(text.rfind(p, s_start, trigger.start) + 1 for p in ",;:—"))
-        negated = bool(lexicon.negation_near.search(
-            " ".join(words_before(text, trigger.start, 6, clause_start))))
+        negation_window = " ".join(words_before(text, trigger.start, 6, clause_start))
+        if lexicon.not_negation is not None:
+            negation_window = lexicon.not_negation.sub(" ", negation_window)
+        negated = bool(lexicon.negation_near.search(negation_window))
         if negated and not denial:
             continue  # "did not say how large a stake": no event is reported
         after_role = lexicon.types[trigger.defn.type].after_role

@@ -216,7 +216,7 @@ def test_hedged_and_background_sentences_take_no_date_from_context():
         "OpenAI has already spread its capacity across Oracle and CoreWeave.",
         "Microsoft still holds a stake in OpenAI.",
         "OpenAI signed compute contracts with Oracle over the past year.",
-        "Microsoft, which has committed $13 billion to OpenAI, was told about the move.",
+        "Microsoft, which has invested $13 billion in OpenAI, was told about the move.",
     ):
         events = events_of(LEAD + sentence, "2025-10-29")
         assert len(events) == 2 and events[1]["date"] is None, (sentence, events[1])
@@ -229,3 +229,21 @@ def test_a_date_in_a_later_clause_does_not_date_the_event():
     dated = only_event("Microsoft will make MAI-Image-2 the default model in Bing Image Creator "
                        "before the end of April 2026.")
     assert (dated["date"], dated["date_mod"]) == ("2026-04", "END")
+
+
+def test_weak_triggers_that_point_back_or_describe_give_no_event():
+    assert events_of("Microsoft reported revenue of $64.7 billion the same day as the filing.") == []
+    assert events_of("OpenAI said its charter, which commits it to share the benefits of AI, "
+                     "takes precedence.") == []
+    assert events_of("Microsoft AI will use the best available models, including OpenAI's.") == []
+
+
+def test_a_plural_noun_is_not_a_verb_trigger():
+    assert events_of("Unlike some earlier MAI-Image-2 releases, there is a waitlist.") == []
+    assert [e["type"] for e in events_of("Microsoft AI releases MAI-Voice-1.")] == ["release"]
+
+
+def test_no_longer_reports_a_change_not_a_negation():
+    event = only_event("Microsoft no longer holds a right of first refusal on OpenAI's compute.")
+    assert event["type"] == "partnership"
+    assert not event["negated"]
