@@ -9,25 +9,23 @@ from typing import Any
 
 import sqlite_utils
 
-from kb.date_spans import (
-    PRECISION_RANK,
-    DateSpan,
-    date_span,
-    more_precise,
-    parse_timestamp,
-    spans_compatible,
+from kb.date_spans import date_span, more_precise, spans_compatible
+from kb.ledger_fields import (
+    STORY_FIELDS,
+    StatusChange,
+    entity_roles,
+    event_fields,
+    event_keys,
+    known_date,
+    matchable_span,
+    months,
 )
-from kb.reports import Report, SourceResolver, ignored_entity_ids, load_reports, strip_dateline
-from kb.scoring import ScoringContext, store_event_scores
+from kb.reports import Report, SourceResolver, ignored_entity_ids, load_reports
+from kb.scoring import ScoringContext, components_json, event_facts, score_event
 from kb.similarity import content_words, jaccard, overlap_coefficient
 
 log = logging.getLogger(__name__)
 
-# Dates spanning more than this are too vague to match on; they are keyed like undated ones.
-MAX_MATCH_SPAN_DAYS = 400
-ROLES = ("agent", "partner", "object", "product", "participant")
-DATE_SOURCE_RANK = {"explicit": 0, "relative": 1, "published": 2, "none": 3}
-SUMMARY_CHARS = 200
 CHUNK = 500  # ids per IN (...) query
 
 # The canned "what did we know on :as_of" query: each event known by then, with its status
@@ -53,39 +51,23 @@ def chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
         yield ids[i:i + size]
 
 
-def months(start: dt.date, end: dt.date) -> list[str]:
-    """'YYYY-MM' for every month from start to end inclusive."""
-    out, year, month = [], start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
+def marks(values: list[Any]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
 
 
-def matchable_span(report_or_span: DateSpan | None) -> DateSpan | None:
-    """A span precise enough to match on, else None (treated as undated)."""
-    if report_or_span is None or report_or_span.days > MAX_MATCH_SPAN_DAYS:
-        return None
-    return report_or_span
-
-
-def known_date(value: str | None) -> dt.date | None:
-    parsed = parse_timestamp(value)
-    return parsed.date() if parsed else None
-
-
-def summarize(sentence: str | None) -> str | None:
-    """The lead sentence without its dateline, shortened at a word boundary when long."""
-    if not sentence:
-        return None
-    text = strip_dateline(" ".join(sentence.split()))
-    if len(text) <= SUMMARY_CHARS:
-        return text
-    return text[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+def rows_as_dicts(cursor) -> list[dict[str, Any]]:
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 class Ledger:
-    """Merges reports into events and keeps each event's fields, status and history current."""
+    """Merges reports into events and keeps each event's fields, status and history current.
+
+    One instance serves one batch: event rows, entity sets and reports read from the
+    database are kept in memory, events are updated in memory as reports join them, and
+    every touched event is written once at the end (its lookup keys at once, so later
+    reports of the batch find it).
+    """
 
     def __init__(self, db: sqlite_utils.Database, ctx: ScoringContext):
         self.db = db
@@ -94,6 +76,18 @@ class Ledger:
         self.resolver = SourceResolver(db)
         self.ignored = ignored_entity_ids(db, list(self.weights["matching"].get("outlet_entities", [])))
         self.ignored_labels = frozenset(self.weights["matching"].get("ignore_entity_types", []))
+        self.rows: dict[int, dict[str, Any] | None] = {}  # current event rows (None: no such event)
+        self.stored: dict[int, dict[str, Any] | None] = {}  # rows as read, for touched events
+        self.entity_sets: dict[int, frozenset[int]] = {}  # matchable entities of an event
+        self.reports: dict[int, dict[int, Report]] = {}  # touched event -> mention id -> report
+        self.keys: dict[int, set[tuple[int, str, str]]] = {}  # touched event -> its event_keys
+        self.entity_types: dict[int, str | None] = {}
+        self.story_changes: set[int] = set()  # events changed in what story matching reads, or gone
+
+    def forget(self) -> None:
+        """Drop what is held in memory (between chunks of a long run)."""
+        for cache in (self.rows, self.stored, self.entity_sets, self.reports, self.keys):
+            cache.clear()
 
     # -- loading -------------------------------------------------------------------------
 
@@ -104,53 +98,80 @@ class Ledger:
     def reports_of_articles(self, article_ids: list[int]) -> list[Report]:
         reports: list[Report] = []
         for part in chunks(article_ids):
-            marks = ", ".join("?" for _ in part)
-            reports.extend(load_reports(self.db, f"em.article_id IN ({marks})", part,
+            reports.extend(load_reports(self.db, f"em.article_id IN ({marks(part)})", part,
                                         self.resolver, self.ignored, self.ignored_labels))
         reports.sort(key=lambda r: r.order)
         return reports
 
+    def load_events(self, event_ids: Iterable[int]) -> None:
+        """Read rows and matchable entity sets of events not yet in memory."""
+        wanted = sorted({e for e in event_ids if e not in self.rows})
+        for part in chunks(wanted):
+            found = {row["id"]: row for row in rows_as_dicts(
+                self.db.execute(f"SELECT * FROM events WHERE id IN ({marks(part)})", part))}
+            entities: dict[int, set[int]] = {}
+            for event_id, entity_id, kind in self.db.execute(
+                    f"""SELECT DISTINCT ee.event_id, ee.entity_id, en.type FROM event_entities ee
+                        JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id IN ({marks(part)})""", part):
+                self.entity_types[entity_id] = kind
+                if entity_id not in self.ignored and kind not in self.ignored_labels:
+                    entities.setdefault(event_id, set()).add(entity_id)
+            for event_id in part:
+                self.rows[event_id] = found.get(event_id)
+                self.entity_sets[event_id] = frozenset(entities.get(event_id, ()))
+
     def event_row(self, event_id: int) -> dict[str, Any] | None:
-        cursor = self.db.execute("SELECT * FROM events WHERE id = ?", [event_id])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+        if event_id not in self.rows:
+            self.load_events([event_id])
+        return self.rows[event_id]
 
     def event_entity_ids(self, event_id: int) -> frozenset[int]:
         """The event's entities that count for matching (no outlets, no places)."""
-        rows = self.db.execute(
-            """SELECT DISTINCT ee.entity_id, en.type FROM event_entities ee
-               JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id = ?""", [event_id])
-        return frozenset(r[0] for r in rows.fetchall()
-                         if r[0] not in self.ignored and r[1] not in self.ignored_labels)
+        if event_id not in self.entity_sets:
+            self.load_events([event_id])
+        return self.entity_sets[event_id]
+
+    def load_entity_types(self, entity_ids: Iterable[int]) -> None:
+        wanted = sorted({e for e in entity_ids if e not in self.entity_types})
+        for part in chunks(wanted):
+            found = dict(self.db.execute(f"SELECT id, type FROM entities WHERE id IN ({marks(part)})",
+                                         part).fetchall())
+            for entity_id in part:
+                self.entity_types[entity_id] = found.get(entity_id)
+
+    def track(self, event_ids: Iterable[int]) -> None:
+        """Hold reports, stored rows and keys in memory for events about to change."""
+        wanted = sorted({e for e in event_ids if e not in self.reports})
+        if not wanted:
+            return
+        self.load_events(wanted)
+        for part in chunks(wanted):
+            for event_id in part:
+                self.reports[event_id] = {}
+                self.keys[event_id] = set()
+                row = self.rows[event_id]
+                self.stored[event_id] = dict(row) if row is not None else None
+            for report in load_reports(self.db, f"em.event_id IN ({marks(part)})", part, self.resolver,
+                                       self.ignored, self.ignored_labels):
+                if report.event_id in self.reports:
+                    self.reports[report.event_id][report.mention_id] = report
+            for entity_id, event_type, bucket, event_id in self.db.execute(
+                    f"SELECT entity_id, type, bucket, event_id FROM event_keys WHERE event_id IN ({marks(part)})",
+                    part):
+                self.keys[event_id].add((entity_id, event_type, bucket))
 
     # -- matching a report to an event ------------------------------------------------------
 
-    def linked_event(self, report: Report) -> int | None:
-        """The event this article's report went to before (reprocessing keeps event ids)."""
-        row = self.db.execute(
-            """SELECT l.event_id, e.type FROM event_links l JOIN events e ON e.id = l.event_id
-               WHERE l.article_id = ? AND l.mention_key = ?""",
-            [report.article_id, report.key],
-        ).fetchone()
-        if row and (row[1] == report.type or report.denial):
-            return row[0]
-        return None
-
     def candidate_ids(self, entity_ids: Iterable[int], types: Iterable[str], buckets: list[str]) -> set[int]:
         """Events keyed under any of the entities, types and buckets (by index, no scan)."""
+        entities, kinds, buckets = sorted(set(entity_ids)), sorted(set(types)), sorted(set(buckets))
+        if not entities or not buckets:
+            return set()
         found: set[int] = set()
-        buckets = sorted(set(buckets))
-        for entity_id in sorted(entity_ids):
-            for event_type in types:
-                for part in chunks(buckets, 200):
-                    marks = ", ".join("?" for _ in part)
-                    rows = self.db.execute(
-                        f"SELECT event_id FROM event_keys WHERE entity_id = ? AND type = ? AND bucket IN ({marks})",
-                        [entity_id, event_type, *part],
-                    ).fetchall()
-                    found.update(r[0] for r in rows)
+        for part in chunks(buckets, 200):
+            found.update(r[0] for r in self.db.execute(
+                f"""SELECT DISTINCT event_id FROM event_keys WHERE entity_id IN ({marks(entities)})
+                    AND type IN ({marks(kinds)}) AND bucket IN ({marks(part)})""", [*entities, *kinds, *part]))
         return found
 
     def dates_compatible(self, report: Report, event: dict[str, Any]) -> bool:
@@ -196,9 +217,6 @@ class Ledger:
 
     def find_event(self, report: Report) -> int | None:
         """The existing event this report is about, or None."""
-        linked = self.linked_event(report)
-        if linked is not None:
-            return linked
         if not report.match_ids:
             return None
         matching = self.weights["matching"]
@@ -213,6 +231,7 @@ class Ledger:
         else:
             candidates = self.candidate_ids(report.match_ids, [report.type], self.lookup_buckets(report))
             min_overlap = float(matching["min_entity_overlap"])
+        self.load_events(candidates)
         best: tuple[float, int] | None = None
         for event_id in sorted(candidates):
             score = self.match_score(report, event_id, min_overlap)
@@ -238,16 +257,43 @@ class Ledger:
         undated = ["u" + m for m in months(known - window, known + window)]
         return dated + undated
 
-    # -- creating and refreshing events ----------------------------------------------------
+    # -- keeping events current in memory -----------------------------------------------------
 
     def create_event(self, report: Report) -> int:
         cursor = self.db.execute(
             "INSERT INTO events (type, status, known_at, first_reported_at) VALUES (?, 'reported', ?, ?)",
             [report.type, report.known_at, report.known_at],
         )
-        return int(cursor.lastrowid)
+        event_id = int(cursor.lastrowid)
+        self.rows.pop(event_id, None)
+        self.track([event_id])
+        return event_id
 
-    def link_report(self, report: Report, event_id: int) -> None:
+    def recompute(self, event_id: int) -> tuple[list[Report], dict[str, Any], list[StatusChange]] | None:
+        """An event's reports, fields and status changes from the reports in memory."""
+        reports = sorted(self.reports[event_id].values(), key=lambda r: r.order)
+        current = self.rows[event_id]
+        if not reports or current is None:
+            return None
+        superseding = None
+        if current["superseded_by"] is not None:
+            superseding = self.event_row(current["superseded_by"])
+        fields, changes = event_fields(current, reports, superseding, self.weights, self.ctx.attribution_kind)
+        return reports, fields, changes
+
+    def attach(self, report: Report, event_id: int) -> None:
+        """Add a report to an event in memory, refile the event's keys, link the report."""
+        self.track([event_id])
+        self.reports[event_id][report.mention_id] = report
+        reports, fields, _ = self.recompute(event_id)  # type: ignore[misc]
+        claims = [r for r in reports if not r.denial] or reports
+        self.rows[event_id] = {**self.rows[event_id], **fields}  # type: ignore[dict-item]
+        wanted = {e for e, _ in entity_roles(claims, self.ignored)}
+        self.load_entity_types(wanted)
+        self.entity_sets[event_id] = frozenset(
+            e for e in wanted if self.entity_types.get(e) is not None
+            and self.entity_types[e] not in self.ignored_labels)
+        self.write_keys(event_id, event_keys(fields, claims))
         self.db.execute("UPDATE event_mentions SET event_id = ? WHERE id = ?", [event_id, report.mention_id])
         self.db.execute(
             """INSERT INTO event_links (article_id, mention_key, event_id, original_article_id, known_at)
@@ -257,199 +303,105 @@ class Ledger:
             [report.article_id, report.key, event_id, report.original_article_id, report.known_at],
         )
 
-    def lead_report(self, reports: list[Report]) -> Report:
-        """The best evidence: first-party, unhedged, reliable, precisely dated, earliest."""
-        def rank(r: Report) -> tuple:
-            span = r.span
-            return (
-                not r.supports,
-                not (r.source.first_party and not r.hedged),
-                r.hedged,
-                -r.source.reliability,
-                PRECISION_RANK.get(span.precision, 9) if span else 9,
-                r.order,
-            )
-        return min(reports, key=rank)
+    def write_keys(self, event_id: int, wanted: set[tuple[int, str, str]]) -> None:
+        """File the event under (entity, type, month) keys so later reports find it by index."""
+        existing = self.keys[event_id]
+        if existing == wanted:
+            return
+        self.db.conn.executemany("DELETE FROM event_keys WHERE entity_id = ? AND type = ? AND bucket = ? "
+                                 "AND event_id = ?", [[*k, event_id] for k in sorted(existing - wanted)])
+        self.db.conn.executemany("INSERT INTO event_keys (entity_id, type, bucket, event_id) VALUES (?, ?, ?, ?)",
+                                 [[*k, event_id] for k in sorted(wanted - existing)])
+        self.keys[event_id] = set(wanted)
 
-    def best_date(self, reports: list[Report]) -> Report | None:
-        """The report with the most precise date (explicit over relative over published)."""
-        best: Report | None = None
-        for report in reports:
-            span = report.span
-            if span is None:
-                continue
-            if best is None:
-                best = report
-                continue
-            best_span = best.span
-            assert best_span is not None
-            if more_precise(span, best_span) or (
-                not more_precise(best_span, span)
-                and DATE_SOURCE_RANK.get(report.date_source, 3) < DATE_SOURCE_RANK.get(best.date_source, 3)
-            ):
-                best = report
-        return best
-
-    def replay_status(self, reports: list[Report]) -> list[tuple[str, str | None, str, str, int]]:
-        """Replay reports in arrival order; each status change as (at, old, new, reason, article)."""
-        cfg = self.weights["status"]
-        needed = int(cfg["confirm_min_sources"])
-        min_reliability = float(cfg["confirm_min_reliability"])
-        reliable_sources: set[str] = set()
-        status: str | None = None
-        changes: list[tuple[str, str | None, str, str, int]] = []
-        for r in reports:
-            who = r.source.name or f"article {r.article_id}"
-            new, reason = status, ""
-            if r.denial:
-                party = f" by {r.attributed_to}" if r.attributed_to else ""
-                new, reason = "denied", f"denied{party} ({who})"
-            elif r.negated:
-                if status is None:
-                    new, reason = "reported", f"first reported, in the negative, by {who}"
-            elif r.hedged or self.ctx.attribution_kind(r) == "anonymous":
-                # Anonymous sourcing ("people familiar with the plans") is speculation too.
-                if status is None:
-                    new, reason = "rumored", f"first reported, hedged or anonymously sourced, by {who}"
-            elif r.source.first_party:
-                new, reason = "confirmed", f"stated by first-party source {who}"
-            else:
-                if r.source.reliability >= min_reliability:
-                    reliable_sources.add(r.source.key)
-                if len(reliable_sources) >= needed and status != "denied":
-                    new, reason = "confirmed", f"reported by {len(reliable_sources)} independent reliable sources"
-                elif status in (None, "rumored"):
-                    first = "first reported" if status is None else "reported without hedging"
-                    new, reason = "reported", f"{first} by {who}"
-            if new is not None and new != status:
-                changes.append((r.known_at or "", status, new, reason, r.article_id))
-                status = new
-        return changes
+    # -- writing events ---------------------------------------------------------------------
 
     def refresh_event(self, event_id: int, *, score: bool = True) -> bool:
         """Recompute an event from its reports; delete it when none are left. False if gone."""
-        reports = self.reports_of_event(event_id)
-        current = self.event_row(event_id)
-        if current is None:
+        return event_id in self.refresh_events([event_id], score=score, reload=True)
+
+    def refresh_events(self, event_ids: Iterable[int], *, score: bool = True, reload: bool = False) -> set[int]:
+        """Write touched events (fields, entities, history, keys, scores); return those alive.
+
+        With `reload`, reports and rows are read afresh from the database first.
+        """
+        ids = sorted(set(event_ids))
+        if reload:
+            for event_id in ids:
+                for cache in (self.rows, self.reports, self.keys, self.stored, self.entity_sets):
+                    cache.pop(event_id, None)
+        self.track(ids)
+        alive: set[int] = set()
+        for part in chunks(ids):
+            entities: dict[int, set[tuple[int, str]]] = {e: set() for e in part}
+            for event_id, entity_id, role in self.db.execute(
+                    f"SELECT event_id, entity_id, role FROM event_entities WHERE event_id IN ({marks(part)})", part):
+                entities[event_id].add((entity_id, role))
+            history: dict[int, list[tuple]] = {e: [] for e in part}
+            for row in self.db.execute(
+                    f"""SELECT event_id, at, old_status, new_status, reason, article_id FROM event_history
+                        WHERE event_id IN ({marks(part)}) ORDER BY id""", part):
+                history[row[0]].append(tuple(row[1:]))
+            for event_id in part:
+                if self.write_event(event_id, entities[event_id], history[event_id], score):
+                    alive.add(event_id)
+        return alive
+
+    def write_event(self, event_id: int, entities: set[tuple[int, str]], history: list[tuple],
+                    score: bool) -> bool:
+        """Write one event from its reports in memory; delete it when it has none."""
+        if self.rows.get(event_id) is None:
             return False
-        if not reports:
+        computed = self.recompute(event_id)
+        if computed is None:
             self.db.execute("DELETE FROM events WHERE id = ?", [event_id])
+            self.rows[event_id] = None
+            self.story_changes.add(event_id)
             return False
+        reports, fields, changes = computed
         claims = [r for r in reports if not r.denial] or reports
-        lead = self.lead_report(claims)
-        dated = self.best_date(claims)
-        span = dated.span if dated else None
-        first = reports[0]
-        changes = self.replay_status(reports)
-        superseded_by = current["superseded_by"]
-        if superseded_by is not None:
-            other = self.event_row(superseded_by)
-            if other is None or other["id"] == event_id:
-                superseded_by = None
-            else:
-                changes.append((other["known_at"] or "", changes[-1][2] if changes else None, "superseded",
-                                f"superseded by event {other['id']}", other["article_id"]))
-        status = changes[-1][2] if changes else "reported"
-        supporting = [r for r in reports if r.supports]
-        fields = {
-            "type": lead.type if not lead.denial else current["type"],
-            "article_id": lead.article_id,
-            "date": dated.date if dated else None,
-            "date_mod": dated.date_mod if dated else None,
-            "date_text": dated.date_text if dated else None,
-            "date_source": dated.date_source if dated else "none",
-            "date_precision": span.precision if span else None,
-            "date_start": span.start.isoformat() if span else None,
-            "date_end": span.end.isoformat() if span else None,
-            "sort_date": span.start.isoformat() if span else (first.known_at or "")[:10] or None,
-            "sentence": lead.sentence,
-            "start": lead.start,
-            "end": lead.end,
-            "hedged": int(bool(supporting) and all(r.hedged for r in supporting)),
-            "negated": int(all(r.negated for r in reports)),
-            "attributed_to": lead.attributed_to,
-            "status": status,
-            "superseded_by": superseded_by,
-            "summary": summarize(lead.sentence),
-            "mentions": len({r.original_article_id for r in reports}),
-            "sources": len({r.source.key for r in reports}),
-            "first_reported_at": first.known_at,
-            "first_reported_by": first.source.source_id,
-            "known_at": first.known_at,
-            "updated_at": max((r.known_at or "" for r in reports), default=None) or None,
-        }
-        if any(current.get(k) != v for k, v in fields.items()):
+        stored = self.stored.get(event_id) or {}
+        if any(stored.get(k) != v for k, v in fields.items()):
             sets = ", ".join(f'"{k}" = ?' for k in fields)
             self.db.execute(f"UPDATE events SET {sets} WHERE id = ?", [*fields.values(), event_id])
-        self.write_entities(event_id, claims)
-        self.write_history(event_id, changes)
-        self.write_keys(event_id, fields, claims)
-        if score:
-            row = self.event_row(event_id)
-            assert row is not None
-            entity_ids = [r[0] for r in self.db.execute(
-                "SELECT DISTINCT entity_id FROM event_entities WHERE event_id = ?", [event_id]).fetchall()]
-            store_event_scores(self.ctx, row, reports, entity_ids)
-        return True
-
-    def write_entities(self, event_id: int, reports: list[Report]) -> None:
-        """event_entities = the union of the reports' entities with their roles."""
-        wanted: set[tuple[int, str]] = set()
-        for report in reports:
-            for entity in report.entities:
-                entity_id = entity.get("entity_id")
-                if not isinstance(entity_id, int) or entity_id in self.ignored:
-                    continue
-                role = entity.get("role") if entity.get("role") in ROLES else "participant"
-                wanted.add((entity_id, role))
-        existing = set(self.db.execute("SELECT entity_id, role FROM event_entities WHERE event_id = ?",
-                                       [event_id]).fetchall())
-        if existing == wanted:
-            return
-        self.db.execute("DELETE FROM event_entities WHERE event_id = ?", [event_id])
-        for entity_id, role in sorted(wanted):
-            # A report may name an entity that was deleted since: skip it rather than fail.
-            if self.db.execute("SELECT 1 FROM entities WHERE id = ?", [entity_id]).fetchone():
-                self.db.execute("INSERT INTO event_entities (event_id, entity_id, role) VALUES (?, ?, ?)",
-                                [event_id, entity_id, role])
-
-    def write_history(self, event_id: int, changes: list[tuple[str, str | None, str, str, int]]) -> None:
-        """Make event_history the replayed status changes (unchanged rows are left alone)."""
-        existing = self.db.execute(
-            "SELECT at, old_status, new_status, reason, article_id FROM event_history WHERE event_id = ? ORDER BY id",
-            [event_id],
-        ).fetchall()
-        if [tuple(r) for r in existing] == changes:
-            return
-        self.db.execute("DELETE FROM event_history WHERE event_id = ?", [event_id])
-        for at, old, new, reason, article_id in changes:
-            self.db.execute(
+        wanted = entity_roles(claims, self.ignored)
+        self.load_entity_types(e for e, _ in wanted)
+        wanted = {(e, role) for e, role in wanted if self.entity_types.get(e) is not None}
+        if entities != wanted:
+            # A report may name an entity that was deleted since: such entities are left out.
+            self.db.execute("DELETE FROM event_entities WHERE event_id = ?", [event_id])
+            self.db.conn.executemany("INSERT INTO event_entities (event_id, entity_id, role) VALUES (?, ?, ?)",
+                                     [[event_id, e, role] for e, role in sorted(wanted)])
+        if {e for e, _ in entities} != {e for e, _ in wanted} or any(
+                stored.get(k) != fields[k] for k in STORY_FIELDS):
+            self.story_changes.add(event_id)
+        if history != changes:
+            self.db.execute("DELETE FROM event_history WHERE event_id = ?", [event_id])
+            self.db.conn.executemany(
                 """INSERT INTO event_history (event_id, at, old_status, new_status, reason, article_id)
                    VALUES (?, ?, ?, ?, ?, (SELECT id FROM articles WHERE id = ?))""",
-                [event_id, at, old, new, reason, article_id],
-            )
+                [[event_id, *change] for change in changes])
+        self.write_keys(event_id, event_keys(fields, claims))
+        row = {**stored, **fields, "id": event_id}
+        self.rows[event_id] = row
+        self.entity_sets[event_id] = frozenset(
+            e for e, _ in wanted if e not in self.ignored and self.entity_types[e] not in self.ignored_labels)
+        if score:
+            self.write_scores(row, reports, sorted({e for e, _ in wanted}))
+        self.stored[event_id] = dict(row)
+        return True
 
-    def write_keys(self, event_id: int, fields: dict[str, Any], reports: list[Report]) -> None:
-        """File the event under (entity, type, month) keys so later reports find it by index."""
-        entity_ids = sorted({i for r in reports for i in r.match_ids})
-        span = matchable_span(date_span(fields["date"], fields["date_mod"]))
-        known = known_date(fields["known_at"])
-        buckets: list[tuple[str, str]] = []
-        if span is not None:
-            buckets = [(fields["type"], m) for m in months(span.start, span.end)]
-        elif known is not None:
-            buckets = [(fields["type"], "u" + months(known, known)[0])]
-        if known is not None:
-            buckets.append(("*", "k" + months(known, known)[0]))
-        wanted = {(e, t, b) for e in entity_ids for t, b in buckets}
-        existing = set(self.db.execute("SELECT entity_id, type, bucket FROM event_keys WHERE event_id = ?",
-                                       [event_id]).fetchall())
-        if existing == wanted:
-            return
-        self.db.execute("DELETE FROM event_keys WHERE event_id = ?", [event_id])
-        for entity_id, event_type, bucket in sorted(wanted):
-            self.db.execute("INSERT INTO event_keys (entity_id, type, bucket, event_id) VALUES (?, ?, ?, ?)",
-                            [entity_id, event_type, bucket, event_id])
+    def write_scores(self, row: dict[str, Any], reports: list[Report], entity_ids: list[int]) -> None:
+        """Score an event and store importance, confidence and their components when changed."""
+        importance, confidence = score_event(event_facts(self.ctx, row, reports, entity_ids), self.weights)
+        values = {"importance": importance.value, "confidence": confidence.value,
+                  "score_components": components_json(importance, confidence),
+                  "formula_version": self.ctx.formula_version}
+        if any(row.get(k) != v for k, v in values.items()):
+            self.db.execute(
+                "UPDATE events SET importance = ?, confidence = ?, score_components = ?, formula_version = ? "
+                "WHERE id = ?", [*values.values(), row["id"]])
+            row.update(values)
 
     # -- superseding -----------------------------------------------------------------------
 
@@ -458,7 +410,9 @@ class Ledger:
         cfg = self.weights["supersede"]
         window = int(cfg["window_days"])
         changed: set[int] = set()
-        for event_id in sorted(set(event_ids)):
+        ids = sorted(set(event_ids))
+        self.load_events(ids)
+        for event_id in ids:
             event = self.event_row(event_id)
             if event is None or event["status"] not in ("reported", "confirmed"):
                 continue
@@ -468,7 +422,9 @@ class Ledger:
             if span is None or known is None or not entity_ids:
                 continue
             buckets = ["k" + m for m in months(known - dt.timedelta(days=window), known)]
-            for other_id in sorted(self.candidate_ids(entity_ids, ["*"], buckets) - {event_id}):
+            others = sorted(self.candidate_ids(entity_ids, ["*"], buckets) - {event_id})
+            self.load_events(others)
+            for other_id in others:
                 other = self.event_row(other_id)
                 if (other is None or other["type"] != event["type"] or other["status"] != "rumored"
                         or (other["known_at"] or "") >= (event["known_at"] or "")):
@@ -488,32 +444,41 @@ class Ledger:
     def integrate(self, article_ids: list[int]) -> set[int]:
         """Attach the articles' reports to events; return the ids of events touched."""
         article_ids = sorted(set(article_ids))
-        touched: set[int] = set()
+        links: dict[tuple[int, str], int] = {}
         for part in chunks(article_ids):
-            marks = ", ".join("?" for _ in part)
-            touched.update(r[0] for r in self.db.execute(
-                f"SELECT DISTINCT event_id FROM event_links WHERE article_id IN ({marks})", part).fetchall())
+            for article_id, key, event_id in self.db.execute(
+                    f"SELECT article_id, mention_key, event_id FROM event_links WHERE article_id IN ({marks(part)})",
+                    part):
+                links[(article_id, key)] = event_id
+        touched = set(links.values())
+        self.track(touched)
         reports = self.reports_of_articles(article_ids)
+        self.load_events({r.event_id for r in reports if r.event_id is not None})
         for report in reports:
+            event_id = None
             if report.event_id is not None and self.event_row(report.event_id) is not None:
                 event_id = report.event_id
             else:
-                event_id = self.find_event(report) or self.create_event(report)
-            self.link_report(report, event_id)
+                event_id = self.linked_event(report, links.get((report.article_id, report.key)))
+                if event_id is None:
+                    event_id = self.find_event(report) or self.create_event(report)
+            self.attach(report, event_id)
             touched.add(event_id)
-            self.refresh_event(event_id, score=False)
         current_keys = {(r.article_id, r.key) for r in reports}
-        for part in chunks(article_ids):
-            marks = ", ".join("?" for _ in part)
-            for article_id, key, _ in self.db.execute(
-                f"SELECT article_id, mention_key, event_id FROM event_links WHERE article_id IN ({marks})", part
-            ).fetchall():
-                if (article_id, key) not in current_keys:
-                    self.db.execute("DELETE FROM event_links WHERE article_id = ? AND mention_key = ?",
-                                    [article_id, key])
-        alive = {event_id for event_id in sorted(touched) if self.refresh_event(event_id)}
+        stale = [[article_id, key] for (article_id, key) in sorted(links) if (article_id, key) not in current_keys]
+        self.db.conn.executemany("DELETE FROM event_links WHERE article_id = ? AND mention_key = ?", stale)
+        alive = self.refresh_events(touched)
         alive |= self.apply_supersession(alive)
         return alive
+
+    def linked_event(self, report: Report, event_id: int | None) -> int | None:
+        """The event this article's report went to before (reprocessing keeps event ids)."""
+        if event_id is None:
+            return None
+        row = self.event_row(event_id)
+        if row and (row["type"] == report.type or report.denial):
+            return event_id
+        return None
 
 
 def integrate_articles(db: sqlite_utils.Database, article_ids: list[int]) -> None:
@@ -527,30 +492,36 @@ def integrate_articles(db: sqlite_utils.Database, article_ids: list[int]) -> Non
     ctx = ScoringContext(db)
     with db.conn:
         ledger = Ledger(db, ctx)
-        stories_before = story_ids_of_events(db, ledger_linked_events(db, article_ids))
+        before = stories_by_event(db, ledger_linked_events(db, article_ids))
         touched = ledger.integrate(article_ids)
-        stale = stories_before | story_ids_of_events(db, touched)
-        place_events(db, ctx, touched, extra_story_ids=stories_before, stale_story_ids=stale)
+        changed = sorted(ledger.story_changes)
+        stale = {before[e] for e in changed if e in before} | set(stories_by_event(db, changed).values())
+        place_events(db, ctx, touched, extra_story_ids=set(before.values()), stale_story_ids=stale)
 
 
 def ledger_linked_events(db: sqlite_utils.Database, article_ids: list[int]) -> set[int]:
     """Events the articles' reports are linked to."""
     found: set[int] = set()
     for part in chunks(sorted(set(article_ids))):
-        marks = ", ".join("?" for _ in part)
         found.update(r[0] for r in db.execute(
-            f"SELECT DISTINCT event_id FROM event_links WHERE article_id IN ({marks})", part).fetchall())
+            f"SELECT DISTINCT event_id FROM event_links WHERE article_id IN ({marks(part)})", part).fetchall())
+    return found
+
+
+def stories_by_event(db: sqlite_utils.Database, event_ids: Iterable[int]) -> dict[int, int]:
+    """The story of each of the events that has one."""
+    found: dict[int, int] = {}
+    for part in chunks(sorted(set(event_ids))):
+        for event_id, story_id in db.execute(
+                f"SELECT event_id, min(story_id) FROM story_events WHERE event_id IN ({marks(part)}) "
+                "GROUP BY event_id", part):
+            found[event_id] = story_id
     return found
 
 
 def story_ids_of_events(db: sqlite_utils.Database, event_ids: Iterable[int]) -> set[int]:
     """Stories holding any of the events."""
-    found: set[int] = set()
-    for part in chunks(sorted(set(event_ids))):
-        marks = ", ".join("?" for _ in part)
-        found.update(r[0] for r in db.execute(
-            f"SELECT DISTINCT story_id FROM story_events WHERE event_id IN ({marks})", part).fetchall())
-    return found
+    return set(stories_by_event(db, event_ids).values())
 
 
 def known_as_of(db: sqlite_utils.Database, as_of: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ STATUSES = ("rumored", "reported", "confirmed", "denied", "superseded")
 EVENT_TYPES = ("release", "investment", "partnership", "competition", "personnel", "legal",
                "regulatory", "corporate", "statement", "pricing")
 DIGITS = 4  # scores and components are rounded so recomputation is byte-for-byte stable
+RESCORE_CHUNK = 500  # events refreshed together by kb rescore
 
 # Keys each weighted sum needs; a weights file missing one is an error, not a silent zero.
 CONFIDENCE_COMPONENTS = ("status", "sources", "reliability", "first_party", "date", "unhedged",
@@ -365,8 +366,11 @@ def rescore(db: sqlite_utils.Database, now: str | None = None,
     ledger = Ledger(db, ctx)
     with db.conn:
         event_ids = [row[0] for row in db.execute("SELECT id FROM events ORDER BY id").fetchall()]
-        for event_id in event_ids:
-            ledger.refresh_event(event_id)
-        ledger.apply_supersession(event_ids)
+        for start in range(0, len(event_ids), RESCORE_CHUNK):
+            ledger.refresh_events(event_ids[start:start + RESCORE_CHUNK], reload=True)
+            ledger.forget()
+        for start in range(0, len(event_ids), RESCORE_CHUNK):
+            ledger.apply_supersession(event_ids[start:start + RESCORE_CHUNK])
+            ledger.forget()
         stories, reference = refresh_all_stories(db, ctx, now=now)
     return RescoreSummary(len(event_ids), stories, reference, ctx.formula_version)

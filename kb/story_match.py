@@ -65,10 +65,14 @@ class StoryProfile:
     families: dict[str, int] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)  # lower-case entity names and their prefixes
     recent: list[tuple[str | None, int, list[str]]] = field(default_factory=list)  # latest events
+    _words: set[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def words(self) -> set[str]:
-        return {w for _, _, words in self.recent for w in words}
+        """The words of the story's latest events' sentences."""
+        if self._words is None:
+            self._words = {w for _, _, words in self.recent for w in words}
+        return self._words
 
     def core(self, weights: dict[str, Any]) -> float:
         """Events an entity must be in to count fully (a share of the story's events)."""
@@ -92,6 +96,7 @@ class StoryProfile:
         self.recent.append((event.sort_date, event.id, sentence_words))
         self.recent.sort(key=recency, reverse=True)
         del self.recent[RECENT_SENTENCES:]
+        self._words = None
 
 
 def recency(item: tuple[str | None, int, list[str]]) -> tuple:
@@ -226,7 +231,8 @@ class StoryProfiles:
             family = family_of(name, kind, parts)
             if family is not None:
                 profile.families[family] = max(profile.families.get(family, 0), count)
-        profile.recent = [(sort_date, event_id, content_words(sentence)) for sort_date, event_id, sentence in
+        profile.recent = [(sort_date, event_id, sorted(set(content_words(sentence))))
+                          for sort_date, event_id, sentence in
                           self.db.execute(
                               """SELECT e.sort_date, e.id, e.sentence FROM story_events se
                                  JOIN events e ON e.id = se.event_id WHERE se.story_id = ?
