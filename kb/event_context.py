@@ -111,3 +111,64 @@ def apply_context_dates(events: list[dict], classes: list[str], lead: ContextDat
             event["confidence"] = round(min(0.99, event["confidence"] + bonus), 3)
         event["date"], event["date_mod"] = source.value, source.mod
         event["date_text"], event["date_source"] = source.text, source.source
+
+
+@dataclass(frozen=True)
+class Antecedent:
+    """An entity an anaphor can stand for."""
+
+    start: int
+    label: str
+    name: str
+    known: bool
+
+
+class EntityContext:
+    """Who "the company", "the companies", "it" and "he" are: recent and lead entities."""
+
+    def __init__(self, mentions: list[Antecedent], lead_end: int, settings: ContextSettings):
+        self.settings = settings
+        self.mentions = sorted(mentions, key=lambda m: m.start)
+        self.starts = [m.start for m in self.mentions]
+        # The article's main organisations: named in the lead first, then by how often named.
+        counts: dict[str, int] = {}
+        first: dict[str, int] = {}
+        orgs: dict[str, Antecedent] = {}
+        for m in self.mentions:
+            if m.label == "ORG":
+                counts[m.name] = counts.get(m.name, 0) + 1
+                first.setdefault(m.name, m.start)
+                orgs.setdefault(m.name, m)
+        ranked = sorted(counts, key=lambda n: (first[n] >= lead_end, -counts[n], first[n]))
+        self.main_orgs = [orgs[n] for n in ranked]
+
+    def recent(self, label: str, before: int, floor: int) -> Antecedent | None:
+        """The last entity of `label` named between `floor` and `before`."""
+        index = bisect_right(self.starts, before) - 1
+        while index >= 0 and self.mentions[index].start >= floor:
+            if self.mentions[index].label == label and self.mentions[index].start < before:
+                return self.mentions[index]
+            index -= 1
+        return None
+
+    def resolve(self, kind: str, before: int, floor: int) -> list[Antecedent]:
+        """The entities an anaphor of `kind` ("org", "orgs", "person") refers to."""
+        if kind == "orgs":
+            return self.main_orgs[:2] if len(self.main_orgs) >= 2 else []
+        label = "PERSON" if kind == "person" else "ORG"
+        found = self.recent(label, before, floor)
+        if found is None and kind == "org" and self.main_orgs:
+            found = self.main_orgs[0]
+        return [found] if found is not None else []
+
+
+def find_anaphor(text: str, start: int, end: int, settings: ContextSettings) -> tuple[int, int, str] | None:
+    """The last anaphor ("the company", "the two companies", "he") in text[start:end]."""
+    if settings.anaphors is None:
+        return None
+    found = None
+    for m in settings.anaphors.finditer(text, start, end):
+        found = m
+    if found is None:
+        return None
+    return found.start(), found.end(), settings.anaphor_kinds[" ".join(found.group(0).lower().split())]

@@ -53,6 +53,9 @@ class ContextSettings:
     lead_max_days: int = 7
     background: re.Pattern[str] | None = None
     subordinators: frozenset[str] = frozenset()
+    anaphors: re.Pattern[str] | None = None
+    anaphor_kinds: dict[str, str] = field(default_factory=dict)
+    antecedent_sentences: int = 3
 
 
 @dataclass
@@ -285,7 +288,15 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
 def compile_context(spec: dict[str, Any]) -> ContextSettings:
     """The [context] table: lead size, background cues, clause openers."""
     background = spec.get("background", [])
+    kinds = {normalise(phrase): kind for kind, phrases in spec.get("anaphors", {}).items()
+             for phrase in phrases}
+    unknown = sorted({k for k in kinds.values() if k not in ("org", "orgs", "person")})
+    if unknown:
+        raise ValueError(f"[context.anaphors]: unknown kinds {unknown} (expected org, orgs, person)")
     return ContextSettings(
+        anaphors=alternation(list(kinds)) if kinds else None,
+        anaphor_kinds=kinds,
+        antecedent_sentences=int(spec.get("antecedent_sentences", 3)),
         lead_paragraphs=int(spec.get("lead_paragraphs", 3)),
         lead_max_days=int(spec.get("lead_max_days", 7)),
         background=alternation(background) if background else None,

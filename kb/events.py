@@ -15,8 +15,12 @@ from kb.event_context import (
     INHERIT,
     OWN,
     SAME_DAY,
+    Antecedent,
+    EntityContext,
     apply_context_dates,
+    find_anaphor,
     lead_date,
+    lead_paragraphs,
     paragraph_starts,
 )
 from kb.event_lexicon import EventLexicon, TriggerDef, load_lexicon
@@ -45,7 +49,9 @@ PRECISION_RANK = {"day": 4, "week": 3, "month": 2, "quarter": 2, "half": 1, "sea
 QUOTE_CHARS = re.compile(r'["“”]')
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 NOW_WORDS = re.compile(r"\b(?:today|now|this morning|tonight)\b", re.IGNORECASE)
-RELATIVE_WORDS = frozenset({"which", "who", "whose", "that"})
+# An anaphoric subject stands at most this many words before its verb ("the companies also signed").
+SUBJECT_GAP_WORDS = 3
+RELATIVE_WORDS = frozenset({"which", "who", "whose"})
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
 CLAUSE_END = re.compile(r"[,;:.!?—]")
 COORDINATION = re.compile(r"^\s*(?:,\s*)?(?:and|&|,)?\s*$")
@@ -383,7 +389,7 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
         # "a structure that left" describe, they do not report.
         if prev and prev[-1] == "the":
             return False
-        if RELATIVE_WORDS & set(words_before(text, hit.start, 3, s_start)):
+        if RELATIVE_WORDS & set(words_before(text, hit.start, 3, s_start)) or prev[-1:] == ["that"]:
             return False
     if hit.defn.form == "s" and NOUN_FOLLOWS.match(text, hit.end):
         return False  # "Unlike earlier releases, ...": a plural noun, not a verb
@@ -410,10 +416,30 @@ def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timex
     return [h for h, _ in dated] + chosen[1:]
 
 
+def resolve_subject(text: str, s_start: int, hits: list[Trigger], mentions: list[Mention],
+                    entity_context: EntityContext, floor: int, lexicon: EventLexicon) -> list[Mention]:
+    """Add the entities an anaphoric subject stands for ("The companies signed ...": the
+    article's two main organisations; "the company", "it": the last one named; "he", "she")."""
+    for hit in sorted(hits, key=lambda h: h.start):
+        if any(m.label in PARTY_LABELS and m.start < hit.start for m in mentions):
+            return mentions
+        if hit.defn.form == "term":
+            continue  # only the subject of a verb trigger is looked for
+        found = find_anaphor(text, max(s_start, hit.start - 40), hit.start, lexicon.context)
+        if found is None or len(WORD.findall(text[found[1] : hit.start])) > SUBJECT_GAP_WORDS:
+            continue
+        a_start, a_end, kind = found
+        resolved = [Mention(a_start, a_end, text[a_start:a_end], a.label, a.name, a.known)
+                    for a in entity_context.resolve(kind, s_start, floor)]
+        return sorted(mentions + resolved, key=lambda m: m.start)
+    return mentions
+
+
 def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list[Trigger],
                     ents: list[Span], timexes: list[Any], lexicon: EventLexicon,
                     quotes: list[tuple[int, int]] = (), text: str | None = None,
-                    kinds_out: list[str] | None = None) -> list[dict]:
+                    kinds_out: list[str] | None = None, entity_context: EntityContext | None = None,
+                    antecedent_floor: int = 0) -> list[dict]:
     """The events of one sentence (none, one, or more when clearly distinct types); the
     source class of each event's date (kb.event_context) is appended to `kinds_out`."""
     text = doc.text if text is None else text  # Doc.text rebuilds the string on every access
@@ -436,6 +462,9 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             defn = TriggerDef(e.text, "pricing", pricing.priority, lexicon.money_strengths["pricing"],
                               True, "term")
             hits.append(Trigger(e.start_char, e.end_char, e.text, defn))
+    if entity_context is not None and hits:
+        mentions = resolve_subject(text, s_start, hits, mentions, entity_context, antecedent_floor,
+                                   lexicon)
     if not mentions:
         hits = [h for h in hits if h.defn.type in ("investment", "pricing") and money]
     if not hits:
@@ -564,15 +593,24 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
     events: list[dict] = []
     kinds: list[str] = []
     quotes = quoted_spans(text)
+    paragraphs = paragraph_starts(text)
+    lead_count = lead_paragraphs(text, paragraphs, lexicon.context)
+    lead_end = paragraphs[lead_count] if lead_count < len(paragraphs) else len(text)
+    entity_context = EntityContext(
+        [Antecedent(e.start_char, e.label_, entity_name(e), not is_candidate(e))
+         for e in doc.ents if e.label_ in PARTY_LABELS],
+        lead_end, lexicon.context,
+    )
+    back = lexicon.context.antecedent_sentences
     for index in sorted(by_sentence):
         s_start, s_end = bounds[index]
         events.extend(sentence_events(
             doc, index, s_start, s_end, by_sentence[index], ents_by.get(index, []),
-            tx_by.get(index, []), lexicon, quotes, text, kinds,
+            tx_by.get(index, []), lexicon, quotes, text, kinds, entity_context,
+            bounds[max(0, index - back)][0],
         ))
     if events:
         published = doc._.published if Doc.has_extension("published") else None
-        paragraphs = paragraph_starts(text)
         lead = lead_date(text, timexes, published, paragraphs, lexicon.context)
         apply_context_dates(events, kinds, lead, published, paragraphs,
                             lexicon.confidence.get("date_context", 0.0))

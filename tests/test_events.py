@@ -247,3 +247,33 @@ def test_no_longer_reports_a_change_not_a_negation():
     event = only_event("Microsoft no longer holds a right of first refusal on OpenAI's compute.")
     assert event["type"] == "partnership"
     assert not event["negated"]
+
+
+# --- who "the companies", "it" and "he" are ------------------------------------------------
+
+def test_the_companies_are_the_main_organisations_of_the_lead():
+    text = ("REDMOND, Wash. — Microsoft and OpenAI said on Tuesday that OpenAI had completed its "
+            "recapitalization.\nThe attorneys general of Delaware and California did not object.\n"
+            "The companies also signed a definitive agreement.")
+    events = events_of(text, "2025-10-29")
+    signed = events[-1]
+    assert (signed["type"], signed["date"]) == ("partnership", "2025-10-28")
+    assert sorted(signed["entities"]) == ["Microsoft", "OpenAI"]
+    assert set(signed["roles"].values()) == {"agent"}
+
+
+def test_the_company_and_he_are_the_last_ones_named():
+    text = ("Inflection AI named a new chief executive on Tuesday. The company also hired "
+            "Sean White.\nGreg Brockman was removed as chairman. Hours later he announced that "
+            "he was leaving.")
+    events = events_of(text, "2024-03-20")
+    hired = next(e for e in events if e["trigger"] == "hired")
+    assert hired["roles"] == {"Inflection AI": "agent", "Sean White": "object"}
+    leaving = events[-1]
+    assert (leaving["type"], leaving["entities"]) == ("personnel", ["Greg Brockman"])
+
+
+def test_an_anaphor_is_only_the_subject_of_a_verb_trigger_and_needs_an_antecedent():
+    assert events_of("Microsoft released MAI-Image-2 on Monday. It also builds on last year's deal.")[1:] == []
+    assert events_of("The company launched a new product.") == []
+    assert events_of("Microsoft said on Tuesday that it had nothing to announce about Bing.") == []
