@@ -399,21 +399,31 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
 
 
 def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timexes: list[Any],
-                    attribution: Attribution | None) -> list[Trigger]:
-    """Two triggers of the chosen type with different governing dates are two events
-    ("released X in October ... and shipped Y on April 2")."""
+                    attribution: Attribution | None, subordinators: frozenset[str]) -> list[Trigger]:
+    """Triggers of the chosen type with different governing dates are different events
+    ("released X in October ... and shipped Y on April 2"), and so is an undated main clause
+    before a dated subordinate one ("the fifth model it has released since it shipped its
+    first last August")."""
     first = chosen[0]
     same = sorted((h for h in pool if h.defn.type == first.defn.type and not h.defn.weak),
                   key=lambda h: h.start)
     if len(same) < 2:
         return chosen
-    dated = []
+    dated: dict[str, Trigger] = {}
+    undated = []
     for h in same:
-        tx = choose_timex(text, timexes, h, attribution)
-        if tx is None or any(tx is d[1] for d in dated):
-            return chosen
-        dated.append((h, tx))
-    return [h for h, _ in dated] + chosen[1:]
+        tx = choose_timex(text, timexes, h, attribution, subordinators)
+        if tx is None or tx.value == "PRESENT_REF":
+            undated.append(h)
+        else:
+            dated.setdefault(tx.value, h)
+    triggers = list(dated.values())
+    if len(triggers) == 1 and triggers[0].defn.form != "term" and undated and undated[0].start < triggers[0].start and any(
+            w.lower() in subordinators for w in WORD.findall(text[undated[0].end : triggers[0].start])):
+        triggers.insert(0, undated[0])
+    if len(triggers) < 2:
+        return chosen
+    return triggers + chosen[1:]
 
 
 def resolve_subject(text: str, s_start: int, hits: list[Trigger], mentions: list[Mention],
@@ -480,7 +490,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
 
     attribution = find_attribution(text, s_start, s_end, mentions, lexicon)
     excluded = attribution.media if attribution else frozenset()
-    chosen = split_same_type(text, chosen, pool, timexes, attribution)
+    chosen = split_same_type(text, chosen, pool, timexes, attribution, lexicon.context.subordinators)
     hedged_sentence = bool(lexicon.hedge_sentence.search(sentence))
     denial = bool(lexicon.denial.search(sentence))
     published = doc._.published if Doc.has_extension("published") else None

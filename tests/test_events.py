@@ -277,3 +277,18 @@ def test_an_anaphor_is_only_the_subject_of_a_verb_trigger_and_needs_an_anteceden
     assert events_of("Microsoft released MAI-Image-2 on Monday. It also builds on last year's deal.")[1:] == []
     assert events_of("The company launched a new product.") == []
     assert events_of("Microsoft said on Tuesday that it had nothing to announce about Bing.") == []
+
+
+def test_same_type_triggers_sharing_a_date_are_one_event_and_other_dates_split():
+    events = events_of("Microsoft AI released MAI-Image-1 in October 2025 with a promise to bring it "
+                       "to Bing Image Creator, and shipped MAI-Image-2 on April 2, 2026.")
+    assert [(e["type"], e["date"]) for e in events] == [("release", "2025-10"), ("release", "2026-04-02")]
+
+
+def test_undated_main_clause_and_dated_subordinate_clause_are_two_events():
+    events = events_of("MAI-Image-2-Efficient is the fifth model Microsoft AI has released since "
+                       "the group shipped MAI-Voice-1 last August.")
+    assert [(e["type"], e["date"]) for e in events] == [("release", "2026-04-15"), ("release", "2025-08")]
+    one = events_of("Microsoft and OpenAI signed an agreement that replaces the memorandum of "
+                    "understanding they announced in September.")
+    assert [e["type"] for e in one] == ["partnership"]
