@@ -327,9 +327,9 @@ def date_kind(text: str, s_start: int, s_end: int, trigger: Trigger, timexes: li
     return SAME_DAY if reports_same_day(text, s_start, s_end, trigger) else INHERIT
 
 
-def is_background(text: str, s_start: int, trigger: Trigger, timexes: list[Any], lexicon: EventLexicon) -> bool:
-    """Background, not news: "already"/"still"/"had" in the trigger's clause, a past trigger
-    inside a ", which ..." clause, or a sentence dated by a period ("over the past year")."""
+def background_clause(text: str, s_start: int, trigger: Trigger, lexicon: EventLexicon) -> bool:
+    """Whether the trigger's clause tells background: "already", "still", "had" around the
+    trigger, or a past trigger inside a ", which ..." clause."""
     clause_start = max(s_start, text.rfind(",", s_start, trigger.start) + 1)
     stop = CLAUSE_END.search(text, trigger.end, min(len(text), trigger.end + 80))
     clause_end = stop.start() if stop else min(len(text), trigger.end + 80)
@@ -342,6 +342,14 @@ def is_background(text: str, s_start: int, trigger: Trigger, timexes: list[Any],
     if clause_start > s_start and opener and opener[0].lower() in ("which", "who", "whose"):
         prev = words_before(text, trigger.start, 2, clause_start)
         return trigger.defn.form in ("ed", "en") or any(w in PERFECT_AUX | {"had"} for w in prev)
+    return False
+
+
+def is_background(text: str, s_start: int, trigger: Trigger, timexes: list[Any], lexicon: EventLexicon) -> bool:
+    """Background, not news: a background clause, or a sentence dated by a period ("over the
+    past year") or by a vague reference ("recently")."""
+    if background_clause(text, s_start, trigger, lexicon):
+        return True
     for tx in timexes:
         if tx.type in ("DURATION", "SET"):
             before = words_before(text, tx.start, 1, s_start)

@@ -292,3 +292,11 @@ def test_undated_main_clause_and_dated_subordinate_clause_are_two_events():
     one = events_of("Microsoft and OpenAI signed an agreement that replaces the memorandum of "
                     "understanding they announced in September.")
     assert [e["type"] for e in one] == ["partnership"]
+
+
+def test_raising_money_is_investment_and_a_preferred_partner_is_a_partnership():
+    raised = only_event("Inflection AI raised $1.3 billion last year from investors including Nvidia.",
+                        "2024-03-20")
+    assert (raised["type"], raised["date"]) == ("investment", "2023")
+    named = only_event("OpenAI will name Microsoft its preferred partner for new AI technologies.")
+    assert named["type"] == "partnership"
