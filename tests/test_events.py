@@ -300,3 +300,10 @@ def test_raising_money_is_investment_and_a_preferred_partner_is_a_partnership():
     assert (raised["type"], raised["date"]) == ("investment", "2023")
     named = only_event("OpenAI will name Microsoft its preferred partner for new AI technologies.")
     assert named["type"] == "partnership"
+
+
+def test_the_date_of_a_claim_is_not_the_date_of_what_it_claims():
+    event = only_event("A report published on April 9 claimed that Microsoft would make MAI-Image-2 "
+                       "the default model in Bing Image Creator before the end of April 2026.", "2026-04-20")
+    assert (event["type"], event["date"], event["date_mod"]) == ("release", "2026-04", "END")
+    assert event["attributed_to"] == "A report published on April 9"
