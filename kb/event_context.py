@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,35 +125,46 @@ class Antecedent:
 
 
 class EntityContext:
-    """Who "the company", "the companies", "it" and "he" are: recent and lead entities."""
+    """Who "the company", "the companies", "it" and "he" are: recent and lead entities.
+    The entities are read on the first question, as most articles never ask."""
 
-    def __init__(self, mentions: list[Antecedent], lead_end: int, settings: ContextSettings):
-        self.settings = settings
-        self.mentions = sorted(mentions, key=lambda m: m.start)
+    def __init__(self, read_mentions: Callable[[], list[Antecedent]], lead_end: int):
+        self.read_mentions = read_mentions
+        self.lead_end = lead_end
+        self.mentions: list[Antecedent] | None = None
+        self.starts: list[int] = []
+        self.main_orgs: list[Antecedent] = []
+
+    def load(self) -> list[Antecedent]:
+        """Read the entities and rank the article's main organisations (named in the lead
+        first, then by how often named)."""
+        if self.mentions is not None:
+            return self.mentions
+        self.mentions = sorted(self.read_mentions(), key=lambda m: m.start)
         self.starts = [m.start for m in self.mentions]
-        # The article's main organisations: named in the lead first, then by how often named.
         counts: dict[str, int] = {}
-        first: dict[str, int] = {}
-        orgs: dict[str, Antecedent] = {}
+        first: dict[str, Antecedent] = {}
         for m in self.mentions:
             if m.label == "ORG":
                 counts[m.name] = counts.get(m.name, 0) + 1
-                first.setdefault(m.name, m.start)
-                orgs.setdefault(m.name, m)
-        ranked = sorted(counts, key=lambda n: (first[n] >= lead_end, -counts[n], first[n]))
-        self.main_orgs = [orgs[n] for n in ranked]
+                first.setdefault(m.name, m)
+        ranked = sorted(counts, key=lambda n: (first[n].start >= self.lead_end, -counts[n], first[n].start))
+        self.main_orgs = [first[n] for n in ranked]
+        return self.mentions
 
     def recent(self, label: str, before: int, floor: int) -> Antecedent | None:
         """The last entity of `label` named between `floor` and `before`."""
+        mentions = self.load()
         index = bisect_right(self.starts, before) - 1
-        while index >= 0 and self.mentions[index].start >= floor:
-            if self.mentions[index].label == label and self.mentions[index].start < before:
-                return self.mentions[index]
+        while index >= 0 and mentions[index].start >= floor:
+            if mentions[index].label == label and mentions[index].start < before:
+                return mentions[index]
             index -= 1
         return None
 
     def resolve(self, kind: str, before: int, floor: int) -> list[Antecedent]:
         """The entities an anaphor of `kind` ("org", "orgs", "person") refers to."""
+        self.load()
         if kind == "orgs":
             return self.main_orgs[:2] if len(self.main_orgs) >= 2 else []
         label = "PERSON" if kind == "person" else "ORG"

@@ -7,6 +7,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
+from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -569,10 +570,13 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
 def sentence_bounds(doc: Doc, text: str | None = None) -> list[tuple[int, int]]:
     """Character bounds of each sentence, trimmed of surrounding whitespace."""
     text = doc.text if text is None else text
-    if not doc.has_annotation("SENT_START"):
+    if len(doc) == 0 or not doc.has_annotation("SENT_START"):
         spans = [(0, len(text))]
     else:
-        spans = [(s.start_char, s.end_char) for s in doc.sents]
+        # One array read instead of doc.sents, which builds a Token for every word.
+        array = doc.to_array([SENT_START, IDX])
+        starts = [0] + [int(i) for i in array[1:, 1][array[1:, 0] == 1]]
+        spans = list(zip(starts, [*starts[1:], len(text)], strict=True))
     bounds = []
     for start, end in spans:
         while start < end and text[start].isspace():
@@ -587,7 +591,8 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
     """Events of a whole document, in text order."""
     text = doc.text
     triggers = find_triggers(text, lexicon)
-    money = [e for e in doc.ents if e.label_ == "MONEY"]
+    ents = doc.ents
+    money = [e for e in ents if e.label_ == "MONEY"]
     if not triggers and not money:
         return []
     bounds = sentence_bounds(doc, text)
@@ -602,7 +607,7 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
     for e in money:
         by_sentence.setdefault(sentence_of(e.start_char), [])
     ents_by: dict[int, list[Span]] = {}
-    for e in doc.ents:
+    for e in ents:
         ents_by.setdefault(sentence_of(e.start_char), []).append(e)
     timexes = doc._.timexes if Doc.has_extension("timexes") and doc._.timexes else []
     tx_by: dict[int, list[Any]] = {}
@@ -615,9 +620,9 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
     lead_count = lead_paragraphs(text, paragraphs, lexicon.context)
     lead_end = paragraphs[lead_count] if lead_count < len(paragraphs) else len(text)
     entity_context = EntityContext(
-        [Antecedent(e.start_char, e.label_, entity_name(e), not is_candidate(e))
-         for e in doc.ents if e.label_ in PARTY_LABELS],
-        lead_end, lexicon.context,
+        lambda: [Antecedent(e.start_char, e.label_, entity_name(e), not is_candidate(e))
+                 for e in ents if e.label_ in PARTY_LABELS],
+        lead_end,
     )
     back = lexicon.context.antecedent_sentences
     for index in sorted(by_sentence):

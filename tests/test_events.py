@@ -307,3 +307,21 @@ def test_the_date_of_a_claim_is_not_the_date_of_what_it_claims():
                        "the default model in Bing Image Creator before the end of April 2026.", "2026-04-20")
     assert (event["type"], event["date"], event["date_mod"]) == ("release", "2026-04", "END")
     assert event["attributed_to"] == "A report published on April 9"
+
+
+def test_sentence_bounds_match_the_sentence_spans():
+    from kb.events import sentence_bounds
+    from kb.pipeline import shared_nlp
+
+    text = "  First sentence here.  Second one!\n\nThird line without stop\nFourth.  "
+    doc = shared_nlp()(text)
+    expected = []
+    for sent in doc.sents:
+        start, end = sent.start_char, sent.end_char
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        expected.append((start, end))
+    assert sentence_bounds(doc, text) == expected
+    assert len(expected) >= 3
