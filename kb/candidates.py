@@ -20,6 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from kb.config import DATA_DIR, read_toml
+from kb.doc_text import doc_text
 from kb.ent_spans import Occupied, add_ents, char_span, occupied_by_ents_and_timexes
 from kb.errors import ConfigError
 
@@ -302,7 +303,7 @@ class CandidatesComponent:
             self.initialize()
         assert self.finder is not None
         spans = []
-        for found in self.finder.find(doc.text, occupied_by_ents_and_timexes(doc)):
+        for found in self.finder.find(doc_text(doc), occupied_by_ents_and_timexes(doc)):
             # Strict alignment: a guess that cuts through a token ("/Newsroom") is dropped.
             span = char_span(doc, found.start, found.end, found.label, expand=False)
             if span is not None:

@@ -22,6 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from kb.config import DATA_DIR
+from kb.doc_text import doc_text
 from kb.ent_spans import add_ents, char_span
 from kb.errors import ConfigError
 
@@ -302,12 +303,13 @@ class GazetteerComponent:
         matcher = self._ensure_matcher()
         spans = []
         mentions = []
-        for start, end, entry in matcher.find(doc.text):
+        text = doc_text(doc)
+        for start, end, entry in matcher.find(text):
             span = char_span(doc, start, end, entry.type, entry.name)
             if span is not None:
                 spans.append(span)
                 mentions.append((start, entry))
-        for start, end, entry in matcher.find_short_forms(doc.text, mentions):
+        for start, end, entry in matcher.find_short_forms(text, mentions):
             span = char_span(doc, start, end, entry.type, entry.name)
             if span is not None:
                 spans.append(span)  # add_ents drops any that overlap a full name

@@ -18,6 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from kb.config import DATA_DIR, read_toml
+from kb.doc_text import doc_text
 from kb.ent_spans import add_ents, char_span, occupied_by_ents_and_timexes
 from kb.errors import ConfigError
 
@@ -232,7 +233,7 @@ class QuantitiesComponent:
         occupied = occupied_by_ents_and_timexes(doc)
         spans = []
         # Longest first, so "$19.50 per million output tokens" beats a QUANTITY inside it.
-        for found in sorted(self.finder.find(doc.text), key=lambda q: (q.start - q.end, q.start)):
+        for found in sorted(self.finder.find(doc_text(doc)), key=lambda q: (q.start - q.end, q.start)):
             end = found.end
             if occupied.overlaps(found.start, end) and found.core_end is not None:
                 end = found.core_end

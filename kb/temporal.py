@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from kb.doc_text import doc_text
+
 TIMEX_TYPES = ("DATE", "TIME", "DURATION", "SET")
 TIMEX_MODS = (
     "START", "MID", "END", "APPROX", "BEFORE", "AFTER", "ON_OR_BEFORE", "ON_OR_AFTER",
@@ -273,7 +275,7 @@ class TimexTagger:
         published = doc._.published
         if isinstance(published, str):
             published = parse_iso_date(published)
-        timexes = tag_timexes(doc.text, published)
+        timexes = tag_timexes(doc_text(doc), published)
         doc._.timexes = timexes
         spans: list[Span] = []
         for timex in timexes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -12,6 +12,7 @@ from kb import temporal_handlers as H
 from kb import temporal_vocab as V
 from kb.temporal_handlers import Result
 from kb.temporal_resolve import Context
+from kb.temporal_triggers import TriggerIndex
 
 Handler = Callable[[re.Match, Context], Result | None]
 
@@ -84,7 +85,7 @@ def rules() -> tuple[Rule, ...]:
         ("part_of_day", r"\b(?P<rel>this|last)\s+(?P<pod>morning|afternoon|evening|night)\b", H.handle_part_of_day, "date", False),
         ("anchor_day", r"\b(?P<w>the\s+(?:next|following|previous|prior|same)\s+day|that\s+day)\b", H.handle_anchor_day, "date", True),
         ("weekday", rf"\b(?:(?P<rel>this\s+past|this\s+coming|last|next|this|early|late)\s+)?{weekday}(?P<plural>s)?\b(?:\s+(?P<pod>morning|afternoon|evening|night)\b)?", H.handle_weekday, "date", False),
-        ("clock", rf"\b(?:(?P<approx>about|around|approximately|roughly)\s+)?(?:(?P<h>1[0-2]|0?[1-9])(?::(?P<mi>[0-5]\d))?\s*(?P<ap>a\.m\.|p\.m\.|am\b|pm\b)|(?P<h24>[01]?\d|2[0-3]):(?P<mi2>[0-5]\d)(?=\s+(?:{zones})\b)|(?P<noon>noon|midnight)\b)(?:\s+(?P<tz>{zones}|(?-i:[A-Z][a-z]+)\s+time)\b)?", H.handle_clock, "clock", True),
+        ("clock", rf"\b(?:(?P<approx>about|around|approximately|roughly)\s+)?(?:(?P<h>1[0-2]|0?[1-9])(?::(?P<mi>[0-5]\d))?\s*(?P<ap>a\.m\.|p\.m\.|am\b|pm\b)|(?P<h24>[01]?\d|2[0-3]):(?P<mi2>[0-5]\d)(?=\s+(?:{zones})\b)|(?P<noon>noon|midnight)\b)(?:\s+(?P<tz>{zones}|(?-i:[A-Z][a-z]{{1,15}})\s+time)\b)?", H.handle_clock, "clock", True),
         ("set", rf"\b(?P<q>every|each|per|once\s+a|twice\s+a|(?:\d+|{nums})\s+times\s+(?:a|per))\s+(?:(?P<num>other|\d{{1,3}}|{nums})\s+)?(?:(?P<unit>{units})|{weekday}|(?P<season>{seasons})\b|{month})", H.handle_set, "other", False),
         ("set_word", rf"\b(?P<w>{V.alternation(V.set_words())})\b", H.handle_set_word, "other", False),
         ("multi", r"\bmulti-?(?P<unit>year|month|week|decade|day)\b", H.handle_multi, "other", False),
@@ -100,19 +101,32 @@ def rules() -> tuple[Rule, ...]:
     )
 
 
+@cache
+def trigger_index() -> TriggerIndex:
+    """The trigger strings of all rules, so each rule scans only the windows that can match."""
+    return TriggerIndex([rule.regex for rule in rules()])
+
+
 # --- running the rules ------------------------------------------------------------------
 
 _GLUE_RE = re.compile(r"\s*(?:,\s*)?(?:(?:at|on|around|by)\s+)?$", re.IGNORECASE)
 
 
-def find_timexes(text: str, published: dt.date | None) -> list[tuple[int, int, str, str, str, str | None]]:
-    """(start, end, text, type, value, mod) for every temporal expression, in text order."""
+def find_timexes(
+    text: str, published: dt.date | None, *, full_scan: bool = False
+) -> list[tuple[int, int, str, str, str, str | None]]:
+    """(start, end, text, type, value, mod) for every temporal expression, in text order.
+
+    Each rule scans only the windows around its trigger strings; `full_scan` makes every
+    rule scan the whole text (the same result, slower: kept to check the windows against).
+    """
     if not text:
         return []
     ctx = Context(text=text, published=published, anchor=published)
     candidates: list[Candidate] = []
-    for rank, rule in enumerate(rules()):
-        for match in rule.regex.finditer(text):
+    all_windows = [None] * len(rules()) if full_scan else trigger_index().windows(text)
+    for rank, (rule, windows) in enumerate(zip(rules(), all_windows, strict=True)):
+        for match in _matches(rule.regex, text, windows):
             if match.end() == match.start():
                 continue
             result = _run_handler(rule, match, ctx)
@@ -123,6 +137,15 @@ def find_timexes(text: str, published: dt.date | None) -> list[tuple[int, int, s
     return _merge_clock_times(chosen, text)
 
 
+def _matches(regex: re.Pattern, text: str, windows: list[tuple[int, int]] | None) -> Iterator[re.Match]:
+    """The regex's matches in the whole text (windows None) or in each window."""
+    if windows is None:
+        yield from regex.finditer(text)
+        return
+    for start, end in windows:
+        yield from regex.finditer(text, start, end)
+
+
 def _run_handler(rule: Rule, match: re.Match, ctx: Context) -> Result | None:
     """The handler's result, or None if it falls off the calendar or breaks the value grammar."""
     from kb.temporal import is_valid_timex_value
@@ -131,6 +154,8 @@ def _run_handler(rule: Rule, match: re.Match, ctx: Context) -> Result | None:
         result = rule.handler(match, ctx)
     except (OverflowError, ValueError):
         return None  # a publication date at the edge of the calendar (year 1 or 9999)
+    except KeyError:
+        return None  # a word matched only by case folding ("ſeconds") is not in the vocabulary
     if result is None or not is_valid_timex_value(result[1]):
         return None
     return result

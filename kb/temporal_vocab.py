@@ -19,9 +19,40 @@ def vocab() -> dict:
 
 
 def alternation(words: Iterable[str]) -> str:
-    """A regex alternation of `words`, longest first, with spaces matching any whitespace."""
-    ordered = sorted(set(words), key=lambda w: (-len(w), w))
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
+    """A regex alternation of `words` preferring the longest, with spaces matching any whitespace.
+
+    Words are factored by common prefixes ("a(?:\\s+few|n)?" rather than "a\\s+few|an|a"):
+    the regex engine then tries a few branches per position instead of every word. Words
+    that differ only in letter case at a branching point keep the flat, longest-first form,
+    whose order matters when matched case-insensitively.
+    """
+    words = set(words)
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(r"\s+" if ch == " " else re.escape(ch), {})
+        node[""] = {}
+    if _case_clash(trie):
+        ordered = sorted(words, key=lambda w: (-len(w), w))
+        return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
+    return _trie_regex(trie)
+
+
+def _case_clash(node: dict) -> bool:
+    keys = [k.lower() for k in node if k]
+    return len(keys) != len(set(keys)) or any(_case_clash(child) for child in node.values())
+
+
+def _trie_regex(node: dict) -> str:
+    """Longer continuations first (a greedy optional), as in a longest-first alternation."""
+    branches = [token + _trie_regex(child) for token, child in sorted(node.items()) if token]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" in node:
+        return f"(?:{body})?"
+    return body
 
 
 @cache
