@@ -273,12 +273,35 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
     """)
     if mentions:
         insert_mentions(db, entity_ids)
+    mark_analysed(db)
+    index_for_ledger(db)
     db.conn.commit()
     db.execute("PRAGMA synchronous = NORMAL")
     counts = {t: db[t].count for t in ("articles", "events", "stories", "entities", "mentions")}
     db.execute("ANALYZE")
     db.conn.close()
     return counts
+
+
+def mark_analysed(db) -> None:
+    """Record the articles as analysed by the current NLP version, as in a real knowledge base
+    (otherwise the next `kb ingest` would analyse the whole generated base)."""
+    from kb.pipeline import load_settings, nlp_version
+
+    db.execute("UPDATE articles SET processed_at = fetched_at, nlp_version = ?", [nlp_version(load_settings())])
+
+
+def index_for_ledger(db) -> None:
+    """The lookup tables the claim ledger and story assignment keep current as they go (event
+    keys, story entities, story profiles), so that adding articles to a generated base finds
+    its events and stories by index as it would in a real one."""
+    from kb.ledger import rebuild_event_keys
+    from kb.scoring import load_weights
+    from kb.story_match import rebuild_story_index
+
+    weights = load_weights()
+    rebuild_event_keys(db, weights)
+    rebuild_story_index(db, weights)
 
 
 def flush(db, batch: list[dict], entity_rows: list[dict], story_rows: list[dict]) -> None:

@@ -11,17 +11,19 @@ import sqlite_utils
 
 from kb.date_spans import date_span, more_precise, spans_compatible
 from kb.ledger_fields import (
+    RUMOR_KEY,
     STORY_FIELDS,
     StatusChange,
     entity_roles,
     event_fields,
     event_keys,
+    keys_for,
     known_date,
     matchable_span,
     months,
 )
 from kb.reports import Report, SourceResolver, ignored_entity_ids, load_reports
-from kb.scoring import ScoringContext, components_json, event_facts, score_event
+from kb.scoring import ScoringContext, components_json, event_facts, load_weights, score_event
 from kb.similarity import content_words, jaccard, overlap_coefficient
 
 log = logging.getLogger(__name__)
@@ -422,7 +424,9 @@ class Ledger:
             if span is None or known is None or not entity_ids:
                 continue
             buckets = ["k" + m for m in months(known - dt.timedelta(days=window), known)]
-            others = sorted(self.candidate_ids(entity_ids, ["*"], buckets) - {event_id})
+            # Only rumors can be superseded: they have keys of their own, so hub entities
+            # ("Microsoft") do not bring every event of the last months in as candidates.
+            others = sorted(self.candidate_ids(entity_ids, [RUMOR_KEY + event["type"]], buckets) - {event_id})
             self.load_events(others)
             for other_id in others:
                 other = self.event_row(other_id)
@@ -497,6 +501,40 @@ def integrate_articles(db: sqlite_utils.Database, article_ids: list[int]) -> Non
         changed = sorted(ledger.story_changes)
         stale = {before[e] for e in changed if e in before} | set(stories_by_event(db, changed).values())
         place_events(db, ctx, touched, extra_story_ids=set(before.values()), stale_story_ids=stale)
+
+
+def rebuild_event_keys(db: sqlite_utils.Database, weights: dict[str, Any] | None = None) -> int:
+    """File every event under its lookup keys from its stored date and entities; return rows.
+
+    For databases whose events were written without the ledger (bench/generate_db.py);
+    the ledger keeps the keys current by itself. The caller commits.
+    """
+    weights = weights if weights is not None else load_weights()
+    matching = weights["matching"]
+    ignored = ignored_entity_ids(db, list(matching.get("outlet_entities", [])))
+    ignored_types = sorted(matching.get("ignore_entity_types", []))
+    count = 0
+    db.execute("DELETE FROM event_keys")
+    last = 0
+    while True:
+        rows = db.execute("SELECT id, type, status, date, date_mod, known_at FROM events WHERE id > ? "
+                          "ORDER BY id LIMIT ?", [last, 5000]).fetchall()
+        if not rows:
+            break
+        first, last = rows[0][0], rows[-1][0]
+        entities: dict[int, set[int]] = {}
+        for event_id, entity_id in db.execute(
+                f"""SELECT ee.event_id, ee.entity_id FROM event_entities ee JOIN entities en ON en.id = ee.entity_id
+                    WHERE ee.event_id BETWEEN ? AND ? AND en.type NOT IN ({marks(ignored_types)})""",
+                [first, last, *ignored_types]):
+            if entity_id not in ignored:
+                entities.setdefault(event_id, set()).add(entity_id)
+        keys = [[*key, event_id] for event_id, event_type, status, date, date_mod, known_at in rows
+                for key in sorted(keys_for(event_type, status, date, date_mod, known_at,
+                                           entities.get(event_id, ())))]
+        db.conn.executemany("INSERT INTO event_keys (entity_id, type, bucket, event_id) VALUES (?, ?, ?, ?)", keys)
+        count += len(keys)
+    return count
 
 
 def ledger_linked_events(db: sqlite_utils.Database, article_ids: list[int]) -> set[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from kb.date_spans import PRECISION_RANK, DateSpan, date_span, more_precise, parse_timestamp
@@ -185,16 +186,29 @@ def entity_roles(reports: list[Report], ignored: frozenset[int]) -> set[tuple[in
     return wanted
 
 
+RUMOR_KEY = "rumor:"  # key type prefix of rumored events, which later events may supersede
+
+
 def event_keys(fields: dict[str, Any], claims: list[Report]) -> set[tuple[int, str, str]]:
     """(entity, type, bucket) keys an event is filed under so later reports find it by index."""
-    entity_ids = sorted({i for r in claims for i in r.match_ids})
-    span = matchable_span(date_span(fields["date"], fields["date_mod"]))
-    known = known_date(fields["known_at"])
+    return keys_for(fields["type"], fields["status"], fields["date"], fields["date_mod"], fields["known_at"],
+                    {i for r in claims for i in r.match_ids})
+
+
+def keys_for(event_type: str, status: str, date: str | None, date_mod: str | None, known_at: str | None,
+             entity_ids: Iterable[int]) -> set[tuple[int, str, str]]:
+    """The lookup keys of an event: (entity, type, month) for each month its date covers,
+    (entity, type, 'u' + month first known) when undated, (entity, '*', 'k' + that month) for
+    denials, and (entity, 'rumor:' + type, 'k' + that month) while rumored, for supersession."""
+    span = matchable_span(date_span(date, date_mod))
+    known = known_date(known_at)
     buckets: list[tuple[str, str]] = []
     if span is not None:
-        buckets = [(fields["type"], m) for m in months(span.start, span.end)]
+        buckets = [(event_type, m) for m in months(span.start, span.end)]
     elif known is not None:
-        buckets = [(fields["type"], "u" + months(known, known)[0])]
+        buckets = [(event_type, "u" + months(known, known)[0])]
     if known is not None:
         buckets.append(("*", "k" + months(known, known)[0]))
-    return {(e, t, b) for e in entity_ids for t, b in buckets}
+        if status == "rumored":
+            buckets.append((RUMOR_KEY + event_type, "k" + months(known, known)[0]))
+    return {(e, t, b) for e in sorted(set(entity_ids)) for t, b in buckets}

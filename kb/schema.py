@@ -443,6 +443,16 @@ def m009_story_profiles(db: sqlite_utils.Database) -> None:
     )
 
 
+@core()
+def m010_rumor_keys(db: sqlite_utils.Database) -> None:
+    """File rumored events under (entity, 'rumor:' + type, 'k' + month) keys, for supersession."""
+    db.execute(
+        """INSERT OR IGNORE INTO event_keys (entity_id, type, bucket, event_id)
+           SELECT k.entity_id, 'rumor:' || e.type, k.bucket, k.event_id FROM event_keys k
+           JOIN events e ON e.id = k.event_id WHERE k.type = '*' AND e.status = 'rumored'"""
+    )
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.

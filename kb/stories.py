@@ -26,6 +26,7 @@ from kb.story_match import (
     invalidate_profiles,
     marks,
     match_story,
+    rebuild_story_index,
     section_of,
     to_date,
     window_days,
@@ -339,11 +340,8 @@ def refresh_all_stories(db: sqlite_utils.Database, ctx: ScoringContext, now: str
     """Rebuild every story's entity index and profile, assign events left without a story and
     rescore every story (membership unchanged)."""
     reference = reference_time(db, now)
-    story_ids = [r[0] for r in db.execute("SELECT id FROM stories WHERE status != 'merged' ORDER BY id")]
-    db.execute("DELETE FROM story_profiles")
-    invalidate_profiles(db, story_ids, ctx.weights)
+    rebuild_story_index(db, ctx.weights)
     profiles = StoryProfiles(db, ctx.weights)
-    profiles.get(story_ids)
     orphans = [r[0] for r in db.execute(
         "SELECT id FROM events e WHERE NOT EXISTS (SELECT 1 FROM story_events se WHERE se.event_id = e.id) "
         "ORDER BY id").fetchall()]

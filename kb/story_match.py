@@ -270,6 +270,32 @@ def invalidate_profiles(db: sqlite_utils.Database, story_ids: Iterable[int], wei
         db.execute("DELETE FROM story_profiles WHERE story_id = ?", [story_id])
 
 
+def rebuild_story_index(db: sqlite_utils.Database, weights: dict[str, Any]) -> int:
+    """Rebuild story_entities and story_profiles of every story from its events; return stories.
+
+    Used by `kb rescore` and for databases whose stories were written without the story
+    assignment (bench/generate_db.py). The caller commits.
+    """
+    ignored_types = sorted(weights["matching"].get("ignore_entity_types", []))
+    db.execute("DELETE FROM story_profiles")
+    db.execute("DELETE FROM story_entities")
+    db.execute(
+        f"""INSERT INTO story_entities (story_id, entity_id, events, last_date)
+            SELECT se.story_id, ee.entity_id, count(DISTINCT ee.event_id), max({STORY_DATE_SQL})
+            FROM story_events se JOIN stories s ON s.id = se.story_id
+            JOIN event_entities ee ON ee.event_id = se.event_id
+            JOIN events e ON e.id = se.event_id JOIN entities en ON en.id = ee.entity_id
+            WHERE s.status != 'merged' AND en.type NOT IN ({marks(ignored_types)})
+            GROUP BY se.story_id, ee.entity_id""", ignored_types)
+    story_ids = [r[0] for r in db.execute("SELECT id FROM stories WHERE status != 'merged' ORDER BY id")]
+    profiles = StoryProfiles(db, weights)
+    for part in chunks(story_ids):
+        profiles.get(part)
+        profiles.save()
+        profiles.loaded.clear()
+    return len(story_ids)
+
+
 def write_story_entities(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any]) -> None:
     """story_entities = the story's events' entities (places left out), counts, latest date."""
     ignored_types = sorted(weights["matching"].get("ignore_entity_types", []))
