@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy
-from spacy.attrs import SENT_START
+from spacy.attrs import IDX, ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from kb.config import DATA_DIR, read_toml
+from kb.doc_text import doc_text
 
 DEFAULT_SETTINGS = DATA_DIR / "nlp.toml"
 END_PUNCT = frozenset({".", "!", "?", "…", "...", "?!", "!!", "!?"})
@@ -50,13 +52,13 @@ class SentenceSplitter:
             return "abbrev"
         return None
 
-    def _ends_sentence(self, doc: Doc, i: int) -> bool:
+    def _ends_sentence(self, tokens: _Tokens, i: int) -> bool:
         """Whether token i closes a sentence, judging by the abbreviation and what follows."""
-        text = doc[i].text
+        text = tokens.text(i)
         if text in END_PUNCT:
             if text != "." or i == 0:
                 return True
-            kind = self._abbreviation(doc[i - 1].text) if not doc[i - 1].whitespace_ else None
+            kind = self._abbreviation(tokens.text(i - 1)) if not tokens.space_after(i - 1) else None
         elif len(text) > 1 and text.endswith("."):
             kind = self._abbreviation(text[:-1])
             if kind is None:
@@ -67,41 +69,75 @@ class SentenceSplitter:
             return True
         if kind == "title":
             return False
-        nxt = i + 1
-        while nxt < len(doc) and doc[nxt].is_space:
-            nxt += 1
-        if nxt >= len(doc):
+        nxt = tokens.skip_spaces(i + 1)
+        if nxt >= tokens.n:
             return True
-        following = doc[nxt].text
+        following = tokens.text(nxt)
         return following[:1].isupper() and following.lower() in self.starters
 
     def __call__(self, doc: Doc) -> Doc:
         n = len(doc)
         if n == 0:
             return doc
-        starts = [False] * n
-        starts[0] = True
-        i = 0
-        while i < n:
-            token = doc[i]
-            if token.is_space and "\n" in token.text:
-                if i + 1 < n and not doc[i + 1].is_space:
-                    starts[i + 1] = True
-            elif (token.text in END_PUNCT or token.text.endswith(".")) and self._ends_sentence(doc, i):
-                j = i + 1
-                while j < n and (doc[j].text in CLOSERS or doc[j].text in END_PUNCT):
-                    j += 1
-                while j < n and doc[j].is_space:
-                    j += 1
-                if j < n:
-                    starts[j] = True
-                i = j
+        tokens = _Tokens(doc)
+        starts = numpy.full(n, -1, dtype="int64")
+        starts[0] = 1
+        resume = 0  # tokens before this were passed over after a sentence end
+        # Only tokens holding a line break or sentence punctuation can end a sentence.
+        for i in tokens.holding(_BREAK_CHARS):
+            if i < resume:
                 continue
-            i += 1
+            text = tokens.text(i)
+            if text.isspace() and "\n" in text:
+                if i + 1 < n and not tokens.text(i + 1).isspace():
+                    starts[i + 1] = 1
+            elif (text in END_PUNCT or text.endswith(".")) and self._ends_sentence(tokens, i):
+                j = i + 1
+                while j < n and (tokens.text(j) in CLOSERS or tokens.text(j) in END_PUNCT):
+                    j += 1
+                j = tokens.skip_spaces(j)
+                if j < n:
+                    starts[j] = 1
+                resume = j
         # Token.is_sent_start's setter scans the whole doc each time; set them all at once.
-        values = numpy.array([1 if start else -1 for start in starts], dtype="int64").astype("uint64").reshape(n, 1)
-        doc.from_array([SENT_START], values)
+        doc.from_array([SENT_START], starts.astype("uint64").reshape(n, 1))
         return doc
+
+
+_BREAK_CHARS = re.compile(r"[\n.!?…]")
+
+
+class _Tokens:
+    """Token texts and spacing read from the doc's arrays (no Token object per token)."""
+
+    def __init__(self, doc: Doc):
+        self.n = len(doc)
+        self.doc_text = doc_text(doc)
+        array = doc.to_array([ORTH, SPACY, IDX])
+        self.orth = array[:, 0].tolist()
+        self.spacy = array[:, 1].tolist()
+        self.idx = array[:, 2]
+        self.strings = doc.vocab.strings
+
+    def text(self, i: int) -> str:
+        return self.strings[self.orth[i]]
+
+    def space_after(self, i: int) -> bool:
+        return bool(self.spacy[i])
+
+    def skip_spaces(self, i: int) -> int:
+        """The first token from i on that is not whitespace (n if none)."""
+        while i < self.n and self.text(i).isspace():
+            i += 1
+        return i
+
+    def holding(self, chars: re.Pattern) -> list[int]:
+        """Indices, in order, of the tokens containing a character `chars` matches."""
+        offsets = [m.start() for m in chars.finditer(self.doc_text)]
+        if not offsets:
+            return []
+        found = numpy.searchsorted(self.idx, offsets, side="right") - 1
+        return sorted(set(found.tolist()))
 
 
 @Language.factory("kb_sentences", default_config={"settings_path": None})
