@@ -15,6 +15,34 @@ DEFAULT_DB = "data/kb.db"
 BUSY_TIMEOUT_MS = 30_000
 
 
+class AtomicConnection(sqlite3.Connection):
+    """A connection whose `with conn:` block is one transaction, however its statements are run.
+
+    sqlite-utils 4 commits a write made through Database.execute() at once when no transaction
+    is open, and its table methods wrap themselves in `with conn:`; with a plain connection
+    either splits a block into separately committed pieces, which a kill can leave half done.
+    Here the outermost block begins the transaction (IMMEDIATE: it is meant to write) and only
+    the outermost block commits or rolls back.
+    """
+
+    depth = 0
+
+    def __enter__(self) -> AtomicConnection:
+        if self.depth == 0 and not self.in_transaction:
+            self.execute("BEGIN IMMEDIATE")
+        self.depth += 1
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.depth -= 1
+        if self.depth == 0:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.rollback()
+        return False
+
+
 def busy_timeout_ms() -> int:
     """How long a connection waits for another writer: $KB_BUSY_TIMEOUT_MS, else 30 s."""
     value = os.environ.get("KB_BUSY_TIMEOUT_MS", "").strip()
@@ -56,7 +84,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         if path.parent and not path.parent.exists():
             raise DatabaseError(f"directory {path.parent} does not exist")
         try:
-            conn = sqlite3.connect(str(path), timeout=busy_timeout_ms() / 1000)
+            conn = sqlite3.connect(str(path), timeout=busy_timeout_ms() / 1000, factory=AtomicConnection)
         except sqlite3.OperationalError as exc:
             raise DatabaseError(f"cannot open database {path}: {exc}") from exc
     conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")

@@ -321,3 +321,31 @@ def test_reports_analysed_but_not_merged_by_a_killed_run_are_merged_next_time(se
     assert result.returncode == 0, result.stderr
     assert rows(db_path, "select count(*) from event_mentions where event_id is null") == [(0,)]
     assert rows(db_path, "select count(*) from events")[0][0] == merged
+
+
+def test_a_with_block_on_the_connection_is_one_transaction(db):
+    """`with db.conn:` must be all or nothing, or a kill inside it leaves half its writes.
+
+    sqlite-utils 4 commits a write made through db.execute() at once when no transaction is
+    open yet, and its table methods commit their own `with db.conn:` blocks; both used to
+    split the ledger's and the analysis' blocks into separately committed pieces.
+    """
+    for write in (
+        lambda: db.execute("insert into sources (name, url) values ('a', 'http://a.example/')"),
+        lambda: db["sources"].insert({"name": "b", "url": "http://b.example/"}),
+        lambda: db.execute("update ingest_runs set status = 'ok'"),
+    ):
+        with pytest.raises(RuntimeError), db.conn:
+            db.execute("insert into ingest_runs (started_at) values ('2026-01-01T00:00:00Z')")
+            write()
+            db.execute("insert into ingest_runs (started_at) values ('2026-01-02T00:00:00Z')")
+            raise RuntimeError("killed here")
+        assert db.execute("select count(*) from sources").fetchone() == (0,)
+        assert db.execute("select count(*) from ingest_runs").fetchone() == (0,)
+    with db.conn:
+        db.execute("insert into ingest_runs (started_at) values ('2026-01-03T00:00:00Z')")
+        with db.conn:  # an inner block (a sqlite-utils table method) does not end the outer one
+            db["sources"].insert({"name": "c", "url": "http://c.example/"})
+        assert db.conn.in_transaction
+    assert not db.conn.in_transaction
+    assert db.execute("select count(*) from ingest_runs").fetchone() == (1,)
