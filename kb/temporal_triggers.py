@@ -53,7 +53,7 @@ def _items(sub) -> list:
     return list(sub.data) if hasattr(sub, "data") else list(sub)
 
 
-def _width(sub, runs: set[str]) -> int:
+def _width(sub, runs: set[tuple[str, ...]]) -> int:
     """Largest number of characters `sub` can match or look at, repeats capped at REPEAT_CAP."""
     total = 0
     for op, av in _items(sub):
@@ -94,20 +94,25 @@ _CATEGORIES = {
 }
 
 
-def run_cap(cls: str) -> int:
+def run_cap(cls: tuple[str, ...]) -> int:
     """The assumed longest run of a character class: SPACE_CAP unless it takes letters or digits."""
-    wordy = re.compile(cls, re.IGNORECASE)
+    wordy = re.compile(_class_regex(cls), re.IGNORECASE)
     return REPEAT_CAP if wordy.match("0") or wordy.match("a") else SPACE_CAP
 
 
-def _run_class(body) -> str:
-    """A regex character class for the single character an unbounded repeat repeats."""
+def _class_regex(cls: tuple[str, ...]) -> str:
+    return "[" + "".join(cls) + "]"
+
+
+def _run_class(body) -> tuple[str, ...]:
+    """The parts of a regex character class ("\\s", "a-z") for the single character an
+    unbounded repeat repeats."""
     items = _items(body)
     if len(items) != 1:
         raise Unreadable("repeat of more than one character")
     op, av = items[0]
     if op is C.LITERAL:
-        return "[" + re.escape(chr(av)) + "]"
+        return (re.escape(chr(av)),)
     if op is not C.IN:
         raise Unreadable(f"repeat of {op}")
     parts = []
@@ -122,7 +127,7 @@ def _run_class(body) -> str:
             parts.append("^")
         else:
             raise Unreadable(f"class item {item_op}")
-    return "[" + "".join(parts) + "]"
+    return tuple(parts)
 
 
 def _exact(sub) -> set[str] | None:
@@ -143,9 +148,15 @@ def _exact_item(item) -> set[str] | None:
     if op is C.LITERAL:
         return {chr(av).lower()}
     if op is C.IN:
-        if len(av) <= 4 and all(item_op is C.LITERAL for item_op, _ in av):
-            return {chr(code).lower() for _, code in av}
-        return None
+        chars: set[str] = set()
+        for item_op, item_av in av:
+            if item_op is C.LITERAL:
+                chars.add(chr(item_av).lower())
+            elif item_op is C.RANGE and item_av[1] - item_av[0] < 10:
+                chars.update(chr(code).lower() for code in range(item_av[0], item_av[1] + 1))
+            else:
+                return None  # a negated set or a category (\d, \s)
+        return chars if len(chars) <= 10 else None
     if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
         return {""}  # zero width: the neighbours' strings still join up
     if op is C.SUBPATTERN:
@@ -185,7 +196,7 @@ def _better(a: Reach | None, b: Reach | None) -> Reach | None:
     return a if key(a) >= key(b) else b
 
 
-def _required(sub, runs: set[str]) -> Reach | None:
+def _required(sub, runs: set[tuple[str, ...]]) -> Reach | None:
     """The best requirement of a sequence: a run of exact items, or one item's own."""
     items = _items(sub)
     widths = [_width([item], runs) for item in items]
@@ -217,7 +228,7 @@ def _required(sub, runs: set[str]) -> Reach | None:
     return best
 
 
-def _required_item(item, runs: set[str]) -> Reach | None:
+def _required_item(item, runs: set[tuple[str, ...]]) -> Reach | None:
     op, av = item
     if op is C.SUBPATTERN:
         return _required(av[3], runs)
@@ -265,7 +276,7 @@ def pattern_reach(pattern: re.Pattern) -> tuple[Reach, frozenset[str]] | None:
         return None
     try:
         parsed = _parser.parse(pattern.pattern, pattern.flags)
-        runs: set[str] = set()
+        runs: set[tuple[str, ...]] = set()
         reach = _required(parsed, runs)
         _width(parsed, runs)
     except (Unreadable, RecursionError, TypeError, ValueError, AttributeError):
@@ -284,7 +295,7 @@ class TriggerIndex:
     def __init__(self, patterns: Sequence[re.Pattern]):
         self.reaches: list[Reach | None] = []
         owners: dict[str, set[int]] = {}
-        runs: set[str] = set()
+        runs: set[tuple[str, ...]] = set()
         for index, pattern in enumerate(patterns):
             found = pattern_reach(pattern)
             if found is None:
@@ -303,7 +314,8 @@ class TriggerIndex:
             for s in owners
         }
         self._long_runs = [
-            (re.compile(f"{cls}{{{run_cap(cls) + 1},}}", re.IGNORECASE), run_cap(cls)) for cls in sorted(runs)
+            (re.compile(_class_regex(cls) * (run_cap(cls) + 1) + _class_regex(cls) + "*", re.IGNORECASE), run_cap(cls))
+            for cls in _widest(runs)
         ]
 
     def windows(self, text: str) -> list[list[tuple[int, int]] | None]:
@@ -327,6 +339,17 @@ class TriggerIndex:
             None if reach is None else _merge(found, reach.before, reach.after, size, excess)
             for reach, found in zip(self.reaches, hits, strict=True)
         ]
+
+
+def _widest(classes: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The classes whose long runs need looking for: a class within another one with no
+    larger cap is covered, as each of its long runs lies in a long run of the wider class."""
+    classes = sorted(set(classes))
+
+    def within(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+        return "^" not in a + b and set(a) <= set(b) and run_cap(b) <= run_cap(a)
+
+    return [a for a in classes if not any(b != a and within(a, b) for b in classes)]
 
 
 def _folds_plainly(text: str) -> bool:

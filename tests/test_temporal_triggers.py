@@ -33,7 +33,7 @@ def test_required_strings_of_a_pattern():
     assert reach.strings == {"jan"}  # "january" contains "jan": one string suffices
     assert reach.before >= len("early ")
     assert reach.after >= len("uary 31") + 1
-    assert runs == {r"[\s]"}
+    assert runs == {(r"\s",)}
 
 
 def test_every_rule_is_read():
