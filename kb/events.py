@@ -11,6 +11,7 @@ from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from kb.doc_text import doc_text
 from kb.event_context import (
     BLOCKED,
     INHERIT,
@@ -461,7 +462,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
                     antecedent_floor: int = 0) -> list[dict]:
     """The events of one sentence (none, one, or more when clearly distinct types); the
     source class of each event's date (kb.event_context) is appended to `kinds_out`."""
-    text = doc.text if text is None else text  # Doc.text rebuilds the string on every access
+    text = doc_text(doc) if text is None else text
     sentence = text[s_start:s_end]
     # Places in a dateline ("REDMOND, Wash. — ...") say where the report was filed.
     dash = sentence.find("—", 0, 120)
@@ -569,7 +570,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
 
 def sentence_bounds(doc: Doc, text: str | None = None) -> list[tuple[int, int]]:
     """Character bounds of each sentence, trimmed of surrounding whitespace."""
-    text = doc.text if text is None else text
+    text = doc_text(doc) if text is None else text
     if len(doc) == 0 or not doc.has_annotation("SENT_START"):
         spans = [(0, len(text))]
     else:
@@ -589,7 +590,7 @@ def sentence_bounds(doc: Doc, text: str | None = None) -> list[tuple[int, int]]:
 
 def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
     """Events of a whole document, in text order."""
-    text = doc.text
+    text = doc_text(doc)  # shared with the other components; Doc.text rebuilds it per access
     triggers = find_triggers(text, lexicon)
     ents = doc.ents
     money = [e for e in ents if e.label_ == "MONEY"]
