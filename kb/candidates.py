@@ -44,6 +44,7 @@ _LOWER_WORDS = re.compile(r"(?<![\w'’])[a-z][a-z'’\-]*")
 _MODEL_NAME = re.compile(r"[A-Z][A-Za-z]*(?:-[A-Za-z0-9.]+)*-[A-Za-z.]*\d[\w.]*(?:-[\w.]+)*")
 _POSSESSIVE = re.compile(r"['’]s$|['’]$")
 _INITIALS = re.compile(r"(?:[A-Z]\.)+")
+_NON_SPACE = re.compile(r"\S+")
 
 Word = tuple[int, int, str]  # start, end (without possessive or full stop), bare text
 
@@ -127,12 +128,12 @@ class CandidateFinder:
     def _pieces(self, state: _TextState, start: int, end: int, occupied: Occupied) -> Iterator[list[Word]]:
         """Split a capitalised run at taken ranges, dates, title words and sentence ends."""
         piece: list[Word] = []
-        for m in re.finditer(r"\S+", state.text[start:end]):
+        for m in _NON_SPACE.finditer(state.text, start, end):
             raw = m.group()
-            bare = _POSSESSIVE.sub("", raw)
-            if not (bare in self.suffixes or _INITIALS.fullmatch(bare)):
+            bare = _POSSESSIVE.sub("", raw) if "'" in raw or "’" in raw else raw
+            if bare.endswith(".") and not (bare in self.suffixes or _INITIALS.fullmatch(bare)):
                 bare = bare.rstrip(".")
-            ws = start + m.start()
+            ws = m.start()
             low = bare.lower()
             if not bare or low in self.dates or low in self.title_words or occupied.overlaps(ws, ws + len(raw)):
                 if piece:
