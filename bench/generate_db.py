@@ -273,6 +273,7 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
     """)
     if mentions:
         insert_mentions(db, entity_ids)
+        insert_event_reports(db)
     mark_analysed(db)
     index_for_ledger(db)
     db.conn.commit()
@@ -281,6 +282,46 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
     db.execute("ANALYZE")
     db.conn.close()
     return counts
+
+
+def insert_event_reports(db, chunk: int = 50_000) -> None:
+    """One report (event mention) per event, in its lead article, linked to it as the claim
+    ledger links reports, so that the ledger can recompute a generated event."""
+    from collections import Counter
+
+    from kb.reports import sentence_fingerprint
+
+    ordinals: Counter = Counter()
+    last = 0
+    while True:
+        events = db.execute(
+            """SELECT e.id, e.article_id, e.type, e.date, e.date_mod, e.date_text, e.sentence, e.start, e."end",
+                      e.confidence, a.published_at FROM events e JOIN articles a ON a.id = e.article_id
+               WHERE e.id > ? ORDER BY e.id LIMIT ?""", [last, chunk]).fetchall()
+        if not events:
+            break
+        entities: dict[int, list[dict]] = {}
+        for event_id, entity_id, role, name, kind in db.execute(
+                """SELECT ee.event_id, ee.entity_id, ee.role, en.name, en.type FROM event_entities ee
+                   JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id BETWEEN ? AND ?
+                   ORDER BY ee.event_id, ee.role, ee.entity_id""", [events[0][0], events[-1][0]]):
+            entities.setdefault(event_id, []).append(
+                {"entity_id": entity_id, "name": name, "label": kind, "role": role})
+        mentions, links = [], []
+        for event_id, article_id, etype, date, mod, text, sentence, start, end, confidence, published in events:
+            mentions.append((article_id, event_id, etype, date, mod, text, "explicit", sentence, 0, start, end,
+                             confidence, json.dumps(entities.get(event_id, []))))
+            base = f"{etype}:{sentence_fingerprint(sentence)}"
+            ordinals[(article_id, base)] += 1
+            links.append((article_id, f"{base}:{ordinals[(article_id, base)] - 1}", event_id, article_id, published))
+        db.conn.executemany(
+            """INSERT INTO event_mentions (article_id, event_id, type, date, date_mod, date_text, date_source,
+                   sentence, sentence_index, start, "end", confidence, entities)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", mentions)
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO event_links (article_id, mention_key, event_id, original_article_id, known_at) "
+            "VALUES (?, ?, ?, ?, ?)", links)
+        last = events[-1][0]
 
 
 def mark_analysed(db) -> None:

@@ -453,6 +453,12 @@ def m010_rumor_keys(db: sqlite_utils.Database) -> None:
     )
 
 
+@core()
+def m011_superseded_by_index(db: sqlite_utils.Database) -> None:
+    """Index events.superseded_by: deleting an event checks it (foreign key) without a scan."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_events_superseded_by ON events(superseded_by)")
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.

@@ -188,3 +188,21 @@ def test_help_has_examples(run_kb):
         result = run_kb(*command, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.output
+
+
+def test_story_profiles_kept_as_events_join_equal_profiles_rebuilt_from_scratch(db):
+    from kb.scoring import load_weights
+    from kb.story_match import rebuild_story_index
+
+    build(db)
+
+    def index():
+        return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+                for t in ("story_profiles", "story_entities")}
+
+    kept = index()
+    assert len(kept["story_profiles"]) == db.execute(
+        "SELECT count(*) FROM stories WHERE status != 'merged'").fetchone()[0]
+    with db.conn:
+        rebuild_story_index(db, load_weights())
+    assert index() == kept
