@@ -86,4 +86,9 @@ def add_ents(doc: Doc, spans: list[Span], *, overwrite: bool = False) -> None:
         return
     taken = {i for e in existing for i in range(e.start, e.end)}
     new = [s for s in spans if not any(i in taken for i in range(s.start, s.end))]
+    if existing and new and doc.has_annotation("ENT_IOB", require_complete=True):
+        # Every token already says B, I or O: setting only the new spans gives the same
+        # annotation as re-setting all of them, without rebuilding the existing ones.
+        doc.set_ents(new, default="unmodified")
+        return
     doc.ents = sorted(existing + new, key=lambda s: s.start)

@@ -10,6 +10,7 @@ from functools import cache
 
 from kb import temporal_handlers as H
 from kb import temporal_vocab as V
+from kb.temporal import is_valid_timex_value
 from kb.temporal_handlers import Result
 from kb.temporal_resolve import Context
 from kb.temporal_triggers import TriggerIndex
@@ -148,8 +149,6 @@ def _matches(regex: re.Pattern, text: str, windows: list[tuple[int, int]] | None
 
 def _run_handler(rule: Rule, match: re.Match, ctx: Context) -> Result | None:
     """The handler's result, or None if it falls off the calendar or breaks the value grammar."""
-    from kb.temporal import is_valid_timex_value
-
     try:
         result = rule.handler(match, ctx)
     except (OverflowError, ValueError):
