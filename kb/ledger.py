@@ -176,6 +176,27 @@ class Ledger:
                     AND type IN ({marks(kinds)}) AND bucket IN ({marks(part)})""", [*entities, *kinds, *part]))
         return found
 
+    def ranked_candidate_ids(self, entity_ids: Iterable[int], types: Iterable[str], buckets: list[str]) -> list[int]:
+        """Like candidate_ids, but at most `max_candidates` events: those sharing the most of
+        the entities first, then the newest (highest id). Ranked and capped in SQL, so a
+        report meets a bounded number of events however dense the base is."""
+        entities, kinds, buckets = sorted(set(entity_ids)), sorted(set(types)), sorted(set(buckets))
+        if not entities or not buckets:
+            return []
+        cap = int(self.weights["matching"].get("max_candidates", 0))
+        shared: dict[int, set[int]] = {}
+        for part in chunks(buckets, 200):
+            limit = "LIMIT ?" if cap and len(buckets) <= 200 else ""
+            params = [*entities, *kinds, *part] + ([cap] if limit else [])
+            for event_id, found in self.db.execute(
+                    f"""SELECT event_id, group_concat(DISTINCT entity_id) FROM event_keys
+                        WHERE entity_id IN ({marks(entities)}) AND type IN ({marks(kinds)})
+                        AND bucket IN ({marks(part)}) GROUP BY event_id
+                        ORDER BY count(DISTINCT entity_id) DESC, event_id DESC {limit}""", params):
+                shared.setdefault(event_id, set()).update(int(e) for e in found.split(","))
+        ranked = sorted(shared, key=lambda e: (-len(shared[e]), -e))
+        return ranked[:cap] if cap else ranked
+
     def dates_compatible(self, report: Report, event: dict[str, Any]) -> bool:
         """Equal or nested dates; or, with one side undated, within the type's window."""
         matching = self.weights["matching"]
@@ -228,10 +249,10 @@ class Ledger:
             if known is None:
                 return None
             buckets = ["k" + m for m in months(known - dt.timedelta(days=int(denial["window_days"])), known)]
-            candidates = self.candidate_ids(report.match_ids, ["*"], buckets)
+            candidates = self.ranked_candidate_ids(report.match_ids, ["*"], buckets)
             min_overlap = float(denial["min_entity_overlap"])
         else:
-            candidates = self.candidate_ids(report.match_ids, [report.type], self.lookup_buckets(report))
+            candidates = self.ranked_candidate_ids(report.match_ids, [report.type], self.lookup_buckets(report))
             min_overlap = float(matching["min_entity_overlap"])
         self.load_events(candidates)
         best: tuple[float, int] | None = None
