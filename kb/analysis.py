@@ -180,6 +180,7 @@ def analyze_articles(
         return [{"id": row[0], "text": row[1], "published": row[2]} for row in rows]
 
     batches = list(_batches(ids, batch_size))
+    unmerged: list[int] = []
     for batch, results in zip(batches, _analyzed(map(batch_items, batches), batch_size, workers), strict=True):
         now = utcnow()
         stored_ids = []
@@ -209,9 +210,19 @@ def analyze_articles(
                 stored_ids.append(article_id)
         summary.articles += len(stored_ids)
         summary.article_ids.extend(stored_ids)
-    if ids:
-        summary.integrated = _integrate(db, ids)
+        # Merge into the ledger as batches complete: with workers, the NLP of the next
+        # batches runs while this process merges, and a killed run leaves less unmerged.
+        unmerged.extend(batch)
+        if len(unmerged) >= INTEGRATE_EVERY:
+            summary.integrated = _integrate(db, unmerged) or summary.integrated
+            unmerged = []
+    if unmerged:
+        summary.integrated = _integrate(db, unmerged) or summary.integrated
     return summary
+
+
+# Articles analysed between two merges into the claim ledger.
+INTEGRATE_EVERY = 128
 
 
 def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
