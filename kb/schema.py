@@ -459,6 +459,15 @@ def m011_superseded_by_index(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_events_superseded_by ON events(superseded_by)")
 
 
+
+@core()
+def m012_story_totals(db: sqlite_utils.Database) -> None:
+    """Running story totals kept by triggers (kb/story_totals.py): story refreshes read no unchanged event."""
+    from kb.story_totals import install_story_totals
+
+    install_story_totals(db)
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.

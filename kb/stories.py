@@ -33,6 +33,7 @@ from kb.story_match import (
     write_story_entities,
 )
 from kb.story_text import generate_overview, generate_title
+from kb.story_totals import WEIGHT_UNIT, WEIGHTED_UNIT, rebuild_story_totals
 
 log = logging.getLogger(__name__)
 
@@ -225,10 +226,10 @@ def assign_stories(db: sqlite_utils.Database, ctx: ScoringContext, event_ids: It
 
 def story_text_events(db: sqlite_utils.Database, story_id: int, limit: int) -> list[dict[str, Any]]:
     """The story's most important events (at most `limit`), in date order: titles and overviews
-    are written from these, so their cost does not grow with the story."""
+    are written from these, so their cost does not grow with the story (read by index)."""
     cursor = db.execute(
         """SELECT e.* FROM story_events se JOIN events e ON e.id = se.event_id
-           WHERE se.story_id = ? ORDER BY coalesce(e.importance, 0) DESC, e.id LIMIT ?""", [story_id, limit])
+           WHERE se.story_id = ? ORDER BY se.ev_importance DESC, se.event_id LIMIT ?""", [story_id, limit])
     names = [c[0] for c in cursor.description]
     events = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     events.sort(key=lambda e: (e["sort_date"] is not None, e["sort_date"] or "", e["id"]))
@@ -236,61 +237,68 @@ def story_text_events(db: sqlite_utils.Database, story_id: int, limit: int) -> l
 
 
 def event_totals(db: sqlite_utils.Database, story_id: int, top_n: int) -> StoryTotals:
-    """Score totals over the story's events (superseded ones left out unless all are), in SQL."""
-    for where in ("AND e.status != 'superseded'", ""):
-        count, weight_sum, weighted = db.execute(
-            f"""SELECT count(*), sum(max(coalesce(e.importance, 0), 0.01)),
-                       sum(max(coalesce(e.importance, 0), 0.01) * coalesce(e.confidence, 0))
-                FROM story_events se JOIN events e ON e.id = se.event_id WHERE se.story_id = ? {where}""",
-            [story_id]).fetchone()
-        if count:
-            top = [r[0] for r in db.execute(
-                f"""SELECT coalesce(e.importance, 0) FROM story_events se JOIN events e ON e.id = se.event_id
-                    WHERE se.story_id = ? {where} ORDER BY 1 DESC LIMIT ?""", [story_id, max(top_n, 1)])]
-            return StoryTotals(top, count, weight_sum, weighted)
-    return StoryTotals([], 0, 0.0, 0.0)
+    """Score totals over the story's events (superseded ones left out unless all are), from the
+    running totals and the importance index: no scan of the story's events."""
+    row = db.execute("SELECT events, live_events, weight_all, weight_live, weighted_all, weighted_live "
+                     "FROM story_totals WHERE story_id = ?", [story_id]).fetchone()
+    if row is None or not row[0]:
+        return StoryTotals([], 0, 0.0, 0.0)
+    count, live, weight_all, weight_live, weighted_all, weighted_live = row
+    where = "AND se.ev_live = 1" if live else ""
+    top = [r[0] for r in db.execute(
+        f"""SELECT se.ev_importance FROM story_events se WHERE se.story_id = ? {where}
+            ORDER BY se.ev_importance DESC, se.event_id LIMIT ?""", [story_id, max(top_n, 1)])]
+    if live:
+        return StoryTotals(top, live, weight_live / WEIGHT_UNIT, weighted_live / WEIGHTED_UNIT)
+    return StoryTotals(top, count, weight_all / WEIGHT_UNIT, weighted_all / WEIGHTED_UNIT)
 
 
 def main_section(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any]) -> str:
     """The card section holding most of the story's importance."""
+    by_type: dict[int, Counter[str]] = {0: Counter(), 1: Counter()}
+    for event_type, live, weight in db.execute(
+            "SELECT type, live, weight FROM story_type_weights WHERE story_id = ? AND events > 0 ORDER BY type",
+            [story_id]):
+        by_type[1 if live else 0][event_type] += weight
+    counted = by_type[1] or by_type[0] + by_type[1]
     section_weight: Counter[str] = Counter()
-    for where in ("AND e.status != 'superseded'", ""):
-        for event_type, weight in db.execute(
-                f"""SELECT e.type, sum(coalesce(e.importance, 0) + 0.01) FROM story_events se
-                    JOIN events e ON e.id = se.event_id WHERE se.story_id = ? {where}
-                    GROUP BY e.type ORDER BY e.type""", [story_id]):
-            section_weight[section_of(event_type, weights)] += weight
-        if section_weight:
-            break
+    for event_type in sorted(counted):
+        section_weight[section_of(event_type, weights)] += counted[event_type]
+    if not section_weight:
+        return section_of("", weights)
     order = list(weights["stories"]["sections"])
     rank = {s: order.index(s) if s in order else len(order) for s in section_weight}
-    return max(sorted(section_weight), key=lambda s: (round(section_weight[s], 9), -rank[s]))
+    return max(sorted(section_weight), key=lambda s: (section_weight[s], -rank[s]))
+
+
+def story_dates(db: sqlite_utils.Database, story_id: int) -> tuple[str | None, str | None, str | None]:
+    """(first known, last updated, last event date) of a story's events, each by index."""
+    return (db.execute("SELECT min(ev_known_at) FROM story_events WHERE story_id = ?", [story_id]).fetchone()[0],
+            db.execute("SELECT max(ev_updated) FROM story_events WHERE story_id = ?", [story_id]).fetchone()[0],
+            db.execute("SELECT max(ev_sort_date) FROM story_events WHERE story_id = ?", [story_id]).fetchone()[0])
 
 
 def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int, reference: str | None) -> bool:
     """Recompute a story's scores, dates, status, section, title and overview. False if gone.
 
-    Counts, dates and scores are SQL aggregates; titles and overviews read only the story's
-    `text_events` most important events, so a long story costs little more than a short one.
+    Counts and score sums come from the running totals (kb/story_totals.py), dates and the
+    top events from indexes; titles and overviews read only the story's `text_events` most
+    important events: a long story costs no more than a short one.
     """
     story = db.execute("SELECT status, title_locked, overview_locked FROM stories WHERE id = ?",
                        [story_id]).fetchone()
     if story is None or story[0] == "merged":
         return False
-    size, first_seen, updated_at, last_event_date = db.execute(
-        """SELECT count(*), min(e.known_at), max(coalesce(e.updated_at, e.known_at)), max(e.sort_date)
-           FROM story_events se JOIN events e ON e.id = se.event_id WHERE se.story_id = ?""",
-        [story_id]).fetchone()
+    totals = db.execute("SELECT events, mentions FROM story_totals WHERE story_id = ?", [story_id]).fetchone()
+    size, mentions = totals if totals else (0, 0)
     if not size:
         if story[1] or story[2]:
             db.execute("UPDATE stories SET events = 0, mentions = 0 WHERE id = ?", [story_id])
             return True
         db.execute("DELETE FROM stories WHERE id = ?", [story_id])
         return False
+    first_seen, updated_at, last_event_date = story_dates(db, story_id)
     weights = ctx.weights
-    mentions = db.execute(
-        """SELECT count(DISTINCT l.original_article_id) FROM story_events se
-           JOIN event_links l ON l.event_id = se.event_id WHERE se.story_id = ?""", [story_id]).fetchone()[0]
     importance, confidence = score_story_totals(
         event_totals(db, story_id, int(weights["story"]["top_n"])), mentions, weights)
     section = main_section(db, story_id, weights)
@@ -340,6 +348,7 @@ def refresh_all_stories(db: sqlite_utils.Database, ctx: ScoringContext, now: str
     """Rebuild every story's entity index and profile, assign events left without a story and
     rescore every story (membership unchanged)."""
     reference = reference_time(db, now)
+    rebuild_story_totals(db)
     rebuild_story_index(db, ctx.weights)
     profiles = StoryProfiles(db, ctx.weights)
     orphans = [r[0] for r in db.execute(
