@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from kb.date_spans import date_span  # noqa: E402
 from kb.db import open_db  # noqa: E402
+from kb.scoring import load_weights  # noqa: E402
+from kb.story_totals import drop_story_totals_triggers  # noqa: E402
 
 EVENT_TYPES = ("release", "investment", "partnership", "competition", "personnel", "legal",
                "regulatory", "corporate", "statement", "pricing")
@@ -192,19 +195,27 @@ def event_row(rng: random.Random, event_id: int, article: tuple[int, str, int], 
         importance = round(rng.random() ** 1.5, 3)
     confidence = round(0.3 + 0.7 * rng.random(), 3)
     mentions = rng.randint(1, 12)
+    # Dates and first-known time as the claim ledger computes them from the event's report
+    # (its span, the article's publication time): a new report joining a generated event
+    # then changes only what a new report changes (mentions, status, scores).
+    span = date_span(value, mod)
+    if span is not None:
+        precision, sort_date = span.precision, span.start.isoformat()
     row = {
         "id": event_id, "type": etype, "article_id": article_id, "date": value, "date_mod": mod,
         "date_text": value, "date_source": "explicit", "date_precision": precision,
-        "sort_date": sort_date, "sentence": sentence, "start": 0, "end": len(sentence),
+        "sort_date": sort_date, "date_start": span.start.isoformat() if span else None,
+        "date_end": span.end.isoformat() if span else None,
+        "sentence": sentence, "start": 0, "end": len(sentence),
         "status": status, "summary": sentence, "mentions": mentions,
         "sources": min(mentions, rng.randint(1, 6)),
-        "first_reported_at": published[:10] + "T09:00:00Z", "first_reported_by": source_id,
-        "known_at": published[:10] + "T10:00:00Z", "importance": importance,
+        "first_reported_at": published, "first_reported_by": source_id,
+        "known_at": published, "importance": importance,
         "confidence": confidence, "formula_version": "gen-1",
         "score_components": json.dumps({"source_reliability": round(rng.random(), 2),
                                         "corroboration": round(rng.random(), 2),
                                         "entity_centrality": round(rng.random(), 2)}),
-        "updated_at": published[:10] + "T10:00:00Z",
+        "updated_at": published,
     }
     return row, ents
 
@@ -215,6 +226,7 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
     rng = random.Random(seed)
     db = open_db(db_path)
     db.execute("PRAGMA synchronous = OFF")
+    drop_story_totals_triggers(db)  # bulk rows first; index_for_ledger fills the totals at the end
     entity_ids, source_ids = insert_reference_rows(db)
     db["articles"].insert_all(article_rows(rng, articles, source_ids), batch_size=2000)
     article_info = [tuple(r) for r in db.execute(
@@ -230,6 +242,7 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
             "importance": round(rng.random(), 3), "confidence": round(0.4 + 0.6 * rng.random(), 3),
         })
     names = [e[0] for e in ENTITIES] + [HOSTILE_ENTITY]
+    outlets = set(load_weights()["matching"].get("outlet_entities", []))
     entity_rows: list[dict] = []
     story_rows: list[dict] = []
     # Story sizes are skewed: a few large stories, a long tail of small ones.
@@ -244,8 +257,10 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
             if event_id == len(ANCHORS) + 1:
                 row["sentence"] = row["summary"] = HOSTILE_TEXT
                 row["article_id"] = 2
+                row["known_at"] = row["first_reported_at"] = row["updated_at"] = article_info[1][1]
                 ents = [*ents[:1], HOSTILE_ENTITY]
-            for role_index, name in enumerate(dict.fromkeys(ents)):
+            # News outlets are who reported, not what happened: the ledger leaves them out.
+            for role_index, name in enumerate(n for n in dict.fromkeys(ents) if n not in outlets):
                 entity_rows.append({"event_id": event_id, "entity_id": entity_ids[name],
                                     "role": "agent" if role_index == 0 else "participant"})
             story = anchor[8] + 1 if anchor else (
@@ -333,14 +348,16 @@ def mark_analysed(db) -> None:
 
 
 def index_for_ledger(db) -> None:
-    """The lookup tables the claim ledger and story assignment keep current as they go (event
-    keys, story entities, story profiles), so that adding articles to a generated base finds
+    """The lookup tables the claim ledger and story assignment keep current as they go (story
+    totals, event keys, story entities, story profiles), so that adding articles to a generated base finds
     its events and stories by index as it would in a real one."""
     from kb.ledger import rebuild_event_keys
     from kb.scoring import load_weights
     from kb.story_match import rebuild_story_index
+    from kb.story_totals import rebuild_story_totals
 
     weights = load_weights()
+    rebuild_story_totals(db)
     rebuild_event_keys(db, weights)
     rebuild_story_index(db, weights)
 

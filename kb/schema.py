@@ -459,7 +459,6 @@ def m011_superseded_by_index(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_events_superseded_by ON events(superseded_by)")
 
 
-
 @core()
 def m012_story_totals(db: sqlite_utils.Database) -> None:
     """Running story totals kept by triggers (kb/story_totals.py): story refreshes read no unchanged event."""
