@@ -501,8 +501,11 @@ class IngestRun:
         from kb.entities import sync_gazetteer
 
         sync_gazetteer(self.db)  # aliases and topic weights follow gazetteer edits
-        analyze_articles(self.db, None, workers=self.options.workers)
+        started = time.monotonic()
+        summary = analyze_articles(self.db, None, workers=self.options.workers)
         self.integrate_stranded_reports()
+        log.info("analysed %d articles (%d event mentions) and merged them in %.1fs",
+                 summary.articles, summary.events, time.monotonic() - started)
 
     def integrate_stranded_reports(self) -> None:
         """Merge event mentions that a killed run analysed but never gave to the claim ledger."""
@@ -526,7 +529,9 @@ def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
     fetch_settings(sources_file)  # a bad setting is a usage error before anything starts
     with IngestRun(db_path, sources_file, options) as run:
         items, _ = run.collect_sources()
+        started = time.monotonic()
         run.process(items)
+        log.info("fetched, extracted and stored %d articles in %.1fs", len(items), time.monotonic() - started)
         run.save_validators()
         run.analyze()
     return run.stats

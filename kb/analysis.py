@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from kb.db import utcnow
-from kb.pipeline import AMOUNT_LABELS, SKIP_NOT_ENGLISH, analyze_many, load_settings, nlp_version
+from kb.pipeline import (
+    AMOUNT_LABELS,
+    SKIP_NOT_ENGLISH,
+    analyze_many,
+    load_settings,
+    nlp_version,
+    shared_nlp,
+)
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +229,7 @@ def analyze_articles(
 
 
 # Articles analysed between two merges into the claim ledger.
-INTEGRATE_EVERY = 128
+INTEGRATE_EVERY = 512
 
 
 def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
@@ -240,11 +247,14 @@ def _analyzed(batches: Iterator[list[dict]], batch_size: int, workers: int) -> I
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+    # Build the pipeline once here and fork: workers start with it loaded (copy-on-write)
+    # instead of each importing and compiling it. No other thread runs at this point.
+    shared_nlp()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         pending: deque = deque()
         for items in batches:
             pending.append(pool.submit(_analyze_batch, items, batch_size))
-            if len(pending) >= 2 * workers:
+            if len(pending) >= 8 * workers:  # enough queued to keep workers busy while we merge
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
