@@ -85,6 +85,8 @@ class Ledger:
         self.keys: dict[int, set[tuple[int, str, str]]] = {}  # touched event -> its event_keys
         self.entity_types: dict[int, str | None] = {}
         self.story_changes: set[int] = set()  # events changed in what story matching reads, or gone
+        # such events that were in a story: (story, story date, entity ids) before the change
+        self.story_before: dict[int, tuple[int, str | None, frozenset[int]]] = {}
 
     def forget(self) -> None:
         """Drop what is held in memory (between chunks of a long run)."""
@@ -377,27 +379,27 @@ class Ledger:
             return False
         computed = self.recompute(event_id)
         if computed is None:
+            self.note_story_change(event_id, entities)
             self.db.execute("DELETE FROM events WHERE id = ?", [event_id])
             self.rows[event_id] = None
-            self.story_changes.add(event_id)
             return False
         reports, fields, changes = computed
         claims = [r for r in reports if not r.denial] or reports
         stored = self.stored.get(event_id) or {}
-        if any(stored.get(k) != v for k, v in fields.items()):
-            sets = ", ".join(f'"{k}" = ?' for k in fields)
-            self.db.execute(f"UPDATE events SET {sets} WHERE id = ?", [*fields.values(), event_id])
         wanted = entity_roles(claims, self.ignored)
         self.load_entity_types(e for e, _ in wanted)
         wanted = {(e, role) for e, role in wanted if self.entity_types.get(e) is not None}
+        if {e for e, _ in entities} != {e for e, _ in wanted} or any(
+                stored.get(k) != fields[k] for k in STORY_FIELDS):
+            self.note_story_change(event_id, entities)
+        if any(stored.get(k) != v for k, v in fields.items()):
+            sets = ", ".join(f'"{k}" = ?' for k in fields)
+            self.db.execute(f"UPDATE events SET {sets} WHERE id = ?", [*fields.values(), event_id])
         if entities != wanted:
             # A report may name an entity that was deleted since: such entities are left out.
             self.db.execute("DELETE FROM event_entities WHERE event_id = ?", [event_id])
             self.db.conn.executemany("INSERT INTO event_entities (event_id, entity_id, role) VALUES (?, ?, ?)",
                                      [[event_id, e, role] for e, role in sorted(wanted)])
-        if {e for e, _ in entities} != {e for e, _ in wanted} or any(
-                stored.get(k) != fields[k] for k in STORY_FIELDS):
-            self.story_changes.add(event_id)
         if history != changes:
             self.db.execute("DELETE FROM event_history WHERE event_id = ?", [event_id])
             self.db.conn.executemany(
@@ -413,6 +415,18 @@ class Ledger:
             self.write_scores(row, reports, sorted({e for e, _ in wanted}))
         self.stored[event_id] = dict(row)
         return True
+
+    def note_story_change(self, event_id: int, entities: set[tuple[int, str]]) -> None:
+        """Remember an event about to change in what story matching reads (or to be deleted),
+        with its story, story date and entities as they are now, so that its story's entity
+        index can be updated by difference."""
+        self.story_changes.add(event_id)
+        if event_id in self.story_before:
+            return
+        row = self.db.execute("SELECT story_id, ev_story_date FROM story_events WHERE event_id = ? "
+                              "ORDER BY story_id LIMIT 1", [event_id]).fetchone()
+        if row is not None:
+            self.story_before[event_id] = (row[0], row[1], frozenset(e for e, _ in entities))
 
     def write_scores(self, row: dict[str, Any], reports: list[Report], entity_ids: list[int]) -> None:
         """Score an event and store importance, confidence and their components when changed."""
@@ -521,7 +535,8 @@ def integrate_articles(db: sqlite_utils.Database, article_ids: list[int]) -> Non
         touched = ledger.integrate(article_ids)
         changed = sorted(ledger.story_changes)
         stale = {before[e] for e in changed if e in before} | set(stories_by_event(db, changed).values())
-        place_events(db, ctx, touched, extra_story_ids=set(before.values()), stale_story_ids=stale)
+        place_events(db, ctx, touched, extra_story_ids=set(before.values()), stale_story_ids=stale,
+                     story_before=ledger.story_before)
 
 
 def rebuild_event_keys(db: sqlite_utils.Database, weights: dict[str, Any] | None = None) -> int:

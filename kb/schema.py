@@ -467,6 +467,14 @@ def m012_story_totals(db: sqlite_utils.Database) -> None:
     install_story_totals(db)
 
 
+@core()
+def m013_story_dates(db: sqlite_utils.Database) -> None:
+    """story_events also copies its event's story date; indexes for a story's dates and latest events."""
+    from kb.story_totals import install_story_totals
+
+    install_story_totals(db)
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.

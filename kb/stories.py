@@ -29,6 +29,7 @@ from kb.story_match import (
     rebuild_story_index,
     section_of,
     to_date,
+    update_story_entities,
     window_days,
     write_story_entities,
 )
@@ -228,7 +229,7 @@ def story_text_events(db: sqlite_utils.Database, story_id: int, limit: int) -> l
     """The story's most important events (at most `limit`), in date order: titles and overviews
     are written from these, so their cost does not grow with the story (read by index)."""
     cursor = db.execute(
-        """SELECT e.* FROM story_events se JOIN events e ON e.id = se.event_id
+        """SELECT e.* FROM story_events se INDEXED BY idx_story_events_rank JOIN events e ON e.id = se.event_id
            WHERE se.story_id = ? ORDER BY se.ev_importance DESC, se.event_id LIMIT ?""", [story_id, limit])
     names = [c[0] for c in cursor.description]
     events = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -246,7 +247,8 @@ def event_totals(db: sqlite_utils.Database, story_id: int, top_n: int) -> StoryT
     count, live, weight_all, weight_live, weighted_all, weighted_live = row
     where = "AND se.ev_live = 1" if live else ""
     top = [r[0] for r in db.execute(
-        f"""SELECT se.ev_importance FROM story_events se WHERE se.story_id = ? {where}
+        f"""SELECT se.ev_importance FROM story_events se INDEXED BY idx_story_events_rank
+            WHERE se.story_id = ? {where}
             ORDER BY se.ev_importance DESC, se.event_id LIMIT ?""", [story_id, max(top_n, 1)])]
     if live:
         return StoryTotals(top, live, weight_live / WEIGHT_UNIT, weighted_live / WEIGHTED_UNIT)
@@ -272,10 +274,14 @@ def main_section(db: sqlite_utils.Database, story_id: int, weights: dict[str, An
 
 
 def story_dates(db: sqlite_utils.Database, story_id: int) -> tuple[str | None, str | None, str | None]:
-    """(first known, last updated, last event date) of a story's events, each by index."""
-    return (db.execute("SELECT min(ev_known_at) FROM story_events WHERE story_id = ?", [story_id]).fetchone()[0],
-            db.execute("SELECT max(ev_updated) FROM story_events WHERE story_id = ?", [story_id]).fetchone()[0],
-            db.execute("SELECT max(ev_sort_date) FROM story_events WHERE story_id = ?", [story_id]).fetchone()[0])
+    """(first known, last updated, last event date) of a story's events, each by index (named:
+    without fresh statistics the planner may pick another index on story_id and read it all)."""
+    def one(sql: str) -> str | None:
+        return db.execute(sql, [story_id]).fetchone()[0]
+
+    return (one("SELECT min(ev_known_at) FROM story_events INDEXED BY idx_story_events_known WHERE story_id = ?"),
+            one("SELECT max(ev_updated) FROM story_events INDEXED BY idx_story_events_updated WHERE story_id = ?"),
+            one("SELECT max(ev_sort_date) FROM story_events INDEXED BY idx_story_events_recent WHERE story_id = ?"))
 
 
 def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int, reference: str | None) -> bool:
@@ -327,14 +333,20 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
 
 
 def place_events(db: sqlite_utils.Database, ctx: ScoringContext, event_ids: Iterable[int],
-                 extra_story_ids: Iterable[int] = (), stale_story_ids: Iterable[int] = ()) -> set[int]:
+                 extra_story_ids: Iterable[int] = (), stale_story_ids: Iterable[int] = (),
+                 story_before: dict[int, tuple[int, str | None, frozenset[int]]] | None = None) -> set[int]:
     """After the ledger changed these events: assign new ones, refresh their stories.
 
     `stale_story_ids`: stories whose events changed in what matching looks at (entities,
-    dates, sentences) or were deleted; their entity index and profile are rebuilt first.
+    dates, sentences) or were deleted; their entity index is updated by difference from
+    `story_before` (event -> its story, story date and entities before the change) where it
+    can be, else rebuilt; their profiles are rebuilt (by index) when next needed.
     """
     event_ids = sorted(set(event_ids))
-    invalidate_profiles(db, stale_story_ids, ctx.weights)
+    updated = update_story_entities(db, story_before or {}, ctx.weights)
+    for story_id in sorted(updated):
+        db.execute("DELETE FROM story_profiles WHERE story_id = ?", [story_id])
+    invalidate_profiles(db, set(stale_story_ids) - updated, ctx.weights)
     assign_stories(db, ctx, event_ids)
     affected = set(extra_story_ids) | set(stale_story_ids) | stories_of_events(db, event_ids)
     reference = reference_time(db)

@@ -218,9 +218,15 @@ class StoryProfiles:
         story = self.db.execute("SELECT section FROM stories WHERE id = ?", [story_id]).fetchone()
         if story is None:
             return None
-        size, first, last = self.db.execute(
-            f"""SELECT count(*), min({STORY_DATE_SQL}), max({STORY_DATE_SQL}) FROM story_events se
-                JOIN events e ON e.id = se.event_id WHERE se.story_id = ?""", [story_id]).fetchone()
+        totals = self.db.execute("SELECT events FROM story_totals WHERE story_id = ?", [story_id]).fetchone()
+        size = totals[0] if totals else 0
+        # min/max and latest events by index (story_events copies each event's story date and
+        # sort date, kb/story_totals.py); INDEXED BY: the planner, without fresh statistics,
+        # may pick another index on story_id and read the whole story.
+        first = self.db.execute("SELECT min(ev_story_date) FROM story_events INDEXED BY idx_story_events_date WHERE story_id = ?",
+                                [story_id]).fetchone()[0]
+        last = self.db.execute("SELECT max(ev_story_date) FROM story_events INDEXED BY idx_story_events_date WHERE story_id = ?",
+                               [story_id]).fetchone()[0]
         profile = StoryProfile(story_id, story[0], size, first, last)
         parts = int(self.weights["stories"]["family_prefix_parts"])
         for name, kind, count in self.db.execute(
@@ -235,8 +241,9 @@ class StoryProfiles:
                           for sort_date, event_id, sentence in
                           self.db.execute(
                               """SELECT e.sort_date, e.id, e.sentence FROM story_events se
-                                 JOIN events e ON e.id = se.event_id WHERE se.story_id = ?
-                                 ORDER BY e.sort_date DESC, e.id DESC LIMIT ?""", [story_id, RECENT_SENTENCES])]
+                                 INDEXED BY idx_story_events_recent JOIN events e ON e.id = se.event_id
+                                 WHERE se.story_id = ? ORDER BY se.ev_sort_date DESC, se.event_id DESC LIMIT ?""",
+                              [story_id, RECENT_SENTENCES])]
         return profile
 
     def new(self, story_id: int, section: str) -> StoryProfile:
@@ -307,6 +314,77 @@ def write_story_entities(db: sqlite_utils.Database, story_id: int, weights: dict
             JOIN events e ON e.id = se.event_id JOIN entities en ON en.id = ee.entity_id
             WHERE se.story_id = ? AND en.type NOT IN ({marks(ignored_types)}) GROUP BY ee.entity_id""",
         [story_id, *ignored_types])
+
+
+def update_story_entities(db: sqlite_utils.Database, before: dict[int, tuple[int, str | None, frozenset[int]]],
+                          weights: dict[str, Any]) -> set[int]:
+    """Bring story_entities up to date by difference after events changed or were deleted.
+
+    `before`: event -> (its story, story date, entity ids) before the change. Counts move by
+    one per entity gained or lost; a latest date is raised by a later new date, and read
+    again by index (the story's events newest first, down to the first with the entity)
+    only when the event that held it moved or left. Returns the stories updated.
+    """
+    if not before:
+        return set()
+    ignored_types = set(weights["matching"].get("ignore_entity_types", []))
+    event_ids = sorted(before)
+    now_story: dict[int, tuple[int, str | None]] = {}
+    now_entities: dict[int, set[int]] = {}
+    for part in chunks(event_ids):
+        for event_id, story_id, date in db.execute(
+                f"SELECT event_id, story_id, ev_story_date FROM story_events WHERE event_id IN ({marks(part)}) "
+                "ORDER BY story_id DESC", part):
+            now_story[event_id] = (story_id, date)
+        for event_id, entity_id in db.execute(
+                f"SELECT DISTINCT event_id, entity_id FROM event_entities WHERE event_id IN ({marks(part)})", part):
+            now_entities.setdefault(event_id, set()).add(entity_id)
+    entity_ids = sorted({e for _, _, ents in before.values() for e in ents}
+                        | {e for ents in now_entities.values() for e in ents})
+    kinds: dict[int, str] = {}
+    for part in chunks(entity_ids):
+        kinds.update(db.execute(f"SELECT id, type FROM entities WHERE id IN ({marks(part)})", part).fetchall())
+
+    def counted(ids: Iterable[int]) -> set[int]:
+        return {e for e in ids if e in kinds and kinds[e] not in ignored_types}
+
+    delta: dict[tuple[int, int], int] = {}
+    new_dates: dict[tuple[int, int], list[str]] = {}
+    lost: dict[tuple[int, int], set[str | None]] = {}
+    for event_id in event_ids:
+        story_id, old_date, old_ids = before[event_id]
+        old = counted(old_ids)
+        now = now_story.get(event_id)
+        new, new_date = (counted(now_entities.get(event_id, ())), now[1]) if now and now[0] == story_id else (set(), None)
+        for entity_id in old | new:
+            key = (story_id, entity_id)
+            delta[key] = delta.get(key, 0) + (entity_id in new) - (entity_id in old)
+            if entity_id in old and (entity_id not in new or new_date != old_date):
+                lost.setdefault(key, set()).add(old_date)
+            if entity_id in new and new_date is not None and (entity_id not in old or new_date != old_date):
+                new_dates.setdefault(key, []).append(new_date)
+    for story_id, entity_id in sorted(delta):
+        key = (story_id, entity_id)
+        row = db.execute("SELECT events, last_date FROM story_entities WHERE story_id = ? AND entity_id = ?",
+                         [story_id, entity_id]).fetchone()
+        count = (row[0] if row else 0) + delta[key]
+        if count <= 0:
+            db.execute("DELETE FROM story_entities WHERE story_id = ? AND entity_id = ?", [story_id, entity_id])
+            continue
+        last = row[1] if row else None
+        if row is None or last is None or last in lost.get(key, set()):
+            last = db.execute(
+                """SELECT se.ev_story_date FROM story_events se INDEXED BY idx_story_events_date
+                   WHERE se.story_id = ? AND se.ev_story_date IS NOT NULL AND EXISTS (
+                       SELECT 1 FROM event_entities ee WHERE ee.event_id = se.event_id AND ee.entity_id = ?)
+                   ORDER BY se.ev_story_date DESC LIMIT 1""", [story_id, entity_id]).fetchone()
+            last = last[0] if last else None
+        else:
+            last = max([last, *new_dates.get(key, [])])
+        db.execute("""INSERT INTO story_entities (story_id, entity_id, events, last_date) VALUES (?, ?, ?, ?)
+                      ON CONFLICT (story_id, entity_id) DO UPDATE SET events = excluded.events,
+                          last_date = excluded.last_date""", [story_id, entity_id, count, last])
+    return {story_id for story_id, _, _ in before.values()}
 
 
 def count_event_in_story(db: sqlite_utils.Database, story_id: int, event: EventProfile,

@@ -21,12 +21,15 @@ import sqlite_utils
 
 # What a story_events row copies from its event `e`.
 COPIED_COLUMNS = ("ev_live", "ev_importance", "ev_weight", "ev_weighted", "ev_type", "ev_known_at", "ev_updated",
-                  "ev_sort_date")
+                  "ev_sort_date", "ev_story_date")
+COLUMN_TYPES = ("INTEGER", "REAL", "INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT")
 COPY_SQL = """(SELECT coalesce(e.status, '') != 'superseded', coalesce(e.importance, 0),
                       max(CAST(round(coalesce(e.importance, 0) * 10000) AS INTEGER), 100),
                       max(CAST(round(coalesce(e.importance, 0) * 10000) AS INTEGER), 100)
                         * CAST(round(coalesce(e.confidence, 0) * 10000) AS INTEGER),
-                      e.type, e.known_at, coalesce(e.updated_at, e.known_at), e.sort_date
+                      e.type, e.known_at, coalesce(e.updated_at, e.known_at), e.sort_date,
+                      CASE WHEN e.sort_date IS NULL OR e.sort_date > date(e.known_at, '+31 days')
+                           THEN substr(e.known_at, 1, 10) ELSE e.sort_date END
                FROM events e WHERE e.id = {event})"""
 WEIGHT_UNIT = 10_000  # weight sums are in units of 1e-4
 WEIGHTED_UNIT = 100_000_000  # weight x confidence sums in units of 1e-8
@@ -58,7 +61,9 @@ CREATE TABLE IF NOT EXISTS story_articles (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idx_story_events_known ON story_events(story_id, ev_known_at);
 CREATE INDEX IF NOT EXISTS idx_story_events_updated ON story_events(story_id, ev_updated);
-CREATE INDEX IF NOT EXISTS idx_story_events_sort ON story_events(story_id, ev_sort_date);
+DROP INDEX IF EXISTS idx_story_events_sort;
+CREATE INDEX IF NOT EXISTS idx_story_events_recent ON story_events(story_id, ev_sort_date, event_id);
+CREATE INDEX IF NOT EXISTS idx_story_events_date ON story_events(story_id, ev_story_date);
 CREATE INDEX IF NOT EXISTS idx_story_events_rank ON story_events(story_id, ev_importance DESC, event_id, ev_live);
 """
 
@@ -164,11 +169,11 @@ TRIGGER_NAMES = ("story_events_totals_insert", "story_events_totals_update", "st
 def install_story_totals(db: sqlite_utils.Database) -> None:
     """Create the copied columns, total tables, indexes and triggers, and fill the totals.
 
-    Used by migration m012; keep it compatible (later changes belong in a new migration).
+    Idempotent: migrations m012 and m013 (story date column) run it; a later change to the
+    copied columns, tables or triggers needs a new migration that runs it again.
     """
     columns = {c.name for c in db["story_events"].columns}
-    kinds = ("INTEGER", "REAL", "INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT")
-    for name, kind in zip(COPIED_COLUMNS, kinds, strict=True):
+    for name, kind in zip(COPIED_COLUMNS, COLUMN_TYPES, strict=True):
         if name not in columns:
             db.execute(f"ALTER TABLE story_events ADD COLUMN {name} {kind}")
     for statement in TABLES_SQL.split(";"):
