@@ -360,6 +360,18 @@ def index_for_ledger(db) -> None:
     rebuild_story_totals(db)
     rebuild_event_keys(db, weights)
     rebuild_story_index(db, weights)
+    mark_overviews_current(db, weights)
+
+
+def mark_overviews_current(db, weights: dict) -> None:
+    """Let each generated overview stand for the one the ledger would have written from the
+    story's text events (as a real base's are): a refresh rewrites it when those change."""
+    from kb.stories import overview_key, story_text_events
+
+    limit = int(weights["stories"].get("text_events", 200))
+    story_ids = [r[0] for r in db.execute("SELECT id FROM stories ORDER BY id")]
+    db.conn.executemany("UPDATE stories SET overview_key = ? WHERE id = ?",
+                        [[overview_key(story_text_events(db, s, limit), weights), s] for s in story_ids])
 
 
 def flush(db, batch: list[dict], entity_rows: list[dict], story_rows: list[dict]) -> None:

@@ -475,6 +475,12 @@ def m013_story_dates(db: sqlite_utils.Database) -> None:
     install_story_totals(db)
 
 
+@core()
+def m014_story_overview_key(db: sqlite_utils.Database) -> None:
+    """stories.overview_key: a digest of what the overview was written from (regenerated only when it changes)."""
+    db.execute("ALTER TABLE stories ADD COLUMN overview_key TEXT")
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -273,6 +274,14 @@ def main_section(db: sqlite_utils.Database, story_id: int, weights: dict[str, An
     return max(sorted(section_weight), key=lambda s: (section_weight[s], -rank[s]))
 
 
+def overview_key(events: list[dict[str, Any]], weights: dict[str, Any]) -> str:
+    """A digest of everything generate_overview reads: an unchanged key means an unchanged
+    overview, so a story whose text events did not change keeps it without rewriting it."""
+    material = [[e["id"], e["status"], e["sentence"], e["importance"], e["sort_date"]] for e in events]
+    material.append(int(weights["stories"]["overview_sentences"]))
+    return hashlib.sha1(json.dumps(material, separators=(",", ":")).encode()).hexdigest()
+
+
 def story_dates(db: sqlite_utils.Database, story_id: int) -> tuple[str | None, str | None, str | None]:
     """(first known, last updated, last event date) of a story's events, each by index (named:
     without fresh statistics the planner may pick another index on story_id and read it all)."""
@@ -291,7 +300,7 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
     top events from indexes; titles and overviews read only the story's `text_events` most
     important events: a long story costs no more than a short one.
     """
-    story = db.execute("SELECT status, title_locked, overview_locked FROM stories WHERE id = ?",
+    story = db.execute("SELECT status, title_locked, overview_locked, overview_key FROM stories WHERE id = ?",
                        [story_id]).fetchone()
     if story is None or story[0] == "merged":
         return False
@@ -326,7 +335,10 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
         if not story[1]:
             fields["title"] = generate_title(db, ctx, events, section)
         if not story[2]:
-            fields["overview"] = generate_overview(events, weights)
+            key = overview_key(events, weights)
+            if key != story[3]:
+                fields["overview"] = generate_overview(events, weights)
+                fields["overview_key"] = key
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE stories SET {sets} WHERE id = ?", [*fields.values(), story_id])
     return True
@@ -450,7 +462,8 @@ def set_overview(db: sqlite_utils.Database, story_id: int, overview: str) -> Non
         raise StoryEditError("the overview is empty")
     with db.conn:
         _require_story(db, story_id)
-        db.execute("UPDATE stories SET overview = ?, overview_locked = 1 WHERE id = ?", [overview, story_id])
+        db.execute("UPDATE stories SET overview = ?, overview_locked = 1, overview_key = NULL WHERE id = ?",
+                   [overview, story_id])
 
 
 def list_stories(db: sqlite_utils.Database, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
