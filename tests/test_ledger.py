@@ -282,3 +282,24 @@ def test_date_spans_of_modifiers():
     assert date_span("2025-SU").end == dt.date(2025, 8, 31)
     assert date_span("PRESENT_REF") is None
     assert date_span("2026-02-30") is None
+
+
+def test_report_meets_at_most_max_candidates_events_those_sharing_most_entities_first(db):
+    from kb.ledger import Ledger
+    from kb.scoring import ScoringContext
+
+    ctx = ScoringContext(db)
+    cap = int(ctx.weights["matching"]["max_candidates"])
+    assert cap > 0
+    a, b = (db["entities"].insert({"name": n, "type": "ORG", "status": "known"}).last_pk for n in ("Alpha", "Beta"))
+    events = [db["events"].insert({"type": "release", "status": "reported", "known_at": "2026-04-01T09:00:00Z"}).last_pk
+              for _ in range(cap + 4)]
+    both = events[:2]  # the oldest two share both entities, the others only one
+    db["event_keys"].insert_all([{"entity_id": a, "type": "release", "bucket": "2026-04", "event_id": e}
+                                 for e in events])
+    db["event_keys"].insert_all([{"entity_id": b, "type": "release", "bucket": "2026-04", "event_id": e}
+                                 for e in both])
+    found = Ledger(db, ctx).ranked_candidate_ids([a, b], ["release"], ["2026-04"])
+    assert len(found) == cap
+    assert found[:2] == sorted(both, reverse=True)
+    assert found[2:] == sorted(events[2:], reverse=True)[:cap - 2]

@@ -206,3 +206,63 @@ def test_story_profiles_kept_as_events_join_equal_profiles_rebuilt_from_scratch(
     with db.conn:
         rebuild_story_index(db, load_weights())
     assert index() == kept
+
+
+def totals_state(db) -> dict[str, list]:
+    """The running totals and story index as kept incrementally."""
+    tables = {"story_totals": "SELECT * FROM story_totals WHERE events > 0 OR mentions > 0 ORDER BY 1",
+              "story_type_weights": "SELECT * FROM story_type_weights WHERE events > 0 ORDER BY 1, 2, 3",
+              "story_articles": "SELECT * FROM story_articles ORDER BY 1, 2",
+              "story_entities": "SELECT * FROM story_entities ORDER BY 1, 2"}
+    return {t: db.execute(sql).fetchall() for t, sql in tables.items()}
+
+
+def test_running_totals_and_entity_rows_equal_a_fresh_count_after_edits(db):
+    from kb.scoring import load_weights
+    from kb.stories import merge_stories, split_story
+    from kb.story_match import rebuild_story_index
+    from kb.story_totals import rebuild_story_totals
+
+    m = build(db)
+    mai = story_id_of(db, m["efficient_wire"])
+    strain = story_id_of(db, m["memo"])
+    split_story(db, mai, [event_of(db, m["rumor"])["id"]])
+    merge_stories(db, strain, mai)
+    # Reprocess half the articles with one report dropped: events change or disappear.
+    c = Corpus(db)
+    ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+    for article_id in ids[::2]:
+        c.replace_mentions(article_id, c.mentions_of(article_id)[1:])
+    integrate_articles(db, ids[::2])
+    kept = totals_state(db)
+    with db.conn:
+        rebuild_story_totals(db)
+        rebuild_story_index(db, load_weights())
+    assert totals_state(db) == kept
+    # The stored story fields agree with counts over the story's events and reports.
+    for story_id, events, mentions in db.execute(
+            "SELECT id, events, mentions FROM stories WHERE status != 'merged'").fetchall():
+        assert events == db.execute("SELECT count(*) FROM story_events WHERE story_id = ?",
+                                    [story_id]).fetchone()[0]
+        assert mentions == db.execute(
+            """SELECT count(DISTINCT l.original_article_id) FROM story_events se
+               JOIN event_links l ON l.event_id = se.event_id WHERE se.story_id = ?""", [story_id]).fetchone()[0]
+
+
+def test_overview_is_rewritten_only_when_its_events_change(db):
+    from kb.scoring import ScoringContext
+    from kb.stories import reference_time, refresh_story
+
+    m = build(db)
+    story_id = story_id_of(db, m["efficient_wire"])
+    ctx = ScoringContext(db)
+    generated = db.execute("SELECT overview FROM stories WHERE id = ?", [story_id]).fetchone()[0]
+    assert generated
+    db.execute("UPDATE stories SET overview = 'stale on purpose' WHERE id = ?", [story_id])
+    refresh_story(db, ctx, story_id, reference_time(db))
+    assert db.execute("SELECT overview FROM stories WHERE id = ?", [story_id]).fetchone()[0] == "stale on purpose"
+    event_id = event_of(db, m["efficient_wire"])["id"]
+    db.execute("UPDATE events SET sentence = sentence || ' Again.' WHERE id = ?", [event_id])
+    refresh_story(db, ctx, story_id, reference_time(db))
+    rewritten = db.execute("SELECT overview FROM stories WHERE id = ?", [story_id]).fetchone()[0]
+    assert rewritten != "stale on purpose" and rewritten
