@@ -392,9 +392,17 @@ class Ledger:
         if {e for e, _ in entities} != {e for e, _ in wanted} or any(
                 stored.get(k) != fields[k] for k in STORY_FIELDS):
             self.note_story_change(event_id, entities)
-        if any(stored.get(k) != v for k, v in fields.items()):
-            sets = ", ".join(f'"{k}" = ?' for k in fields)
-            self.db.execute(f"UPDATE events SET {sets} WHERE id = ?", [*fields.values(), event_id])
+        row = {**stored, **fields, "id": event_id}
+        values = dict(fields)
+        if score:
+            values.update(self.score_values(row, reports, sorted({e for e, _ in wanted})))
+        # One UPDATE of the columns that changed (so the full-text and story-total triggers
+        # run only when what they read changed).
+        changed = {k: v for k, v in values.items() if stored.get(k) != v}
+        if changed:
+            sets = ", ".join(f'"{k}" = ?' for k in changed)
+            self.db.execute(f"UPDATE events SET {sets} WHERE id = ?", [*changed.values(), event_id])
+        row.update(values)
         if entities != wanted:
             # A report may name an entity that was deleted since: such entities are left out.
             self.db.execute("DELETE FROM event_entities WHERE event_id = ?", [event_id])
@@ -407,12 +415,9 @@ class Ledger:
                    VALUES (?, ?, ?, ?, ?, (SELECT id FROM articles WHERE id = ?))""",
                 [[event_id, *change] for change in changes])
         self.write_keys(event_id, event_keys(fields, claims))
-        row = {**stored, **fields, "id": event_id}
         self.rows[event_id] = row
         self.entity_sets[event_id] = frozenset(
             e for e, _ in wanted if e not in self.ignored and self.entity_types[e] not in self.ignored_labels)
-        if score:
-            self.write_scores(row, reports, sorted({e for e, _ in wanted}))
         self.stored[event_id] = dict(row)
         return True
 
@@ -428,17 +433,12 @@ class Ledger:
         if row is not None:
             self.story_before[event_id] = (row[0], row[1], frozenset(e for e, _ in entities))
 
-    def write_scores(self, row: dict[str, Any], reports: list[Report], entity_ids: list[int]) -> None:
-        """Score an event and store importance, confidence and their components when changed."""
+    def score_values(self, row: dict[str, Any], reports: list[Report], entity_ids: list[int]) -> dict[str, Any]:
+        """An event's importance, confidence and their stored explanation."""
         importance, confidence = score_event(event_facts(self.ctx, row, reports, entity_ids), self.weights)
-        values = {"importance": importance.value, "confidence": confidence.value,
-                  "score_components": components_json(importance, confidence),
-                  "formula_version": self.ctx.formula_version}
-        if any(row.get(k) != v for k, v in values.items()):
-            self.db.execute(
-                "UPDATE events SET importance = ?, confidence = ?, score_components = ?, formula_version = ? "
-                "WHERE id = ?", [*values.values(), row["id"]])
-            row.update(values)
+        return {"importance": importance.value, "confidence": confidence.value,
+                "score_components": components_json(importance, confidence),
+                "formula_version": self.ctx.formula_version}
 
     # -- superseding -----------------------------------------------------------------------
 
