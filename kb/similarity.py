@@ -25,12 +25,17 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def cosine(a: Counter, b: Counter) -> float:
-    """Cosine similarity of two word-count vectors."""
+def norm_of(vector: Counter) -> float:
+    """The Euclidean length of a word-count vector."""
+    return math.sqrt(sum(c * c for c in vector.values()))
+
+
+def cosine(a: Counter, b: Counter, b_norm: float | None = None) -> float:
+    """Cosine similarity of two word-count vectors (`b_norm`: norm_of(b), when known)."""
     if not a or not b:
         return 0.0
     dot = sum(count * b.get(word, 0) for word, count in a.items())
-    norm = math.sqrt(sum(c * c for c in a.values())) * math.sqrt(sum(c * c for c in b.values()))
+    norm = norm_of(a) * (norm_of(b) if b_norm is None else b_norm)
     return dot / norm if norm else 0.0
 
 

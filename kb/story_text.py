@@ -9,7 +9,7 @@ import sqlite_utils
 
 from kb.reports import strip_dateline
 from kb.scoring import ScoringContext
-from kb.similarity import content_words, cosine
+from kb.similarity import content_words, cosine, norm_of
 from kb.story_match import family_of
 
 ROLE_WEIGHT = {"agent": 1.0, "product": 0.9, "partner": 0.8, "object": 0.7, "participant": 0.5}
@@ -112,9 +112,11 @@ def generate_overview(events: list[dict[str, Any]], weights: dict[str, Any]) -> 
     centroid: Counter[str] = Counter()
     for vector in vectors.values():
         centroid.update(vector)
+    centroid_norm = norm_of(centroid)  # once, not once per sentence
     scored = sorted(
         usable,
-        key=lambda e: (-round(cosine(vectors[e["id"]], centroid) * (0.5 + (e["importance"] or 0.0)), 6), e["id"]),
+        key=lambda e: (-round(cosine(vectors[e["id"]], centroid, centroid_norm) * (0.5 + (e["importance"] or 0.0)),
+                              6), e["id"]),
     )
     count = int(weights["stories"]["overview_sentences"])
     chosen, seen = [], set()
