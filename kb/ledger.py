@@ -461,7 +461,9 @@ class Ledger:
             buckets = ["k" + m for m in months(known - dt.timedelta(days=window), known)]
             # Only rumors can be superseded: they have keys of their own, so hub entities
             # ("Microsoft") do not bring every event of the last months in as candidates.
-            others = sorted(self.candidate_ids(entity_ids, [RUMOR_KEY + event["type"]], buckets) - {event_id})
+            # Ranked and capped as report candidates are (matching.max_candidates).
+            others = sorted(o for o in self.ranked_candidate_ids(entity_ids, [RUMOR_KEY + event["type"]], buckets)
+                            if o != event_id)
             self.load_events(others)
             for other_id in others:
                 other = self.event_row(other_id)
