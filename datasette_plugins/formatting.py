@@ -3,57 +3,19 @@
 from __future__ import annotations
 
 import calendar
-import re
 from urllib.parse import urlsplit
 
-try:  # The temporal normalizer formats TimeML values; without it a local fallback does.
-    from kb.temporal import format_timex as _format_timex
-    from kb.temporal import timex_precision as _timex_precision
-except ImportError:  # pragma: no cover - depends on which parts are installed
-    _format_timex = _timex_precision = None
-
-SEASONS = {"SP": "spring", "SU": "summer", "FA": "autumn", "WI": "winter"}
-MOD_PREFIXES = {"MID": "mid-", "START": "early ", "EARLY": "early ", "END": "late ",
-                "LATE": "late ", "APPROX": "about ", "BEFORE": "before ", "AFTER": "after ",
-                "ON_OR_BEFORE": "by ", "ON_OR_AFTER": "from "}
-VALUE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2}|Q[1-4]|SP|SU|FA|WI|H[12])(?:-(\d{2}))?)?$")
-
-
-def fallback_format_timex(value: str | None, mod: str | None = None) -> str:
-    """A reader's label for a TimeML date value: 'April 14, 2026', 'mid-2024', 'Q3 2024'."""
-    if not value:
-        return "undated"
-    match = VALUE_PATTERN.match(value)
-    if not match:
-        return value
-    year, part, day = match.groups()
-    if part is None:
-        label = year
-    elif part.isdigit() and 1 <= int(part) <= 12:
-        month = calendar.month_name[int(part)]
-        label = f"{month} {int(day)}, {year}" if day else f"{month} {year}"
-    elif part.startswith("Q"):
-        label = f"{part} {year}"
-    elif part.startswith("H"):
-        label = f"{'first' if part == 'H1' else 'second'} half of {year}"
-    else:
-        label = f"{SEASONS.get(part, part)} {year}"
-    prefix = MOD_PREFIXES.get((mod or "").upper(), "")
-    if prefix and day:
-        prefix = "" if mod and mod.upper() in ("MID", "START", "END", "EARLY", "LATE") else prefix
-    return prefix + label
+from kb.temporal import format_timex, timex_precision
 
 
 def date_label(value: str | None, mod: str | None = None) -> str:
-    """The date of an event as a reader says it, using kb.temporal when it is installed."""
-    if value and _format_timex is not None:
-        try:
-            label = _format_timex(value, mod)
-        except (ValueError, TypeError):
-            label = None
-        if label:
-            return str(label)
-    return fallback_format_timex(value, mod)
+    """The date of an event as a reader says it: 'April 14, 2026', 'mid-2024', 'Q3 2024'."""
+    if not value:
+        return "undated"
+    try:
+        return str(format_timex(value, mod)) or value
+    except (ValueError, TypeError):
+        return value
 
 
 def precision_of(value: str | None, stored: str | None = None) -> str:
@@ -62,22 +24,10 @@ def precision_of(value: str | None, stored: str | None = None) -> str:
         return stored
     if not value:
         return "none"
-    if _timex_precision is not None:
-        try:
-            return str(_timex_precision(value))
-        except (ValueError, TypeError):
-            pass
-    match = VALUE_PATTERN.match(value)
-    if not match:
+    try:
+        return str(timex_precision(value))
+    except (ValueError, TypeError):
         return "unknown"
-    _, part, day = match.groups()
-    if day:
-        return "day"
-    if part is None:
-        return "year"
-    if part.isdigit():
-        return "month"
-    return "quarter" if part.startswith("Q") else "season"
 
 
 def percent(value: float | None) -> str:
