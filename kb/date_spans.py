@@ -6,17 +6,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from kb.temporal import format_timex
+
 # Smaller is more precise; used to pick the most precise of several compatible dates.
 PRECISION_RANK = {
     "day": 0, "week": 1, "month": 2, "season": 3, "quarter": 3, "half": 4, "year": 5,
     "decade": 6, "century": 7,
 }
-MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)
 SEASONS = {"SP": (3, 5), "SU": (6, 8), "FA": (9, 11), "WI": (12, 14)}
-SEASON_NAMES = {"SP": "spring", "SU": "summer", "FA": "fall", "WI": "winter"}
 
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T.*)?$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -154,44 +151,10 @@ def utc_iso(value: dt.datetime) -> str:
 
 
 def format_date(value: str | None, mod: str | None = None) -> str:
-    """A TIMEX3 date for people ("April 14, 2026", "mid-2024"); kb.temporal's if present."""
+    """A TIMEX3 date for people ("April 14, 2026", "mid-2024"), by kb.temporal's formatter."""
     if not value:
         return "undated"
     try:
-        from kb.temporal import format_timex  # the temporal module's formatter, when present
-    except ImportError:
-        format_timex = None
-    if format_timex is not None:
-        try:
-            return format_timex(value, mod)
-        except Exception:  # noqa: BLE001 - fall back to the plain format below
-            pass
-    return _format_plain(value, mod)
-
-
-def _format_plain(value: str, mod: str | None) -> str:
-    """A simple display format for the TIMEX3 values this module understands."""
-    span = _base_span(value)
-    if span is None:
+        return format_timex(value, mod)
+    except (ValueError, TypeError):
         return value
-    prefix = {"EARLY": "early ", "MID": "mid-", "LATE": "late ", "APPROX": "about ",
-              "BEFORE": "before ", "AFTER": "after ", "START": "the start of ",
-              "END": "the end of "}.get((mod or "").upper(), "")
-    year = span.start.year
-    if span.precision == "day":
-        text = f"{MONTH_NAMES[span.start.month - 1]} {span.start.day}, {year}"
-    elif span.precision == "month":
-        text = f"{MONTH_NAMES[span.start.month - 1]} {year}"
-    elif span.precision == "quarter":
-        text = f"Q{(span.start.month - 1) // 3 + 1} {year}"
-    elif span.precision == "half":
-        text = f"{'first' if span.start.month == 1 else 'second'} half of {year}"
-    elif span.precision == "season":
-        text = f"{SEASON_NAMES[value[-2:]]} {year}"
-    elif span.precision == "week":
-        text = f"the week of {MONTH_NAMES[span.start.month - 1]} {span.start.day}, {year}"
-    elif span.precision == "decade":
-        text = f"the {year}s"
-    else:
-        text = str(year)
-    return f"{prefix}{text}"
