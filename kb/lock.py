@@ -20,17 +20,6 @@ def lock_path_for(db_path: str | Path) -> Path:
     return Path(f"{db_path}.lock")
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class IngestLock:
     """flock(2)-based lock on `<db>.lock`; the kernel frees it when its holder dies.
 

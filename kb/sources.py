@@ -85,10 +85,6 @@ def record_fetch(db: sqlite_utils.Database, source_id: int, *, ok: bool, status:
         db["sources"].update(source_id, values)
 
 
-def list_sources(db: sqlite_utils.Database) -> list[dict]:
-    return list(db.query("select * from sources order by name"))
-
-
 def toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
