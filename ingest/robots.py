@@ -9,8 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
+from urllib.parse import unquote, urlsplit
+from urllib.robotparser import RobotFileParser, RuleLine
 
 from ingest.http import DEFAULT_POLICY, FetchPolicy, Response, fetch
 from kb.errors import FetchError
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 ROBOTS_MAX_BYTES = 512_000  # Google reads the first 500 KiB; more is not a robots file
 DEFAULT_TTL = 24 * 3600.0
 RETRY_AFTER_ERROR = 600.0  # a host whose robots.txt could not be read is asked again after this
+QUOTED_STAR = "%2A"  # how RuleLine stores a `*` of a rule's path
+QUOTED_END = "%24"   # how RuleLine stores a `$` of a rule's path
 CRAWL_DELAY_LINE = re.compile(r"^(\s*crawl-delay\s*:\s*)([0-9]*\.[0-9]+)\s*$", re.I | re.M)
 
 Fetcher = Callable[..., Response]
@@ -118,10 +120,48 @@ def _round_up_crawl_delays(text: str) -> str:
     return CRAWL_DELAY_LINE.sub(lambda m: f"{m.group(1)}{math.ceil(float(m.group(2)))}", text)
 
 
+class PatternRule(RuleLine):
+    """An Allow/Disallow rule with wildcards (RFC 9309): `*` is any run of characters, a final `$` ends the path.
+
+    urllib.robotparser compares paths as plain prefixes, where `Disallow: /*.pdf$` matches no URL
+    at all and so allows more than the site asked. Matching here scans the URL once per `*`
+    segment (no regular expression, so a hostile pattern cannot backtrack for long).
+    """
+
+    def __init__(self, rule: RuleLine):
+        self.path = rule.path  # percent-quoted by RuleLine, like the URLs it is compared with
+        self.allowance = rule.allowance
+        self.anchored = self.path.endswith(QUOTED_END)
+        body = self.path[: -len(QUOTED_END)] if self.anchored else self.path
+        self.segments = body.split(QUOTED_STAR)
+
+    def applies_to(self, filename: str) -> bool:
+        first, *rest = self.segments
+        if not filename.startswith(first):
+            return False
+        position = len(first)
+        if not rest:
+            return position == len(filename) if self.anchored else True
+        *middle, last = rest
+        for segment in middle:
+            found = filename.find(segment, position)
+            if found < 0:
+                return False
+            position = found + len(segment)
+        if self.anchored:
+            return filename.endswith(last) and len(filename) - len(last) >= position
+        return filename.find(last, position) >= 0
+
+
 def _prefer_longest_rules(parser: RobotFileParser) -> None:
-    """Make the most specific rule win (RFC 9309), not the first listed, Allow winning ties."""
+    """Make the most specific rule win (RFC 9309), not the first listed, Allow winning ties.
+
+    Rules with `*` or a final `$` become PatternRules; a rule's length is that of its path as written.
+    """
     entries = list(parser.entries)
     if parser.default_entry is not None:
         entries.append(parser.default_entry)
     for entry in entries:
-        entry.rulelines.sort(key=lambda rule: (-len(rule.path), not rule.allowance))
+        entry.rulelines = [PatternRule(rule) if QUOTED_STAR in rule.path or rule.path.endswith(QUOTED_END)
+                           else rule for rule in entry.rulelines]
+        entry.rulelines.sort(key=lambda rule: (-len(unquote(rule.path)), not rule.allowance))

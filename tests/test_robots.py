@@ -129,3 +129,50 @@ def test_concurrent_first_questions_fetch_robots_once(loopback):
         answers = list(pool.map(robots.allowed, [loopback.url(f"/x/{n}") for n in range(8)]))
     assert answers == [False] * 8
     assert loopback.paths_requested() == ["/robots.txt"]
+
+
+WILDCARD_ROBOTS = """\
+User-agent: newskb
+Disallow: /*.pdf$
+Disallow: /drafts*/
+Disallow: /*?sessionid=
+Allow: /reports/*.pdf$
+Disallow: /archive$
+Disallow: /tag/*/feed
+"""
+
+
+@pytest.mark.parametrize(("path", "allowed"), [
+    ("/files/annual.pdf", False),            # `*` spans directories, `$` ends the path
+    ("/files/annual.pdf?download=1", True),  # ... so a query after .pdf is not the end
+    ("/files/annual.pdfx", True),
+    ("/reports/q3.pdf", True),               # the longer Allow pattern wins
+    ("/drafts/x", False),
+    ("/drafts-2026/x", False),
+    ("/draft/x", True),
+    ("/news/story?sessionid=9", False),
+    ("/news/story?page=2&sessionid=9", True),  # the pattern asks for "?sessionid=" literally
+    ("/archive", False),
+    ("/archive/2026", True),
+    ("/tag/openai/feed/", False),
+    ("/tag/openai/", True),
+    ("/news/story.html", True),
+])
+def test_wildcards_and_end_anchors_in_rules(loopback, path, allowed):
+    serve_robots(loopback, 200, WILDCARD_ROBOTS)
+    assert RobotsCache(policy=LOCAL).allowed(loopback.url(path)) is allowed
+
+
+def test_a_bare_star_disallows_everything(loopback):
+    serve_robots(loopback, 200, "User-agent: *\nDisallow: *\nAllow: /open/\n")
+    robots = RobotsCache(policy=LOCAL)
+    assert not robots.allowed(loopback.url("/news/x"))
+    assert not robots.allowed(loopback.url("/"))
+    assert robots.allowed(loopback.url("/open/x"))
+
+
+def test_many_stars_match_a_long_url_without_backtracking(loopback):
+    serve_robots(loopback, 200, "User-agent: *\nDisallow: /" + "*a" * 40 + "$\n")
+    robots = RobotsCache(policy=LOCAL)
+    assert robots.allowed(loopback.url("/" + "ab" * 38 + "b" * 1900 + "a"))  # 39 a's: one short
+    assert not robots.allowed(loopback.url("/" + "ab" * 39 + "b" * 1900 + "a"))
