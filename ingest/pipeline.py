@@ -10,7 +10,6 @@ import multiprocessing
 import os
 import socket
 import sqlite3
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -31,6 +30,7 @@ import sqlite_utils
 from ingest.extract import ExtractedArticle, ExtractionError, extract_article
 from ingest.feeds import FeedEntry, FeedParseError, parse_feed, parse_sitemap
 from ingest.http import FetchPolicy, Response, fetch
+from ingest.limits import HostLimiter
 from ingest.robots import RobotsCache
 from ingest.urls import canonicalize_url, resolve_link, same_site, unwrap_redirect_link
 from kb.config import SourcesFile, load_sources
@@ -136,20 +136,6 @@ def policy_for(sources_file: SourcesFile | None, options: IngestOptions, local_r
     return FetchPolicy(**kwargs)
 
 
-class HostLimiter:
-    """Bounded concurrency per host: at most `limit` fetches to one host at a time."""
-
-    def __init__(self, limit: int):
-        self.limit = max(1, limit)
-        self.lock = threading.Lock()
-        self.semaphores: dict[str, threading.Semaphore] = {}
-
-    def for_url(self, url: str) -> threading.Semaphore:
-        host = urlsplit(url).netloc.lower()
-        with self.lock:
-            return self.semaphores.setdefault(host, threading.Semaphore(self.limit))
-
-
 def fetch_source(source: dict, policy: FetchPolicy) -> tuple[Response | None, list[FeedEntry], str | None]:
     """Fetch and parse one source: (response, entries, error); 304 gives no entries."""
     try:
@@ -216,10 +202,10 @@ def plan_entry(db: sqlite_utils.Database, source: dict, entry: FeedEntry, feed_u
 
 
 def fetch_page(item: WorkItem, policy: FetchPolicy, robots: RobotsCache, limiter: HostLimiter) -> Response:
-    """Fetch an article page, honouring robots.txt and the per-host limit."""
+    """Fetch an article page, honouring robots.txt (rules and Crawl-delay) and the per-host limit."""
     if item.url.startswith(("http://", "https://")) and not robots.allowed(item.url):
         raise FetchError("blocked", "disallowed by robots.txt")
-    with limiter.for_url(item.url):
+    with limiter.slot(item.url):
         response = fetch(item.url, policy=policy, accept=PAGE_ACCEPT)
     if response.content_type not in HTML_TYPES:
         raise FetchError("not_html", f"content type {response.content_type!r} is not HTML", response.status)
@@ -401,8 +387,8 @@ class IngestRun:
         assert self.db is not None
         if not items:
             return
-        limiter = HostLimiter(self.options.per_host)
         robots = RobotsCache(policy=policy_for(self.sources_file, self.options))
+        limiter = HostLimiter(self.options.per_host, crawl_delay=robots.crawl_delay)
         extractor = Extractor(self.options.workers)
         # Fetches and extractions in flight are bounded, so memory does not grow with the corpus.
         window = max(8, 4 * max(self.options.concurrency, self.options.workers))
