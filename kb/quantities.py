@@ -137,6 +137,8 @@ class QuantityFinder:
         symbol = self.symbol_before.search(text, max(0, start - 5), start)
         if symbol:
             tail = self.money_tail.match(text, end)
+            if tail is None:  # "$0A": a symbol and digits run into a word are not an amount
+                return None
             currency = self.symbols[_symbol_key(symbol.group("symbol"), self.symbols)]
             return self._with_approx(text, symbol.start(), self._money(tail, amount, currency))
         tail = self.percent_tail.match(text, end)

@@ -323,6 +323,12 @@ def test_money_with_a_per_unit_and_exact_offsets(nlp):
     assert money[0].kb_id_ == ""
 
 
+def test_a_currency_symbol_run_into_a_word_is_not_money(nlp):
+    """Found by the property test: "$0A" used to raise inside the quantities component."""
+    doc = nlp("Codes like $0A and $20B7 are not amounts, but $20 is.")
+    assert [m.text for m in _span(doc, "MONEY")] == ["$20"]
+
+
 def test_money_scales_and_approximations(nlp):
     doc = nlp("A stake of about $135 billion, $10bn more, and up to 5 million euros.")
     values = [(m.text, m._.value["amount"], m._.value["unit"], m._.value["mod"]) for m in _span(doc, "MONEY")]
