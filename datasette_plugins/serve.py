@@ -55,11 +55,18 @@ def load_metadata(database_name: str, path: Path | None = None) -> dict:
 
 
 def build_datasette(db_path: str | Path, *, settings: dict[str, Any] | None = None):
-    """A Datasette instance serving `db_path` (mutable, so ingest can write while it serves)."""
+    """A Datasette instance serving `db_path` (mutable, so ingest can write while it serves).
+
+    A database SQLite can only read as immutable (a read-only directory without its -shm file)
+    is served immutable.
+    """
     from datasette.app import Datasette
 
+    from kb.db import readable_only_as_immutable
+
     db_path = Path(db_path)
-    return Datasette([str(db_path)], metadata=load_metadata(db_path.stem),
+    files, immutables = ([], [str(db_path)]) if readable_only_as_immutable(db_path) else ([str(db_path)], [])
+    return Datasette(files, immutables=immutables, metadata=load_metadata(db_path.stem),
                      settings=datasette_settings(settings), cors=False)
 
 

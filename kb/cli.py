@@ -11,7 +11,14 @@ from pathlib import Path
 
 import click
 
-from kb.db import default_db_path, migrate_db, open_db
+from kb.db import (
+    default_db_path,
+    is_write_refused,
+    migrate_db,
+    open_db,
+    open_for_reading,
+    write_problem,
+)
 from kb.errors import ConfigError, KBError, LockHeld
 
 log = logging.getLogger("kb")
@@ -34,7 +41,10 @@ class KBGroup(click.Group):
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_PARTIAL)
         except sqlite3.DatabaseError as exc:
-            click.echo(f"Error: database problem: {exc}", err=True)
+            if is_write_refused(exc):  # a full disk, a read-only file or a lock, met in the middle of a command
+                click.echo(f"Error: {write_problem((ctx.obj or {}).get('db_path') or default_db_path(), exc)}", err=True)
+            else:
+                click.echo(f"Error: database problem: {exc}", err=True)
             sys.exit(EXIT_PARTIAL)
         except OSError as exc:
             click.echo(f"Error: {exc}", err=True)
@@ -75,6 +85,11 @@ def cli(ctx: click.Context, db_path: str | None, verbose: int) -> None:
 def get_db(ctx: click.Context):
     """Open (and migrate) the database named by --db."""
     return open_db(ctx.obj["db_path"])
+
+
+def read_db(ctx: click.Context):
+    """Open the database named by --db for a command that only reads (works on a read-only file)."""
+    return open_for_reading(ctx.obj["db_path"])
 
 
 @cli.command()
@@ -228,7 +243,7 @@ def sources_list(ctx, sources_path, as_json):
     from kb.config import load_sources
 
     sources_file = load_sources(sources_file_path(sources_path))
-    db = get_db(ctx)
+    db = read_db(ctx)
     state = {row["name"]: row for row in db.query("select * from sources")}
     rows = []
     for source in sources_file.sources:
@@ -319,7 +334,7 @@ def runs(ctx, limit, as_json):
     Example:
         kb runs --limit 5
     """
-    db = get_db(ctx)
+    db = read_db(ctx)
     rows = list(db.query("select * from ingest_runs order by id desc limit ?", [limit]))
     if as_json:
         echo_json(rows)
@@ -497,8 +512,9 @@ def reprocess(ctx, all_articles, article_ids, batch_size):
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the knowledge base read-only with Datasette and the project's pages.
 
-    The database is migrated first, then opened by Datasette in WAL mode, so
-    `kb ingest` from cron can keep writing while it serves.
+    The database is migrated first when it is writable and out of date, then
+    opened by Datasette in WAL mode, so `kb ingest` from cron can keep writing
+    while it serves.
 
     \b
     Example:
@@ -506,7 +522,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     """
     from datasette_plugins.serve import serve as serve_datasette
 
-    db = get_db(ctx)
+    db = read_db(ctx)
     db.conn.close()
     click.echo(f"Serving {ctx.obj['db_path']} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     serve_datasette(ctx.obj["db_path"], host=host, port=port)
@@ -561,7 +577,7 @@ def stories_list(ctx: click.Context, status: str | None, limit: int | None, as_j
     """
     from kb.stories import list_stories
 
-    rows = list_stories(get_db(ctx), status=status, limit=limit)
+    rows = list_stories(read_db(ctx), status=status, limit=limit)
     if as_json:
         echo_json(rows)
         return
@@ -588,7 +604,7 @@ def stories_show(ctx: click.Context, story_id: int, as_json: bool) -> None:
     """
     from kb.story_cards import render_card, story_card
 
-    card = story_card(get_db(ctx), story_id)
+    card = story_card(read_db(ctx), story_id)
     if as_json:
         echo_json(card)
     else:
@@ -701,7 +717,7 @@ def entities_list(ctx: click.Context, etype: str | None, search: str | None, sta
     """
     from kb.entities import list_entities
 
-    rows = list_entities(get_db(ctx), type=etype, search=search, status=None if status == "all" else status)
+    rows = list_entities(read_db(ctx), type=etype, search=search, status=None if status == "all" else status)
     if as_json:
         echo_json(rows)
         return
@@ -728,7 +744,7 @@ def entities_candidates(ctx: click.Context, min_mentions: int, as_json: bool) ->
     """
     from kb.entities import list_candidates
 
-    rows = list_candidates(get_db(ctx), min_mentions=min_mentions)
+    rows = list_candidates(read_db(ctx), min_mentions=min_mentions)
     if as_json:
         echo_json(rows)
         return

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from kb.errors import DatabaseError
+from kb.errors import ConfigError, DatabaseError, SchemaOutdated
 
 DEFAULT_DB = "data/kb.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -42,6 +42,29 @@ class AtomicConnection(sqlite3.Connection):
                 self.rollback()
         return False
 
+    def execute(self, sql: str, parameters=(), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            self.abandon_if_full(exc)
+            raise
+
+    def executemany(self, sql: str, parameters, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            self.abandon_if_full(exc)
+            raise
+
+    def abandon_if_full(self, exc: sqlite3.OperationalError) -> None:
+        """Roll back the whole transaction when the disk is full.
+
+        SQLite undoes only the statement that found no room; the statements before it would
+        otherwise be committed by whoever commits next, leaving an article or a batch half written.
+        """
+        if is_disk_full(exc) and self.in_transaction:
+            self.rollback()
+
 
 def busy_timeout_ms() -> int:
     """How long a connection waits for another writer: $KB_BUSY_TIMEOUT_MS, else 30 s."""
@@ -49,9 +72,49 @@ def busy_timeout_ms() -> int:
     return int(value) if value.isdigit() else BUSY_TIMEOUT_MS
 
 
+def max_db_bytes() -> int | None:
+    """The database size cap from $KB_MAX_DB_MB (megabytes), or None when unset."""
+    value = os.environ.get("KB_MAX_DB_MB", "").strip()
+    if not value:
+        return None
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = 0.0
+    if not megabytes > 0:
+        raise ConfigError(f"KB_MAX_DB_MB must be a number of megabytes above 0, not {value!r}")
+    return int(megabytes * 1024 * 1024)
+
+
+def cap_size(conn: sqlite3.Connection) -> None:
+    """Let the database grow to $KB_MAX_DB_MB at most: a write beyond it fails as "database or disk is full"."""
+    limit = max_db_bytes()
+    if limit is not None:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {max(1, limit // page_size)}")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether a SQLite error means the disk (or the KB_MAX_DB_MB cap) is full."""
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
+
+
+def is_write_refused(exc: BaseException) -> bool:
+    """Whether a SQLite error is a write refused by a full disk, a read-only file or another writer's lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    return is_disk_full(exc) or primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def write_problem(path: str | Path, exc: sqlite3.Error) -> DatabaseError:
-    """A failed write named by its likely cause: a lock, a read-only file or a read-only directory."""
+    """A failed write named by its likely cause: a full disk, a lock, a read-only file or directory."""
     path = Path(path)
+    if is_disk_full(exc):
+        cap = max_db_bytes()
+        where = f"the disk is full or the KB_MAX_DB_MB cap of {round(cap / 1024 / 1024, 3):g} MB is reached" if cap \
+            else "the disk is full"
+        return DatabaseError(f"cannot write to database {path}: {where}; the unfinished work was rolled back "
+                             "and the database is intact: free space (or raise the cap) and run again")
     if "locked" in str(exc) or "busy" in str(exc):
         return DatabaseError(f"database {path} is locked by another program's write "
                              f"(waited {busy_timeout_ms() / 1000:g}s); try again when it has finished")
@@ -74,12 +137,10 @@ def utcnow() -> str:
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """A sqlite3 connection with WAL, foreign keys and a busy timeout set."""
+    """A sqlite3 connection with WAL, foreign keys and a busy timeout set (read-only: nothing written)."""
     path = Path(path)
     if readonly:
-        if not path.exists():
-            raise DatabaseError(f"database {path} does not exist: run `kb init` first")
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=busy_timeout_ms() / 1000)
+        conn = connect_read_only(path)
     else:
         if path.parent and not path.parent.exists():
             raise DatabaseError(f"directory {path.parent} does not exist")
@@ -93,19 +154,108 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            cap_size(conn)
         except sqlite3.OperationalError as exc:
             raise write_problem(path, exc) from exc
     return conn
 
 
-def open_db(path: str | Path | None = None, *, migrate: bool = True) -> sqlite_utils.Database:
-    """Open (and create or upgrade) the knowledge base at `path`."""
+def readable_only_as_immutable(path: str | Path) -> bool:
+    """Whether SQLite can read this database only as immutable: no -shm and a directory it cannot create one in."""
+    path = Path(path)
+    return (path.exists() and not Path(f"{path}-shm").exists()
+            and not os.access(path.parent, os.W_OK) and not _wal_has_changes(path))
+
+
+def _wal_has_changes(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes, even where the file or its directory is read-only.
+
+    A WAL database is read through its -shm index, which SQLite creates next to the file. When
+    the directory is read-only and no -shm is there (the last writer closed cleanly and removed
+    it), there is also no -wal with pending pages, so the file alone is the whole database and
+    it is opened as immutable. A leftover -wal that cannot be indexed is an error, not stale data.
+    """
+    if not path.exists():
+        raise DatabaseError(f"database {path} does not exist: run `kb init` first")
+    uri = path.resolve().as_uri()
+    timeout = busy_timeout_ms() / 1000
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        if _wal_has_changes(path):
+            raise DatabaseError(f"cannot read database {path}: {path.name}-wal holds changes not yet in the file and "
+                                f"SQLite cannot create {path.name}-shm in {path.parent}; run any `kb` command once "
+                                "with write access to the directory")
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=timeout)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot read database {path}: {exc}") from exc
+
+
+def open_db(path: str | Path | None = None, *, migrate: bool = True, read_only: bool = False) -> sqlite_utils.Database:
+    """Open (and create or upgrade) the knowledge base at `path`.
+
+    With `read_only`, nothing is written: no WAL switch, no migrations. The schema must then be
+    current, or SchemaOutdated says which migrations are pending.
+    """
     path = Path(path or default_db_path())
+    if read_only:
+        db = sqlite_utils.Database(connect(path, readonly=True))
+        try:
+            outdated = pending_schema_changes(db)
+        except sqlite3.DatabaseError as exc:
+            db.conn.close()
+            raise DatabaseError(f"cannot read database {path}: {exc}") from exc
+        if outdated:
+            db.conn.close()
+            raise SchemaOutdated(f"database {path} needs `kb migrate` ({', '.join(outdated[:3])}"
+                                 f"{', ...' if len(outdated) > 3 else ''} pending)")
+        return db
     conn = connect(path)
     db = sqlite_utils.Database(conn)
     if migrate:
         migrate_db(db)
     return db
+
+
+def open_for_reading(path: str | Path | None = None) -> sqlite_utils.Database:
+    """Open for a command that only reads: read-only when the schema is current, else created or migrated.
+
+    So read commands work on a read-only file or directory, and still bring an old database up
+    to date when they can write it.
+    """
+    path = Path(path or default_db_path())
+    if not path.exists():
+        return open_db(path)
+    try:
+        return open_db(path, read_only=True)
+    except SchemaOutdated as outdated:
+        try:
+            return open_db(path)
+        except DatabaseError as exc:
+            raise DatabaseError(f"{outdated}, and it cannot be migrated now: {exc}") from None
+
+
+def pending_schema_changes(db: sqlite_utils.Database) -> list[str]:
+    """Migrations not yet applied and views whose SQL changed, without writing anything."""
+    from kb.schema import MIGRATION_SETS, VIEWS
+
+    pending = [f"{migrations.name}:{m.name}" for migrations in MIGRATION_SETS for m in migrations.pending(db)]
+    stored = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
+    # The SQL kb.schema.ensure_views stores for each view.
+    pending += [f"view {name}" for name, body in VIEWS.items()
+                if stored.get(name) != f"CREATE VIEW {name} AS {body.strip()}"]
+    return pending
 
 
 def migrate_db(db: sqlite_utils.Database) -> list[str]:
@@ -121,5 +271,7 @@ def migrate_db(db: sqlite_utils.Database) -> list[str]:
                 applied.extend(f"{migrations.name}:{name}" for name in pending)
         ensure_views(db)
     except sqlite3.OperationalError as exc:
+        if is_disk_full(exc):
+            raise write_problem(db.execute("PRAGMA database_list").fetchone()[2], exc) from exc
         raise DatabaseError(f"cannot migrate database: {exc}") from exc
     return applied

@@ -29,3 +29,7 @@ class FetchError(KBError):
 
 class NotFound(KBError):
     """A named source, story, entity or article does not exist."""
+
+
+class SchemaOutdated(DatabaseError):
+    """The database was opened read-only but its schema needs migrating."""
