@@ -8,6 +8,7 @@ import json
 import logging
 import multiprocessing
 import os
+import resource
 import socket
 import sqlite3
 import time
@@ -487,11 +488,13 @@ class IngestRun:
         from kb.entities import sync_gazetteer
 
         sync_gazetteer(self.db)  # aliases and topic weights follow gazetteer edits
-        started = time.monotonic()
+        started, cpu = time.monotonic(), process_cpu()
         summary = analyze_articles(self.db, None, workers=self.options.workers)
         self.integrate_stranded_reports()
-        log.info("analysed %d articles (%d event mentions) and merged them in %.1fs",
-                 summary.articles, summary.events, time.monotonic() - started)
+        own, workers = (after - before for after, before in zip(process_cpu(), cpu, strict=True))
+        log.info("analysed %d articles (%d event mentions) and merged them in %.1fs "
+                 "(CPU: %.1fs in this process, %.1fs in workers)",
+                 summary.articles, summary.events, time.monotonic() - started, own, workers)
 
     def integrate_stranded_reports(self) -> None:
         """Merge event mentions that a killed run analysed but never gave to the claim ledger."""
@@ -507,6 +510,12 @@ class IngestRun:
         integrate_articles(self.db, stranded)
 
 
+def process_cpu() -> tuple[float, float]:
+    """CPU seconds used so far by this process and by its finished worker processes."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time(), children.ru_utime + children.ru_stime
+
+
 def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
                options: IngestOptions | None = None) -> RunStats:
     """Run one ingest: every due source of the sources file, then analysis. Holds the lock."""
@@ -515,9 +524,10 @@ def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
     fetch_settings(sources_file)  # a bad setting is a usage error before anything starts
     with IngestRun(db_path, sources_file, options) as run:
         items, _ = run.collect_sources()
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         run.process(items)
-        log.info("fetched, extracted and stored %d articles in %.1fs", len(items), time.monotonic() - started)
+        log.info("fetched, extracted and stored %d articles in %.1fs (CPU: %.1fs in this process)",
+                 len(items), time.monotonic() - started, time.process_time() - cpu)
         run.save_validators()
         run.analyze()
     return run.stats

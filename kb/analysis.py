@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -186,9 +189,9 @@ def analyze_articles(
         ).fetchall()
         return [{"id": row[0], "text": row[1], "published": row[2]} for row in rows]
 
-    batches = list(_batches(ids, batch_size))
     unmerged: list[int] = []
-    for batch, results in zip(batches, _analyzed(map(batch_items, batches), batch_size, workers), strict=True):
+
+    def store_batch(batch: list[int], results: list[dict]) -> None:
         now = utcnow()
         stored_ids = []
         marks = ", ".join("?" * len(batch))
@@ -217,19 +220,42 @@ def analyze_articles(
                 stored_ids.append(article_id)
         summary.articles += len(stored_ids)
         summary.article_ids.extend(stored_ids)
-        # Merge into the ledger as batches complete: with workers, the NLP of the next
-        # batches runs while this process merges, and a killed run leaves less unmerged.
         unmerged.extend(batch)
-        if len(unmerged) >= INTEGRATE_EVERY:
+
+    def merge() -> None:
+        nonlocal unmerged
+        if unmerged:
+            started = time.monotonic()
             summary.integrated = _integrate(db, unmerged) or summary.integrated
+            log.debug("merged %d articles into the claim ledger in %.2fs", len(unmerged), time.monotonic() - started)
             unmerged = []
-    if unmerged:
-        summary.integrated = _integrate(db, unmerged) or summary.integrated
+
+    batches = list(_batches(ids, batch_size))
+    with NlpRunner(workers, batch_size) as runner:
+        queued = iter(batches)
+        for batch in itertools.islice(queued, runner.depth):
+            runner.submit(batch_items(batch))
+        pending = deque(batches[: runner.depth])
+        while pending:
+            # Merge into the claim ledger whenever no NLP result is waiting: with workers the
+            # merging overlaps the NLP of the next batches, merges grow when merging is the
+            # slower side and stay small when it is not, so little is left for the end.
+            if len(unmerged) >= MERGE_AT_LEAST and not runner.ready() or len(unmerged) >= INTEGRATE_EVERY:
+                merge()
+                continue
+            store_batch(pending.popleft(), runner.next_result())
+            batch = next(queued, None)
+            if batch is not None:
+                runner.submit(batch_items(batch))
+                pending.append(batch)
+    merge()
     return summary
 
 
-# Articles analysed between two merges into the claim ledger.
+# Most articles analysed between two merges into the claim ledger (a merge is one transaction).
 INTEGRATE_EVERY = 512
+# With NLP workers, merge as soon as this many articles wait and no NLP result is ready.
+MERGE_AT_LEAST = 32
 
 
 def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
@@ -237,27 +263,46 @@ def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
     return list(analyze_many(items, batch_size=batch_size))
 
 
-def _analyzed(batches: Iterator[list[dict]], batch_size: int, workers: int) -> Iterator[list[dict]]:
-    """Results per batch, in order: inline, or from a process pool keeping every worker busy."""
-    if workers <= 1:
-        for items in batches:
-            yield _analyze_batch(items, batch_size)
-        return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
+class NlpRunner:
+    """Batches of article texts in, NLP results out in order: inline, or in a process pool."""
 
-    # Build the pipeline once here and fork: workers start with it loaded (copy-on-write)
-    # instead of each importing and compiling it. No other thread runs at this point.
-    shared_nlp()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        pending: deque = deque()
-        for items in batches:
-            pending.append(pool.submit(_analyze_batch, items, batch_size))
-            if len(pending) >= 8 * workers:  # enough queued to keep workers busy while we merge
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    def __init__(self, workers: int, batch_size: int):
+        self.workers = workers
+        self.batch_size = batch_size
+        self.pending: deque = deque()
+        self.pool = None
+        # Batches queued ahead, so workers stay busy while this process stores and merges.
+        self.depth = 4 * workers if workers > 1 else 1
+
+    def __enter__(self) -> NlpRunner:
+        if self.workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # Build the pipeline once here and fork: workers start with it loaded (copy-on-write)
+            # instead of each importing and compiling it. No other thread runs at this point.
+            shared_nlp()
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, items: list[dict]) -> None:
+        if self.pool is None:
+            self.pending.append(items)
+        else:
+            self.pending.append(self.pool.submit(_analyze_batch, items, self.batch_size))
+
+    def ready(self) -> bool:
+        """Whether the next result can be had without waiting."""
+        head = self.pending[0] if self.pending else None
+        return self.pool is None or head is None or head.done()
+
+    def next_result(self) -> list[dict]:
+        head = self.pending.popleft()
+        return _analyze_batch(head, self.batch_size) if self.pool is None else head.result()
 
 
 def clear_unanalysable(db: sqlite_utils.Database) -> list[int]:
