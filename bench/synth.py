@@ -53,6 +53,27 @@ PATTERNS = [
     "A spokesperson for {company} said the {topic} review would finish by the {quarter} quarter of {year}.",
     "Earlier this month, {company2} cut prices on {product2}, which put pressure on {topic}.",
 ]
+# Sentences that report no event: context, analysis, quotes, the texture around the news.
+BACKGROUND = [
+    "For {subjects}, the question is less about {topic} than about how {company} fits into existing tools.",
+    "{person} has long argued that {topic} decides which vendor wins large contracts.",
+    "The relationship between {company} and {company2} has shaped much of the industry's thinking about {topic}.",
+    "That is a familiar pattern in this market, where {topic} and {topic2} tend to move together.",
+    "\"We hear about {topic} in nearly every meeting,\" one consultant who works with {subjects} said.",
+    "Much depends on whether {product} holds up under the workloads that {subjects} actually run.",
+    "{company} competes with {company2} on several fronts, from {topic} to {topic2}.",
+    "Neither company has put a figure on how many {subjects} rely on {product} today.",
+    "Critics point out that {topic} remains hard to measure from the outside.",
+    "The broader picture is one of rivals trying to lock in {subjects} before budgets tighten.",
+    "Some {subjects} say they would rather wait than switch tools twice in one year.",
+    "It is not yet clear how {company2} will respond, or whether {subjects} will notice much difference.",
+    "People who follow {company} closely describe the mood inside the company as {adjective}.",
+    "The details matter here, because {topic} is where most deployments stall.",
+]
+# Share of sentences drawn from PATTERNS (the event-bearing ones). 0.15 gives about 8.6 event
+# mentions per article, close to the hand-written sample corpus (7.4 per article of ~2,700
+# characters); 1.0 reproduces last session's event-dense corpus (about 18 per article).
+EVENT_SHARE = 0.15
 
 
 def fill(pattern: str, rng: random.Random, day: dt.date) -> str:
@@ -72,10 +93,11 @@ def fill(pattern: str, rng: random.Random, day: dt.date) -> str:
     return sentence
 
 
-def article_body(rng: random.Random, day: dt.date) -> str:
+def article_body(rng: random.Random, day: dt.date, event_share: float = EVENT_SHARE) -> str:
     paragraphs = []
     for index in range(rng.randint(6, 9)):
-        sentences = [fill(rng.choice(PATTERNS), rng, day) for _ in range(rng.randint(2, 4))]
+        sentences = [fill(rng.choice(PATTERNS if index == 0 or rng.random() < event_share else BACKGROUND), rng, day)
+                     for _ in range(rng.randint(2, 4))]
         if index == 0:
             sentences[0] = f"{rng.choice(PLACES)} — {sentences[0]}"
         paragraphs.append(" ".join(sentences))
@@ -109,11 +131,12 @@ def page_furniture(rng: random.Random, kilobytes: int) -> str:
 
 
 def generate(n: int, out_dir: Path, seed: int = 7, start: dt.date = dt.date(2024, 1, 1),
-             page_kb: int = 0) -> Path:
+             page_kb: int = 0, event_share: float = EVENT_SHARE) -> Path:
     """Write n articles spread over the sample outlets, feeds of FEED_CHUNK entries, and a sources.toml.
 
     page_kb adds that much page furniture (menus, trending lists, inline scripts) per page, as
-    real news sites carry; 0 keeps the sample templates' light pages.
+    real news sites carry; 0 keeps the sample templates' light pages. event_share is the
+    share of event-bearing sentences (see EVENT_SHARE).
     """
     rng = random.Random(seed)
     outlets = list(load_outlets(SAMPLE_DIR).values())
@@ -132,7 +155,7 @@ def generate(n: int, out_dir: Path, seed: int = 7, start: dt.date = dt.date(2024
             section="AI",
             tags=[company, product],
         )
-        page = render_article(meta, article_body(rng, day), outlet)
+        page = render_article(meta, article_body(rng, day, event_share), outlet)
         if page_kb:
             page = page.replace("</body>", page_furniture(rng, page_kb) + "</body>", 1)
         path = out_dir / outlet.key / meta.path
@@ -160,8 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--page-kb", type=int, default=0, help="KB of page furniture per page (real sites: 50-300)")
+    parser.add_argument("--event-share", type=float, default=EVENT_SHARE,
+                        help=f"share of event-bearing sentences (default {EVENT_SHARE}, like the sample corpus; 1.0 = dense)")
     args = parser.parse_args(argv)
-    sources = generate(args.articles, args.out, args.seed, page_kb=args.page_kb)
+    sources = generate(args.articles, args.out, args.seed, page_kb=args.page_kb, event_share=args.event_share)
     print(f"wrote {args.articles} articles; sources file {sources}")
     return 0
 
