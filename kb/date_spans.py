@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kb.temporal import format_timex
 
@@ -87,6 +88,7 @@ def _base_span(value: str) -> DateSpan | None:
     return None
 
 
+@lru_cache(maxsize=65536)  # spans are immutable; the ledger asks for the same few dates very often
 def date_span(value: str | None, mod: str | None = None) -> DateSpan | None:
     """The span of a TIMEX3 date value narrowed (or widened) by its mod, or None.
 
@@ -128,6 +130,7 @@ def more_precise(a: DateSpan, b: DateSpan) -> bool:
     return (PRECISION_RANK[a.precision], a.days) < (PRECISION_RANK[b.precision], b.days)
 
 
+@lru_cache(maxsize=65536)  # datetimes are immutable; report times repeat across an event's reports
 def parse_timestamp(value: str | None) -> dt.datetime | None:
     """Parse an ISO 8601 timestamp or date (naive values are taken as UTC) into UTC."""
     if not value:

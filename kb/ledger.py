@@ -13,10 +13,9 @@ from kb.date_spans import date_span, more_precise, spans_compatible
 from kb.ledger_fields import (
     RUMOR_KEY,
     STORY_FIELDS,
+    EventFold,
     StatusChange,
-    entity_roles,
-    event_fields,
-    event_keys,
+    key_buckets,
     keys_for,
     known_date,
     matchable_span,
@@ -24,7 +23,7 @@ from kb.ledger_fields import (
 )
 from kb.reports import Report, SourceResolver, ignored_entity_ids, load_reports
 from kb.scoring import ScoringContext, components_json, event_facts, load_weights, score_event
-from kb.similarity import content_words, jaccard, overlap_coefficient
+from kb.similarity import content_word_set, jaccard, overlap_coefficient
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ def chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
 
 
 def marks(values: list[Any]) -> str:
-    return ", ".join("?" for _ in values) or "NULL"
+    return ",".join("?" * len(values)) or "NULL"
 
 
 def rows_as_dicts(cursor) -> list[dict[str, Any]]:
@@ -66,9 +65,10 @@ class Ledger:
     """Merges reports into events and keeps each event's fields, status and history current.
 
     One instance serves one batch: event rows, entity sets and reports read from the
-    database are kept in memory, events are updated in memory as reports join them, and
-    every touched event is written once at the end (its lookup keys at once, so later
-    reports of the batch find it).
+    database are kept in memory, events are updated in memory as reports join them (each
+    event's fields folded report by report, see EventFold), and every touched event is
+    written once at the end (its lookup keys at once, so later reports of the batch find
+    it; mention links in one statement before the events are written).
     """
 
     def __init__(self, db: sqlite_utils.Database, ctx: ScoringContext):
@@ -81,8 +81,15 @@ class Ledger:
         self.rows: dict[int, dict[str, Any] | None] = {}  # current event rows (None: no such event)
         self.stored: dict[int, dict[str, Any] | None] = {}  # rows as read, for touched events
         self.entity_sets: dict[int, frozenset[int]] = {}  # matchable entities of an event
-        self.reports: dict[int, dict[int, Report]] = {}  # touched event -> mention id -> report
+        self.folds: dict[int, EventFold] = {}  # touched event -> its reports, folded
         self.keys: dict[int, set[tuple[int, str, str]]] = {}  # touched event -> its event_keys
+        self.key_inputs: dict[int, tuple] = {}  # touched event -> what its keys were last filed from
+        self.created: set[int] = set()  # events inserted by this instance
+        self.pending_links: list[list[Any]] = []  # (event, mention, article, key, original, known_at)
+        matching = self.weights["matching"]
+        self.day_tolerance = int(matching["day_tolerance_days"])
+        windows = matching["undated_window_days"]
+        self.windows = {kind: dt.timedelta(days=int(days)) for kind, days in windows.items()}
         self.entity_types: dict[int, str | None] = {}
         self.story_changes: set[int] = set()  # events changed in what story matching reads, or gone
         # such events that were in a story: (story, story date, entity ids) before the change
@@ -90,14 +97,14 @@ class Ledger:
 
     def forget(self) -> None:
         """Drop what is held in memory (between chunks of a long run)."""
-        for cache in (self.rows, self.stored, self.entity_sets, self.reports, self.keys):
+        for cache in (self.rows, self.stored, self.entity_sets, self.folds, self.keys, self.key_inputs):
             cache.clear()
 
     # -- loading -------------------------------------------------------------------------
 
     def reports_of_event(self, event_id: int) -> list[Report]:
         return load_reports(self.db, "em.event_id = ?", [event_id], self.resolver, self.ignored,
-                            self.ignored_labels)
+                            self.ignored_labels, keys=False)
 
     def reports_of_articles(self, article_ids: list[int]) -> list[Report]:
         reports: list[Report] = []
@@ -145,24 +152,32 @@ class Ledger:
 
     def track(self, event_ids: Iterable[int]) -> None:
         """Hold reports, stored rows and keys in memory for events about to change."""
-        wanted = sorted({e for e in event_ids if e not in self.reports})
+        wanted = sorted({e for e in event_ids if e not in self.folds})
         if not wanted:
             return
         self.load_events(wanted)
         for part in chunks(wanted):
+            found: dict[int, list[Report]] = {}
             for event_id in part:
-                self.reports[event_id] = {}
+                found[event_id] = []
                 self.keys[event_id] = set()
+                self.key_inputs.pop(event_id, None)
                 row = self.rows[event_id]
                 self.stored[event_id] = dict(row) if row is not None else None
             for report in load_reports(self.db, f"em.event_id IN ({marks(part)})", part, self.resolver,
-                                       self.ignored, self.ignored_labels):
-                if report.event_id in self.reports:
-                    self.reports[report.event_id][report.mention_id] = report
+                                       self.ignored, self.ignored_labels, keys=False):
+                found[report.event_id].append(report)  # type: ignore[index]
+            for event_id in part:
+                self.folds[event_id] = self.new_fold(found[event_id])
             for entity_id, event_type, bucket, event_id in self.db.execute(
                     f"SELECT entity_id, type, bucket, event_id FROM event_keys WHERE event_id IN ({marks(part)})",
                     part):
                 self.keys[event_id].add((entity_id, event_type, bucket))
+
+    def new_fold(self, reports: Iterable[Report] = ()) -> EventFold:
+        fold = EventFold(self.weights, self.ctx.attribution_kind, self.ignored)
+        fold.extend(reports)
+        return fold
 
     # -- matching a report to an event ------------------------------------------------------
 
@@ -186,25 +201,29 @@ class Ledger:
         if not entities or not buckets:
             return []
         cap = int(self.weights["matching"].get("max_candidates", 0))
+        if len(buckets) <= 200:
+            # One query ranks and caps by itself.
+            limit = "LIMIT ?" if cap else ""
+            return [row[0] for row in self.db.execute(
+                f"""SELECT event_id FROM event_keys
+                    WHERE entity_id IN ({marks(entities)}) AND type IN ({marks(kinds)})
+                    AND bucket IN ({marks(buckets)}) GROUP BY event_id
+                    ORDER BY count(DISTINCT entity_id) DESC, event_id DESC {limit}""",
+                [*entities, *kinds, *buckets] + ([cap] if cap else []))]
         shared: dict[int, set[int]] = {}
         for part in chunks(buckets, 200):
-            limit = "LIMIT ?" if cap and len(buckets) <= 200 else ""
-            params = [*entities, *kinds, *part] + ([cap] if limit else [])
             for event_id, found in self.db.execute(
                     f"""SELECT event_id, group_concat(DISTINCT entity_id) FROM event_keys
                         WHERE entity_id IN ({marks(entities)}) AND type IN ({marks(kinds)})
-                        AND bucket IN ({marks(part)}) GROUP BY event_id
-                        ORDER BY count(DISTINCT entity_id) DESC, event_id DESC {limit}""", params):
+                        AND bucket IN ({marks(part)}) GROUP BY event_id""", [*entities, *kinds, *part]):
                 shared.setdefault(event_id, set()).update(int(e) for e in found.split(","))
         ranked = sorted(shared, key=lambda e: (-len(shared[e]), -e))
         return ranked[:cap] if cap else ranked
 
     def dates_compatible(self, report: Report, event: dict[str, Any]) -> bool:
         """Equal or nested dates; or, with one side undated, within the type's window."""
-        matching = self.weights["matching"]
-        tolerance = int(matching["day_tolerance_days"])
-        windows = matching["undated_window_days"]
-        window = dt.timedelta(days=int(windows.get(report.type, windows["default"])))
+        tolerance = self.day_tolerance
+        window = self.windows.get(report.type, self.windows["default"])
         slack = dt.timedelta(days=tolerance)
         ours = matchable_span(report.span)
         theirs = matchable_span(date_span(event["date"], event["date_mod"]))
@@ -232,7 +251,7 @@ class Ledger:
             return None
         if report.denial and (event["known_at"] or "") > (report.known_at or "9999"):
             return None  # a denial answers a claim already made
-        text = jaccard(set(content_words(report.sentence)), set(content_words(event["sentence"])))
+        text = jaccard(content_word_set(report.sentence), content_word_set(event["sentence"]))
         bonus = 0.0
         if report.denial and event["status"] == "rumored":
             bonus = 0.5  # denials usually answer rumors
@@ -285,48 +304,93 @@ class Ledger:
     # -- keeping events current in memory -----------------------------------------------------
 
     def create_event(self, report: Report) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO events (type, status, known_at, first_reported_at) VALUES (?, 'reported', ?, ?)",
-            [report.type, report.known_at, report.known_at],
-        )
-        event_id = int(cursor.lastrowid)
-        self.rows.pop(event_id, None)
-        self.track([event_id])
+        """Insert an event with the fields of its first report (attach adds the report)."""
+        fold = self.new_fold([report])
+        fields, _ = fold.fields({"id": None, "type": report.type}, None)
+        names = ", ".join(f'"{k}"' for k in fields)
+        row = rows_as_dicts(self.db.execute(
+            f"INSERT INTO events ({names}) VALUES ({marks(list(fields))}) RETURNING *", list(fields.values())))[0]
+        event_id = int(row["id"])
+        # A new id has no mentions, entities, keys or links yet (deleting an event cascades
+        # to them, and foreign keys are on), so it is tracked without reading them.
+        self.rows[event_id] = row
+        self.stored[event_id] = dict(row)
+        self.created.add(event_id)
+        self.entity_sets[event_id] = frozenset()
+        self.folds[event_id] = fold
+        self.keys[event_id] = set()
+        self.key_inputs.pop(event_id, None)
         return event_id
 
-    def recompute(self, event_id: int) -> tuple[list[Report], dict[str, Any], list[StatusChange]] | None:
-        """An event's reports, fields and status changes from the reports in memory."""
-        reports = sorted(self.reports[event_id].values(), key=lambda r: r.order)
+    def recompute(self, event_id: int) -> tuple[EventFold, dict[str, Any], list[StatusChange]] | None:
+        """An event's folded reports, fields and status changes from the reports in memory."""
+        fold = self.folds[event_id]
         current = self.rows[event_id]
-        if not reports or current is None:
+        if not fold or current is None:
             return None
         superseding = None
         if current["superseded_by"] is not None:
             superseding = self.event_row(current["superseded_by"])
-        fields, changes = event_fields(current, reports, superseding, self.weights, self.ctx.attribution_kind)
-        return reports, fields, changes
+        fields, changes = fold.fields(current, superseding)
+        return fold, fields, changes
 
     def attach(self, report: Report, event_id: int) -> None:
-        """Add a report to an event in memory, refile the event's keys, link the report."""
+        """Add a report to an event in memory, refile the event's keys, queue the report's link."""
         self.track([event_id])
-        self.reports[event_id][report.mention_id] = report
-        reports, fields, _ = self.recompute(event_id)  # type: ignore[misc]
-        claims = [r for r in reports if not r.denial] or reports
-        self.rows[event_id] = {**self.rows[event_id], **fields}  # type: ignore[dict-item]
-        wanted = {e for e, _ in entity_roles(claims, self.ignored)}
-        self.load_entity_types(wanted)
-        self.entity_sets[event_id] = frozenset(
-            e for e in wanted if self.entity_types.get(e) is not None
-            and self.entity_types[e] not in self.ignored_labels)
-        self.write_keys(event_id, event_keys(fields, claims))
-        self.db.execute("UPDATE event_mentions SET event_id = ? WHERE id = ?", [event_id, report.mention_id])
-        self.db.execute(
+        self.folds[event_id].add(report)
+        fold, fields, _ = self.recompute(event_id)  # type: ignore[misc]
+        self.rows[event_id].update(fields)  # type: ignore[union-attr]
+        self.file_event(event_id, fields, fold)
+        self.pending_links.append([event_id, report.mention_id, report.article_id, report.key,
+                                   report.original_article_id, report.known_at])
+
+    def write_links(self) -> None:
+        """Point the attached mentions at their events and record their links, in two statements."""
+        pending, self.pending_links = self.pending_links, []
+        self.db.conn.executemany("UPDATE event_mentions SET event_id = ? WHERE id = ?",
+                                 [[event_id, mention_id] for event_id, mention_id, *_ in pending])
+        self.db.conn.executemany(
             """INSERT INTO event_links (article_id, mention_key, event_id, original_article_id, known_at)
                VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (article_id, mention_key) DO UPDATE SET event_id = excluded.event_id,
                    original_article_id = excluded.original_article_id, known_at = excluded.known_at""",
-            [report.article_id, report.key, event_id, report.original_article_id, report.known_at],
-        )
+            [[article_id, key, event_id, original, known_at]
+             for event_id, _, article_id, key, original, known_at in pending])
+
+    def file_event(self, event_id: int, fields: dict[str, Any], fold: EventFold) -> None:
+        """Bring the event's matchable entities and lookup keys up to date with its fields.
+
+        Between two refolds an event's entity sets only grow, so when the key buckets stay the
+        same only the keys of new entities are added, and an unchanged event costs nothing.
+        """
+        inputs = (fields["type"], fields["status"], fields["date"], fields["date_mod"], fields["known_at"],
+                  fold.version)
+        match, entity_ids = fold.match_ids(), fold.entity_ids()
+        filed = self.key_inputs.get(event_id)
+        same = filed is not None and filed[0] == inputs
+        if same and filed[1] == len(match) and filed[2] == len(entity_ids):  # type: ignore[index]
+            return
+        if not same or filed[2] != len(entity_ids):  # type: ignore[index]
+            self.load_entity_types(entity_ids)
+            self.entity_sets[event_id] = frozenset(
+                e for e in entity_ids if self.entity_types.get(e) is not None
+                and self.entity_types[e] not in self.ignored_labels)
+        if same:
+            buckets, keyed = filed[3], filed[4]  # type: ignore[index]
+            added = {(e, t, b) for e in sorted(match - keyed) for t, b in buckets} - self.keys[event_id]
+            self.db.conn.executemany("INSERT INTO event_keys (entity_id, type, bucket, event_id) VALUES (?, ?, ?, ?)",
+                                     [[*k, event_id] for k in sorted(added)])
+            self.keys[event_id] |= added
+        else:
+            buckets = key_buckets(*inputs[:5])
+            self.write_keys(event_id, {(e, t, b) for e in match for t, b in buckets})
+        self.key_inputs[event_id] = (inputs, len(match), len(entity_ids), buckets, frozenset(match))
+
+    @staticmethod
+    def event_keys(fields: dict[str, Any], fold: EventFold) -> set[tuple[int, str, str]]:
+        """(entity, type, bucket) keys an event is filed under so later reports find it by index."""
+        return keys_for(fields["type"], fields["status"], fields["date"], fields["date_mod"], fields["known_at"],
+                        fold.match_ids())
 
     def write_keys(self, event_id: int, wanted: set[tuple[int, str, str]]) -> None:
         """File the event under (entity, type, month) keys so later reports find it by index."""
@@ -353,7 +417,7 @@ class Ledger:
         ids = sorted(set(event_ids))
         if reload:
             for event_id in ids:
-                for cache in (self.rows, self.reports, self.keys, self.stored, self.entity_sets):
+                for cache in (self.rows, self.folds, self.keys, self.key_inputs, self.stored, self.entity_sets):
                     cache.pop(event_id, None)
         self.track(ids)
         alive: set[int] = set()
@@ -383,19 +447,19 @@ class Ledger:
             self.db.execute("DELETE FROM events WHERE id = ?", [event_id])
             self.rows[event_id] = None
             return False
-        reports, fields, changes = computed
-        claims = [r for r in reports if not r.denial] or reports
+        fold, fields, changes = computed
         stored = self.stored.get(event_id) or {}
-        wanted = entity_roles(claims, self.ignored)
+        wanted = fold.entity_roles()
         self.load_entity_types(e for e, _ in wanted)
         wanted = {(e, role) for e, role in wanted if self.entity_types.get(e) is not None}
-        if {e for e, _ in entities} != {e for e, _ in wanted} or any(
+        # A new event always changes what story matching reads (it was inserted with its fields).
+        if event_id in self.created or {e for e, _ in entities} != {e for e, _ in wanted} or any(
                 stored.get(k) != fields[k] for k in STORY_FIELDS):
             self.note_story_change(event_id, entities)
         row = {**stored, **fields, "id": event_id}
         values = dict(fields)
         if score:
-            values.update(self.score_values(row, reports, sorted({e for e, _ in wanted})))
+            values.update(self.score_values(row, fold.ordered, sorted({e for e, _ in wanted})))
         # One UPDATE of the columns that changed (so the full-text and story-total triggers
         # run only when what they read changed).
         changed = {k: v for k, v in values.items() if stored.get(k) != v}
@@ -405,16 +469,19 @@ class Ledger:
         row.update(values)
         if entities != wanted:
             # A report may name an entity that was deleted since: such entities are left out.
-            self.db.execute("DELETE FROM event_entities WHERE event_id = ?", [event_id])
+            if entities:
+                self.db.execute("DELETE FROM event_entities WHERE event_id = ?", [event_id])
             self.db.conn.executemany("INSERT INTO event_entities (event_id, entity_id, role) VALUES (?, ?, ?)",
                                      [[event_id, e, role] for e, role in sorted(wanted)])
         if history != changes:
-            self.db.execute("DELETE FROM event_history WHERE event_id = ?", [event_id])
+            if history:
+                self.db.execute("DELETE FROM event_history WHERE event_id = ?", [event_id])
             self.db.conn.executemany(
                 """INSERT INTO event_history (event_id, at, old_status, new_status, reason, article_id)
                    VALUES (?, ?, ?, ?, ?, (SELECT id FROM articles WHERE id = ?))""",
                 [[event_id, *change] for change in changes])
-        self.write_keys(event_id, event_keys(fields, claims))
+        self.write_keys(event_id, self.event_keys(fields, fold))
+        self.key_inputs.pop(event_id, None)
         self.rows[event_id] = row
         self.entity_sets[event_id] = frozenset(
             e for e, _ in wanted if e not in self.ignored and self.entity_types[e] not in self.ignored_labels)
@@ -506,6 +573,7 @@ class Ledger:
             self.attach(report, event_id)
             touched.add(event_id)
         current_keys = {(r.article_id, r.key) for r in reports}
+        self.write_links()
         stale = [[article_id, key] for (article_id, key) in sorted(links) if (article_id, key) not in current_keys]
         self.db.conn.executemany("DELETE FROM event_links WHERE article_id = ? AND mention_key = ?", stale)
         alive = self.refresh_events(touched)

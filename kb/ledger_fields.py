@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from bisect import insort
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
-from kb.date_spans import PRECISION_RANK, DateSpan, date_span, more_precise, parse_timestamp
+from kb.date_spans import PRECISION_RANK, DateSpan, date_span, parse_timestamp
 from kb.reports import Report, strip_dateline
 
 # Dates spanning more than this are too vague to match on; they are keyed like undated ones.
@@ -22,11 +25,16 @@ StatusChange = tuple[str, str | None, str, str, int]  # (at, old, new, reason, a
 
 def months(start: dt.date, end: dt.date) -> list[str]:
     """'YYYY-MM' for every month from start to end inclusive."""
-    out, year, month = [], start.year, start.month
-    while (year, month) <= (end.year, end.month):
+    return list(_months(start.year, start.month, end.year, end.month))
+
+
+@lru_cache(maxsize=16384)
+def _months(year: int, month: int, end_year: int, end_month: int) -> tuple[str, ...]:
+    out = []
+    while (year, month) <= (end_year, end_month):
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
+    return tuple(out)
 
 
 def matchable_span(report_or_span: DateSpan | None) -> DateSpan | None:
@@ -36,11 +44,13 @@ def matchable_span(report_or_span: DateSpan | None) -> DateSpan | None:
     return report_or_span
 
 
+@lru_cache(maxsize=65536)
 def known_date(value: str | None) -> dt.date | None:
     parsed = parse_timestamp(value)
     return parsed.date() if parsed else None
 
 
+@lru_cache(maxsize=4096)
 def summarize(sentence: str | None) -> str | None:
     """The lead sentence without its dateline, shortened at a word boundary when long."""
     if not sentence:
@@ -51,50 +61,39 @@ def summarize(sentence: str | None) -> str | None:
     return text[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def lead_report(reports: list[Report]) -> Report:
-    """The best evidence: first-party, unhedged, reliable, precisely dated, earliest."""
-    def rank(r: Report) -> tuple:
-        span = r.span
-        return (
-            not r.supports,
-            not (r.source.first_party and not r.hedged),
-            r.hedged,
-            -r.source.reliability,
-            PRECISION_RANK.get(span.precision, 9) if span else 9,
-            r.order,
-        )
-    return min(reports, key=rank)
+def lead_rank(r: Report) -> tuple:
+    """Sort key of the best evidence: first-party, unhedged, reliable, precisely dated, earliest."""
+    span = r.span
+    return (
+        not r.supports,
+        not (r.source.first_party and not r.hedged),
+        r.hedged,
+        -r.source.reliability,
+        PRECISION_RANK.get(span.precision, 9) if span else 9,
+        r.order,
+    )
 
 
-def best_date(reports: list[Report]) -> Report | None:
-    """The report with the most precise date (explicit over relative over published)."""
-    best: Report | None = None
-    for report in reports:
-        span = report.span
-        if span is None:
-            continue
-        if best is None:
-            best = report
-            continue
-        best_span = best.span
-        assert best_span is not None
-        if more_precise(span, best_span) or (
-            not more_precise(best_span, span)
-            and DATE_SOURCE_RANK.get(report.date_source, 3) < DATE_SOURCE_RANK.get(best.date_source, 3)
-        ):
-            best = report
-    return best
+def date_rank(r: Report, span: DateSpan) -> tuple:
+    """Sort key of the best date: most precise, then explicit over relative over published, earliest."""
+    return (PRECISION_RANK[span.precision], span.days, DATE_SOURCE_RANK.get(r.date_source, 3), r.order)
 
 
-def replay_status(reports: list[Report], weights: dict[str, Any], attribution_kind) -> list[StatusChange]:
-    """Replay reports in arrival order; each status change as (at, old, new, reason, article)."""
-    cfg = weights["status"]
-    needed = int(cfg["confirm_min_sources"])
-    min_reliability = float(cfg["confirm_min_reliability"])
-    reliable_sources: set[str] = set()
-    status: str | None = None
-    changes: list[StatusChange] = []
-    for r in reports:
+class StatusReplay:
+    """An event's status replayed over its reports in arrival order, one report at a time."""
+
+    def __init__(self, weights: dict[str, Any], attribution_kind: Callable[[Report], str]):
+        cfg = weights["status"]
+        self.needed = int(cfg["confirm_min_sources"])
+        self.min_reliability = float(cfg["confirm_min_reliability"])
+        self.attribution_kind = attribution_kind
+        self.reliable_sources: set[str] = set()
+        self.status: str | None = None
+        self.changes: list[StatusChange] = []  # (at, old, new, reason, article)
+
+    def step(self, r: Report) -> None:
+        """Apply the next report in arrival order."""
+        status = self.status
         who = r.source.name or f"article {r.article_id}"
         new, reason = status, ""
         if r.denial:
@@ -103,96 +102,190 @@ def replay_status(reports: list[Report], weights: dict[str, Any], attribution_ki
         elif r.negated:
             if status is None:
                 new, reason = "reported", f"first reported, in the negative, by {who}"
-        elif r.hedged or attribution_kind(r) == "anonymous":
+        elif r.hedged or self.attribution_kind(r) == "anonymous":
             # Anonymous sourcing ("people familiar with the plans") is speculation too.
             if status is None:
                 new, reason = "rumored", f"first reported, hedged or anonymously sourced, by {who}"
         elif r.source.first_party:
             new, reason = "confirmed", f"stated by first-party source {who}"
         else:
-            if r.source.reliability >= min_reliability:
-                reliable_sources.add(r.source.key)
-            if len(reliable_sources) >= needed and status != "denied":
-                new, reason = "confirmed", f"reported by {len(reliable_sources)} independent reliable sources"
+            if r.source.reliability >= self.min_reliability:
+                self.reliable_sources.add(r.source.key)
+            if len(self.reliable_sources) >= self.needed and status != "denied":
+                new, reason = "confirmed", f"reported by {len(self.reliable_sources)} independent reliable sources"
             elif status in (None, "rumored"):
                 first = "first reported" if status is None else "reported without hedging"
                 new, reason = "reported", f"{first} by {who}"
         if new is not None and new != status:
-            changes.append((r.known_at or "", status, new, reason, r.article_id))
-            status = new
-    return changes
+            self.changes.append((r.known_at or "", status, new, reason, r.article_id))
+            self.status = new
 
 
-def event_fields(current: dict[str, Any], reports: list[Report], superseding: dict[str, Any] | None,
-                 weights: dict[str, Any], attribution_kind) -> tuple[dict[str, Any], list[StatusChange]]:
-    """An event's fields and status history from its reports (in arrival order).
+CLAIMS, ALL = 0, 1  # the two report groups an event's fields come from (claims: no denials)
 
-    `superseding` is the row of the event that supersedes this one (current["superseded_by"]),
-    or None when there is none (or it is gone).
+
+class EventFold:
+    """An event's fields, status history, entities and match ids folded over its reports.
+
+    Reports are folded in arrival order, so a report arriving after the others costs the
+    same however many the event has; one arriving earlier than some (or replacing a report
+    with other content) makes the fold start again from the first report. Fields come from
+    the claims (reports that are not denials), or from all reports when all are denials.
     """
-    claims = [r for r in reports if not r.denial] or reports
-    lead = lead_report(claims)
-    dated = best_date(claims)
-    span = dated.span if dated else None
-    first = reports[0]
-    changes = replay_status(reports, weights, attribution_kind)
-    superseded_by = None
-    if superseding is not None and superseding["id"] != current["id"]:
-        superseded_by = superseding["id"]
-        changes.append((superseding["known_at"] or "", changes[-1][2] if changes else None, "superseded",
-                        f"superseded by event {superseding['id']}", superseding["article_id"]))
-    status = changes[-1][2] if changes else "reported"
-    supporting = [r for r in reports if r.supports]
-    fields = {
-        "type": lead.type if not lead.denial else current["type"],
-        "article_id": lead.article_id,
-        "date": dated.date if dated else None,
-        "date_mod": dated.date_mod if dated else None,
-        "date_text": dated.date_text if dated else None,
-        "date_source": dated.date_source if dated else "none",
-        "date_precision": span.precision if span else None,
-        "date_start": span.start.isoformat() if span else None,
-        "date_end": span.end.isoformat() if span else None,
-        "sort_date": span.start.isoformat() if span else (first.known_at or "")[:10] or None,
-        "sentence": lead.sentence,
-        "start": lead.start,
-        "end": lead.end,
-        "hedged": int(bool(supporting) and all(r.hedged for r in supporting)),
-        "negated": int(all(r.negated for r in reports)),
-        "attributed_to": lead.attributed_to,
-        "status": status,
-        "superseded_by": superseded_by,
-        "summary": summarize(lead.sentence),
-        "mentions": len({r.original_article_id for r in reports}),
-        "sources": len({r.source.key for r in reports}),
-        "first_reported_at": first.known_at,
-        "first_reported_by": first.source.source_id,
-        "known_at": first.known_at,
-        "updated_at": max((r.known_at or "" for r in reports), default=None) or None,
-    }
-    return fields, changes
 
+    def __init__(self, weights: dict[str, Any], attribution_kind: Callable[[Report], str],
+                 ignored: frozenset[int]):
+        self.weights = weights
+        self.attribution_kind = attribution_kind
+        self.ignored = ignored
+        self.by_mention: dict[int, Report] = {}
+        self.ordered: list[Report] = []  # arrival order
+        self.version = 0  # changes when the entity sets may have lost members (else they only grow)
+        self._clear()
 
-def entity_roles(reports: list[Report], ignored: frozenset[int]) -> set[tuple[int, str]]:
-    """The (entity, role) pairs of the reports' entities (outlets left out)."""
-    wanted: set[tuple[int, str]] = set()
-    for report in reports:
-        for entity in report.entities:
-            entity_id = entity.get("entity_id")
-            if not isinstance(entity_id, int) or entity_id in ignored:
-                continue
-            role = entity.get("role") if entity.get("role") in ROLES else "participant"
-            wanted.add((entity_id, role))
-    return wanted
+    def _clear(self) -> None:
+        self.replay = StatusReplay(self.weights, self.attribution_kind)
+        self.leads: list[tuple[tuple, Report] | None] = [None, None]
+        self.dated: list[tuple[tuple, Report] | None] = [None, None]
+        self.roles: list[set[tuple[int, str]]] = [set(), set()]
+        self.role_ids: list[set[int]] = [set(), set()]  # the entities of `roles`
+        self.match: list[set[int]] = [set(), set()]
+        self.supporting = self.supporting_hedged = self.negated = 0
+        self.originals: set[int] = set()
+        self.source_keys: set[str] = set()
+        self.updated_at = ""
+        self.version += 1
+
+    def __len__(self) -> int:
+        return len(self.ordered)
+
+    def add(self, report: Report) -> None:
+        """Add a report (or replace the one with its mention id)."""
+        known = self.by_mention.get(report.mention_id)
+        if known is not None:
+            # The same mention read by another query differs at most in its key.
+            if replace(report, key=known.key) == known:
+                return
+            self.by_mention[report.mention_id] = report
+            self.ordered = sorted(self.by_mention.values(), key=lambda r: r.order)
+            self._refold()
+            return
+        self.by_mention[report.mention_id] = report
+        if self.ordered and report.order < self.ordered[-1].order:
+            # Only the status replay depends on the order: the rest takes the report as it is.
+            insort(self.ordered, report, key=lambda r: r.order)
+            self._fold(report, replay=False)
+            self.replay = StatusReplay(self.weights, self.attribution_kind)
+            for earlier in self.ordered:
+                self.replay.step(earlier)
+        else:
+            self.ordered.append(report)
+            self._fold(report)
+
+    def extend(self, reports: Iterable[Report]) -> None:
+        for report in sorted(reports, key=lambda r: r.order):
+            self.add(report)
+
+    def _refold(self) -> None:
+        self._clear()
+        for report in self.ordered:
+            self._fold(report)
+
+    def _fold(self, r: Report, replay: bool = True) -> None:
+        if replay:
+            self.replay.step(r)
+        if self.leads[CLAIMS] is None and not r.denial:
+            self.version += 1  # the first claim: fields and entities now come from the claims
+        span = r.span
+        rank = lead_rank(r)
+        dated = date_rank(r, span) if span is not None else None
+        roles = {(e["entity_id"], e.get("role") if e.get("role") in ROLES else "participant")
+                 for e in r.entities if isinstance(e.get("entity_id"), int) and e["entity_id"] not in self.ignored}
+        for group in (ALL,) if r.denial else (CLAIMS, ALL):
+            lead = self.leads[group]
+            if lead is None or rank < lead[0]:
+                self.leads[group] = (rank, r)
+            best = self.dated[group]
+            if dated is not None and (best is None or dated < best[0]):
+                self.dated[group] = (dated, r)
+            self.roles[group].update(roles)
+            self.role_ids[group].update(e for e, _ in roles)
+            self.match[group].update(r.match_ids)
+        if r.supports:
+            self.supporting += 1
+            self.supporting_hedged += r.hedged
+        self.negated += r.negated
+        self.originals.add(r.original_article_id)
+        self.source_keys.add(r.source.key)
+        self.updated_at = max(self.updated_at, r.known_at or "")
+
+    @property
+    def group(self) -> int:
+        return CLAIMS if self.leads[CLAIMS] is not None else ALL
+
+    def entity_roles(self) -> set[tuple[int, str]]:
+        """The (entity, role) pairs of the claims' entities (outlets left out)."""
+        return self.roles[self.group]
+
+    def entity_ids(self) -> set[int]:
+        """The entities of entity_roles()."""
+        return self.role_ids[self.group]
+
+    def match_ids(self) -> set[int]:
+        """The entities the claims are matched on."""
+        return self.match[self.group]
+
+    def fields(self, current: dict[str, Any], superseding: dict[str, Any] | None
+               ) -> tuple[dict[str, Any], list[StatusChange]]:
+        """The event's fields and status history (the fold must hold at least one report).
+
+        `superseding` is the row of the event that supersedes this one (current["superseded_by"]),
+        or None when there is none (or it is gone).
+        """
+        group = self.group
+        lead = self.leads[group][1]  # type: ignore[index]
+        best = self.dated[group]
+        dated = best[1] if best else None
+        span = dated.span if dated else None
+        first = self.ordered[0]
+        changes = list(self.replay.changes)
+        superseded_by = None
+        if superseding is not None and superseding["id"] != current["id"]:
+            superseded_by = superseding["id"]
+            changes.append((superseding["known_at"] or "", changes[-1][2] if changes else None, "superseded",
+                            f"superseded by event {superseding['id']}", superseding["article_id"]))
+        status = changes[-1][2] if changes else "reported"
+        fields = {
+            "type": lead.type if not lead.denial else current["type"],
+            "article_id": lead.article_id,
+            "date": dated.date if dated else None,
+            "date_mod": dated.date_mod if dated else None,
+            "date_text": dated.date_text if dated else None,
+            "date_source": dated.date_source if dated else "none",
+            "date_precision": span.precision if span else None,
+            "date_start": span.start.isoformat() if span else None,
+            "date_end": span.end.isoformat() if span else None,
+            "sort_date": span.start.isoformat() if span else (first.known_at or "")[:10] or None,
+            "sentence": lead.sentence,
+            "start": lead.start,
+            "end": lead.end,
+            "hedged": int(self.supporting > 0 and self.supporting_hedged == self.supporting),
+            "negated": int(self.negated == len(self.ordered)),
+            "attributed_to": lead.attributed_to,
+            "status": status,
+            "superseded_by": superseded_by,
+            "summary": summarize(lead.sentence),
+            "mentions": len(self.originals),
+            "sources": len(self.source_keys),
+            "first_reported_at": first.known_at,
+            "first_reported_by": first.source.source_id,
+            "known_at": first.known_at,
+            "updated_at": self.updated_at or None,
+        }
+        return fields, changes
 
 
 RUMOR_KEY = "rumor:"  # key type prefix of rumored events, which later events may supersede
-
-
-def event_keys(fields: dict[str, Any], claims: list[Report]) -> set[tuple[int, str, str]]:
-    """(entity, type, bucket) keys an event is filed under so later reports find it by index."""
-    return keys_for(fields["type"], fields["status"], fields["date"], fields["date_mod"], fields["known_at"],
-                    {i for r in claims for i in r.match_ids})
 
 
 def keys_for(event_type: str, status: str, date: str | None, date_mod: str | None, known_at: str | None,
@@ -200,6 +293,13 @@ def keys_for(event_type: str, status: str, date: str | None, date_mod: str | Non
     """The lookup keys of an event: (entity, type, month) for each month its date covers,
     (entity, type, 'u' + month first known) when undated, (entity, '*', 'k' + that month) for
     denials, and (entity, 'rumor:' + type, 'k' + that month) while rumored, for supersession."""
+    buckets = key_buckets(event_type, status, date, date_mod, known_at)
+    return {(e, t, b) for e in sorted(set(entity_ids)) for t, b in buckets}
+
+
+def key_buckets(event_type: str, status: str, date: str | None, date_mod: str | None,
+                known_at: str | None) -> list[tuple[str, str]]:
+    """The (type, bucket) halves of an event's lookup keys (see keys_for)."""
     span = matchable_span(date_span(date, date_mod))
     known = known_date(known_at)
     buckets: list[tuple[str, str]] = []
@@ -211,4 +311,4 @@ def keys_for(event_type: str, status: str, date: str | None, date_mod: str | Non
         buckets.append(("*", "k" + months(known, known)[0]))
         if status == "rumored":
             buckets.append((RUMOR_KEY + event_type, "k" + months(known, known)[0]))
-    return {(e, t, b) for e in sorted(set(entity_ids)) for t, b in buckets}
+    return buckets

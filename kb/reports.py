@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -62,19 +63,16 @@ class Report:
     key: str = ""
     match_ids: frozenset[int] = field(default_factory=frozenset)
 
-    @property
-    def span(self) -> DateSpan | None:
-        return date_span(self.date, self.date_mod)
+    def __post_init__(self) -> None:
+        # Derived once (a report is not changed after it is read): the ledger asks for them often.
+        self.span: DateSpan | None = date_span(self.date, self.date_mod)
+        # Chronological order of arrival; ties broken by ids so replay is deterministic.
+        self.order: tuple = (self.known_at or "9999", self.article_id, self.mention_id)
 
     @property
     def supports(self) -> bool:
         """Whether the report states the event happened (not a denial or negation)."""
         return not (self.denial or self.negated)
-
-    @property
-    def order(self) -> tuple:
-        """Chronological order of arrival; ties broken by ids so replay is deterministic."""
-        return (self.known_at or "9999", self.article_id, self.mention_id)
 
 
 # "REDMOND, Wash. — ", "SEATTLE and SAN FRANCISCO — Nov. 3, 2025 /Newsroom Wire/ — "
@@ -96,6 +94,7 @@ def sentence_fingerprint(sentence: str) -> str:
     return hashlib.sha1(normal.encode("utf-8")).hexdigest()[:16]
 
 
+@lru_cache(maxsize=65536)
 def article_known_at(published_at: str | None, fetched_at: str | None) -> str | None:
     """When the knowledge base learned an article's content: published, else fetched (UTC)."""
     for value in (published_at, fetched_at):
@@ -152,8 +151,14 @@ def load_reports(
     resolver: SourceResolver,
     ignored_entity_ids: frozenset[int] = frozenset(),
     ignored_labels: frozenset[str] = frozenset(),
+    *,
+    keys: bool = True,
 ) -> list[Report]:
-    """Reports matching a WHERE clause on event_mentions (alias em), in arrival order."""
+    """Reports matching a WHERE clause on event_mentions (alias em), in arrival order.
+
+    Each report's `key` numbers the article's mentions of one sentence and type, so it is
+    right only when the WHERE clause selects whole articles; `keys=False` leaves it empty.
+    """
     rows = db.execute(f"{REPORT_SQL} WHERE {where} ORDER BY em.article_id, em.start, em.id", params).fetchall()
     reports: list[Report] = []
     seen_keys: dict[tuple[int, str], int] = {}
@@ -173,10 +178,11 @@ def load_reports(
             original_article_id=resolver.original_article(row[1]),
             source=resolver.source_of(row[1]),
         )
-        base = f"{report.type}:{sentence_fingerprint(report.sentence)}"
-        ordinal = seen_keys.get((report.article_id, base), 0)
-        seen_keys[(report.article_id, base)] = ordinal + 1
-        report.key = f"{base}:{ordinal}"
+        if keys:
+            base = f"{report.type}:{sentence_fingerprint(report.sentence)}"
+            ordinal = seen_keys.get((report.article_id, base), 0)
+            seen_keys[(report.article_id, base)] = ordinal + 1
+            report.key = f"{base}:{ordinal}"
         report.match_ids = frozenset(
             int(e["entity_id"]) for e in entities
             if isinstance(e.get("entity_id"), int) and e["entity_id"] not in ignored_entity_ids

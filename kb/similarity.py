@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -18,7 +19,13 @@ def content_words(text: str | None) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOP_WORDS]
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+@lru_cache(maxsize=16384)  # the ledger compares the same event sentences with many reports
+def content_word_set(text: str | None) -> frozenset[str]:
+    """The distinct content words of a text."""
+    return frozenset(content_words(text))
+
+
+def jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
     """|a and b| / |a or b|, 0 for two empty sets."""
     if not a or not b:
         return 0.0

@@ -1,0 +1,171 @@
+"""Benchmark the claim ledger's own CPU (kb.ledger.Ledger.integrate) apart from story placement.
+
+    .venv/bin/python bench/bench_ledger.py [--articles 1000 --repeat 3] [--against REV]
+
+1. A synthetic corpus (bench/synth.py) is ingested with `kb ingest --no-analyze`, then
+   analysed in this process with the claim ledger switched off, so a snapshot holds the
+   articles and their event mentions, none merged yet.
+2. Each trial copies the snapshot and merges the mentions the way `kb ingest` does (in
+   runs of kb.analysis.INTEGRATE_EVERY articles), timing the ledger (Ledger.integrate)
+   and story placement (place_events) apart. Figures are medians of `--repeat` trials.
+3. With `--against REV` the same trials also run the code of git revision REV (exported
+   with `git archive` to a scratch directory), alternating with the working tree, and the
+   ratio of the two ledger medians is printed, with whether both built the same ledger.
+
+Trials run in child processes, so each imports only the tree it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Tables the ledger writes; a digest of their sorted rows says whether two trees agree.
+LEDGER_DUMP = {
+    "events": "SELECT * FROM events ORDER BY id",
+    "event_history": "SELECT event_id, at, old_status, new_status, reason, article_id FROM event_history "
+                     "ORDER BY event_id, id",
+    "event_entities": "SELECT event_id, entity_id, role FROM event_entities ORDER BY 1, 2, 3",
+    "event_links": "SELECT article_id, mention_key, event_id, original_article_id, known_at FROM event_links "
+                   "ORDER BY 1, 2",
+    "event_keys": "SELECT entity_id, type, bucket, event_id FROM event_keys ORDER BY 4, 1, 2, 3",
+    "event_mentions": "SELECT id, event_id FROM event_mentions ORDER BY id",
+}
+STORY_DUMP = "SELECT story_id, event_id FROM story_events ORDER BY 1, 2"
+
+
+def make_snapshot(articles: int, tmp: Path) -> Path:
+    """A database with the corpus's articles analysed but not merged into the ledger."""
+    sys.path.insert(0, str(ROOT))
+    import kb.analysis
+    from bench.synth import generate
+    from kb.db import open_db
+    from kb.entities import sync_gazetteer
+
+    sources = generate(articles, tmp / "corpus")
+    snapshot = tmp / "snapshot.db"
+    proc = subprocess.run([sys.executable, "-c", "from kb.cli import cli; cli()", "--db", str(snapshot),
+                           "ingest", "--sources", str(sources), "--no-analyze"],
+                          capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode not in (0, 1) or "Error:" in proc.stderr:
+        raise SystemExit(f"kb ingest failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    db = open_db(snapshot)
+    sync_gazetteer(db)
+    kb.analysis._integrate = lambda db, article_ids: False  # analyse only; trials merge
+    kb.analysis.analyze_articles(db, None, workers=1)
+    db.conn.close()
+    return snapshot
+
+
+def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
+    """Merge the snapshot's mentions with the code of `tree` (in this process)."""
+    sys.path.insert(0, str(tree))
+    from kb.analysis import INTEGRATE_EVERY
+    from kb.db import open_db
+    from kb.ledger import Ledger, ledger_linked_events, stories_by_event
+    from kb.scoring import ScoringContext
+    from kb.stories import place_events
+
+    shutil.copyfile(snapshot, work)
+    db = open_db(work)
+    ids = [r[0] for r in db.execute("SELECT DISTINCT article_id FROM event_mentions ORDER BY article_id")]
+    ledger_seconds = stories_seconds = 0.0
+    for start in range(0, len(ids), INTEGRATE_EVERY):
+        part = ids[start:start + INTEGRATE_EVERY]
+        # The body of kb.ledger.integrate_articles, with its two stages timed apart.
+        t0 = time.process_time()
+        ctx = ScoringContext(db)
+        with db.conn:
+            ledger = Ledger(db, ctx)
+            before = stories_by_event(db, ledger_linked_events(db, part))
+            touched = ledger.integrate(part)
+            changed = sorted(ledger.story_changes)
+            stale = {before[e] for e in changed if e in before} | set(stories_by_event(db, changed).values())
+            t1 = time.process_time()
+            place_events(db, ctx, touched, extra_story_ids=set(before.values()), stale_story_ids=stale,
+                         story_before=ledger.story_before)
+            t2 = time.process_time()
+        ledger_seconds += t1 - t0
+        stories_seconds += t2 - t1
+    digest = hashlib.sha256()
+    for name, sql in LEDGER_DUMP.items():
+        digest.update(name.encode())
+        for row in db.execute(sql):
+            digest.update(repr(tuple(row)).encode())
+    stories = hashlib.sha256(repr(db.execute(STORY_DUMP).fetchall()).encode())
+    events = db.execute("SELECT count(*) FROM events").fetchone()[0]
+    mentions = db.execute("SELECT count(*) FROM event_mentions").fetchone()[0]
+    db.conn.close()
+    return {"ledger": ledger_seconds, "stories": stories_seconds, "articles": len(ids), "events": events,
+            "mentions": mentions, "digest": digest.hexdigest()[:16], "story_digest": stories.hexdigest()[:16]}
+
+
+def trial_in_child(tree: Path, snapshot: Path, work: Path) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--trial", str(tree), str(snapshot), str(work)],
+                          capture_output=True, text=True, cwd=tree)
+    if proc.returncode != 0:
+        raise SystemExit(f"trial failed in {tree}: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def export_revision(rev: str, dest: Path) -> Path:
+    """The files of a git revision, in a scratch directory."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", help="a git revision to compare with, in the same run")
+    parser.add_argument("--snapshot", type=Path, help="reuse an analysed snapshot made by an earlier run")
+    parser.add_argument("--keep-snapshot", type=Path, help="save the analysed snapshot here")
+    parser.add_argument("--trial", nargs=3, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.trial:
+        print(json.dumps(run_trial(*args.trial)))
+        return
+    with tempfile.TemporaryDirectory(prefix="kb-ledger-") as name:
+        tmp = Path(name)
+        snapshot = args.snapshot or make_snapshot(args.articles, tmp)
+        if args.keep_snapshot:
+            shutil.copyfile(snapshot, args.keep_snapshot)
+        trees = {"working tree": ROOT}
+        if args.against:
+            trees[args.against] = export_revision(args.against, tmp / "against")
+        results: dict[str, list[dict]] = {label: [] for label in trees}
+        for i in range(args.repeat):
+            for label, tree in trees.items():
+                results[label].append(trial_in_child(tree, snapshot, tmp / f"trial-{i}.db"))
+        medians = {}
+        for label, runs in results.items():
+            ledger = statistics.median(r["ledger"] for r in runs)
+            stories = statistics.median(r["stories"] for r in runs)
+            first = runs[0]
+            medians[label] = ledger
+            print(f"{label}: ledger {ledger:.2f} s CPU ({1000 * ledger / first['articles']:.2f} ms/article), "
+                  f"story placement {stories:.2f} s; {first['articles']} articles, {first['mentions']} mentions, "
+                  f"{first['events']} events; ledger digest {first['digest']}, stories {first['story_digest']} "
+                  f"(medians of {len(runs)})")
+        if args.against:
+            ours, theirs = results["working tree"][0], results[args.against][0]
+            same = {key: "yes" if ours[key] == theirs[key] else "NO" for key in ("digest", "story_digest")}
+            print(f"ledger CPU, working tree / {args.against}: {medians['working tree'] / medians[args.against]:.2f}; "
+                  f"same ledger: {same['digest']}, same stories: {same['story_digest']}")
+
+
+if __name__ == "__main__":
+    main()
