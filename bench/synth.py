@@ -74,6 +74,11 @@ BACKGROUND = [
 # mentions per article, close to the hand-written sample corpus (7.4 per article of ~2,700
 # characters); 1.0 reproduces last session's event-dense corpus (about 18 per article).
 EVENT_SHARE = 0.15
+# Articles published per day. A knowledge base grows as cron runs go on: a bigger corpus
+# covers a longer period at the same pace, not the same period more densely (100,000
+# articles from 2017-01-01 end in February 2026). At 30 a day the real ledger merges about
+# 5 reports into each event of a 1,000-article corpus (the sample corpus: 2.4).
+PER_DAY = 30
 
 
 def fill(pattern: str, rng: random.Random, day: dt.date) -> str:
@@ -130,20 +135,20 @@ def page_furniture(rng: random.Random, kilobytes: int) -> str:
     return "\n".join(parts)
 
 
-def generate(n: int, out_dir: Path, seed: int = 7, start: dt.date = dt.date(2024, 1, 1),
-             page_kb: int = 0, event_share: float = EVENT_SHARE) -> Path:
+def generate(n: int, out_dir: Path, seed: int = 7, start: dt.date = dt.date(2017, 1, 1),
+             page_kb: int = 0, event_share: float = EVENT_SHARE, per_day: int = PER_DAY) -> Path:
     """Write n articles spread over the sample outlets, feeds of FEED_CHUNK entries, and a sources.toml.
 
     page_kb adds that much page furniture (menus, trending lists, inline scripts) per page, as
     real news sites carry; 0 keeps the sample templates' light pages. event_share is the
-    share of event-bearing sentences (see EVENT_SHARE).
+    share of event-bearing sentences (see EVENT_SHARE); per_day articles are dated each day.
     """
     rng = random.Random(seed)
     outlets = list(load_outlets(SAMPLE_DIR).values())
     per_outlet: dict[str, list[ArticleMeta]] = {o.key: [] for o in outlets}
     for i in range(n):
         outlet = outlets[i % len(outlets)]
-        day = start + dt.timedelta(days=(i * 900) // max(n, 1))
+        day = start + dt.timedelta(days=i // per_day)
         published = dt.datetime.combine(day, dt.time(6 + i % 12, (i * 7) % 60), dt.timezone(dt.timedelta(hours=-7)))
         company, product = rng.choice(COMPANIES), rng.choice(PRODUCTS)
         meta = ArticleMeta(
@@ -185,8 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-kb", type=int, default=0, help="KB of page furniture per page (real sites: 50-300)")
     parser.add_argument("--event-share", type=float, default=EVENT_SHARE,
                         help=f"share of event-bearing sentences (default {EVENT_SHARE}, like the sample corpus; 1.0 = dense)")
+    parser.add_argument("--per-day", type=int, default=PER_DAY, help=f"articles per day (default {PER_DAY})")
     args = parser.parse_args(argv)
-    sources = generate(args.articles, args.out, args.seed, page_kb=args.page_kb, event_share=args.event_share)
+    sources = generate(args.articles, args.out, args.seed, page_kb=args.page_kb, event_share=args.event_share,
+                       per_day=args.per_day)
     print(f"wrote {args.articles} articles; sources file {sources}")
     return 0
 
