@@ -66,6 +66,10 @@ class AtomicConnection(sqlite3.Connection):
             self.rollback()
 
 
+# Page cache per connection, in KiB (the default is 2,000).
+CACHE_KB = 64 * 1024
+
+
 def busy_timeout_ms() -> int:
     """How long a connection waits for another writer: $KB_BUSY_TIMEOUT_MS, else 30 s."""
     value = os.environ.get("KB_BUSY_TIMEOUT_MS", "").strip()
@@ -150,6 +154,9 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
             raise DatabaseError(f"cannot open database {path}: {exc}") from exc
     conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
     conn.execute("PRAGMA foreign_keys = ON")
+    # SQLite's default page cache is 2 MB; a large knowledge base reads the same index
+    # pages (event keys, story entities) over and over, so keep more of them in memory.
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KB}")
     if not readonly:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
