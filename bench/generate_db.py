@@ -364,14 +364,18 @@ def index_for_ledger(db) -> None:
 
 
 def mark_overviews_current(db, weights: dict) -> None:
-    """Let each generated overview stand for the one the ledger would have written from the
-    story's text events (as a real base's are): a refresh rewrites it when those change."""
-    from kb.stories import overview_key, story_text_events
+    """Let each generated title and overview stand for the ones the ledger would have written
+    from the story's text events (as a real base's are): a refresh rewrites them when those
+    change."""
+    from kb.stories import main_section, overview_key, text_event_ids, text_events_of, text_key
 
     limit = int(weights["stories"].get("text_events", 200))
-    story_ids = [r[0] for r in db.execute("SELECT id FROM stories ORDER BY id")]
-    db.conn.executemany("UPDATE stories SET overview_key = ? WHERE id = ?",
-                        [[overview_key(story_text_events(db, s, limit), weights), s] for s in story_ids])
+    rows = []
+    for (story_id,) in db.execute("SELECT id FROM stories ORDER BY id").fetchall():
+        ids = text_event_ids(db, story_id, limit)
+        rows.append([overview_key(text_events_of(db, ids), weights),
+                     text_key(ids, main_section(db, story_id, weights), weights), story_id])
+    db.conn.executemany("UPDATE stories SET overview_key = ?, text_key = ? WHERE id = ?", rows)
 
 
 def flush(db, batch: list[dict], entity_rows: list[dict], story_rows: list[dict]) -> None:

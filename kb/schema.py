@@ -481,6 +481,12 @@ def m014_story_overview_key(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE stories ADD COLUMN overview_key TEXT")
 
 
+@core()
+def m015_story_text_key(db: sqlite_utils.Database) -> None:
+    """stories.text_key: which events the title and overview were last written from (rewritten only when they change)."""
+    db.execute("ALTER TABLE stories ADD COLUMN text_key TEXT")
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.

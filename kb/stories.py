@@ -8,6 +8,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import sqlite_utils
@@ -226,16 +227,36 @@ def assign_stories(db: sqlite_utils.Database, ctx: ScoringContext, event_ids: It
 # -- refresh ---------------------------------------------------------------------------------------
 
 
+def text_event_ids(db: sqlite_utils.Database, story_id: int, limit: int) -> list[int]:
+    """The ids of the story's most important events (at most `limit`), from the index alone."""
+    return [r[0] for r in db.execute(
+        """SELECT se.event_id FROM story_events se INDEXED BY idx_story_events_rank
+           WHERE se.story_id = ? ORDER BY se.ev_importance DESC, se.event_id LIMIT ?""", [story_id, limit])]
+
+
+def text_events_of(db: sqlite_utils.Database, event_ids: list[int]) -> list[dict[str, Any]]:
+    """These events' rows, in date order (undated first)."""
+    events: list[dict[str, Any]] = []
+    for part in chunks(sorted(event_ids)):
+        cursor = db.execute(f"SELECT * FROM events WHERE id IN ({marks(part)})", part)
+        names = [c[0] for c in cursor.description]
+        events.extend(dict(zip(names, row, strict=True)) for row in cursor.fetchall())
+    events.sort(key=lambda e: (e["sort_date"] is not None, e["sort_date"] or "", e["id"]))
+    return events
+
+
 def story_text_events(db: sqlite_utils.Database, story_id: int, limit: int) -> list[dict[str, Any]]:
     """The story's most important events (at most `limit`), in date order: titles and overviews
     are written from these, so their cost does not grow with the story (read by index)."""
-    cursor = db.execute(
-        """SELECT e.* FROM story_events se INDEXED BY idx_story_events_rank JOIN events e ON e.id = se.event_id
-           WHERE se.story_id = ? ORDER BY se.ev_importance DESC, se.event_id LIMIT ?""", [story_id, limit])
-    names = [c[0] for c in cursor.description]
-    events = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    events.sort(key=lambda e: (e["sort_date"] is not None, e["sort_date"] or "", e["id"]))
-    return events
+    return text_events_of(db, text_event_ids(db, story_id, limit))
+
+
+def text_key(event_ids: list[int], section: str, weights: dict[str, Any]) -> str:
+    """A digest of which events a title and overview are written from, the card section and
+    the settings that shape them: while it and those events' rows stay the same, so do they."""
+    settings = [weights["stories"], weights["importance"], weights["matching"].get("ignore_entity_types", [])]
+    material = [section, event_ids, settings]
+    return hashlib.sha1(json.dumps(material, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
 def event_totals(db: sqlite_utils.Database, story_id: int, top_n: int) -> StoryTotals:
@@ -293,14 +314,18 @@ def story_dates(db: sqlite_utils.Database, story_id: int) -> tuple[str | None, s
             one("SELECT max(ev_sort_date) FROM story_events INDEXED BY idx_story_events_recent WHERE story_id = ?"))
 
 
-def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int, reference: str | None) -> bool:
+def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int, reference: str | None,
+                  changed_events: AbstractSet[int] | None = None) -> bool:
     """Recompute a story's scores, dates, status, section, title and overview. False if gone.
 
     Counts and score sums come from the running totals (kb/story_totals.py), dates and the
     top events from indexes; titles and overviews read only the story's `text_events` most
-    important events: a long story costs no more than a short one.
+    important events: a long story costs no more than a short one. With `changed_events`
+    (the events whose rows changed since the last refresh), the title and overview are
+    rewritten only when those text events, the card section or the settings changed
+    (stories.text_key); without it, always.
     """
-    story = db.execute("SELECT status, title_locked, overview_locked, overview_key FROM stories WHERE id = ?",
+    story = db.execute("SELECT status, title_locked, overview_locked, overview_key, text_key FROM stories WHERE id = ?",
                        [story_id]).fetchone()
     if story is None or story[0] == "merged":
         return False
@@ -331,14 +356,18 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
         "status": story_status(updated_at or None, reference, weights),
     }
     if not story[1] or not story[2]:
-        events = story_text_events(db, story_id, int(weights["stories"].get("text_events", 200)))
-        if not story[1]:
-            fields["title"] = generate_title(db, ctx, events, section)
-        if not story[2]:
-            key = overview_key(events, weights)
-            if key != story[3]:
-                fields["overview"] = generate_overview(events, weights)
-                fields["overview_key"] = key
+        ids = text_event_ids(db, story_id, int(weights["stories"].get("text_events", 200)))
+        key = text_key(ids, section, weights)
+        if changed_events is None or key != story[4] or not changed_events.isdisjoint(ids):
+            events = text_events_of(db, ids)
+            if not story[1]:
+                fields["title"] = generate_title(db, ctx, events, section)
+            if not story[2]:
+                digest = overview_key(events, weights)
+                if digest != story[3]:
+                    fields["overview"] = generate_overview(events, weights)
+                    fields["overview_key"] = digest
+            fields["text_key"] = key
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(f"UPDATE stories SET {sets} WHERE id = ?", [*fields.values(), story_id])
     return True
@@ -362,8 +391,9 @@ def place_events(db: sqlite_utils.Database, ctx: ScoringContext, event_ids: Iter
     assign_stories(db, ctx, event_ids)
     affected = set(extra_story_ids) | set(stale_story_ids) | stories_of_events(db, event_ids)
     reference = reference_time(db)
+    changed = set(event_ids) | set(story_before or {})
     for story_id in sorted(affected):
-        refresh_story(db, ctx, story_id, reference)
+        refresh_story(db, ctx, story_id, reference, changed)
     refresh_statuses(db, reference, ctx.weights)
     return affected
 

@@ -323,7 +323,8 @@ def update_story_entities(db: sqlite_utils.Database, before: dict[int, tuple[int
     `before`: event -> (its story, story date, entity ids) before the change. Counts move by
     one per entity gained or lost; a latest date is raised by a later new date, and read
     again by index (the story's events newest first, down to the first with the entity)
-    only when the event that held it moved or left. Returns the stories updated.
+    only when an event that may have held it moved earlier, lost the entity or left.
+    Returns the stories updated.
     """
     if not before:
         return set()
@@ -359,31 +360,45 @@ def update_story_entities(db: sqlite_utils.Database, before: dict[int, tuple[int
         for entity_id in old | new:
             key = (story_id, entity_id)
             delta[key] = delta.get(key, 0) + (entity_id in new) - (entity_id in old)
-            if entity_id in old and (entity_id not in new or new_date != old_date):
+            # A date is lost only if it may have been the latest and is not still there or later.
+            if entity_id in old and (entity_id not in new or new_date is None
+                                     or (old_date is not None and new_date < old_date)):
                 lost.setdefault(key, set()).add(old_date)
             if entity_id in new and new_date is not None and (entity_id not in old or new_date != old_date):
                 new_dates.setdefault(key, []).append(new_date)
+    stored: dict[tuple[int, int], tuple[int, str | None]] = {}
+    by_story: dict[int, list[int]] = {}
+    for story_id, entity_id in delta:
+        by_story.setdefault(story_id, []).append(entity_id)
+    for story_id, entities in sorted(by_story.items()):
+        for entity_id, events, last_date in db.execute(
+                f"""SELECT entity_id, events, last_date FROM story_entities
+                    WHERE story_id = ? AND entity_id IN ({marks(entities)})""", [story_id, *entities]):
+            stored[(story_id, entity_id)] = (events, last_date)
+    gone: list[list[int]] = []
+    rows: list[list[Any]] = []
     for story_id, entity_id in sorted(delta):
         key = (story_id, entity_id)
-        row = db.execute("SELECT events, last_date FROM story_entities WHERE story_id = ? AND entity_id = ?",
-                         [story_id, entity_id]).fetchone()
+        row = stored.get(key)
         count = (row[0] if row else 0) + delta[key]
         if count <= 0:
-            db.execute("DELETE FROM story_entities WHERE story_id = ? AND entity_id = ?", [story_id, entity_id])
+            gone.append([story_id, entity_id])
             continue
         last = row[1] if row else None
-        if row is None or last is None or last in lost.get(key, set()):
+        if row is not None and last is not None and last in lost.get(key, set()):
             last = db.execute(
                 """SELECT se.ev_story_date FROM story_events se INDEXED BY idx_story_events_date
                    WHERE se.story_id = ? AND se.ev_story_date IS NOT NULL AND EXISTS (
                        SELECT 1 FROM event_entities ee WHERE ee.event_id = se.event_id AND ee.entity_id = ?)
                    ORDER BY se.ev_story_date DESC LIMIT 1""", [story_id, entity_id]).fetchone()
             last = last[0] if last else None
-        else:
-            last = max([last, *new_dates.get(key, [])])
-        db.execute("""INSERT INTO story_entities (story_id, entity_id, events, last_date) VALUES (?, ?, ?, ?)
-                      ON CONFLICT (story_id, entity_id) DO UPDATE SET events = excluded.events,
-                          last_date = excluded.last_date""", [story_id, entity_id, count, last])
+        else:  # no event that may have held the latest date lost it: it can only rise
+            last = max([d for d in (last, *new_dates.get(key, [])) if d is not None], default=None)
+        rows.append([story_id, entity_id, count, last])
+    db.conn.executemany("DELETE FROM story_entities WHERE story_id = ? AND entity_id = ?", gone)
+    db.conn.executemany("""INSERT INTO story_entities (story_id, entity_id, events, last_date) VALUES (?, ?, ?, ?)
+                           ON CONFLICT (story_id, entity_id) DO UPDATE SET events = excluded.events,
+                               last_date = excluded.last_date""", rows)
     return {story_id for story_id, _, _ in before.values()}
 
 

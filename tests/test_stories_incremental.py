@@ -1,0 +1,114 @@
+"""Story refreshes that stay incremental: titles and overviews rewritten only when their
+events change, story entity rows kept by difference equal to a fresh count."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from kb.ledger import integrate_articles
+from kb.scoring import ScoringContext, load_weights
+from kb.stories import reference_time, refresh_story, text_event_ids
+from kb.story_match import rebuild_story_index
+from tests.ledger_data import Corpus, event_of
+from tests.test_stories import build, story_id_of
+
+
+def small_text_context(db, text_events: int) -> ScoringContext:
+    weights = copy.deepcopy(load_weights())
+    weights["stories"]["text_events"] = text_events
+    return ScoringContext(db, weights)
+
+
+def title_of(db, story_id: int) -> str:
+    return db.execute("SELECT title FROM stories WHERE id = ?", [story_id]).fetchone()[0]
+
+
+def test_title_is_rewritten_only_when_its_text_events_change(db):
+    m = build(db)
+    story_id = story_id_of(db, m["efficient_wire"])
+    ctx = small_text_context(db, 2)  # the story has 5 events: 2 are its text events
+    refresh_story(db, ctx, story_id, reference_time(db))
+    written = title_of(db, story_id)
+    top = text_event_ids(db, story_id, 2)
+    others = [r[0] for r in db.execute("SELECT event_id FROM story_events WHERE story_id = ? ORDER BY event_id",
+                                       [story_id]) if r[0] not in top]
+    assert len(top) == 2 and len(others) == 3
+
+    db.execute("UPDATE stories SET title = 'stale on purpose' WHERE id = ?", [story_id])
+    refresh_story(db, ctx, story_id, reference_time(db), changed_events={others[0]})
+    assert title_of(db, story_id) == "stale on purpose"  # a change below the text events
+
+    refresh_story(db, ctx, story_id, reference_time(db), changed_events={top[0]})
+    assert title_of(db, story_id) == written  # a text event changed
+
+    db.execute("UPDATE stories SET title = 'stale on purpose' WHERE id = ?", [story_id])
+    db.execute("UPDATE events SET importance = 0.999 WHERE id = ?", [others[0]])  # joins the text events
+    refresh_story(db, ctx, story_id, reference_time(db), changed_events=set())
+    assert title_of(db, story_id) != "stale on purpose"
+    assert others[0] in text_event_ids(db, story_id, 2)
+
+    db.execute("UPDATE stories SET title = 'stale on purpose' WHERE id = ?", [story_id])
+    refresh_story(db, small_text_context(db, 3), story_id, reference_time(db), changed_events=set())
+    assert title_of(db, story_id) != "stale on purpose"  # other settings: written again
+
+
+def test_title_without_changed_events_is_always_rewritten(db):
+    m = build(db)
+    story_id = story_id_of(db, m["efficient_wire"])
+    written = title_of(db, story_id)
+    db.execute("UPDATE stories SET title = 'stale on purpose' WHERE id = ?", [story_id])
+    refresh_story(db, ScoringContext(db), story_id, reference_time(db))
+    assert title_of(db, story_id) == written
+
+
+def test_a_report_on_a_text_event_rewrites_the_title_through_the_ledger(db):
+    m = build(db)
+    story_id = story_id_of(db, m["efficient_wire"])
+    written = title_of(db, story_id)
+    db.execute("UPDATE stories SET title = 'stale on purpose' WHERE id = ?", [story_id])
+    db.conn.commit()
+    c = Corpus(db)
+    c._entities.update((name, entity_id) for entity_id, name in db.execute("SELECT id, name FROM entities"))
+    c.source("Late Wire", 0.7)
+    article = c.article("Late Wire", "2026-04-21T09:00:00Z", "efficient-again")
+    mention = c.mention(article, "release",
+                        "Microsoft released MAI-Image-2-Efficient in Microsoft Foundry on April 14.",
+                        [("Microsoft", "agent"), ("MAI-Image-2-Efficient", "product"), "Microsoft Foundry"],
+                        "2026-04-14")
+    db.conn.commit()
+    integrate_articles(db, [article])
+    assert event_of(db, mention)["id"] == event_of(db, m["efficient_wire"])["id"]
+    assert title_of(db, story_id) == written
+
+
+def story_entity_rows(db) -> list[tuple]:
+    return db.execute("SELECT * FROM story_entities ORDER BY 1, 2").fetchall()
+
+
+def test_story_entity_rows_follow_dates_moving_later_and_earlier(db):
+    m = build(db)
+    c = Corpus(db)
+    # Reprocess the articles with each report's date moved: later for some, earlier or gone
+    # for others, and one entity dropped, then check the rows kept by difference.
+    moves = ["2026-04-30", "2024-01-02", None, "2026-05-02"]
+    ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+    for n, article_id in enumerate(ids):
+        rows = c.mentions_of(article_id)
+        for row in rows:
+            if n % 3 == 0:
+                row["date"] = row["date_text"] = moves[(n + row["id"]) % len(moves)]
+                row["date_mod"] = None
+                row["date_source"] = "explicit" if row["date"] else "none"
+        if n % 5 == 0 and rows:
+            entities = json.loads(rows[0]["entities"])
+            rows[0]["entities"] = json.dumps(entities[1:] or entities)
+        c.replace_mentions(article_id, rows)
+    for article_id in ids:
+        integrate_articles(db, [article_id])
+    assert m  # the corpus was built
+    kept = story_entity_rows(db)
+    assert kept
+    with db.conn:
+        rebuild_story_index(db, load_weights())
+    assert story_entity_rows(db) == kept
