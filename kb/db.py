@@ -152,18 +152,21 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
             conn = sqlite3.connect(str(path), timeout=busy_timeout_ms() / 1000, factory=AtomicConnection)
         except sqlite3.OperationalError as exc:
             raise DatabaseError(f"cannot open database {path}: {exc}") from exc
-    conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    # SQLite's default page cache is 2 MB; a large knowledge base reads the same index
-    # pages (event keys, story entities) over and over, so keep more of them in memory.
-    conn.execute(f"PRAGMA cache_size = -{CACHE_KB}")
-    if not readonly:
-        try:
+    try:  # in a read-only directory even a pragma can fail, reading the schema through the WAL index
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # SQLite's default page cache is 2 MB; a large knowledge base reads the same index
+        # pages (event keys, story entities) over and over, so keep more of them in memory.
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KB}")
+        if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             cap_size(conn)
-        except sqlite3.OperationalError as exc:
-            raise write_problem(path, exc) from exc
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if readonly:
+            raise DatabaseError(f"cannot read database {path}: {exc}") from exc
+        raise write_problem(path, exc) from exc
     return conn
 
 
