@@ -70,6 +70,9 @@ def make_snapshot(articles: int, tmp: Path) -> Path:
 def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
     """Merge the snapshot's mentions with the code of `tree` (in this process)."""
     sys.path.insert(0, str(tree))
+    import contextlib
+
+    import kb.ledger
     from kb.analysis import INTEGRATE_EVERY
     from kb.db import open_db
     from kb.ledger import Ledger, ledger_linked_events, stories_by_event
@@ -85,7 +88,8 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
         # The body of kb.ledger.integrate_articles, with its two stages timed apart.
         t0 = time.process_time()
         ctx = ScoringContext(db)
-        with db.conn:
+        paused = getattr(kb.ledger, "cyclic_gc_paused", contextlib.nullcontext)
+        with db.conn, paused():
             ledger = Ledger(db, ctx)
             before = stories_by_event(db, ledger_linked_events(db, part))
             touched = ledger.integrate(part)

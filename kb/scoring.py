@@ -359,12 +359,12 @@ def rescore(db: sqlite_utils.Database, now: str | None = None,
             weights: dict[str, Any] | None = None) -> RescoreSummary:
     """Recompute every event's status and scores, then every story; deterministic."""
     # Imported here: the ledger and stories modules themselves use this module's scores.
-    from kb.ledger import Ledger
+    from kb.ledger import Ledger, cyclic_gc_paused
     from kb.stories import refresh_all_stories
 
     ctx = ScoringContext(db, weights)
     ledger = Ledger(db, ctx)
-    with db.conn:
+    with db.conn, cyclic_gc_paused():
         event_ids = [row[0] for row in db.execute("SELECT id FROM events ORDER BY id").fetchall()]
         for start in range(0, len(event_ids), RESCORE_CHUNK):
             ledger.refresh_events(event_ids[start:start + RESCORE_CHUNK], reload=True)
