@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,15 @@ def test_read_commands_work_on_a_read_only_database(kb_copy, directory_too):
     try:
         results = {args: run_as_user(kb_copy, *args) for args in commands}
         refused = run_as_user(kb_copy, "stories", "rename", "1", "A new title")
+        if directory_too:  # a backup reads the database too, and writes elsewhere
+            backup = kb_copy.parent.parent / "backup.db"
+            backed_up = run_as_user(kb_copy, "backup", str(backup))
     finally:
         restore()
+    if directory_too:
+        assert backed_up.returncode == 0, backed_up.stderr
+        with closing(sqlite3.connect(backup)) as copy:
+            assert copy.execute("select count(*) from stories").fetchone()[0] > 0
     for args, result in results.items():
         assert result.returncode == 0, (args, result.stderr)
         assert result.stderr == "", (args, result.stderr)
