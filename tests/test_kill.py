@@ -310,8 +310,10 @@ def test_reports_analysed_but_not_merged_by_a_killed_run_are_merged_next_time(se
     db_path = tmp_path / "kb.db"
     assert run_kb_process(db_path, "ingest", "--sources", str(sources)).returncode == 0
     merged = rows(db_path, "select count(*) from events")[0][0]
-    # The state a kill between the analysis commit and the ledger leaves behind.
+    # The state a kill between the analysis commit and the ledger leaves behind (with foreign
+    # keys on, as every kb connection has them, so the events' lookup keys go with them).
     conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA foreign_keys = ON")
     with conn:
         conn.execute("delete from events")
         conn.execute("delete from event_links")
