@@ -8,6 +8,8 @@
 2. Each trial copies the snapshot and merges the mentions the way `kb ingest` does (in
    runs of kb.analysis.INTEGRATE_EVERY articles), timing the ledger (Ledger.integrate)
    and story placement (place_events) apart. Figures are medians of `--repeat` trials.
+   With enough articles (4 merges or more) the ledger's cost per article in the first and
+   last quarter of the merges shows whether it grows with the base.
 3. With `--against REV` the same trials also run the code of git revision REV (exported
    with `git archive` to a scratch directory), alternating with the working tree, and the
    ratio of the two ledger medians is printed, with whether both built the same ledger.
@@ -83,6 +85,7 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
     db = open_db(work)
     ids = [r[0] for r in db.execute("SELECT DISTINCT article_id FROM event_mentions ORDER BY article_id")]
     ledger_seconds = stories_seconds = 0.0
+    batches = []  # (articles, ledger seconds) of each merge
     for start in range(0, len(ids), INTEGRATE_EVERY):
         part = ids[start:start + INTEGRATE_EVERY]
         # The body of kb.ledger.integrate_articles, with its two stages timed apart.
@@ -101,6 +104,7 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
             t2 = time.process_time()
         ledger_seconds += t1 - t0
         stories_seconds += t2 - t1
+        batches.append((len(part), t1 - t0))
     digest = hashlib.sha256()
     for name, sql in LEDGER_DUMP.items():
         digest.update(name.encode())
@@ -110,7 +114,8 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
     events = db.execute("SELECT count(*) FROM events").fetchone()[0]
     mentions = db.execute("SELECT count(*) FROM event_mentions").fetchone()[0]
     db.conn.close()
-    return {"ledger": ledger_seconds, "stories": stories_seconds, "articles": len(ids), "events": events,
+    return {"ledger": ledger_seconds, "stories": stories_seconds, "batches": batches, "articles": len(ids),
+            "events": events,
             "mentions": mentions, "digest": digest.hexdigest()[:16], "story_digest": stories.hexdigest()[:16]}
 
 
@@ -164,6 +169,14 @@ def main() -> None:
                   f"story placement {stories:.2f} s; {first['articles']} articles, {first['mentions']} mentions, "
                   f"{first['events']} events; ledger digest {first['digest']}, stories {first['story_digest']} "
                   f"(medians of {len(runs)})")
+        for label, runs in results.items():
+            batches = [min(run["batches"][i][1] for run in runs) / runs[0]["batches"][i][0]
+                       for i in range(len(runs[0]["batches"]))]
+            if len(batches) >= 4:
+                quarter = len(batches) // 4
+                early, late = statistics.median(batches[:quarter]), statistics.median(batches[-quarter:])
+                print(f"{label}: ledger ms/article as the base grows (fastest of the trials per merge): first quarter "
+                      f"of merges {1000 * early:.2f}, last quarter {1000 * late:.2f}, ratio {late / early:.2f}")
         if args.against:
             ours, theirs = results["working tree"][0], results[args.against][0]
             same = {key: "yes" if ours[key] == theirs[key] else "NO" for key in ("digest", "story_digest")}

@@ -20,6 +20,7 @@ from kb.ledger_fields import (
     key_buckets,
     keys_for,
     known_date,
+    matchable_date_span,
     matchable_span,
     months,
 )
@@ -231,7 +232,7 @@ class Ledger:
         window = self.windows.get(report.type, self.windows["default"])
         slack = dt.timedelta(days=tolerance)
         ours = matchable_span(report.span)
-        theirs = matchable_span(date_span(event["date"], event["date_mod"]))
+        theirs = matchable_date_span(event["date"], event["date_mod"])
         if ours and theirs:
             return spans_compatible(ours, theirs, tolerance)
         ours_known, theirs_known = known_date(report.known_at), known_date(event["known_at"])

@@ -45,6 +45,12 @@ def matchable_span(report_or_span: DateSpan | None) -> DateSpan | None:
 
 
 @lru_cache(maxsize=65536)
+def matchable_date_span(date: str | None, date_mod: str | None) -> DateSpan | None:
+    """matchable_span(date_span(date, date_mod)), remembered."""
+    return matchable_span(date_span(date, date_mod))
+
+
+@lru_cache(maxsize=65536)
 def known_date(value: str | None) -> dt.date | None:
     parsed = parse_timestamp(value)
     return parsed.date() if parsed else None
@@ -316,7 +322,7 @@ def keys_for(event_type: str, status: str, date: str | None, date_mod: str | Non
 def key_buckets(event_type: str, status: str, date: str | None, date_mod: str | None,
                 known_at: str | None) -> list[tuple[str, str]]:
     """The (type, bucket) halves of an event's lookup keys (see keys_for)."""
-    span = matchable_span(date_span(date, date_mod))
+    span = matchable_date_span(date, date_mod)
     known = known_date(known_at)
     buckets: list[tuple[str, str]] = []
     if span is not None:
