@@ -487,6 +487,29 @@ def m015_story_text_key(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE stories ADD COLUMN text_key TEXT")
 
 
+@core()
+def m016_entity_first_mentions(db: sqlite_utils.Database) -> None:
+    """When each entity was first named, extended by new mentions only (kb/story_text.py); dropped when
+    one of its mentions is deleted or moved, or a mentioning article's date changes."""
+    db.execute("""CREATE TABLE IF NOT EXISTS entity_first_mentions (
+        entity_id INTEGER PRIMARY KEY REFERENCES entities(id) ON DELETE CASCADE,
+        first_date TEXT,
+        upto_mention_id INTEGER NOT NULL)""")
+    db.execute("""CREATE TRIGGER IF NOT EXISTS mentions_first_mention_delete AFTER DELETE ON mentions BEGIN
+        DELETE FROM entity_first_mentions WHERE entity_id = OLD.entity_id;
+    END""")
+    db.execute("""CREATE TRIGGER IF NOT EXISTS mentions_first_mention_update AFTER UPDATE OF entity_id, article_id
+    ON mentions BEGIN
+        DELETE FROM entity_first_mentions WHERE entity_id IN (OLD.entity_id, NEW.entity_id);
+    END""")
+    db.execute("""CREATE TRIGGER IF NOT EXISTS articles_first_mention_date
+    AFTER UPDATE OF published_at, fetched_at ON articles
+    WHEN substr(coalesce(OLD.published_at, OLD.fetched_at), 1, 10)
+         IS NOT substr(coalesce(NEW.published_at, NEW.fetched_at), 1, 10) BEGIN
+        DELETE FROM entity_first_mentions WHERE entity_id IN (SELECT entity_id FROM mentions WHERE article_id = NEW.id);
+    END""")
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.

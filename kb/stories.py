@@ -133,8 +133,9 @@ def best_story(event: EventProfile, candidates: Candidates, profiles: StoryProfi
         if event.date and first and first - window > event.date:
             continue
         score, parts = match_story(event, profile, candidates, weights)
-        log.debug("event %s vs story %s: %.3f %s", event.id, story_id, score,
-                  {k: round(v, 2) for k, v in parts.items()})
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("event %s vs story %s: %.3f %s", event.id, story_id, score,
+                      {k: round(v, 2) for k, v in parts.items()})
         if score >= threshold and (best is None or score > best[0]):
             best = (score, story_id)
     return best[1] if best else None
@@ -234,13 +235,16 @@ def text_event_ids(db: sqlite_utils.Database, story_id: int, limit: int) -> list
            WHERE se.story_id = ? ORDER BY se.ev_importance DESC, se.event_id LIMIT ?""", [story_id, limit])]
 
 
+TEXT_COLUMNS = ("id", "status", "importance", "sort_date", "sentence", "summary")  # what titles and overviews read
+
+
 def text_events_of(db: sqlite_utils.Database, event_ids: list[int]) -> list[dict[str, Any]]:
-    """These events' rows, in date order (undated first)."""
+    """These events' TEXT_COLUMNS, in date order (undated first)."""
     events: list[dict[str, Any]] = []
+    columns = ", ".join(TEXT_COLUMNS)
     for part in chunks(sorted(event_ids)):
-        cursor = db.execute(f"SELECT * FROM events WHERE id IN ({marks(part)})", part)
-        names = [c[0] for c in cursor.description]
-        events.extend(dict(zip(names, row, strict=True)) for row in cursor.fetchall())
+        events.extend(dict(zip(TEXT_COLUMNS, row, strict=True)) for row in db.execute(
+            f"SELECT {columns} FROM events WHERE id IN ({marks(part)})", part).fetchall())
     events.sort(key=lambda e: (e["sort_date"] is not None, e["sort_date"] or "", e["id"]))
     return events
 
@@ -403,6 +407,7 @@ def refresh_all_stories(db: sqlite_utils.Database, ctx: ScoringContext, now: str
     rescore every story (membership unchanged)."""
     reference = reference_time(db, now)
     rebuild_story_totals(db)
+    db.execute("DELETE FROM entity_first_mentions")  # computed afresh: no drift survives a rescore
     rebuild_story_index(db, ctx.weights)
     profiles = StoryProfiles(db, ctx.weights)
     orphans = [r[0] for r in db.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -137,7 +138,9 @@ def window_days(weights: dict[str, Any], event_type: str) -> int:
     return int(windows.get(event_type, windows["default"]))
 
 
+@functools.lru_cache(maxsize=8192)
 def to_date(value: str | None) -> dt.date | None:
+    """The date an ISO date or timestamp starts with (memoised: stories compare many)."""
     if not value:
         return None
     try:
@@ -425,6 +428,12 @@ class Candidates:
     story_ids: list[int]
     entity_weights: dict[int, float]
     counts: dict[tuple[int, int], int]  # (story, entity) -> events of the story with the entity
+    section: str = ""  # the event's card section
+    window: int = 1  # the event type's time window in days
+    total_weight: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.total_weight = sum(self.entity_weights.values())
 
 
 def find_candidates(db: sqlite_utils.Database, event: EventProfile, weights: dict[str, Any]) -> Candidates:
@@ -460,7 +469,8 @@ def find_candidates(db: sqlite_utils.Database, event: EventProfile, weights: dic
                     WHERE story_id IN ({marks(part)}) AND entity_id IN ({marks(entity_ids)})""",
                 [*part, *entity_ids]):
             counts[(story_id, entity_id)] = events
-    return Candidates(story_ids, entity_weights, counts)
+    return Candidates(story_ids, entity_weights, counts, section_of(event.type, weights),
+                      window_days(weights, event.type))
 
 
 def match_story(event: EventProfile, story: StoryProfile, candidates: Candidates,
@@ -468,7 +478,7 @@ def match_story(event: EventProfile, story: StoryProfile, candidates: Candidates
     """The match score of an event against a story, and its parts."""
     cfg = weights["stories"]
     ent_weights = candidates.entity_weights
-    total_weight = sum(ent_weights.values())
+    total_weight = candidates.total_weight
     core = story.core(weights)
     shared = 0.0
     for entity_id, weight in ent_weights.items():
@@ -477,7 +487,7 @@ def match_story(event: EventProfile, story: StoryProfile, candidates: Candidates
             shared += weight * min(1.0, count / core)
         elif event.related.get(entity_id, set()) & story.names:
             shared += RELATED_CREDIT * weight
-    window = window_days(weights, event.type)
+    window = candidates.window
     first, last = to_date(story.first), to_date(story.last)
     if event.date and first and last:
         if first <= event.date <= last:
@@ -491,7 +501,7 @@ def match_story(event: EventProfile, story: StoryProfile, candidates: Candidates
     parts = {
         "entities": shared / total_weight if total_weight else 0.0,
         "family": max((min(1.0, story.families.get(f, 0) / core) for f in event.families), default=0.0),
-        "section": 1.0 if section_of(event.type, weights) == story.section else 0.0,
+        "section": 1.0 if candidates.section == story.section else 0.0,
         "time": closeness,
         "text": len(event.words & words) / len(event.words) if event.words else 0.0,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -42,9 +43,40 @@ def key_entities(db: sqlite_utils.Database, ctx: ScoringContext, events: list[di
         item["first"] = min(item["first"], dates[event_id])
         item["roles"].add(role)
     for item in ranked.values():  # only titles' product lists need it
-        item["first_mentioned"] = (ctx.first_mentioned(item["id"]) if item["type"] == "PRODUCT" else None) \
+        item["first_mentioned"] = (first_mentioned(db, ctx, item["id"]) if item["type"] == "PRODUCT" else None) \
             or item["first"]
     return sorted(ranked.values(), key=lambda i: (-round(i["score"], 6), i["name"]))
+
+
+MENTION_DATE_SQL = "substr(coalesce(a.published_at, a.fetched_at), 1, 10)"
+_first_mentioned: weakref.WeakKeyDictionary[ScoringContext, dict[int, str | None]] = weakref.WeakKeyDictionary()
+
+
+def first_mentioned(db: sqlite_utils.Database, ctx: ScoringContext, entity_id: int) -> str | None:
+    """The date an entity was first named in any article.
+
+    Kept in entity_first_mentions and extended by the mentions added since (by index), so it
+    costs the same however often the entity was named; triggers drop a row whose mentions
+    were deleted or moved or whose articles changed date, and it is computed again in full.
+    Memoised per scoring context (one run).
+    """
+    memo = _first_mentioned.setdefault(ctx, {})
+    if entity_id in memo:
+        return memo[entity_id]
+    row = db.execute("SELECT first_date, upto_mention_id FROM entity_first_mentions WHERE entity_id = ?",
+                     [entity_id]).fetchone()
+    first, upto = row if row else (None, 0)
+    newest = db.execute("SELECT max(id) FROM mentions WHERE entity_id = ?", [entity_id]).fetchone()[0]
+    if newest is not None and newest > upto:
+        added = db.execute(
+            f"""SELECT min({MENTION_DATE_SQL}) FROM mentions m JOIN articles a ON a.id = m.article_id
+                WHERE m.entity_id = ? AND m.id > ?""", [entity_id, upto]).fetchone()[0]
+        first = min((d for d in (first, added) if d is not None), default=None)
+        db.execute("""INSERT INTO entity_first_mentions (entity_id, first_date, upto_mention_id) VALUES (?, ?, ?)
+                      ON CONFLICT (entity_id) DO UPDATE SET first_date = excluded.first_date,
+                          upto_mention_id = excluded.upto_mention_id""", [entity_id, first, newest])
+    memo[entity_id] = first
+    return first
 
 
 def generate_title(db: sqlite_utils.Database, ctx: ScoringContext, events: list[dict[str, Any]], section: str) -> str:

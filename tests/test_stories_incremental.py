@@ -112,3 +112,48 @@ def test_story_entity_rows_follow_dates_moving_later_and_earlier(db):
     with db.conn:
         rebuild_story_index(db, load_weights())
     assert story_entity_rows(db) == kept
+
+
+def test_first_mentioned_kept_by_difference_equals_a_fresh_count(db):
+    """story_text.first_mentioned (stored, extended by new mentions) agrees with the full
+    query over every mention (ScoringContext.first_mentioned) through random changes."""
+    import random
+
+    from kb.story_text import first_mentioned
+
+    rng = random.Random(6)
+    c = Corpus(db)
+    c.source("Desk", 0.7)
+    entities = [c.entity(name) for name in ("MAI-Image-2", "Copilot", "GPT-5")]
+    articles: list[int] = []
+
+    def add_article() -> int:
+        day = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T08:00:00Z"
+        articles.append(c.article("Desk", day, f"a{len(articles)}"))
+        return articles[-1]
+
+    def mention(article_id: int, entity_id: int) -> None:
+        db["mentions"].insert({"article_id": article_id, "entity_id": entity_id, "label": "PRODUCT",
+                               "start": 0, "end": 4, "text": "name"})
+
+    checked = 0
+    for step in range(80):
+        op = rng.choice(["mention", "mention", "mention", "delete", "redate", "move"])
+        mention_ids = [r[0] for r in db.execute("SELECT id FROM mentions ORDER BY id")]
+        if op == "mention" or not mention_ids:
+            mention(add_article() if not articles or rng.random() < 0.6 else rng.choice(articles),
+                    rng.choice(entities))
+        elif op == "delete":
+            db.execute("DELETE FROM mentions WHERE id = ?", [rng.choice(mention_ids)])
+        elif op == "redate":
+            db.execute("UPDATE articles SET published_at = ? WHERE id = ?",
+                       [f"2025-{rng.randint(1, 12):02d}-01T00:00:00Z", rng.choice(articles)])
+        else:
+            db.execute("UPDATE mentions SET entity_id = ? WHERE id = ?", [rng.choice(entities), rng.choice(mention_ids)])
+        if step % 3 == 0:  # read through a new run's context, so stored rows are used and extended
+            for entity_id in entities:
+                expected = ScoringContext(db).first_mentioned(entity_id)
+                assert first_mentioned(db, ScoringContext(db), entity_id) == expected, (step, op, entity_id)
+                checked += expected is not None
+    assert checked > 20
+    assert db.execute("SELECT count(*) FROM entity_first_mentions").fetchone()[0] > 0
