@@ -349,17 +349,19 @@ def mark_analysed(db) -> None:
 
 def index_for_ledger(db) -> None:
     """The lookup tables the claim ledger and story assignment keep current as they go (story
-    totals, event keys, story entities, story profiles), so that adding articles to a generated base finds
+    totals, event keys, story entities, story profiles, first mentions), so that adding articles to a generated base finds
     its events and stories by index as it would in a real one."""
     from kb.ledger import rebuild_event_keys
     from kb.scoring import load_weights
     from kb.story_match import rebuild_story_index
+    from kb.story_text import rebuild_first_mentions
     from kb.story_totals import rebuild_story_totals
 
     weights = load_weights()
     rebuild_story_totals(db)
     rebuild_event_keys(db, weights)
     rebuild_story_index(db, weights)
+    rebuild_first_mentions(db)
     mark_overviews_current(db, weights)
 
 

@@ -35,7 +35,7 @@ from kb.story_match import (
     window_days,
     write_story_entities,
 )
-from kb.story_text import generate_overview, generate_title
+from kb.story_text import generate_overview, generate_title, rebuild_first_mentions
 from kb.story_totals import WEIGHT_UNIT, WEIGHTED_UNIT, rebuild_story_totals
 
 log = logging.getLogger(__name__)
@@ -407,7 +407,7 @@ def refresh_all_stories(db: sqlite_utils.Database, ctx: ScoringContext, now: str
     rescore every story (membership unchanged)."""
     reference = reference_time(db, now)
     rebuild_story_totals(db)
-    db.execute("DELETE FROM entity_first_mentions")  # computed afresh: no drift survives a rescore
+    rebuild_first_mentions(db)  # no drift survives a rescore
     rebuild_story_index(db, ctx.weights)
     profiles = StoryProfiles(db, ctx.weights)
     orphans = [r[0] for r in db.execute(

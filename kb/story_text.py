@@ -79,6 +79,14 @@ def first_mentioned(db: sqlite_utils.Database, ctx: ScoringContext, entity_id: i
     return first
 
 
+def rebuild_first_mentions(db: sqlite_utils.Database) -> None:
+    """Compute every entity's first-mentioned date afresh (kb rescore, generated bases). The caller commits."""
+    db.execute("DELETE FROM entity_first_mentions")
+    db.execute(f"""INSERT INTO entity_first_mentions (entity_id, first_date, upto_mention_id)
+                   SELECT m.entity_id, min({MENTION_DATE_SQL}), max(m.id) FROM mentions m
+                   JOIN articles a ON a.id = m.article_id WHERE m.entity_id IS NOT NULL GROUP BY m.entity_id""")
+
+
 def generate_title(db: sqlite_utils.Database, ctx: ScoringContext, events: list[dict[str, Any]], section: str) -> str:
     """A title from the story's key entities and main section (templates in weights.toml)."""
     weights = ctx.weights

@@ -119,7 +119,7 @@ def test_first_mentioned_kept_by_difference_equals_a_fresh_count(db):
     query over every mention (ScoringContext.first_mentioned) through random changes."""
     import random
 
-    from kb.story_text import first_mentioned
+    from kb.story_text import first_mentioned, rebuild_first_mentions
 
     rng = random.Random(6)
     c = Corpus(db)
@@ -157,3 +157,9 @@ def test_first_mentioned_kept_by_difference_equals_a_fresh_count(db):
                 checked += expected is not None
     assert checked > 20
     assert db.execute("SELECT count(*) FROM entity_first_mentions").fetchone()[0] > 0
+    rebuild_first_mentions(db)  # all at once, as kb rescore and generated bases do
+    for entity_id in entities:
+        expected = ScoringContext(db).first_mentioned(entity_id)
+        assert db.execute("SELECT first_date FROM entity_first_mentions WHERE entity_id = ?",
+                          [entity_id]).fetchone()[0] == expected
+        assert first_mentioned(db, ScoringContext(db), entity_id) == expected
