@@ -91,6 +91,9 @@ class Ledger:
         self.created: set[int] = set()  # events made by this instance
         self.unwritten: set[int] = set()  # of those, events whose row is not inserted yet
         self.last_event_id: int | None = None  # the id of the last event made, once one is
+        self.new_rows: dict[tuple[str, ...], list[list[Any]]] = {}  # new events' rows to insert, by columns
+        self.new_entities: list[list[Any]] = []  # and their event_entities rows
+        self.new_history: list[list[Any]] = []  # and their event_history rows
         self.pending_links: list[list[Any]] = []  # (event, mention, article, key, original, known_at)
         matching = self.weights["matching"]
         self.day_tolerance = int(matching["day_tolerance_days"])
@@ -420,12 +423,6 @@ class Ledger:
             self.write_keys(event_id, {(e, t, b) for e in match for t, b in buckets})
         self.key_inputs[event_id] = (inputs, len(match), len(entity_ids), buckets, frozenset(match))
 
-    @staticmethod
-    def event_keys(fields: dict[str, Any], fold: EventFold) -> set[tuple[int, str, str]]:
-        """(entity, type, bucket) keys an event is filed under so later reports find it by index."""
-        return keys_for(fields["type"], fields["status"], fields["date"], fields["date_mod"], fields["known_at"],
-                        fold.match_ids())
-
     def write_keys(self, event_id: int, wanted: set[tuple[int, str, str]]) -> None:
         """File the event under (entity, type, month) keys so later reports find it by index."""
         existing = self.keys[event_id]
@@ -468,13 +465,31 @@ class Ledger:
             for event_id in part:
                 if self.write_event(event_id, entities[event_id], history[event_id], score):
                     alive.add(event_id)
+            self.insert_new_events()
         return alive
+
+    def insert_new_events(self) -> None:
+        """Insert the rows of new events written so far, a statement per table."""
+        rows, entities, history = self.new_rows, self.new_entities, self.new_history
+        if not rows:
+            return
+        for columns, values in rows.items():
+            names = ", ".join(f'"{k}"' for k in columns)
+            self.db.conn.executemany(f"INSERT INTO events ({names}) VALUES ({marks(list(columns))})", values)
+        self.db.conn.executemany("INSERT INTO event_entities (event_id, entity_id, role) VALUES (?, ?, ?)", entities)
+        self.db.conn.executemany(
+            """INSERT INTO event_history (event_id, at, old_status, new_status, reason, article_id)
+               VALUES (?, ?, ?, ?, ?, (SELECT id FROM articles WHERE id = ?))""", history)
+        self.new_rows, self.new_entities, self.new_history = {}, [], []
 
     def write_event(self, event_id: int, entities: set[tuple[int, str]], history: list[tuple],
                     score: bool) -> bool:
         """Write one event from its reports in memory; delete it when it has none."""
         if self.rows.get(event_id) is None:
             return False
+        if event_id not in self.unwritten:
+            # New events written before this one go first: history rows are numbered in writing order.
+            self.insert_new_events()
         computed = self.recompute(event_id)
         if computed is None:
             self.note_story_change(event_id, entities)
@@ -498,11 +513,17 @@ class Ledger:
         # run only when what they read changed).
         changed = {k: v for k, v in values.items() if stored.get(k) != v}
         if event_id in self.unwritten:
+            # Inserted with other new events (insert_new_events): nothing refers to it yet.
             self.unwritten.discard(event_id)
             row.update(values)
-            names = ", ".join(f'"{k}"' for k in row)
-            self.db.execute(f"INSERT INTO events ({names}) VALUES ({marks(list(row))})", list(row.values()))
-        elif changed:
+            self.new_rows.setdefault(tuple(row), []).append(list(row.values()))
+            self.new_entities.extend([event_id, e, role] for e, role in sorted(wanted))
+            self.new_history.extend([event_id, *change] for change in changes)
+            self.file_event(event_id, fields, fold)
+            self.rows[event_id] = row
+            self.stored[event_id] = dict(row)
+            return True
+        if changed:
             sets = ", ".join(f'"{k}" = ?' for k in changed)
             self.db.execute(f"UPDATE events SET {sets} WHERE id = ?", [*changed.values(), event_id])
         row.update(values)
@@ -519,11 +540,8 @@ class Ledger:
                 """INSERT INTO event_history (event_id, at, old_status, new_status, reason, article_id)
                    VALUES (?, ?, ?, ?, ?, (SELECT id FROM articles WHERE id = ?))""",
                 [[event_id, *change] for change in changes])
-        self.write_keys(event_id, self.event_keys(fields, fold))
-        self.key_inputs.pop(event_id, None)
+        self.file_event(event_id, fields, fold)
         self.rows[event_id] = row
-        self.entity_sets[event_id] = frozenset(
-            e for e, _ in wanted if e not in self.ignored and self.entity_types[e] not in self.ignored_labels)
         self.stored[event_id] = dict(row)
         return True
 
@@ -532,7 +550,7 @@ class Ledger:
         with its story, story date and entities as they are now, so that its story's entity
         index can be updated by difference."""
         self.story_changes.add(event_id)
-        if event_id in self.story_before:
+        if event_id in self.story_before or event_id in self.created:  # a new event is in no story yet
             return
         row = self.db.execute("SELECT story_id, ev_story_date FROM story_events WHERE event_id = ? "
                               "ORDER BY story_id LIMIT 1", [event_id]).fetchone()
