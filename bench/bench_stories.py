@@ -1,12 +1,15 @@
 """Benchmark the claim ledger and story assignment (kb.ledger.integrate_articles) on its own.
 
     .venv/bin/python bench/bench_stories.py [--small 1000 --large 20000 --add 100 --repeat 5]
+                                            [--story-skew 1.0] [--keep DIR]
 
 1. A corpus of `--add` new articles (bench/synth.py, dated after the bases) goes through a
    real `kb ingest` into a scratch database, for its articles and event mentions.
 2. Base knowledge bases of `--small` and `--large` articles (10 events each) come from
    bench/generate_db.py, which also fills the ledger's lookup tables (event keys, story
-   entities, story profiles) as the ledger would have.
+   entities, story profiles) as the ledger would have. `--story-skew 0.5` gives story sizes
+   as the ledger makes them (bench/generate_db.py: REALISTIC_STORY_SKEW); the default 1.0
+   has far larger top stories.
 3. For each base, the new articles and their event mentions are copied in (entity ids
    mapped by name), then `integrate_articles` runs over them `--repeat` times, each time
    on a fresh copy. Figures are medians.
@@ -33,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.generate_db import STORY_SKEW  # noqa: E402
 from bench.generate_db import generate as generate_db  # noqa: E402
 from bench.synth import generate as generate_corpus  # noqa: E402
 from kb.db import open_db  # noqa: E402
@@ -128,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=20_000)
     parser.add_argument("--add", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--story-skew", type=float, default=STORY_SKEW, help="Zipf exponent of base story sizes")
     parser.add_argument("--keep", type=Path, help="keep the generated bases in this directory (reused when present)")
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
@@ -137,11 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"NLP of the {args.add} new articles: {nlp:.2f} s ({1000 * nlp / args.add:.1f} ms/article)")
         medians = {}
         for n in (args.small, args.large):
-            base = (args.keep or tmp) / f"base{n}.db"
+            suffix = "" if args.story_skew == STORY_SKEW else f"-skew{args.story_skew:g}"
+            base = (args.keep or tmp) / f"base{n}{suffix}.db"
             if not base.exists():
                 base.parent.mkdir(parents=True, exist_ok=True)
                 start = time.perf_counter()
-                generate_db(base, events=n * 10, articles=n, stories=max(12, n // 100))
+                generate_db(base, events=n * 10, articles=n, stories=max(12, n // 100), story_skew=args.story_skew)
                 print(f"  base of {n} articles / {n * 10} events generated in {time.perf_counter() - start:.0f} s")
             prepared = tmp / f"prepared{n}.db"
             shutil.copy(base, prepared)
