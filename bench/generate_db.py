@@ -379,14 +379,21 @@ def mark_overviews_current(db, weights: dict) -> None:
     """Let each generated title and overview stand for the ones the ledger would have written
     from the story's text events (as a real base's are): a refresh rewrites them when those
     change."""
-    from kb.stories import main_section, overview_key, text_event_ids, text_events_of, text_key
+    from kb.stories import (
+        entity_edit_count,
+        main_section,
+        overview_key,
+        text_event_ids,
+        text_events_of,
+        text_key,
+    )
 
     limit = int(weights["stories"].get("text_events", 200))
     rows = []
     for (story_id,) in db.execute("SELECT id FROM stories ORDER BY id").fetchall():
         ids = text_event_ids(db, story_id, limit)
         rows.append([overview_key(text_events_of(db, ids), weights),
-                     text_key(ids, main_section(db, story_id, weights), weights), story_id])
+                     text_key(ids, main_section(db, story_id, weights), weights, entity_edit_count(db)), story_id])
     db.conn.executemany("UPDATE stories SET overview_key = ?, text_key = ? WHERE id = ?", rows)
 
 

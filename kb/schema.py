@@ -510,6 +510,22 @@ def m016_entity_first_mentions(db: sqlite_utils.Database) -> None:
     END""")
 
 
+@core()
+def m017_entity_edits(db: sqlite_utils.Database) -> None:
+    """A count of edits to entities' names, types, statuses and centralities: story titles read them,
+    so a story whose count changed since its title was written gets a new one when next refreshed."""
+    db.execute("CREATE TABLE IF NOT EXISTS entity_edits (id INTEGER PRIMARY KEY CHECK (id = 1), edits INTEGER NOT NULL)")
+    db.execute("INSERT OR IGNORE INTO entity_edits (id, edits) VALUES (1, 0)")
+    db.execute("""CREATE TRIGGER IF NOT EXISTS entities_edit_count AFTER UPDATE OF name, type, status, centrality
+    ON entities WHEN OLD.name IS NOT NEW.name OR OLD.type IS NOT NEW.type OR OLD.status IS NOT NEW.status
+                     OR OLD.centrality IS NOT NEW.centrality BEGIN
+        UPDATE entity_edits SET edits = edits + 1 WHERE id = 1;
+    END""")
+    db.execute("""CREATE TRIGGER IF NOT EXISTS entities_delete_count AFTER DELETE ON entities BEGIN
+        UPDATE entity_edits SET edits = edits + 1 WHERE id = 1;
+    END""")
+
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.

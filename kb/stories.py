@@ -255,11 +255,12 @@ def story_text_events(db: sqlite_utils.Database, story_id: int, limit: int) -> l
     return text_events_of(db, text_event_ids(db, story_id, limit))
 
 
-def text_key(event_ids: list[int], section: str, weights: dict[str, Any]) -> str:
-    """A digest of which events a title and overview are written from, the card section and
-    the settings that shape them: while it and those events' rows stay the same, so do they."""
+def text_key(event_ids: list[int], section: str, weights: dict[str, Any], entity_edits: int = 0) -> str:
+    """A digest of which events a title and overview are written from, the card section, the
+    settings that shape them and the count of entity edits (kb/schema.py m017): while it and
+    those events' rows stay the same, so do they."""
     settings = [weights["stories"], weights["importance"], weights["matching"].get("ignore_entity_types", [])]
-    material = [section, event_ids, settings]
+    material = [section, event_ids, settings, entity_edits]
     return hashlib.sha1(json.dumps(material, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
@@ -305,6 +306,12 @@ def overview_key(events: list[dict[str, Any]], weights: dict[str, Any]) -> str:
     material = [[e["id"], e["status"], e["sentence"], e["importance"], e["sort_date"]] for e in events]
     material.append(int(weights["stories"]["overview_sentences"]))
     return hashlib.sha1(json.dumps(material, separators=(",", ":")).encode()).hexdigest()
+
+
+def entity_edit_count(db: sqlite_utils.Database) -> int:
+    """How many times entities were renamed, retyped, promoted, ignored or deleted (kept by a trigger)."""
+    row = db.execute("SELECT edits FROM entity_edits WHERE id = 1").fetchone()
+    return row[0] if row else 0
 
 
 def story_dates(db: sqlite_utils.Database, story_id: int) -> tuple[str | None, str | None, str | None]:
@@ -361,7 +368,7 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
     }
     if not story[1] or not story[2]:
         ids = text_event_ids(db, story_id, int(weights["stories"].get("text_events", 200)))
-        key = text_key(ids, section, weights)
+        key = text_key(ids, section, weights, entity_edit_count(db))
         if changed_events is None or key != story[4] or not changed_events.isdisjoint(ids):
             events = text_events_of(db, ids)
             if not story[1]:

@@ -163,3 +163,18 @@ def test_first_mentioned_kept_by_difference_equals_a_fresh_count(db):
         assert db.execute("SELECT first_date FROM entity_first_mentions WHERE entity_id = ?",
                           [entity_id]).fetchone()[0] == expected
         assert first_mentioned(db, ScoringContext(db), entity_id) == expected
+
+
+def test_an_entity_edit_rewrites_titles_when_their_stories_are_next_refreshed(db):
+    m = build(db)
+    story_id = story_id_of(db, m["efficient_wire"])
+    ctx = ScoringContext(db)
+    written = title_of(db, story_id)
+    db.execute("UPDATE stories SET title = 'stale on purpose' WHERE id = ?", [story_id])
+    db.execute("UPDATE entities SET type = type WHERE name = 'Microsoft AI'")  # no change: no edit
+    refresh_story(db, ctx, story_id, reference_time(db), changed_events=set())
+    assert title_of(db, story_id) == "stale on purpose"
+    db.execute("UPDATE entities SET name = 'Microsoft AI division' WHERE name = 'Microsoft AI'")
+    refresh_story(db, ctx, story_id, reference_time(db), changed_events=set())
+    assert title_of(db, story_id) != "stale on purpose"
+    assert title_of(db, story_id) == written.replace("Microsoft AI", "Microsoft AI division")
