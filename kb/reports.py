@@ -19,8 +19,8 @@ REPORT_SQL = """
     SELECT em.id, em.article_id, em.event_id, em.type, em.date, em.date_mod, em.date_text,
            em.date_source, em.sentence, em.sentence_index, em.start, em."end", em.hedged,
            em.negated, em.denial, em.attributed_to, em.confidence, em.entities,
-           a.published_at, a.fetched_at
-    FROM event_mentions em JOIN articles a ON a.id = em.article_id
+           a.published_at, a.fetched_at, a.duplicate_of, s.id, s.name, s.reliability, s.first_party
+    FROM event_mentions em JOIN articles a ON a.id = em.article_id LEFT JOIN sources s ON s.id = a.source_id
 """
 
 
@@ -112,6 +112,20 @@ class SourceResolver:
         self._original: dict[int, int] = {}
         self._sources: dict[int, SourceInfo] = {}
 
+    def know(self, article_id: int, duplicate_of: int | None, source: tuple) -> None:
+        """Remember an article read with its duplicate_of and its source's (id, name, reliability,
+        first_party), so an original article costs no queries of its own."""
+        if duplicate_of is None and article_id not in self._original:
+            self._original[article_id] = article_id
+            self._sources.setdefault(article_id, self.source_info(article_id, source))
+
+    @staticmethod
+    def source_info(original: int, source: tuple) -> SourceInfo:
+        source_id, name, reliability, first_party = source
+        if source_id is None:
+            return SourceInfo(f"article:{original}", None, None, 0.5, False)
+        return SourceInfo(f"source:{source_id}", source_id, name, float(reliability), bool(first_party))
+
     def original_article(self, article_id: int) -> int:
         """Follow duplicate_of links to the original article (cycle-safe)."""
         if article_id in self._original:
@@ -136,10 +150,7 @@ class SourceResolver:
                LEFT JOIN sources s ON s.id = a.source_id WHERE a.id = ?""",
             [original],
         ).fetchone()
-        if row is None or row[0] is None:
-            info = SourceInfo(f"article:{original}", None, None, 0.5, False)
-        else:
-            info = SourceInfo(f"source:{row[0]}", row[0], row[1], float(row[2]), bool(row[3]))
+        info = self.source_info(original, tuple(row) if row is not None else (None, None, None, None))
         self._sources[original] = info
         return info
 
@@ -168,6 +179,7 @@ def load_reports(
         except json.JSONDecodeError:
             entities = []
         entities = [e for e in entities if isinstance(e, dict)]
+        resolver.know(row[1], row[20], row[21:25])
         report = Report(
             mention_id=row[0], article_id=row[1], event_id=row[2], type=row[3], date=row[4],
             date_mod=row[5], date_text=row[6], date_source=row[7] or "none", sentence=row[8] or "",
