@@ -1,7 +1,7 @@
 """Benchmark the claim ledger and story assignment (kb.ledger.integrate_articles) on its own.
 
     .venv/bin/python bench/bench_stories.py [--small 1000 --large 20000 --add 100 --repeat 5]
-                                            [--story-skew 1.0] [--keep DIR]
+                                            [--story-skew 1.0] [--events-per-article 10] [--keep DIR]
 
 1. A corpus of `--add` new articles (bench/synth.py, dated after the bases) goes through a
    real `kb ingest` into a scratch database, for its articles and event mentions.
@@ -9,7 +9,8 @@
    bench/generate_db.py, which also fills the ledger's lookup tables (event keys, story
    entities, story profiles) as the ledger would have. `--story-skew 0.5` gives story sizes
    as the ledger makes them (bench/generate_db.py: REALISTIC_STORY_SKEW); the default 1.0
-   has far larger top stories.
+   has far larger top stories. The ledger makes about 3 events per synthetic article
+   (`--events-per-article 3`); the default 10 is the issue's 1,000,000 events per 100,000.
 3. For each base, the new articles and their event mentions are copied in (entity ids
    mapped by name), then `integrate_articles` runs over them `--repeat` times, each time
    on a fresh copy. Figures are medians.
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--add", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--story-skew", type=float, default=STORY_SKEW, help="Zipf exponent of base story sizes")
+    parser.add_argument("--events-per-article", type=int, default=10, help="events in the bases per article")
     parser.add_argument("--keep", type=Path, help="keep the generated bases in this directory (reused when present)")
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
@@ -143,12 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         medians = {}
         for n in (args.small, args.large):
             suffix = "" if args.story_skew == STORY_SKEW else f"-skew{args.story_skew:g}"
+            suffix += "" if args.events_per_article == 10 else f"-epa{args.events_per_article}"
+            events_n = n * args.events_per_article
             base = (args.keep or tmp) / f"base{n}{suffix}.db"
             if not base.exists():
                 base.parent.mkdir(parents=True, exist_ok=True)
                 start = time.perf_counter()
-                generate_db(base, events=n * 10, articles=n, stories=max(12, n // 100), story_skew=args.story_skew)
-                print(f"  base of {n} articles / {n * 10} events generated in {time.perf_counter() - start:.0f} s")
+                generate_db(base, events=events_n, articles=n, stories=max(12, n // 100), story_skew=args.story_skew)
+                print(f"  base of {n} articles / {events_n} events generated in {time.perf_counter() - start:.0f} s")
             prepared = tmp / f"prepared{n}.db"
             shutil.copy(base, prepared)
             article_ids = copy_new_articles(scratch, prepared)
