@@ -88,6 +88,7 @@ class Ledger:
         self.folds: dict[int, EventFold] = {}  # touched event -> its reports, folded
         self.keys: dict[int, set[tuple[int, str, str]]] = {}  # touched event -> its event_keys
         self.key_inputs: dict[int, tuple] = {}  # touched event -> what its keys were last filed from
+        self.buckets: dict[tuple, list[str]] = {}  # lookup_buckets by (type, matchable span, day known)
         self.created: set[int] = set()  # events made by this instance
         self.unwritten: set[int] = set()  # of those, events whose row is not inserted yet
         self.last_event_id: int | None = None  # the id of the last event made, once one is
@@ -126,6 +127,8 @@ class Ledger:
     def load_events(self, event_ids: Iterable[int]) -> None:
         """Read rows and matchable entity sets of events not yet in memory."""
         wanted = sorted({e for e in event_ids if e not in self.rows})
+        if not wanted:
+            return
         for part in chunks(wanted):
             found = {row["id"]: row for row in rows_as_dicts(
                 self.db.execute(f"SELECT * FROM events WHERE id IN ({marks(part)})", part))}
@@ -294,6 +297,15 @@ class Ledger:
 
     def lookup_buckets(self, report: Report) -> list[str]:
         """Key buckets where a compatible event of the report's type would be filed."""
+        # Many reports share a type and a date (or a day known): their buckets are worked out once.
+        span = matchable_span(report.span)
+        key = (report.type, span, None if span else known_date(report.known_at))
+        found = self.buckets.get(key)
+        if found is None:
+            found = self.buckets[key] = self.buckets_for(report)
+        return found
+
+    def buckets_for(self, report: Report) -> list[str]:
         matching = self.weights["matching"]
         windows = matching["undated_window_days"]
         window = dt.timedelta(days=int(windows.get(report.type, windows["default"])))
@@ -366,7 +378,8 @@ class Ledger:
 
     def attach(self, report: Report, event_id: int) -> None:
         """Add a report to an event in memory, refile the event's keys, queue the report's link."""
-        self.track([event_id])
+        if event_id not in self.folds:
+            self.track([event_id])
         fold = self.folds[event_id]
         fold.add(report)
         current = self.rows[event_id]
