@@ -1,7 +1,8 @@
 """Benchmark the claim ledger and story assignment (kb.ledger.integrate_articles) on its own.
 
     .venv/bin/python bench/bench_stories.py [--small 1000 --large 20000 --add 100 --repeat 5]
-                                            [--story-skew 1.0] [--events-per-article 10] [--keep DIR]
+                                            [--story-skew 1.0] [--events-per-article 10] [--stories N]
+                                            [--keep DIR]
 
 1. A corpus of `--add` new articles (bench/synth.py, dated after the bases) goes through a
    real `kb ingest` into a scratch database, for its articles and event mentions.
@@ -11,6 +12,8 @@
    as the ledger makes them (bench/generate_db.py: REALISTIC_STORY_SKEW); the default 1.0
    has far larger top stories. The ledger makes about 3 events per synthetic article
    (`--events-per-article 3`); the default 10 is the issue's 1,000,000 events per 100,000.
+   Bases have `--stories` stories (default: one per 100 articles, at least 12); the ledger
+   made 96 of 3,000 synthetic articles, most in the corpus's first month.
 3. For each base, the new articles and their event mentions are copied in (entity ids
    mapped by name), then `integrate_articles` runs over them `--repeat` times, each time
    on a fresh copy. Figures are medians.
@@ -135,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--story-skew", type=float, default=STORY_SKEW, help="Zipf exponent of base story sizes")
     parser.add_argument("--events-per-article", type=int, default=10, help="events in the bases per article")
+    parser.add_argument("--stories", type=int, help="stories in each base (default: articles / 100, at least 12)")
     parser.add_argument("--keep", type=Path, help="keep the generated bases in this directory (reused when present)")
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
@@ -146,12 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         for n in (args.small, args.large):
             suffix = "" if args.story_skew == STORY_SKEW else f"-skew{args.story_skew:g}"
             suffix += "" if args.events_per_article == 10 else f"-epa{args.events_per_article}"
+            suffix += f"-s{args.stories}" if args.stories else ""
             events_n = n * args.events_per_article
+            stories_n = args.stories or max(12, n // 100)
             base = (args.keep or tmp) / f"base{n}{suffix}.db"
             if not base.exists():
                 base.parent.mkdir(parents=True, exist_ok=True)
                 start = time.perf_counter()
-                generate_db(base, events=events_n, articles=n, stories=max(12, n // 100), story_skew=args.story_skew)
+                generate_db(base, events=events_n, articles=n, stories=stories_n, story_skew=args.story_skew)
                 print(f"  base of {n} articles / {events_n} events generated in {time.perf_counter() - start:.0f} s")
             prepared = tmp / f"prepared{n}.db"
             shutil.copy(base, prepared)
@@ -164,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             joined = db.execute(
                 "SELECT count(DISTINCT se.story_id) FROM story_events se JOIN event_mentions em "
                 "ON em.event_id = se.event_id WHERE em.article_id >= ? AND se.story_id <= ?",
-                [article_ids[0], max(12, n // 100)]).fetchone()[0]
+                [article_ids[0], stories_n]).fetchone()[0]
             db.conn.close()
             print(f"integrate {len(article_ids)} articles ({events} event mentions) into a {n}-article base: "
                   f"median {medians[n]:.2f} s of {args.repeat} ({1000 * medians[n] / len(article_ids):.1f} ms/article; "
