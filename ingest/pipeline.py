@@ -245,7 +245,11 @@ class Extractor:
     def __init__(self, workers: int):
         self.pool: Executor | None = None
         if workers > 1:
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+            # Fetch threads are running, so workers come from a fork server, which imports
+            # the extraction code once for all of them instead of once per worker.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["ingest.pipeline"])
+            self.pool = ProcessPoolExecutor(workers, mp_context=context)
 
     def submit(self, body: bytes, url: str) -> Future:
         if self.pool:
