@@ -397,15 +397,17 @@ class Ledger:
     def write_links(self) -> None:
         """Point the attached mentions at their events and record their links, in two statements."""
         pending, self.pending_links = self.pending_links, []
+        # In table order (mention ids, then link keys), so each page is visited once.
         self.db.conn.executemany("UPDATE event_mentions SET event_id = ? WHERE id = ?",
-                                 [[event_id, mention_id] for event_id, mention_id, *_ in pending])
+                                 sorted(([event_id, mention_id] for event_id, mention_id, *_ in pending),
+                                        key=lambda p: p[1]))
         self.db.conn.executemany(
             """INSERT INTO event_links (article_id, mention_key, event_id, original_article_id, known_at)
                VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (article_id, mention_key) DO UPDATE SET event_id = excluded.event_id,
                    original_article_id = excluded.original_article_id, known_at = excluded.known_at""",
-            [[article_id, key, event_id, original, known_at]
-             for event_id, _, article_id, key, original, known_at in pending])
+            sorted([article_id, key, event_id, original, known_at]
+                   for event_id, _, article_id, key, original, known_at in pending))
 
     def file_event(self, event_id: int, fields: dict[str, Any], fold: EventFold) -> None:
         """Bring the event's matchable entities and lookup keys up to date with its fields.
