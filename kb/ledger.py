@@ -25,7 +25,7 @@ from kb.ledger_fields import (
     months,
 )
 from kb.reports import Report, SourceResolver, ignored_entity_ids, load_reports
-from kb.scoring import ScoringContext, components_json, event_facts, load_weights, score_event
+from kb.scoring import ScoringContext, components_json, facts_of, load_weights, score_event
 from kb.similarity import content_word_set, jaccard, overlap_coefficient
 
 log = logging.getLogger(__name__)
@@ -523,7 +523,7 @@ class Ledger:
         row = {**stored, **fields, "id": event_id}
         values = dict(fields)
         if score:
-            values.update(self.score_values(row, fold.ordered, sorted({e for e, _ in wanted})))
+            values.update(self.score_values(row, fold, sorted({e for e, _ in wanted})))
         # One UPDATE of the columns that changed (so the full-text and story-total triggers
         # run only when what they read changed).
         changed = {k: v for k, v in values.items() if stored.get(k) != v}
@@ -572,9 +572,10 @@ class Ledger:
         if row is not None:
             self.story_before[event_id] = (row[0], row[1], frozenset(e for e, _ in entities))
 
-    def score_values(self, row: dict[str, Any], reports: list[Report], entity_ids: list[int]) -> dict[str, Any]:
+    def score_values(self, row: dict[str, Any], fold: EventFold, entity_ids: list[int]) -> dict[str, Any]:
         """An event's importance, confidence and their stored explanation."""
-        importance, confidence = score_event(event_facts(self.ctx, row, reports, entity_ids), self.weights)
+        facts = facts_of(self.ctx, row, fold.best_evidence(), fold.mentions(), fold.highest_authority(), entity_ids)
+        importance, confidence = score_event(facts, self.weights)
         return {"importance": importance.value, "confidence": confidence.value,
                 "score_components": components_json(importance, confidence),
                 "formula_version": self.ctx.formula_version}

@@ -11,6 +11,7 @@ from typing import Any
 
 from kb.date_spans import PRECISION_RANK, DateSpan, date_span, parse_timestamp
 from kb.reports import Report, strip_dateline
+from kb.scoring import SourceEvidence, evidence_rank, report_authority, report_evidence
 
 # Dates spanning more than this are too vague to match on; they are keyed like undated ones.
 MAX_MATCH_SPAN_DAYS = 400
@@ -144,6 +145,7 @@ class EventFold:
         self.weights = weights
         self.attribution_kind = attribution_kind
         self.ignored = ignored
+        self.first_party_authority = float(weights["importance"]["first_party_authority"])
         self.by_mention: dict[int, Report] = {}
         self.ordered: list[Report] = []  # arrival order
         self.version = 0  # changes when the entity sets may have lost members (else they only grow)
@@ -160,6 +162,8 @@ class EventFold:
         self.originals: set[int] = set()
         self.source_keys: set[str] = set()
         self.updated_at = ""
+        self.evidence: dict[str, tuple[tuple, tuple, SourceEvidence]] = {}  # source key -> (rank, order, best)
+        self.authority: float | None = None
         self.version += 1
 
     def __len__(self) -> int:
@@ -224,6 +228,15 @@ class EventFold:
         self.originals.add(r.original_article_id)
         self.source_keys.add(r.source.key)
         self.updated_at = max(self.updated_at, r.known_at or "")
+        authority = report_authority(r, self.first_party_authority)
+        self.authority = authority if self.authority is None else max(self.authority, authority)
+        if r.supports:
+            # Each source's best evidence; of equals, the one that arrived first.
+            evidence = report_evidence(r, self.attribution_kind(r))
+            rank = evidence_rank(evidence)
+            best = self.evidence.get(r.source.key)
+            if best is None or rank > best[0] or (rank == best[0] and r.order < best[1]):
+                self.evidence[r.source.key] = (rank, r.order, evidence)
 
     @property
     def group(self) -> int:
@@ -232,6 +245,17 @@ class EventFold:
     def entity_roles(self) -> set[tuple[int, str]]:
         """The (entity, role) pairs of the claims' entities (outlets left out)."""
         return self.roles[self.group]
+
+    def best_evidence(self) -> list[SourceEvidence]:
+        """The best evidence of each source that supports the event, by source key."""
+        return [self.evidence[key][2] for key in sorted(self.evidence)]
+
+    def mentions(self) -> int:
+        """Independent reporting articles (copies count with their original)."""
+        return len(self.originals)
+
+    def highest_authority(self) -> float:
+        return self.authority if self.authority is not None else 0.0
 
     def entity_ids(self) -> set[int]:
         """The entities of entity_roles()."""

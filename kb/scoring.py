@@ -299,22 +299,41 @@ def event_facts(ctx: ScoringContext, event: dict[str, Any], reports: list[Report
     for report in reports:
         if not report.supports:
             continue
-        evidence = SourceEvidence(
-            reliability=report.source.reliability,
-            first_party=report.source.first_party,
-            hedged=report.hedged,
-            attribution=ctx.attribution_kind(report),
-            extraction=float(report.confidence if report.confidence is not None else 0.5),
-        )
+        evidence = report_evidence(report, ctx.attribution_kind(report))
         current = best.get(report.source.key)
-        rank = (not evidence.hedged, evidence.attribution == "named", evidence.extraction)
-        if current is None or rank > (not current.hedged, current.attribution == "named", current.extraction):
+        if current is None or evidence_rank(evidence) > evidence_rank(current):
             best[report.source.key] = evidence
     authority_first_party = float(ctx.weights["importance"]["first_party_authority"])
-    authority = max(
-        (max(r.source.reliability, authority_first_party if r.source.first_party else 0.0) for r in reports),
-        default=0.0,
+    authority = max((report_authority(r, authority_first_party) for r in reports), default=0.0)
+    return facts_of(ctx, event, [best[key] for key in sorted(best)], len({r.original_article_id for r in reports}),
+                    authority, entity_ids)
+
+
+def report_evidence(report: Report, attribution: str) -> SourceEvidence:
+    """What one supporting report says for its source."""
+    return SourceEvidence(
+        reliability=report.source.reliability,
+        first_party=report.source.first_party,
+        hedged=report.hedged,
+        attribution=attribution,
+        extraction=float(report.confidence if report.confidence is not None else 0.5),
     )
+
+
+def evidence_rank(evidence: SourceEvidence) -> tuple:
+    """Sort key of a source's best evidence: unhedged, then named, then surest extraction."""
+    return (not evidence.hedged, evidence.attribution == "named", evidence.extraction)
+
+
+def report_authority(report: Report, first_party_authority: float) -> float:
+    """How authoritative a report's source is (first-party channels at least `first_party_authority`)."""
+    return max(report.source.reliability, first_party_authority if report.source.first_party else 0.0)
+
+
+def facts_of(ctx: ScoringContext, event: dict[str, Any], supporting: list[SourceEvidence], mentions: int,
+             authority: float, entity_ids: list[int]) -> EventFacts:
+    """The scoring inputs of one event from its row, its sources' best evidence (sorted by
+    source key), its independent mentions, its sources' highest authority and its entities."""
     gap = None
     span = date_span(event.get("date"), event.get("date_mod"))
     known = parse_timestamp(event.get("known_at"))
@@ -323,8 +342,8 @@ def event_facts(ctx: ScoringContext, event: dict[str, Any], reports: list[Report
     return EventFacts(
         type=event["type"],
         status=event["status"],
-        supporting=[best[key] for key in sorted(best)],
-        mentions=len({r.original_article_id for r in reports}),
+        supporting=supporting,
+        mentions=mentions,
         authority=authority,
         date_precision=span.precision if span else None,
         date_mod=event.get("date_mod"),

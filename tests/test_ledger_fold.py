@@ -100,6 +100,22 @@ def reference_fields(reports: list[Report], current: dict) -> tuple[dict, list]:
     return fields, changes
 
 
+def reference_evidence(reports: list[Report]) -> tuple[list, int, float]:
+    """Each source's best supporting evidence (by source key), independent mentions, highest authority."""
+    best: dict[str, tuple] = {}
+    for r in sorted(reports, key=lambda r: r.order):
+        if r.denial or r.negated:
+            continue
+        evidence = (r.source.reliability, r.source.first_party, r.hedged, attribution_kind(r),
+                    float(r.confidence if r.confidence is not None else 0.5))
+        rank = (not evidence[2], evidence[3] == "named", evidence[4])
+        if r.source.key not in best or rank > best[r.source.key][0]:
+            best[r.source.key] = (rank, evidence)
+    floor = float(WEIGHTS["importance"]["first_party_authority"])
+    authority = max(max(r.source.reliability, floor if r.source.first_party else 0.0) for r in reports)
+    return [best[k][1] for k in sorted(best)], len({r.original_article_id for r in reports}), authority
+
+
 def reference_entities(reports: list[Report]) -> tuple[set, set]:
     """(entity, role) pairs and match ids of the claims (all reports when all are denials)."""
     claims = [r for r in reports if not r.denial] or reports
@@ -127,7 +143,7 @@ def reports(draw) -> list[Report]:
             start=draw(st.integers(0, 50)), end=60, hedged=draw(st.booleans()), negated=draw(st.booleans()),
             denial=draw(st.sampled_from([False, False, False, True])),
             attributed_to=draw(st.sampled_from([None, "a spokesperson", "people familiar with it"])),
-            confidence=0.8, entities=entities, known_at=draw(st.sampled_from(TIMES)),
+            confidence=draw(st.sampled_from([0.8, 0.6, None])), entities=entities, known_at=draw(st.sampled_from(TIMES)),
             original_article_id=article_id if article_id != 6 else 5, source=draw(st.sampled_from(SOURCES)),
         )
         report.match_ids = frozenset(e["entity_id"] for e in entities if e["entity_id"] not in IGNORED)
@@ -148,6 +164,9 @@ def test_fold_in_any_arrival_order_equals_recomputing_from_all_reports(all_repor
         fields, changes = fold.fields(current, None)
         assert (fields, changes) == reference_fields(seen, current)
         assert (fold.entity_roles(), fold.match_ids()) == reference_entities(seen)
+        evidence = [(e.reliability, e.first_party, e.hedged, e.attribution, e.extraction)
+                    for e in fold.best_evidence()]
+        assert (evidence, fold.mentions(), fold.highest_authority()) == reference_evidence(seen)
         matching = fold.matching_fields(current, None)
         assert matching == {k: fields[k] for k in matching}
         assert [r.mention_id for r in fold.ordered] == [r.mention_id for r in sorted(seen, key=lambda r: r.order)]
