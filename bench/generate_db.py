@@ -301,6 +301,7 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
         insert_event_reports(db)
     mark_analysed(db)
     index_for_ledger(db)
+    add_dedupe_keys(db, rng)
     db.conn.commit()
     db.execute("PRAGMA synchronous = NORMAL")
     counts = {t: db[t].count for t in ("articles", "events", "stories", "entities", "mentions")}
@@ -347,6 +348,22 @@ def insert_event_reports(db, chunk: int = 50_000) -> None:
             "INSERT OR IGNORE INTO event_links (article_id, mention_key, event_id, original_article_id, known_at) "
             "VALUES (?, ?, ?, ?, ?)", links)
         last = events[-1][0]
+
+
+def add_dedupe_keys(db, rng: random.Random) -> None:
+    """Give each article the content hash and LSH band keys ingest would have stored, so
+    that duplicate lookups in a generated base search indexes of a real base's size and
+    shape (generated texts are near copies of each other, so band keys are random)."""
+    from ingest.dedupe import BANDS, content_hash
+
+    db.conn.executemany("UPDATE articles SET content_hash = ? WHERE id = ?",
+                        [(content_hash(text), article_id) for article_id, text in
+                         db.execute("SELECT id, text FROM articles").fetchall()])
+    ids = [row[0] for row in db.execute("SELECT id FROM articles ORDER BY id")]
+    for start in range(0, len(ids), 10_000):
+        db.conn.executemany("INSERT INTO article_bands (article_id, band, key) VALUES (?, ?, ?)",
+                            [(article_id, band, rng.getrandbits(63)) for article_id in ids[start:start + 10_000]
+                             for band in range(BANDS)])
 
 
 def mark_analysed(db) -> None:

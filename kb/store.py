@@ -71,7 +71,10 @@ def find_duplicate(db: sqlite_utils.Database, article_id: int | None, chash: str
     """The original an article repeats: same content hash, else a near-duplicate body."""
     exclude = article_id or -1
     row = db.execute(
-        "select id from articles where content_hash = ? and id != ? and duplicate_of is null order by id limit 1",
+        # By the hash index, whatever the table statistics say (with many rows sharing a NULL
+        # hash, the planner once preferred scanning every article in id order).
+        "select id from articles indexed by idx_articles_hash where content_hash = ? and id != ? "
+        "and duplicate_of is null order by id limit 1",
         [chash, exclude],
     ).fetchone()
     if row:
