@@ -3,6 +3,10 @@
     .venv/bin/python bench/bench_scale.py workers [--articles 1000 --repeat 3 --event-share 0.15]
     .venv/bin/python bench/bench_scale.py linear [--small 10000 --large 100000] [--analyze]
     .venv/bin/python bench/bench_scale.py incremental [--small 1000 --large 100000 --add 100]
+    .venv/bin/python bench/bench_scale.py grown [--small 1000 --large 100000 --add 100 --keep DIR]
+
+`linear --analyze --keep DIR` keeps the bases it grew, and `grown --keep DIR` reuses them:
+`grown` adds articles to bases made by `kb ingest` itself, `incremental` to generated ones.
 
 Every figure comes from the real `kb ingest` in a subprocess on corpora made by
 bench/synth.py (and, for `incremental`, base databases made by bench/generate_db.py).
@@ -14,6 +18,8 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -74,10 +80,14 @@ def bench_linear(args) -> None:
             t0 = time.perf_counter()
             sources = generate(n, corpus)
             print(f"  generated {n} articles in {time.perf_counter() - t0:.0f} s")
-            seconds, peak = kb_ingest(Path(tmp) / f"l{n}.db", sources, "--workers", str(args.workers), *extra)
+            db = Path(tmp) / f"l{n}.db"
+            seconds, peak = kb_ingest(db, sources, "--workers", str(args.workers), *extra)
             per_article[n] = seconds / n
             print(f"{n:>7} articles: {seconds:8.1f} s  {1000 * per_article[n]:6.2f} ms/article  peak RSS {peak:6.0f} MB")
             subprocess.run(["rm", "-rf", str(corpus)], check=False)
+            if args.keep and args.analyze:  # a base grown by kb itself, for `grown`
+                args.keep.mkdir(parents=True, exist_ok=True)
+                shutil.move(db, args.keep / f"base{n}.db")
     print(f"per-article time ratio {args.large}/{args.small}: {per_article[args.large] / per_article[args.small]:.2f} (target <= 1.2)")
 
 
@@ -98,6 +108,42 @@ def bench_incremental(args) -> None:
         print(f"cost ratio {args.large} vs {args.small} base: {timings[args.large] / timings[args.small]:.2f} (about 1 = incremental)")
 
 
+def bench_grown(args) -> None:
+    """Adding articles to bases that `kb ingest` itself grew from synthetic corpora (the
+    linear benchmark's, kept with --keep, or built here), each with news continuing the day
+    after its last article: the realistic version of `incremental`."""
+    import datetime as dt
+
+    timings = {}
+    args.keep.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kb-scale-") as tmp:
+        for n in (args.small, args.large):
+            kept = args.keep / f"base{n}.db"
+            if not kept.exists():
+                t0 = time.perf_counter()
+                kb_ingest(kept, generate(n, Path(tmp) / f"c{n}"))
+                subprocess.run(["rm", "-rf", str(Path(tmp) / f"c{n}")], check=False)
+                print(f"  base of {n} articles grown by kb ingest in {time.perf_counter() - t0:.0f} s")
+            conn = sqlite3.connect(kept)
+            last = conn.execute("SELECT max(substr(published_at, 1, 10)) FROM articles").fetchone()[0]
+            counts = conn.execute("SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM stories)").fetchone()
+            conn.close()
+            start = dt.date.fromisoformat(last) + dt.timedelta(days=1)
+            sources = generate(args.add, Path(tmp) / f"new{n}", seed=99, start=start)
+            trials = []
+            for trial in range(args.repeat):
+                db = Path(tmp) / f"base{n}-{trial}.db"
+                shutil.copy(kept, db)
+                seconds, _ = kb_ingest(db, sources)
+                trials.append(seconds)
+                db.unlink()
+            timings[n] = statistics.median(trials)
+            print(f"adding {args.add} articles (from {start}) to a {n}-article base ({counts[0]} events, "
+                  f"{counts[1]} stories): {timings[n]:.2f} s (median of {args.repeat})")
+    print(f"cost ratio {args.large} vs {args.small} base: {timings[args.large] / timings[args.small]:.2f} "
+          "(about 1 = incremental)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -111,13 +157,22 @@ def main(argv: list[str] | None = None) -> int:
     li.add_argument("--large", type=int, default=100_000)
     li.add_argument("--workers", type=int, default=1)
     li.add_argument("--analyze", action="store_true", help="include NLP, ledger and stories")
+    li.add_argument("--keep", type=Path, help="keep the analysed databases here (as base{N}.db) for `grown`")
     inc = sub.add_parser("incremental")
     inc.add_argument("--small", type=int, default=1_000)
     inc.add_argument("--large", type=int, default=100_000)
     inc.add_argument("--add", type=int, default=100)
+    gr = sub.add_parser("grown")
+    gr.add_argument("--small", type=int, default=1_000)
+    gr.add_argument("--large", type=int, default=100_000)
+    gr.add_argument("--add", type=int, default=100)
+    gr.add_argument("--repeat", type=int, default=3)
+    gr.add_argument("--keep", type=Path, default=ROOT / "bench" / "out" / "grown",
+                    help="where bases grown by kb ingest are kept and reused (base{N}.db)")
     args = parser.parse_args(argv)
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
-    {"workers": bench_workers, "linear": bench_linear, "incremental": bench_incremental}[args.what](args)
+    {"workers": bench_workers, "linear": bench_linear, "incremental": bench_incremental,
+     "grown": bench_grown}[args.what](args)
     return 0
 
 
