@@ -63,7 +63,7 @@ def make_snapshot(articles: int, tmp: Path) -> Path:
         raise SystemExit(f"kb ingest failed ({proc.returncode}): {proc.stderr[-2000:]}")
     db = open_db(snapshot)
     sync_gazetteer(db)
-    kb.analysis._integrate = lambda db, article_ids: False  # analyse only; trials merge
+    kb.analysis._integrate = lambda db, article_ids, session=None: False  # analyse only; trials merge
     kb.analysis.analyze_articles(db, None, workers=1)
     db.conn.close()
     return snapshot

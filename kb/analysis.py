@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -22,6 +23,9 @@ from kb.pipeline import (
     nlp_version,
     shared_nlp,
 )
+
+if TYPE_CHECKING:
+    from kb.ledger import LedgerSession
 
 log = logging.getLogger(__name__)
 
@@ -150,15 +154,16 @@ def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
     return len(mentions), len(result["timexes"]), len(result["events"])
 
 
-def _integrate(db: sqlite_utils.Database, article_ids: list[int]) -> bool:
-    """Hand stored event mentions to the claim ledger, when kb.ledger exists."""
+def _integrate(db: sqlite_utils.Database, article_ids: list[int], session: LedgerSession | None = None) -> bool:
+    """Hand stored event mentions to the claim ledger, when kb.ledger exists (with the run's
+    LedgerSession, if any, so merges reuse what earlier ones read)."""
     try:
         ledger = importlib.import_module("kb.ledger")
     except ModuleNotFoundError as exc:
         if exc.name != "kb.ledger":
             raise
         return False
-    ledger.integrate_articles(db, article_ids)
+    ledger.integrate_articles(db, article_ids, session=session)
     return True
 
 
@@ -190,6 +195,9 @@ def analyze_articles(
         return [{"id": row[0], "text": row[1], "published": row[2]} for row in rows]
 
     unmerged: list[int] = []
+    from kb.ledger import LedgerSession
+
+    session = LedgerSession()  # the claim ledger's state, kept between this run's merges
 
     def store_batch(batch: list[int], results: list[dict]) -> None:
         now = utcnow()
@@ -197,6 +205,7 @@ def analyze_articles(
         marks = ", ".join("?" * len(batch))
         relevant = {row[0]: bool(row[1] if row[1] is not None else 1) for row in db.execute(
             f"SELECT id, relevant FROM articles WHERE id IN ({marks})", batch).fetchall()}
+        session.forget_articles(db, batch)  # their old reports are about to go
         with db.conn:
             clear_analysis(db, batch)
             for result in results:
@@ -226,7 +235,7 @@ def analyze_articles(
         nonlocal unmerged
         if unmerged:
             started = time.monotonic()
-            summary.integrated = _integrate(db, unmerged) or summary.integrated
+            summary.integrated = _integrate(db, unmerged, session) or summary.integrated
             log.debug("merged %d articles into the claim ledger in %.2fs", len(unmerged), time.monotonic() - started)
             unmerged = []
 

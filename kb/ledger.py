@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -77,9 +78,7 @@ class Ledger:
 
     def __init__(self, db: sqlite_utils.Database, ctx: ScoringContext):
         self.db = db
-        self.ctx = ctx
         self.weights = ctx.weights
-        self.resolver = SourceResolver(db)
         self.ignored = ignored_entity_ids(db, list(self.weights["matching"].get("outlet_entities", [])))
         self.ignored_labels = frozenset(self.weights["matching"].get("ignore_entity_types", []))
         self.rows: dict[int, dict[str, Any] | None] = {}  # current event rows (None: no such event)
@@ -89,26 +88,44 @@ class Ledger:
         self.keys: dict[int, set[tuple[int, str, str]]] = {}  # touched event -> its event_keys
         self.key_inputs: dict[int, tuple] = {}  # touched event -> what its keys were last filed from
         self.buckets: dict[tuple, list[str]] = {}  # lookup_buckets by (type, matchable span, day known)
-        self.created: set[int] = set()  # events made by this instance
+        matching = self.weights["matching"]
+        self.day_tolerance = int(matching["day_tolerance_days"])
+        windows = matching["undated_window_days"]
+        self.windows = {kind: dt.timedelta(days=int(days)) for kind, days in windows.items()}
+        self.entity_types: dict[int, str | None] = {}
+        self.start_merge(ctx)
+
+    def start_merge(self, ctx: ScoringContext) -> None:
+        """Begin a merge (one transaction): fresh scoring context, source cache and merge bookkeeping.
+
+        What is kept from an earlier merge of a LedgerSession is the events' own state
+        (rows, folds, keys, entity sets), which only the ledger writes.
+        """
+        self.ctx = ctx
+        self.resolver = SourceResolver(self.db)
+        self.created: set[int] = set()  # events made in this merge
         self.unwritten: set[int] = set()  # of those, events whose row is not inserted yet
         self.last_event_id: int | None = None  # the id of the last event made, once one is
         self.new_rows: dict[tuple[str, ...], list[list[Any]]] = {}  # new events' rows to insert, by columns
         self.new_entities: list[list[Any]] = []  # and their event_entities rows
         self.new_history: list[list[Any]] = []  # and their event_history rows
         self.pending_links: list[list[Any]] = []  # (event, mention, article, key, original, known_at)
-        matching = self.weights["matching"]
-        self.day_tolerance = int(matching["day_tolerance_days"])
-        windows = matching["undated_window_days"]
-        self.windows = {kind: dt.timedelta(days=int(days)) for kind, days in windows.items()}
-        self.entity_types: dict[int, str | None] = {}
         self.story_changes: set[int] = set()  # events changed in what story matching reads, or gone
         # such events that were in a story: (story, story date, entity ids) before the change
         self.story_before: dict[int, tuple[int, str | None, frozenset[int]]] = {}
+        self.used: set[int] = set()  # events read or changed in this merge (for a session's eviction)
+        self.deleted = False  # whether an event was deleted (other rows' references to it were cleared)
 
     def forget(self) -> None:
         """Drop what is held in memory (between chunks of a long run)."""
         for cache in (self.rows, self.stored, self.entity_sets, self.folds, self.keys, self.key_inputs):
             cache.clear()
+
+    def forget_events(self, event_ids: Iterable[int]) -> None:
+        """Drop what is held in memory of these events; they are read afresh when next needed."""
+        for event_id in event_ids:
+            for cache in (self.rows, self.stored, self.entity_sets, self.folds, self.keys, self.key_inputs):
+                cache.pop(event_id, None)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -129,6 +146,7 @@ class Ledger:
         wanted = sorted({e for e in event_ids if e not in self.rows})
         if not wanted:
             return
+        self.used.update(wanted)
         for part in chunks(wanted):
             found = {row["id"]: row for row in rows_as_dicts(
                 self.db.execute(f"SELECT * FROM events WHERE id IN ({marks(part)})", part))}
@@ -348,6 +366,7 @@ class Ledger:
         self.rows[event_id] = row
         self.stored[event_id] = dict(row)
         self.created.add(event_id)
+        self.used.add(event_id)
         self.entity_sets[event_id] = frozenset()
         self.folds[event_id] = fold
         self.keys[event_id] = set()
@@ -380,6 +399,7 @@ class Ledger:
         """Add a report to an event in memory, refile the event's keys, queue the report's link."""
         if event_id not in self.folds:
             self.track([event_id])
+        self.used.add(event_id)
         fold = self.folds[event_id]
         fold.add(report)
         current = self.rows[event_id]
@@ -510,6 +530,7 @@ class Ledger:
             self.note_story_change(event_id, entities)
             self.db.execute("DELETE FROM events WHERE id = ?", [event_id])
             self.rows[event_id] = None
+            self.deleted = True
             return False
         fold, fields, changes = computed
         stored = self.stored.get(event_id) or {}
@@ -632,6 +653,9 @@ class Ledger:
                     part):
                 links[(article_id, key)] = event_id
         touched = set(links.values())
+        # Reports these articles had before may have been deleted since (reanalysis): their
+        # events are read afresh (a no-op unless state is kept from an earlier merge).
+        self.forget_events(touched)
         self.track(touched)
         reports = self.reports_of_articles(article_ids)
         self.load_events({r.event_id for r in reports if r.event_id is not None})
@@ -663,23 +687,94 @@ class Ledger:
         return None
 
 
-def integrate_articles(db: sqlite_utils.Database, article_ids: list[int]) -> None:
+def integrate_articles(db: sqlite_utils.Database, article_ids: list[int],
+                       session: LedgerSession | None = None) -> None:
     """Merge these articles' event_mentions into events, rescore them and update stories.
 
     Called by the analysis step after it stores an article batch. Idempotent: running it
-    again over the same articles changes nothing.
+    again over the same articles changes nothing. With a `session`, the events' state read
+    by earlier merges of the same run is reused (the result is the same).
     """
     from kb.stories import place_events
 
     ctx = ScoringContext(db)
-    with db.conn, cyclic_gc_paused():
-        ledger = Ledger(db, ctx)
-        before = stories_by_event(db, ledger_linked_events(db, article_ids))
-        touched = ledger.integrate(article_ids)
-        changed = sorted(ledger.story_changes)
-        stale = {before[e] for e in changed if e in before} | set(stories_by_event(db, changed).values())
-        place_events(db, ctx, touched, extra_story_ids=set(before.values()), stale_story_ids=stale,
-                     story_before=ledger.story_before)
+    try:
+        with db.conn, cyclic_gc_paused():
+            ledger = session.ledger_for(db, ctx) if session is not None else Ledger(db, ctx)
+            before = stories_by_event(db, ledger_linked_events(db, article_ids))
+            touched = ledger.integrate(article_ids)
+            changed = sorted(ledger.story_changes)
+            stale = {before[e] for e in changed if e in before} | set(stories_by_event(db, changed).values())
+            place_events(db, ctx, touched, extra_story_ids=set(before.values()), stale_story_ids=stale,
+                         story_before=ledger.story_before)
+    except BaseException:
+        if session is not None:
+            session.discard()  # rolled back: what it holds no longer matches the database
+        raise
+    if session is not None:
+        session.merged(ledger)
+
+
+class LedgerSession:
+    """The claim ledger's event state kept from one merge to the next within one analysis run.
+
+    Only the ledger writes events, their keys, entities and history, and a run holds the
+    ingest lock, so rows, folded reports, keys and entity sets read by one merge are still
+    true at the next; scoring contexts and source caches stay per merge. The state is
+    dropped after a failed merge, after a merge that deleted an event (other rows' references
+    to it were cleared by the database), when the weights or the ignored entities change,
+    and for events whose articles are analysed again. At most `max_events` events are held:
+    those used longest ago are let go first.
+    """
+
+    def __init__(self, max_events: int = 20_000):
+        self.max_events = max_events
+        self.ledger: Ledger | None = None
+        self.recency: dict[int, None] = {}  # held events, least recently used first
+        self.merges = 0  # merges that reused the state
+
+    def ledger_for(self, db: sqlite_utils.Database, ctx: ScoringContext) -> Ledger:
+        """The ledger for the next merge: the kept one when still valid, else a new one."""
+        ledger = self.ledger
+        if ledger is not None and ledger.db is db and ledger.weights == ctx.weights:
+            outlets = list(ctx.weights["matching"].get("outlet_entities", []))
+            if ignored_entity_ids(db, outlets) == ledger.ignored:
+                ledger.start_merge(ctx)
+                self.merges += 1
+                return ledger
+        self.discard()
+        self.ledger = Ledger(db, ctx)
+        return self.ledger
+
+    def merged(self, ledger: Ledger) -> None:
+        """After a committed merge: note the events it used and let go of the oldest."""
+        if ledger is not self.ledger or ledger.deleted:
+            self.discard()
+            return
+        recency = self.recency
+        for event_id in sorted(ledger.used):
+            recency.pop(event_id, None)
+            recency[event_id] = None
+        excess = len(recency) - self.max_events
+        if excess > 0:
+            oldest = list(itertools.islice(recency, excess))
+            ledger.forget_events(oldest)
+            for event_id in oldest:
+                del recency[event_id]
+        if len(ledger.entity_types) > 20 * self.max_events:
+            ledger.entity_types.clear()
+        if len(ledger.buckets) > self.max_events:
+            ledger.buckets.clear()
+
+    def forget_articles(self, db: sqlite_utils.Database, article_ids: list[int]) -> None:
+        """Let go of the events these articles' reports went to (before the reports are replaced)."""
+        if self.ledger is not None:
+            self.ledger.forget_events(ledger_linked_events(db, article_ids))
+
+    def discard(self) -> None:
+        """Drop everything held; the next merge reads afresh."""
+        self.ledger = None
+        self.recency = {}
 
 
 @contextmanager
