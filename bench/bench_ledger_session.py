@@ -8,7 +8,7 @@ A snapshot of analysed but unmerged articles (bench/bench_ledger.py's make_snaps
 once), once with fresh state per merge ("fresh") and once with one LedgerSession for the
 whole run ("session"); with --against REV also with the code of git revision REV. Each
 trial runs in a child process and reports CPU seconds (time.process_time) for all merges,
-its peak RSS and digests of the ledger tables and story_events. Figures are medians of
+the part of it spent in story placement, its peak RSS and digests of the ledger tables and story_events. Figures are medians of
 --repeat interleaved trials; the digests say whether every variant built the same ledger.
 """
 
@@ -42,6 +42,19 @@ def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max
     db = open_db(work)
     ids = [r[0] for r in db.execute("SELECT DISTINCT article_id FROM event_mentions ORDER BY article_id")]
     size = chunk or len(ids)
+    import kb.stories
+
+    placing = [0.0]  # CPU seconds in story placement, which the session does not change
+    place_events = kb.stories.place_events
+
+    def timed_place_events(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return place_events(*args, **kwargs)
+        finally:
+            placing[0] += time.process_time() - started
+
+    kb.stories.place_events = timed_place_events
     session = kb.ledger.LedgerSession(max_events) if mode == "session" else None
     started = time.process_time()
     for start in range(0, len(ids), size):
@@ -58,7 +71,7 @@ def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max
     stories = hashlib.sha256(repr(db.execute(STORY_DUMP).fetchall()).encode())
     events = db.execute("SELECT count(*) FROM events").fetchone()[0]
     db.conn.close()
-    return {"seconds": seconds, "digest": digest.hexdigest()[:16], "stories": stories.hexdigest()[:16],
+    return {"seconds": seconds, "stories_seconds": placing[0], "digest": digest.hexdigest()[:16], "stories": stories.hexdigest()[:16],
             "events": events, "articles": len(ids), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -77,7 +90,7 @@ def main() -> None:
     parser.add_argument("--chunks", default="32,128,512,0", help="merge sizes, comma-separated (0: all at once)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--against", help="a git revision to time as well (fresh state only)")
-    parser.add_argument("--max-events", type=int, default=20_000, help="LedgerSession's max_events")
+    parser.add_argument("--max-events", type=int, default=10_000, help="LedgerSession's max_events")
     parser.add_argument("--trial", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.trial:
@@ -108,11 +121,15 @@ def main() -> None:
             for label in variants:
                 runs = results[(chunk, label)]
                 line.append(f"{label} {statistics.median(r['seconds'] for r in runs):.2f} s "
-                            f"({max(r['rss_mb'] for r in runs):.0f} MB)")
+                            f"(ledger {statistics.median(r['seconds'] - r['stories_seconds'] for r in runs):.2f}, "
+                            f"{max(r['rss_mb'] for r in runs):.0f} MB)")
             line.append(f"{results[(chunk, 'fresh')][0]['events']} events")
             fresh = statistics.median(r["seconds"] for r in results[(chunk, "fresh")])
             session = statistics.median(r["seconds"] for r in results[(chunk, "session")])
             line.append(f"session/fresh {session / fresh:.2f}")
+            fresh = statistics.median(r["seconds"] - r["stories_seconds"] for r in results[(chunk, "fresh")])
+            session = statistics.median(r["seconds"] - r["stories_seconds"] for r in results[(chunk, "session")])
+            line.append(f"(ledger alone {session / fresh:.2f})")
             # Event ids and, at the margins, groupings depend on the chunk size: variants are
             # compared at the same chunk size.
             digests = {(r["digest"], r["stories"]) for label in variants for r in results[(chunk, label)]}

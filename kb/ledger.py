@@ -727,7 +727,7 @@ class LedgerSession:
     those used longest ago are let go first.
     """
 
-    def __init__(self, max_events: int = 20_000):
+    def __init__(self, max_events: int = 10_000):
         self.max_events = max_events
         self.ledger: Ledger | None = None
         self.recency: dict[int, None] = {}  # held events, least recently used first

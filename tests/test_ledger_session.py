@@ -95,6 +95,7 @@ def test_merging_with_a_session_builds_what_fresh_state_builds(tmp_path, size, m
         if session is not None:
             if max_events < 10_000:
                 assert len(session.recency) <= max_events
+                assert session.ledger is None or len(session.ledger.rows) <= max_events
             assert session.merges > 0
         db.conn.close()
     fresh, kept = built
