@@ -1,7 +1,7 @@
 """Benchmark merging in small chunks with and without a LedgerSession (state kept between merges).
 
     .venv/bin/python bench/bench_ledger_session.py [--articles 1000 | --snapshot FILE]
-        [--chunks 32,128,512,0] [--repeat 3] [--against REV] [--max-events N]
+        [--chunks 32,128,512,0] [--repeat 3] [--against REV] [--max-events N] [--max-reports N]
 
 A snapshot of analysed but unmerged articles (bench/bench_ledger.py's make_snapshot, or
 --snapshot) is merged with kb.ledger.integrate_articles in chunks of each size (0: all at
@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max_events: int) -> dict:
+def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max_events: int,
+              max_reports: int) -> dict:
     """Merge the snapshot's mentions in chunks with the code of `tree` (in this process)."""
     sys.path.insert(0, str(tree))
     import kb.ledger
@@ -55,7 +56,7 @@ def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max
             placing[0] += time.process_time() - started
 
     kb.stories.place_events = timed_place_events
-    session = kb.ledger.LedgerSession(max_events) if mode == "session" else None
+    session = kb.ledger.LedgerSession(max_events, max_reports) if mode == "session" else None
     started = time.process_time()
     for start in range(0, len(ids), size):
         if session is None:
@@ -75,9 +76,10 @@ def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max
             "events": events, "articles": len(ids), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def trial_in_child(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max_events: int) -> dict:
+def trial_in_child(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max_events: int,
+                   max_reports: int) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--trial", str(tree), str(snapshot), str(work), str(chunk),
-                           mode, str(max_events)], capture_output=True, text=True, cwd=tree)
+                           mode, str(max_events), str(max_reports)], capture_output=True, text=True, cwd=tree)
     if proc.returncode != 0:
         raise SystemExit(f"trial failed in {tree}: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -91,11 +93,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--against", help="a git revision to time as well (fresh state only)")
     parser.add_argument("--max-events", type=int, default=10_000, help="LedgerSession's max_events")
-    parser.add_argument("--trial", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--max-reports", type=int, default=50_000, help="LedgerSession's max_reports")
+    parser.add_argument("--trial", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.trial:
-        tree, snapshot, work, chunk, mode, max_events = args.trial
-        print(json.dumps(run_trial(Path(tree), Path(snapshot), Path(work), int(chunk), mode, int(max_events))))
+        tree, snapshot, work, chunk, mode, max_events, max_reports = args.trial
+        print(json.dumps(run_trial(Path(tree), Path(snapshot), Path(work), int(chunk), mode, int(max_events),
+                                   int(max_reports))))
         return
     sys.path.insert(0, str(ROOT))
     from bench.bench_ledger import export_revision, make_snapshot
@@ -112,7 +116,8 @@ def main() -> None:
             for chunk in chunks:
                 for label, (tree, mode) in variants.items():
                     results.setdefault((chunk, label), []).append(
-                        trial_in_child(tree, snapshot, tmp / f"trial-{i}.db", chunk, mode, args.max_events))
+                        trial_in_child(tree, snapshot, tmp / f"trial-{i}.db", chunk, mode, args.max_events,
+                                       args.max_reports))
         first = next(iter(results.values()))[0]
         print(f"{first['articles']} articles; medians of {args.repeat} trials "
               f"(CPU seconds for all merges; peak RSS of the trial process)")

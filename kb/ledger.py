@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -723,12 +722,14 @@ class LedgerSession:
     true at the next; scoring contexts and source caches stay per merge. The state is
     dropped after a failed merge, after a merge that deleted an event (other rows' references
     to it were cleared by the database), when the weights or the ignored entities change,
-    and for events whose articles are analysed again. At most `max_events` events are held:
-    those used longest ago are let go first.
+    and for events whose articles are analysed again. At most `max_events` events and the
+    reports of at most `max_reports` (about 5 kB each in memory) are held: the events used
+    longest ago are let go first.
     """
 
-    def __init__(self, max_events: int = 10_000):
+    def __init__(self, max_events: int = 10_000, max_reports: int = 50_000):
         self.max_events = max_events
+        self.max_reports = max_reports
         self.ledger: Ledger | None = None
         self.recency: dict[int, None] = {}  # held events, least recently used first
         self.merges = 0  # merges that reused the state
@@ -755,12 +756,18 @@ class LedgerSession:
         for event_id in sorted(ledger.used):
             recency.pop(event_id, None)
             recency[event_id] = None
-        excess = len(recency) - self.max_events
-        if excess > 0:
-            oldest = list(itertools.islice(recency, excess))
-            ledger.forget_events(oldest)
-            for event_id in oldest:
-                del recency[event_id]
+        folds = ledger.folds
+        events, reports = len(recency), sum(len(fold) for fold in folds.values())
+        oldest: list[int] = []
+        for event_id in recency:
+            if events <= self.max_events and reports <= self.max_reports:
+                break
+            oldest.append(event_id)
+            events -= 1
+            reports -= len(folds[event_id]) if event_id in folds else 0
+        ledger.forget_events(oldest)
+        for event_id in oldest:
+            del recency[event_id]
         if len(ledger.entity_types) > 20 * self.max_events:
             ledger.entity_types.clear()
         if len(ledger.buckets) > self.max_events:

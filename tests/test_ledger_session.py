@@ -71,8 +71,8 @@ def merge_in_chunks(db, ids: list[int], size: int, session: LedgerSession | None
 
 
 @pytest.mark.parametrize("size", [1, 2, 5])
-@pytest.mark.parametrize("max_events", [10_000, 3, 1])
-def test_merging_with_a_session_builds_what_fresh_state_builds(tmp_path, size, max_events):
+@pytest.mark.parametrize(("max_events", "max_reports"), [(10_000, 50_000), (3, 50_000), (1, 50_000), (10_000, 4)])
+def test_merging_with_a_session_builds_what_fresh_state_builds(tmp_path, size, max_events, max_reports):
     """Events, merges, statuses, history, scores, links, keys and stories are the same, also
     when the session lets go of events (a small max_events) and when articles are reanalysed."""
     built = []
@@ -80,7 +80,7 @@ def test_merging_with_a_session_builds_what_fresh_state_builds(tmp_path, size, m
         db = open_db(tmp_path / f"{name}.db")
         c, m = build_corpus(db)
         ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY published_at, id")]
-        session = LedgerSession(max_events) if name == "session" else None
+        session = LedgerSession(max_events, max_reports) if name == "session" else None
         merge_in_chunks(db, ids, size, session)
         # Reanalysis: two articles get their mentions deleted and inserted again (one with none).
         wire = db.execute("SELECT article_id FROM event_mentions WHERE id = ?", [m["efficient_wire"]]).fetchone()[0]
@@ -96,6 +96,8 @@ def test_merging_with_a_session_builds_what_fresh_state_builds(tmp_path, size, m
             if max_events < 10_000:
                 assert len(session.recency) <= max_events
                 assert session.ledger is None or len(session.ledger.rows) <= max_events
+            if session.ledger is not None:
+                assert sum(len(fold) for fold in session.ledger.folds.values()) <= max_reports
             assert session.merges > 0
         db.conn.close()
     fresh, kept = built
