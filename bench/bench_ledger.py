@@ -6,7 +6,7 @@
    analysed in this process with the claim ledger switched off, so a snapshot holds the
    articles and their event mentions, none merged yet.
 2. Each trial copies the snapshot and merges the mentions the way `kb ingest` does (in
-   runs of kb.analysis.INTEGRATE_EVERY articles), timing the ledger (Ledger.integrate)
+   runs of kb.analysis.MERGE_EVERY articles), timing the ledger (Ledger.integrate)
    and story placement (place_events) apart. Figures are medians of `--repeat` trials.
    With enough articles (4 merges or more) the ledger's cost per article in the first and
    last quarter of the merges shows whether it grows with the base.
@@ -75,7 +75,7 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
     import contextlib
 
     import kb.ledger
-    from kb.analysis import INTEGRATE_EVERY
+    from kb.analysis import MERGE_EVERY
     from kb.db import open_db
     from kb.ledger import Ledger, ledger_linked_events, stories_by_event
     from kb.scoring import ScoringContext
@@ -86,8 +86,8 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
     ids = [r[0] for r in db.execute("SELECT DISTINCT article_id FROM event_mentions ORDER BY article_id")]
     ledger_seconds = stories_seconds = 0.0
     batches = []  # (articles, ledger seconds) of each merge
-    for start in range(0, len(ids), INTEGRATE_EVERY):
-        part = ids[start:start + INTEGRATE_EVERY]
+    for start in range(0, len(ids), MERGE_EVERY):
+        part = ids[start:start + MERGE_EVERY]
         # The body of kb.ledger.integrate_articles, with its two stages timed apart.
         t0 = time.process_time()
         ctx = ScoringContext(db)

@@ -174,12 +174,16 @@ def analyze_articles(
     batch_size: int = 32,
     force: bool = False,
     workers: int = 1,
+    merge_every: int | None = None,
 ) -> AnalysisSummary:
     """Analyse stored articles (those never analysed or analysed by another nlp_version, or all
     with force=True); one transaction per batch, so an interrupted run leaves whole articles.
 
-    With workers > 1 the NLP runs in that many processes; storing stays in this one.
+    With workers > 1 the NLP runs in that many processes; storing stays in this one. The
+    articles go to the claim ledger in runs of `merge_every` (MERGE_EVERY), in id order,
+    whatever the number of workers: the same articles build the same events either way.
     """
+    merge_every = merge_every or MERGE_EVERY
     settings = load_settings()
     version = nlp_version(settings)
     ids = _select_articles(db, article_ids, force, version)
@@ -231,13 +235,13 @@ def analyze_articles(
         summary.article_ids.extend(stored_ids)
         unmerged.extend(batch)
 
-    def merge() -> None:
+    def merge(count: int) -> None:
         nonlocal unmerged
-        if unmerged:
+        chunk, unmerged = unmerged[:count], unmerged[count:]
+        if chunk:
             started = time.monotonic()
-            summary.integrated = _integrate(db, unmerged, session) or summary.integrated
-            log.debug("merged %d articles into the claim ledger in %.2fs", len(unmerged), time.monotonic() - started)
-            unmerged = []
+            summary.integrated = _integrate(db, chunk, session) or summary.integrated
+            log.debug("merged %d articles into the claim ledger in %.2fs", len(chunk), time.monotonic() - started)
 
     batches = list(_batches(ids, batch_size))
     with NlpRunner(workers, batch_size) as runner:
@@ -246,25 +250,22 @@ def analyze_articles(
             runner.submit(batch_items(batch))
         pending = deque(batches[: runner.depth])
         while pending:
-            # Merge into the claim ledger whenever no NLP result is waiting: with workers the
-            # merging overlaps the NLP of the next batches, merges grow when merging is the
-            # slower side and stay small when it is not, so little is left for the end.
-            if len(unmerged) >= MERGE_AT_LEAST and not runner.ready() or len(unmerged) >= INTEGRATE_EVERY:
-                merge()
-                continue
             store_batch(pending.popleft(), runner.next_result())
             batch = next(queued, None)
             if batch is not None:
                 runner.submit(batch_items(batch))
                 pending.append(batch)
-    merge()
+            # With workers, a merge overlaps the NLP of the batches queued meanwhile.
+            while len(unmerged) >= merge_every:
+                merge(merge_every)
+    merge(len(unmerged))
     return summary
 
 
-# Most articles analysed between two merges into the claim ledger (a merge is one transaction).
-INTEGRATE_EVERY = 512
-# With NLP workers, merge as soon as this many articles wait and no NLP result is ready.
-MERGE_AT_LEAST = 32
+# Articles analysed between two merges into the claim ledger (a merge is one transaction):
+# bigger runs cost less per article (busy events are rewritten once per merge), smaller ones
+# overlap better with the workers' NLP and leave less for the end of a run.
+MERGE_EVERY = 256
 
 
 def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
@@ -281,7 +282,7 @@ class NlpRunner:
         self.pending: deque = deque()
         self.pool = None
         # Batches queued ahead, so workers stay busy while this process stores and merges.
-        self.depth = 4 * workers if workers > 1 else 1
+        self.depth = 8 * workers if workers > 1 else 1
 
     def __enter__(self) -> NlpRunner:
         if self.workers > 1:
@@ -303,11 +304,6 @@ class NlpRunner:
             self.pending.append(items)
         else:
             self.pending.append(self.pool.submit(_analyze_batch, items, self.batch_size))
-
-    def ready(self) -> bool:
-        """Whether the next result can be had without waiting."""
-        head = self.pending[0] if self.pending else None
-        return self.pool is None or head is None or head.done()
 
     def next_result(self) -> list[dict]:
         head = self.pending.popleft()
