@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -78,3 +79,17 @@ def estimated_similarity(a: bytes, b: bytes) -> float:
     if va.shape != vb.shape or not len(va):
         return 0.0
     return float((va == vb).mean())
+
+
+@dataclass(frozen=True)
+class TextKeys:
+    """A text's exact and near-duplicate fingerprints, as stored with its article."""
+
+    content_hash: str
+    minhash: bytes
+
+
+def text_keys(text: str) -> TextKeys:
+    """Both fingerprints of a text from one pass over its words."""
+    words = text_words(text)
+    return TextKeys(content_hash(text, words), minhash_signature(text, words))

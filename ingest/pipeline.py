@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from ingest.dedupe import TextKeys, text_keys
 from ingest.extract import ExtractedArticle, ExtractionError, extract_article
 from ingest.feeds import FeedEntry, FeedParseError, parse_feed, parse_sitemap
 from ingest.http import FetchPolicy, Response, fetch
@@ -40,7 +41,7 @@ from kb.errors import ConfigError, FetchError
 from kb.lock import IngestLock
 from kb.sources import is_due, record_fetch, sync_sources
 from kb.store import save_article, save_failure
-from kb.topics import compile_topics, match_topics
+from kb.topics import TopicMatcher, compile_topics, match_topics
 
 log = logging.getLogger(__name__)
 
@@ -213,10 +214,33 @@ def fetch_page(item: WorkItem, policy: FetchPolicy, robots: RobotsCache, limiter
     return response
 
 
-def extract_page(body: bytes, url: str) -> ExtractedArticle | tuple[str, str]:
-    """Extraction for a worker process: the article or (status, reason)."""
+@dataclass
+class ExtractedPage:
+    """An extracted article with what storing it needs that depends on its text alone."""
+
+    article: ExtractedArticle
+    keys: TextKeys
+    topics: list[str]
+
+
+_topic_matchers: list[TopicMatcher] | None = None
+
+
+def topic_matchers(reload: bool = False) -> list[TopicMatcher]:
+    """This process's compiled topic rules (data/topics.toml), compiled once."""
+    global _topic_matchers
+    if _topic_matchers is None or reload:
+        _topic_matchers = compile_topics()
+    return _topic_matchers
+
+
+def extract_page(body: bytes, url: str) -> ExtractedPage | tuple[str, str]:
+    """Extraction for a worker process: the article, its fingerprints and topics (CPU work
+    kept out of the process that stores), or (status, reason)."""
     try:
-        return extract_article(body, url)
+        article = extract_article(body, url)
+        topics = match_topics(topic_matchers(), article.title, article.text)
+        return ExtractedPage(article, text_keys(article.text), topics)
     except ExtractionError as exc:
         return ("extract_failed", str(exc))
     except Exception as exc:  # noqa: BLE001 - a hostile page must not stop the run
@@ -278,7 +302,9 @@ class IngestRun:
         # a run killed in between must not leave the next run a 304 for entries it never saved.
         self.pending_validators: list[tuple[int, str | None, str | None]] = []
         self.uncommitted = 0
-        self.matchers = compile_topics()
+        # Read afresh for each run: a bad topics file stops the run here, not page by page.
+        # Extraction workers compile their own copy from the same file.
+        topic_matchers(reload=True)
         self.started = time.monotonic()
 
     def __enter__(self) -> IngestRun:
@@ -452,10 +478,11 @@ class IngestRun:
         self.stats.articles_failed += 1
         self.error(f"{item.url}: {status}: {reason}")
 
-    def store(self, item: WorkItem, response: Response, result: ExtractedArticle | tuple[str, str]) -> None:
-        if isinstance(result, tuple):
-            self.fail(item, result[0], result[1], response.status)
+    def store(self, item: WorkItem, response: Response, page: ExtractedPage | tuple[str, str]) -> None:
+        if isinstance(page, tuple):
+            self.fail(item, page[0], page[1], response.status)
             return
+        result = page.article
         if result.lang and result.lang != "en":
             self.fail(item, "not_english", f"language {result.lang!r} is not tracked", response.status)
             return
@@ -463,7 +490,7 @@ class IngestRun:
         entry = item.entry
         saved = save_article(
             self.db, url=response.url, canonical_url=canonical, source_id=item.source_id, extracted=result,
-            topics=match_topics(self.matchers, result.title, result.text),
+            topics=page.topics, keys=page.keys,
             feed_guid=entry.guid if entry else None, feed_published=entry.published if entry else None,
             summary=entry.summary if entry else None, http_status=response.status, commit=False,
         )

@@ -12,11 +12,10 @@ import sqlite_utils
 
 from ingest.dedupe import (
     NEAR_DUPLICATE_THRESHOLD,
+    TextKeys,
     band_keys,
-    content_hash,
     estimated_similarity,
-    minhash_signature,
-    text_words,
+    text_keys,
 )
 from ingest.extract import ExtractedArticle
 from kb.db import utcnow
@@ -138,15 +137,15 @@ def save_article(
     summary: str | None = None,
     http_status: int | None = 200,
     commit: bool = True,
+    keys: TextKeys | None = None,
 ) -> SaveResult:
     """Insert or update an article atomically; record a revision when its text changed.
 
     With commit=False the caller owns the transaction (the ingest run commits in batches).
     """
     now = utcnow()
-    words = text_words(extracted.text)
-    chash = content_hash(extracted.text, words)
-    signature = minhash_signature(extracted.text, words)
+    keys = keys or text_keys(extracted.text)  # ingest works them out in its extraction workers
+    chash, signature = keys.content_hash, keys.minhash
     with db.conn if commit else contextlib.nullcontext():
         existing = find_article(db, canonical_url)
         if existing and existing["status"] == "ok" and existing["content_hash"] == chash:
