@@ -11,6 +11,7 @@ import os
 import resource
 import socket
 import sqlite3
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -267,13 +268,18 @@ class Extractor:
     """Runs extraction inline (1 worker) or in a process pool (several)."""
 
     def __init__(self, workers: int):
+        """Create it before any fetch thread starts: the workers are then forked at once, with
+        the extraction code already imported. Forking is safe only while no other thread
+        runs; otherwise (a host program's threads) they come from a fork server."""
         self.pool: Executor | None = None
         if workers > 1:
-            # Fetch threads are running, so workers come from a fork server, which imports
-            # the extraction code once for all of them instead of once per worker.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["ingest.pipeline"])
+            if threading.active_count() == 1:
+                context = multiprocessing.get_context("fork")
+            else:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["ingest.pipeline"])
             self.pool = ProcessPoolExecutor(workers, mp_context=context)
+            self.pool.submit(len, b"")  # with fork, the first task starts every worker now
 
     def submit(self, body: bytes, url: str) -> Future:
         if self.pool:

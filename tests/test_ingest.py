@@ -325,3 +325,37 @@ def test_file_links_inside_feeds_are_blocked(run_kb, db_path, tmp_path):
     rows = query(db_path, "select url, status, text from articles")
     assert len(rows) == 3
     assert all(status == "blocked" and text is None for _, status, text in rows), rows
+
+
+def _what_ingest_built(path: Path) -> list:
+    conn = sqlite3.connect(path)
+    try:
+        return [
+            conn.execute("select canonical_url, status, content_hash, topics, relevant, duplicate_of is not null "
+                         "from articles order by canonical_url").fetchall(),
+            conn.execute("select e.type, e.date, e.status, e.importance, e.confidence from events e "
+                         "order by e.id").fetchall(),
+            conn.execute("select story_id, event_id from story_events order by 1, 2").fetchall(),
+        ]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("in_process", [False, True], ids=["kb-process", "in-process"])
+def test_ingest_with_two_workers_builds_what_one_builds(tmp_path, run_kb, in_process):
+    """`--workers 2` runs extraction and NLP in worker processes (forked in a fresh `kb`
+    process; from a fork server when the host process runs threads, as pytest's may)."""
+    from tests.test_kill import run_kb_process
+
+    sources = str(SAMPLE_DIR / "sources.toml")
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    assert run_kb("--db", str(one), "ingest", "--sources", sources).exit_code == 0
+    if in_process:
+        result = run_kb("--db", str(two), "ingest", "--sources", sources, "--workers", "2")
+        assert result.exit_code == 0, result.output
+    else:
+        result = run_kb_process(two, "ingest", "--sources", sources, "--workers", "2")
+        assert result.returncode == 0, result.stderr
+    built = _what_ingest_built(two)
+    assert len(built[0]) == sample_page_count() and built[1] and built[2]
+    assert built == _what_ingest_built(one)
