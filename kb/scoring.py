@@ -246,7 +246,6 @@ class ScoringContext:
         self.weights = weights if weights is not None else load_weights()
         self.topic_entities = {name.lower() for topic in load_topics() for name in topic.entities}
         self._centrality: dict[int, float] = {}
-        self._first_mentioned: dict[int, str | None] = {}
         anonymous = self.weights["status"].get("anonymous_attribution", [])
         self.anonymous_cues = tuple(cue.lower() for cue in anonymous)
 
@@ -272,15 +271,6 @@ class ScoringContext:
                 value = float(imp["known_entity"])
             self._centrality[entity_id] = value
         return self._centrality[entity_id]
-
-    def first_mentioned(self, entity_id: int) -> str | None:
-        """The date an entity was first named in any article (from the entity mentions table)."""
-        if entity_id not in self._first_mentioned:
-            row = self.db.execute(
-                """SELECT min(substr(coalesce(a.published_at, a.fetched_at), 1, 10)) FROM mentions m
-                   JOIN articles a ON a.id = m.article_id WHERE m.entity_id = ?""", [entity_id]).fetchone()
-            self._first_mentioned[entity_id] = row[0] if row else None
-        return self._first_mentioned[entity_id]
 
     def attribution_kind(self, report: Report) -> str:
         """named, anonymous or none, for a report's attribution."""
