@@ -46,6 +46,16 @@ LEDGER_DUMP = {
 STORY_DUMP = "SELECT story_id, event_id FROM story_events ORDER BY 1, 2"
 
 
+
+def ledger_digests(db) -> tuple:
+    """SHA-256 digests of what the ledger built (LEDGER_DUMP) and of the story placement."""
+    digest = hashlib.sha256()
+    for name, sql in LEDGER_DUMP.items():
+        digest.update(name.encode())
+        for row in db.execute(sql):
+            digest.update(repr(tuple(row)).encode())
+    return digest, hashlib.sha256(repr(db.execute(STORY_DUMP).fetchall()).encode())
+
 def make_snapshot(articles: int, tmp: Path) -> Path:
     """A database with the corpus's articles analysed but not merged into the ledger."""
     sys.path.insert(0, str(ROOT))
@@ -105,12 +115,7 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
         ledger_seconds += t1 - t0
         stories_seconds += t2 - t1
         batches.append((len(part), t1 - t0))
-    digest = hashlib.sha256()
-    for name, sql in LEDGER_DUMP.items():
-        digest.update(name.encode())
-        for row in db.execute(sql):
-            digest.update(repr(tuple(row)).encode())
-    stories = hashlib.sha256(repr(db.execute(STORY_DUMP).fetchall()).encode())
+    digest, stories = ledger_digests(db)
     events = db.execute("SELECT count(*) FROM events").fetchone()[0]
     mentions = db.execute("SELECT count(*) FROM event_mentions").fetchone()[0]
     db.conn.close()

@@ -15,7 +15,6 @@ the part of it spent in story placement, its peak RSS and digests of the ledger 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import resource
 import shutil
@@ -37,7 +36,7 @@ def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max
     from kb.db import open_db
 
     sys.path.insert(0, str(ROOT))
-    from bench.bench_ledger import LEDGER_DUMP, STORY_DUMP
+    from bench.bench_ledger import ledger_digests
 
     shutil.copyfile(snapshot, work)
     db = open_db(work)
@@ -64,12 +63,7 @@ def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max
         else:
             kb.ledger.integrate_articles(db, ids[start:start + size], session=session)
     seconds = time.process_time() - started
-    digest = hashlib.sha256()
-    for name, sql in LEDGER_DUMP.items():
-        digest.update(name.encode())
-        for row in db.execute(sql):
-            digest.update(repr(tuple(row)).encode())
-    stories = hashlib.sha256(repr(db.execute(STORY_DUMP).fetchall()).encode())
+    digest, stories = ledger_digests(db)
     events = db.execute("SELECT count(*) FROM events").fetchone()[0]
     db.conn.close()
     return {"seconds": seconds, "stories_seconds": placing[0], "digest": digest.hexdigest()[:16], "stories": stories.hexdigest()[:16],

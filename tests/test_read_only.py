@@ -57,6 +57,15 @@ def run_as_user(db_path: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
+def run_in_read_only_directory(db_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run `kb` as a user who cannot write the database or its directory."""
+    restore = make_read_only(db_path, directory_too=True)
+    try:
+        return run_as_user(db_path, *args)
+    finally:
+        restore()
+
+
 def make_read_only(path: Path, directory_too: bool):
     path.chmod(0o444)
     if directory_too:
@@ -108,11 +117,7 @@ def test_an_outdated_read_only_database_asks_for_kb_migrate(kb_copy):
     conn.execute("drop view ingest_health")  # what an older release's database lacks
     conn.commit()
     conn.close()
-    restore = make_read_only(kb_copy, directory_too=True)
-    try:
-        result = run_as_user(kb_copy, "runs")
-    finally:
-        restore()
+    result = run_in_read_only_directory(kb_copy, "runs")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -161,11 +166,7 @@ def test_a_wal_with_unindexed_changes_is_an_error_not_stale_data(kb_copy):
     writer.close()  # the last connection checkpoints and removes -wal and -shm
     shutil.move(f"{kb_copy}-wal.keep", f"{kb_copy}-wal")  # as if a writer died after writing the WAL
     Path(f"{kb_copy}-shm").unlink(missing_ok=True)
-    restore = make_read_only(kb_copy, directory_too=True)
-    try:
-        result = run_as_user(kb_copy, "runs")
-    finally:
-        restore()
+    result = run_in_read_only_directory(kb_copy, "runs")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "kb.db-wal holds changes not yet in the file" in lines[0], result.stderr
