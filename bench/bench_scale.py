@@ -102,6 +102,7 @@ def bench_incremental(args) -> None:
             t0 = time.perf_counter()
             generate_db(db, events=n * 10, articles=n, stories=max(12, n // 100))
             print(f"  base of {n} articles / {n * 10} events generated in {time.perf_counter() - t0:.0f} s")
+            os.sync()  # or the run's first fsync would pay for writing the new base to disk
             seconds, _ = kb_ingest(db, sources)
             timings[n] = seconds
             print(f"adding {args.add} articles to a {n}-article base: {seconds:.1f} s")
@@ -134,6 +135,7 @@ def bench_grown(args) -> None:
             for trial in range(args.repeat):
                 db = Path(tmp) / f"base{n}-{trial}.db"
                 shutil.copy(kept, db)
+                os.sync()  # or the run's first fsync would pay for writing the copy to disk
                 seconds, _ = kb_ingest(db, sources)
                 trials.append(seconds)
                 db.unlink()
