@@ -1,6 +1,6 @@
 """Scale benchmarks on one machine: workers, linear cost, peak memory, incremental stories.
 
-    .venv/bin/python bench/bench_scale.py workers [--articles 1000 --repeat 3 --event-share 0.15]
+    .venv/bin/python bench/bench_scale.py workers [--articles 2000 --repeat 3 --event-share 0.15]
     .venv/bin/python bench/bench_scale.py linear [--small 10000 --large 100000] [--analyze]
     .venv/bin/python bench/bench_scale.py incremental [--small 1000 --large 100000 --add 100]
     .venv/bin/python bench/bench_scale.py grown [--small 1000 --large 100000 --add 100 --keep DIR]
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
     w = sub.add_parser("workers")
-    w.add_argument("--articles", type=int, default=1000)
+    w.add_argument("--articles", type=int, default=2000)
     w.add_argument("--repeat", type=int, default=3)
     w.add_argument("--event-share", type=float, default=EVENT_SHARE,
                    help="share of event-bearing sentences (bench/synth.py; 1.0 = the dense corpus)")
