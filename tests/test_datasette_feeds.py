@@ -27,7 +27,37 @@ async def test_important_events_feed(kb_datasette, generated_kb):
     assert {e.find(f"{ATOM}id").text for e in found} <= important
     for entry in found:
         link = entry.find(f"{ATOM}link")
-        assert link is None or link.get("href").startswith(("http://", "https://"))
+        assert link is None or link.get("href").startswith(("http://", "https://", "/-/article/", "/kb/events/"))
+
+
+async def test_feeds_link_an_event_whose_article_url_is_not_http_to_our_own_page(kb_datasette, generated_kb):
+    """A lead article with a javascript: (or any non-http) URL used to make both feeds fail
+    with a 500 (datasette-atom was given no link); now the entry links to the article page."""
+    conn = sqlite3.connect(generated_kb)
+    article_id = conn.execute("SELECT id FROM articles WHERE url NOT LIKE 'http%' ORDER BY id LIMIT 1").fetchone()[0]
+    event_id, importance, known_at = conn.execute(
+        "SELECT id, importance, known_at FROM events WHERE article_id = ? ORDER BY id LIMIT 1", [article_id]).fetchone()
+    in_story = conn.execute("SELECT count(*) FROM story_events WHERE story_id = 3 AND event_id = ?",
+                            [event_id]).fetchone()[0]
+    with conn:
+        conn.execute("UPDATE events SET importance = 0.99, known_at = '2999-01-01T00:00:00Z' WHERE id = ?", [event_id])
+        if not in_story:
+            conn.execute("INSERT INTO story_events (story_id, event_id, added_at) VALUES (3, ?, '2999-01-01T00:00:00Z')",
+                         [event_id])
+    try:
+        for path in ("/kb/important_events_feed.atom", "/kb/story_feed.atom?story=3"):
+            response = await kb_datasette.client.get(path)
+            assert response.status_code == 200, (path, response.text[:300])
+            entry = next(e for e in entries(response.text)
+                         if e.find(f"{ATOM}id").text == f"tag:newskb,2025:event/{event_id}")
+            assert entry.find(f"{ATOM}link").get("href") == f"/-/article/{article_id}"
+            assert "javascript:" not in response.text
+    finally:
+        with conn:
+            conn.execute("UPDATE events SET importance = ?, known_at = ? WHERE id = ?", [importance, known_at, event_id])
+            if not in_story:
+                conn.execute("DELETE FROM story_events WHERE story_id = 3 AND event_id = ?", [event_id])
+        conn.close()
 
 
 async def test_story_feed_and_empty_feed(kb_datasette, generated_kb):
