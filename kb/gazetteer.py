@@ -25,6 +25,7 @@ from kb.config import DATA_DIR
 from kb.doc_text import doc_text
 from kb.ent_spans import add_ents, char_span
 from kb.errors import ConfigError
+from kb.regex_trie import trie_regex
 
 # Importing this module registers all three entity components.
 from kb import candidates as _candidates  # noqa: F401  isort: skip
@@ -179,19 +180,9 @@ def _trie_regex(forms: Iterable[str]) -> str:
     for form in forms:
         node = trie
         for ch in form:
-            node = node.setdefault(ch, {})
-        node[""] = True
-
-    def render(node: dict) -> str:
-        branches = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:
-            return f"(?:{body})?"
-        return body
-
-    return render(trie)
+            node = node.setdefault(re.escape(ch), {})
+        node[""] = {}
+    return trie_regex(trie)
 
 
 @functools.lru_cache(maxsize=256)

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from kb.regex_trie import trie_regex
+
 VOCAB_PATH = Path(__file__).resolve().parent.parent / "data" / "temporal" / "vocab.toml"
 
 
@@ -36,23 +38,12 @@ def alternation(words: Iterable[str]) -> str:
     if _case_clash(trie):
         ordered = sorted(words, key=lambda w: (-len(w), w))
         return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
-    return _trie_regex(trie)
+    return trie_regex(trie)
 
 
 def _case_clash(node: dict) -> bool:
     keys = [k.lower() for k in node if k]
     return len(keys) != len(set(keys)) or any(_case_clash(child) for child in node.values())
-
-
-def _trie_regex(node: dict) -> str:
-    """Longer continuations first (a greedy optional), as in a longest-first alternation."""
-    branches = [token + _trie_regex(child) for token, child in sorted(node.items()) if token]
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    if "" in node:
-        return f"(?:{body})?"
-    return body
 
 
 @cache
