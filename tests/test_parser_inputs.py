@@ -1,0 +1,129 @@
+"""What a remote server sends reaches the parsers as data, never as a name for them to open.
+
+feedparser treats a bytes argument as a file name first, and trafilatura decompresses gzip
+bodies it is given: a server could make a run read a local file or expand a page far past
+the size cap. These tests run the real `kb ingest` against loopback servers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import os
+import resource
+import subprocess
+import time
+from pathlib import Path
+
+from tests.loopback import LoopbackServer, respond
+from tests.test_hostile import article_page, sample_paragraphs
+from tests.test_kill import kb_command, rows
+
+MB = 1 << 20
+MEMORY_LIMIT = 3 << 30  # address space of the `kb` subprocess: a runaway read fails instead of swamping the machine
+
+
+def limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def run_kb_process(db_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The real `kb` in a subprocess, with a time and a memory limit."""
+    return subprocess.run(kb_command(db_path, *args), capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "KB_DEBUG": ""}, preexec_fn=limit_memory)
+
+
+def write_sources(path: Path, *sources: tuple[str, str, str]) -> Path:
+    path.write_text("allow_private_addresses = true\n\n" + "".join(
+        f'[[source]]\nname = "{name}"\nurl = "{url}"\nkind = "{kind}"\n\n' for name, url, kind in sources))
+    return path
+
+
+def feed_with(server: LoopbackServer, *paths: str) -> None:
+    items = "".join(f"<item><title>{html.escape(p)}</title><link>{server.url(p)}</link><guid>{p}</guid></item>"
+                    for p in paths)
+    server.routes["/feed.xml"] = lambda h: respond(
+        h, 200, f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>", "application/rss+xml")
+
+
+def test_a_feed_body_naming_a_local_feed_file_is_not_read(tmp_path):
+    """A feed answered with the bare path of a local feed file: that file is not parsed in its place."""
+    with LoopbackServer() as server:
+        local_feed = tmp_path / "local-feed.xml"
+        local_feed.write_text(
+            "<?xml version='1.0'?><rss version='2.0'><channel><title>LOCAL-FEED-c0ffee</title>"
+            f"<item><title>Local entry</title><link>{server.url('/from-local-file.html')}</link>"
+            "<guid>local-1</guid></item></channel></rss>")
+        server.routes["/feed.xml"] = lambda h: respond(h, 200, str(local_feed), "application/rss+xml")
+        db_path = tmp_path / "kb.db"
+        sources = write_sources(tmp_path / "sources.toml", ("path feed", server.url("/feed.xml"), "feed"))
+        result = run_kb_process(db_path, "ingest", "--no-analyze", "--sources", str(sources), timeout=60)
+        requested = server.paths_requested()
+    assert "Traceback" not in result.stderr
+    assert "/from-local-file.html" not in requested
+    assert rows(db_path, "select count(*) from articles") == [(0,)]
+    stored = rows(db_path, "select name, last_status, last_error from sources")
+    assert "LOCAL-FEED-c0ffee" not in repr(stored)
+    assert stored[0][1] == "not_a_feed", stored
+
+
+def test_a_feed_body_naming_dev_zero_finishes_quickly_without_growing(tmp_path):
+    """A feed answered with `/dev/zero` is refused as not a feed, fast and in little memory."""
+    with LoopbackServer() as server:
+        server.routes["/feed.xml"] = lambda h: respond(h, 200, "/dev/zero", "application/rss+xml")
+        db_path = tmp_path / "kb.db"
+        sources = write_sources(tmp_path / "sources.toml", ("zero feed", server.url("/feed.xml"), "feed"))
+        started = time.monotonic()
+        result = run_kb_process(db_path, "ingest", "--no-analyze", "--sources", str(sources), timeout=30)
+        seconds = time.monotonic() - started
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr, result.stderr[-2000:]
+    assert seconds < 30
+    assert rows(db_path, "select last_status from sources") == [("not_a_feed",)]
+
+
+def test_a_sitemap_body_naming_a_local_file_is_not_read(tmp_path):
+    """The sitemap parser is given the body as data too."""
+    with LoopbackServer() as server:
+        local_map = tmp_path / "local-sitemap.xml"
+        local_map.write_text("<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+                             f"<url><loc>{server.url('/from-local-sitemap.html')}</loc></url></urlset>")
+        server.routes["/sitemap.xml"] = lambda h: respond(h, 200, str(local_map), "application/xml")
+        db_path = tmp_path / "kb.db"
+        sources = write_sources(tmp_path / "sources.toml", ("path map", server.url("/sitemap.xml"), "sitemap"))
+        run_kb_process(db_path, "ingest", "--no-analyze", "--sources", str(sources), timeout=60)
+        requested = server.paths_requested()
+    assert "/from-local-sitemap.html" not in requested
+    assert rows(db_path, "select last_status from sources") == [("not_a_feed",)]
+
+
+def gzip_page_route(body: bytes):
+    """A page whose body is gzip data, served as text/html WITHOUT Content-Encoding."""
+    def route(handler) -> None:
+        respond(handler, 200, body, "text/html; charset=utf-8")
+    return route
+
+
+def test_a_raw_gzip_page_over_the_cap_is_too_large(tmp_path):
+    """A page body that is itself gzip data expanding past 10 MB is refused as too_large, not
+    expanded to 20 MB by trafilatura."""
+    page = article_page("Raw gzip bomb", "Zip", sample_paragraphs()[0][:6]).encode()
+    padding = b"<!--" + b" " * (15 * MB) + b"-->"
+    bomb = gzip.compress(page.replace(b"</body>", padding + b"</body>"), 9)
+    assert len(bomb) < 100_000
+    small = gzip.compress(article_page("Raw gzip but small", "Zip", sample_paragraphs()[1][:6]).encode())
+    with LoopbackServer() as server:
+        server.routes["/bomb.html"] = gzip_page_route(bomb)
+        server.routes["/small.html"] = gzip_page_route(small)
+        feed_with(server, "/bomb.html", "/small.html")
+        db_path = tmp_path / "kb.db"
+        sources = write_sources(tmp_path / "sources.toml", ("gz", server.url("/feed.xml"), "feed"))
+        result = run_kb_process(db_path, "ingest", "--no-analyze", "--sources", str(sources), timeout=120)
+    assert "Traceback" not in result.stderr
+    found = dict(((url.rsplit("/", 1)[1], (status, reason)) for url, status, reason in rows(
+        db_path, "select url, status, status_reason from articles")))
+    assert found["bomb.html"][0] == "too_large", found
+    assert "10000000" in found["bomb.html"][1]
+    # A small raw-gzip page is still read (decompressed once, within the cap).
+    assert found["small.html"][0] == "ok", found
+    assert rows(db_path, "select title from articles where url like '%small.html'") == [("Raw gzip but small",)]
+
