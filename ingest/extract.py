@@ -11,10 +11,15 @@ from dataclasses import dataclass
 import trafilatura
 from trafilatura.utils import load_html
 
+from ingest.http import DEFAULT_POLICY
+
 log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 200
 MAX_TREE_NODES = 200_000
+# trafilatura decompresses gzip, zlib and brotli bodies itself, by default up to 20 MB: hold it
+# to the fetch cap (gzip bodies are already decompressed, under that cap, by ingest.http).
+MAX_PAGE_BYTES = DEFAULT_POLICY.max_bytes
 
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePublished",
                   "pubdate", "publishdate", "date", "dc.date", "dc.date.issued", "sailthru.date")
@@ -170,7 +175,7 @@ def strip_leading_labels(text: str, title: str | None) -> str:
 
 def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
     """Main text and metadata of an article page; raise ExtractionError when there is none."""
-    tree = load_html(page)
+    tree = load_html(page, max_size=MAX_PAGE_BYTES)
     if tree is None:
         raise ExtractionError("page could not be parsed as HTML")
     if not tree_size_ok(tree):

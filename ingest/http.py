@@ -37,6 +37,7 @@ EXTRA_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml", "
 REFUSED_CHARSETS = frozenset({"utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape",
                               "undefined", "mbcs", "oem", "charmap"})
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+GZIP_MAGIC = b"\x1f\x8b\x08"
 LATIN1_ALIASES = frozenset({"iso8859-1", "ascii", "latin-1"})
 
 
@@ -438,7 +439,26 @@ def _read_body(resp: http.client.HTTPResponse, headers: dict[str, str], policy: 
         raise deadline.error()
     if resp.length:  # http.client returns b"" rather than raising when Content-Length is unmet
         raise http.client.IncompleteRead(b"", resp.length)
-    return decoder.finish()
+    return undo_stray_gzip(decoder.finish(), policy.max_bytes)
+
+
+def undo_stray_gzip(body: bytes, cap: int) -> bytes:
+    """A body that is itself gzip data with no Content-Encoding saying so (a page compressed
+    twice, a sitemap.xml.gz), decompressed here under the same cap as any body.
+
+    Left as it is, trafilatura would decompress it with its own, larger limit (20 MB); a
+    body inflating past `cap` fails as too_large, broken gzip data as http_error.
+    """
+    if not body.startswith(GZIP_MAGIC):
+        return body
+    decoder = _BodyDecoder("gzip", cap)
+    try:
+        decoder.feed(body)
+        return decoder.finish()
+    except FetchError as exc:
+        if exc.status == "too_large":
+            raise FetchError("too_large", f"body is gzip data (no Content-Encoding) inflating past {cap} bytes") from None
+        raise FetchError(exc.status, f"body is gzip data (no Content-Encoding): {exc.reason}") from None
 
 
 class _BodyDecoder:
@@ -533,6 +553,7 @@ def _fetch_file(url: str, policy: FetchPolicy, etag: str | None, last_modified: 
         raise FetchError("http_error", f"cannot read {target}: {exc.strerror or exc}") from None
     if len(body) > policy.max_bytes:
         raise FetchError("too_large", f"body exceeds {policy.max_bytes} bytes")
+    body = undo_stray_gzip(body, policy.max_bytes)
     content_type = EXTRA_TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0] or ""
     headers["content-type"] = content_type
     return Response(url=url, status=200, headers=headers, body=body, content_type=content_type,

@@ -13,6 +13,7 @@ import os
 import resource
 import subprocess
 import time
+import zlib
 from pathlib import Path
 
 from tests.loopback import LoopbackServer, respond
@@ -96,34 +97,40 @@ def test_a_sitemap_body_naming_a_local_file_is_not_read(tmp_path):
     assert rows(db_path, "select last_status from sources") == [("not_a_feed",)]
 
 
-def gzip_page_route(body: bytes):
-    """A page whose body is gzip data, served as text/html WITHOUT Content-Encoding."""
+def raw_page_route(body: bytes):
+    """A page whose body is compressed data, served as text/html WITHOUT Content-Encoding."""
     def route(handler) -> None:
         respond(handler, 200, body, "text/html; charset=utf-8")
     return route
 
 
-def test_a_raw_gzip_page_over_the_cap_is_too_large(tmp_path):
-    """A page body that is itself gzip data expanding past 10 MB is refused as too_large, not
-    expanded to 20 MB by trafilatura."""
-    page = article_page("Raw gzip bomb", "Zip", sample_paragraphs()[0][:6]).encode()
+def test_raw_compressed_pages_are_held_to_the_size_cap(tmp_path):
+    """A page body that is itself gzip (or zlib) data expanding past the 10 MB cap is refused,
+    not expanded to up to 20 MB by trafilatura; a small one is still read."""
+    paragraphs = sample_paragraphs()
     padding = b"<!--" + b" " * (15 * MB) + b"-->"
-    bomb = gzip.compress(page.replace(b"</body>", padding + b"</body>"), 9)
-    assert len(bomb) < 100_000
-    small = gzip.compress(article_page("Raw gzip but small", "Zip", sample_paragraphs()[1][:6]).encode())
+
+    def padded(title: str, index: int) -> bytes:
+        return article_page(title, "Zip", paragraphs[index][:6]).encode().replace(b"</body>", padding + b"</body>")
+
+    gzip_bomb = gzip.compress(padded("Raw gzip bomb", 0), 9)
+    zlib_bomb = zlib.compress(padded("Raw zlib bomb", 1), 9)
+    assert len(gzip_bomb) < 100_000 and len(zlib_bomb) < 100_000
+    small = gzip.compress(article_page("Raw gzip but small", "Zip", paragraphs[2][:6]).encode())
     with LoopbackServer() as server:
-        server.routes["/bomb.html"] = gzip_page_route(bomb)
-        server.routes["/small.html"] = gzip_page_route(small)
-        feed_with(server, "/bomb.html", "/small.html")
+        server.routes["/gzip-bomb.html"] = raw_page_route(gzip_bomb)
+        server.routes["/zlib-bomb.html"] = raw_page_route(zlib_bomb)
+        server.routes["/small.html"] = raw_page_route(small)
+        feed_with(server, "/gzip-bomb.html", "/zlib-bomb.html", "/small.html")
         db_path = tmp_path / "kb.db"
         sources = write_sources(tmp_path / "sources.toml", ("gz", server.url("/feed.xml"), "feed"))
         result = run_kb_process(db_path, "ingest", "--no-analyze", "--sources", str(sources), timeout=120)
     assert "Traceback" not in result.stderr
-    found = dict(((url.rsplit("/", 1)[1], (status, reason)) for url, status, reason in rows(
-        db_path, "select url, status, status_reason from articles")))
-    assert found["bomb.html"][0] == "too_large", found
-    assert "10000000" in found["bomb.html"][1]
-    # A small raw-gzip page is still read (decompressed once, within the cap).
-    assert found["small.html"][0] == "ok", found
-    assert rows(db_path, "select title from articles where url like '%small.html'") == [("Raw gzip but small",)]
-
+    found = {url.rsplit("/", 1)[1]: (status, reason, title) for url, status, reason, title in rows(
+        db_path, "select url, status, status_reason, title from articles")}
+    # gzip is undone by the HTTP client under its cap: too_large, with the reason.
+    assert found["gzip-bomb.html"][:2] == (
+        "too_large", "body is gzip data (no Content-Encoding) inflating past 10000000 bytes"), found
+    # zlib (no magic number) is left to trafilatura, now held to the same cap: not extracted.
+    assert found["zlib-bomb.html"][0] == "extract_failed", found
+    assert found["small.html"] == ("ok", None, "Raw gzip but small"), found
