@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import json
 import os
 import re
 import resource
@@ -20,6 +21,7 @@ from pathlib import Path
 import trafilatura
 
 from ingest.extract import MIN_TEXT_CHARS
+from ingest.text import shorten
 from tests.loopback import LoopbackServer, respond
 from tests.test_hostile import article_page, sample_paragraphs
 from tests.test_kill import kb_command, rows
@@ -168,3 +170,47 @@ def test_a_page_the_fast_extraction_misses_is_read_by_the_full_one(tmp_path):
     [(status, reason, title, text)] = rows(db_path, "select status, status_reason, title, text from articles")
     assert (status, reason, title) == ("ok", None, "Footer-shaped article")
     assert len(text) > 1000 and text.endswith(plain(paragraphs[-1]))
+
+
+LONG_SENTENCE = (
+    "In a filing that ran to several hundred pages and that lawyers for both sides described as unusually "
+    "detailed, the regulators set out how suppliers across three continents had been approached, how the "
+    "board had weighed the risks of the acquisition against the cost of waiting another year, and why "
+    "Zorblax Quantum Holdings had chosen to secure the rights to the disputed designs before the trial "
+    "began rather than after it ended, a choice that legal experts say the tribunal will examine closely "
+    "when the hearings resume in the autumn after a long summer recess."
+)
+
+
+def test_over_long_text_is_cut_at_word_boundaries(tmp_path):
+    """An article whose first mention of a new name sits in a 500-character sentence: the
+    example `kb entities candidates` shows is cut at word boundaries, with ellipses."""
+    paragraphs = [plain(p) for p in sample_paragraphs()[4][:4]]
+    page = article_page("A long filing", "Jo Writer", [html.escape(LONG_SENTENCE), *map(html.escape, paragraphs)])
+    with LoopbackServer() as server:
+        server.routes["/long.html"] = lambda h: respond(h, 200, page)
+        feed_with(server, "/long.html")
+        db_path = tmp_path / "kb.db"
+        sources = write_sources(tmp_path / "sources.toml", ("long", server.url("/feed.xml"), "feed"))
+        result = run_kb_process(db_path, "ingest", "--sources", str(sources), timeout=300)
+    assert "Traceback" not in result.stderr
+    [(text,)] = rows(db_path, "select text from articles where status = 'ok'")
+    assert text.startswith(LONG_SENTENCE)  # stored whole
+    listed = subprocess.run(kb_command(db_path, "entities", "candidates", "--json"), capture_output=True,
+                            text=True, timeout=120)
+    examples = [c["example"] for c in json.loads(listed.stdout) if c["name"] == "Zorblax Quantum Holdings"]
+    assert len(examples) == 1, listed.stdout[:2000]
+    example = examples[0]
+    assert example.startswith("…") and example.endswith("…") and len(example) <= 302, example
+    inner = example[1:-1]
+    words = LONG_SENTENCE.split()
+    assert " ".join(words).find(inner) >= 0, inner  # a run of the sentence's text ...
+    assert inner.split()[0] in words and inner.rstrip(",;:").split()[-1] in [w.rstrip(",;:") for w in words]
+
+
+def test_shorten_ends_at_a_word():
+    assert shorten("Legal experts say the trial will begin", 25) == "Legal experts say the…"
+    assert shorten("abc def ghi", 7) == "abc def…"  # the cut falls at a word end: that word stays
+    assert shorten("one, two, three", 9) == "one, two…"  # no comma before the ellipsis
+    assert shorten("x" * 10, 5) == "xxxxx…"  # one word longer than the limit: nothing better
+    assert shorten("short", 5) == "short"
