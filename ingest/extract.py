@@ -11,10 +11,15 @@ from dataclasses import dataclass
 import trafilatura
 from trafilatura.utils import load_html
 
+from ingest.http import DEFAULT_POLICY
+
 log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 200
 MAX_TREE_NODES = 200_000
+# trafilatura decompresses gzip, zlib and brotli bodies itself, by default up to 20 MB: hold it
+# to the fetch cap (gzip bodies are already decompressed, under that cap, by ingest.http).
+MAX_PAGE_BYTES = DEFAULT_POLICY.max_bytes
 
 PUBLISHED_META = ("article:published_time", "og:article:published_time", "datePublished",
                   "pubdate", "publishdate", "date", "dc.date", "dc.date.issued", "sailthru.date")
@@ -168,24 +173,41 @@ def strip_leading_labels(text: str, title: str | None) -> str:
     return "\n".join(lines)
 
 
-def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
-    """Main text and metadata of an article page; raise ExtractionError when there is none."""
-    tree = load_html(page)
-    if tree is None:
-        raise ExtractionError("page could not be parsed as HTML")
-    if not tree_size_ok(tree):
-        raise ExtractionError(f"page has more than {MAX_TREE_NODES} elements; not extracted")
-    meta = page_metadata(tree)
-    result = trafilatura.bare_extraction(
-        tree,  # metadata was read first: trafilatura may prune the tree in place
+def run_trafilatura(tree, url: str, *, fast: bool):
+    """trafilatura's extraction of a parsed page (fast: without its readability/jusText fallbacks)."""
+    return trafilatura.bare_extraction(
+        tree,
         url=url,
-        fast=True,
+        fast=fast,
         include_comments=False,
         include_tables=False,
         with_metadata=True,
         date_extraction_params={"original_date": True, "extensive_search": False},
     )
-    text = clean_text(getattr(result, "text", None)) if result is not None else None
+
+
+def result_text(result) -> str | None:
+    return clean_text(getattr(result, "text", None)) if result is not None else None
+
+
+def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
+    """Main text and metadata of an article page; raise ExtractionError when there is none."""
+    tree = load_html(page, max_size=MAX_PAGE_BYTES)
+    if tree is None:
+        raise ExtractionError("page could not be parsed as HTML")
+    if not tree_size_ok(tree):
+        raise ExtractionError(f"page has more than {MAX_TREE_NODES} elements; not extracted")
+    meta = page_metadata(tree)  # read first: trafilatura may prune the tree in place
+    result = run_trafilatura(tree, url, fast=True)
+    text = result_text(result)
+    if not text or len(text) < MIN_TEXT_CHARS:
+        # The fast path skips trafilatura's fallbacks (readability, jusText), which read some
+        # pages its own rules miss: try them on a fresh tree before giving up.
+        fresh = load_html(page, max_size=MAX_PAGE_BYTES)
+        full = run_trafilatura(fresh, url, fast=False) if fresh is not None else None
+        full_text = result_text(full)
+        if full_text and len(full_text) > len(text or ""):
+            result, text = full, full_text
     if not text or len(text) < MIN_TEXT_CHARS:
         raise ExtractionError(
             "no article text found" if not text else f"article text too short ({len(text)} characters)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -123,8 +124,10 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
     if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return parse_json_feed(body)
     # No base URL for feedparser: it mangles file:// bases; links are resolved by the caller.
+    # A stream, never bytes or str: feedparser opens a bytes/str argument as a file name (or
+    # fetches it as a URL) if it can, so a body reading "/etc/passwd" would be read from disk.
     try:
-        parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+        parsed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
     except Exception as exc:  # noqa: BLE001 - feedparser's loose parser raises e.g. UnicodeEncodeError on &#xD800;
         raise FeedParseError(f"feed could not be parsed: {type(exc).__name__}: {exc}") from None
     warnings: list[str] = []
@@ -170,7 +173,7 @@ def parse_sitemap(body: bytes) -> ParsedFeed:
     """Parse an XML sitemap (or sitemap index) into entries; entity expansion is disabled."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
     try:
-        root = etree.fromstring(body, parser=parser)
+        root = etree.fromstring(body, parser=parser)  # fromstring: the body is data (etree.parse would open a name)
     except etree.XMLSyntaxError as exc:
         raise FeedParseError(f"invalid sitemap XML: {exc}") from exc
     if isinstance(root.tag, str) and root.tag.endswith("sitemapindex"):

@@ -37,6 +37,7 @@ EXTRA_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml", "
 REFUSED_CHARSETS = frozenset({"utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape",
                               "undefined", "mbcs", "oem", "charmap"})
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+GZIP_MAGIC = b"\x1f\x8b\x08"
 LATIN1_ALIASES = frozenset({"iso8859-1", "ascii", "latin-1"})
 
 
@@ -96,16 +97,17 @@ DEFAULT_POLICY = FetchPolicy()
 
 
 def fetch(url: str, *, policy: FetchPolicy = DEFAULT_POLICY, etag: str | None = None,
-          last_modified: str | None = None, accept: str | None = None) -> Response:
+          last_modified: str | None = None, accept: str | None = None, truncate: bool = False) -> Response:
     """GET `url` under `policy`, following redirects; raise FetchError on any failure.
 
     `Response.redirects` lists the URLs that answered with a redirect, in order, so
-    `[*response.redirects, response.url]` is the whole path taken.
+    `[*response.redirects, response.url]` is the whole path taken. With `truncate`, a body
+    over `policy.max_bytes` is cut there (the rest is not read) instead of failing as too_large.
     """
     url = url.strip()
     deadline = _Deadline(policy.total_timeout)
     if _scheme(url) == "file":
-        return _fetch_file(url, policy, etag, last_modified)
+        return _fetch_file(url, policy, etag, last_modified, truncate)
     headers = {
         "User-Agent": policy.user_agent,
         "Accept": accept or "*/*",
@@ -120,7 +122,7 @@ def fetch(url: str, *, policy: FetchPolicy = DEFAULT_POLICY, etag: str | None = 
     current = url
     while True:
         hop = len(redirects)
-        response, location = _fetch_one(current, hop, headers, policy, deadline)
+        response, location = _fetch_one(current, hop, headers, policy, deadline, truncate)
         if location is None:
             response.redirects = redirects
             return response
@@ -315,7 +317,7 @@ def _scheme(url: str) -> str:
 
 
 def _fetch_one(url: str, hop: int, headers: dict[str, str], policy: FetchPolicy,
-               deadline: _Deadline) -> tuple[Response, str | None]:
+               deadline: _Deadline, truncate: bool = False) -> tuple[Response, str | None]:
     """One request: the response, plus the next URL if it is a redirect."""
     try:
         parts = urlsplit(url.strip())
@@ -369,7 +371,7 @@ def _fetch_one(url: str, hop: int, headers: dict[str, str], policy: FetchPolicy,
             raise FetchError("http_error", f"HTTP {status} {resp.reason}".strip(), status)
         if 300 <= status < 400:
             raise FetchError("http_error", f"HTTP {status} {resp.reason} (not a redirect we follow)", status)
-        body = _read_body(resp, resp_headers, policy, deadline)
+        body = _read_body(resp, resp_headers, policy, deadline, truncate)
         return _response(url, status, resp_headers, body), None
     except FetchError:
         raise
@@ -421,13 +423,13 @@ def _response(url: str, status: int, headers: dict[str, str], body: bytes) -> Re
 
 
 def _read_body(resp: http.client.HTTPResponse, headers: dict[str, str], policy: FetchPolicy,
-               deadline: _Deadline) -> bytes:
-    """Stream the body through the decoder, enforcing the size cap and the deadline."""
+               deadline: _Deadline, truncate: bool = False) -> bytes:
+    """Stream the body through the decoder, enforcing the size cap (or cutting there) and the deadline."""
     declared = headers.get("content-length", "").strip()
-    if declared.isdigit() and int(declared) > policy.max_bytes:
+    if declared.isdigit() and int(declared) > policy.max_bytes and not truncate:
         raise FetchError("too_large", f"Content-Length {declared} exceeds {policy.max_bytes} bytes")
-    decoder = _BodyDecoder(headers.get("content-encoding", ""), policy.max_bytes)
-    while True:
+    decoder = _BodyDecoder(headers.get("content-encoding", ""), policy.max_bytes, truncate)
+    while not decoder.full:
         if deadline.expired():
             raise deadline.error()
         chunk = resp.read(CHUNK_SIZE)
@@ -436,19 +438,43 @@ def _read_body(resp: http.client.HTTPResponse, headers: dict[str, str], policy: 
         decoder.feed(chunk)
     if deadline.expired():
         raise deadline.error()
-    if resp.length:  # http.client returns b"" rather than raising when Content-Length is unmet
+    if resp.length and not decoder.full:  # http.client returns b"" rather than raising when Content-Length is unmet
         raise http.client.IncompleteRead(b"", resp.length)
-    return decoder.finish()
+    return undo_stray_gzip(decoder.finish(), policy.max_bytes, truncate)
+
+
+def undo_stray_gzip(body: bytes, cap: int, truncate: bool = False) -> bytes:
+    """A body that is itself gzip data with no Content-Encoding saying so (a page compressed
+    twice, a sitemap.xml.gz), decompressed here under the same cap as any body.
+
+    Left as it is, trafilatura would decompress it with its own, larger limit (20 MB); a
+    body inflating past `cap` fails as too_large, broken gzip data as http_error.
+    """
+    if not body.startswith(GZIP_MAGIC):
+        return body
+    decoder = _BodyDecoder("gzip", cap, truncate)
+    try:
+        decoder.feed(body)
+        return decoder.finish()
+    except FetchError as exc:
+        if exc.status == "too_large":
+            raise FetchError("too_large", f"body is gzip data (no Content-Encoding) inflating past {cap} bytes") from None
+        raise FetchError(exc.status, f"body is gzip data (no Content-Encoding): {exc.reason}") from None
 
 
 class _BodyDecoder:
-    """Undo Content-Encoding incrementally, never producing more than `cap` bytes (bomb guard)."""
+    """Undo Content-Encoding incrementally, never producing more than `cap` bytes (bomb guard).
 
-    def __init__(self, encoding: str, cap: int):
+    Past `cap` it raises too_large, or with `truncate` keeps the first `cap` bytes and sets `full`.
+    """
+
+    def __init__(self, encoding: str, cap: int, truncate: bool = False):
         self.encoding = encoding.strip().lower() or "identity"
         if self.encoding not in ("identity", "gzip", "x-gzip", "deflate"):
             raise FetchError("http_error", f"unsupported Content-Encoding {self.encoding!r}")
         self.cap = cap
+        self.truncate = truncate
+        self.full = False
         self.parts: list[bytes] = []
         self.size = 0
         self.raw_size = 0
@@ -456,8 +482,10 @@ class _BodyDecoder:
         self.zobj = zlib.decompressobj(16 + zlib.MAX_WBITS) if "gzip" in self.encoding else None
 
     def feed(self, data: bytes) -> None:
+        if self.full:
+            return
         self.raw_size += len(data)
-        if self.raw_size > self.cap:
+        if self.raw_size > self.cap and not self.truncate:
             raise FetchError("too_large", f"body exceeds {self.cap} bytes")
         if self.encoding == "identity":
             self._keep(data)
@@ -472,6 +500,8 @@ class _BodyDecoder:
         try:
             while data:
                 self._keep(self.zobj.decompress(data, self.cap - self.size + 1))
+                if self.full:
+                    return
                 if self.zobj.unconsumed_tail:  # only left over when the output limit was hit
                     raise FetchError("too_large", f"decompressed body exceeds {self.cap} bytes")
                 data = b""
@@ -482,13 +512,15 @@ class _BodyDecoder:
             raise FetchError("http_error", f"broken {self.encoding} body: {exc}") from None
 
     def _keep(self, data: bytes) -> None:
+        if self.size + len(data) > self.cap:
+            if not self.truncate:
+                raise FetchError("too_large", f"body exceeds {self.cap} bytes")
+            data, self.full = data[: self.cap - self.size], True
         self.size += len(data)
-        if self.size > self.cap:
-            raise FetchError("too_large", f"body exceeds {self.cap} bytes")
         self.parts.append(data)
 
     def finish(self) -> bytes:
-        if self.encoding != "identity" and self.raw_size:
+        if self.encoding != "identity" and self.raw_size and not self.full:
             if self.zobj is None or self.pending:
                 raise FetchError("http_error", f"broken {self.encoding} body: too short")
             try:
@@ -502,7 +534,8 @@ class _BodyDecoder:
 
 # --- file:// ---------------------------------------------------------------------------------
 
-def _fetch_file(url: str, policy: FetchPolicy, etag: str | None, last_modified: str | None) -> Response:
+def _fetch_file(url: str, policy: FetchPolicy, etag: str | None, last_modified: str | None,
+                truncate: bool = False) -> Response:
     """Read a local file, only inside policy.allow_file_root."""
     if policy.allow_file_root is None:
         raise FetchError("blocked", f"file:// URLs are not allowed: {url[:200]}")
@@ -520,7 +553,7 @@ def _fetch_file(url: str, policy: FetchPolicy, etag: str | None, last_modified: 
         stat = target.stat()
         if not target.is_file():
             raise FetchError("http_error", f"{target} is not a regular file")
-        if stat.st_size > policy.max_bytes:
+        if stat.st_size > policy.max_bytes and not truncate:
             raise FetchError("too_large", f"{target} is {stat.st_size} bytes, over {policy.max_bytes}")
         file_etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
         file_modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
@@ -532,7 +565,10 @@ def _fetch_file(url: str, policy: FetchPolicy, etag: str | None, last_modified: 
     except OSError as exc:
         raise FetchError("http_error", f"cannot read {target}: {exc.strerror or exc}") from None
     if len(body) > policy.max_bytes:
-        raise FetchError("too_large", f"body exceeds {policy.max_bytes} bytes")
+        if not truncate:
+            raise FetchError("too_large", f"body exceeds {policy.max_bytes} bytes")
+        body = body[: policy.max_bytes]
+    body = undo_stray_gzip(body, policy.max_bytes, truncate)
     content_type = EXTRA_TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0] or ""
     headers["content-type"] = content_type
     return Response(url=url, status=200, headers=headers, body=body, content_type=content_type,

@@ -17,7 +17,7 @@ from kb.errors import FetchError
 
 log = logging.getLogger(__name__)
 
-ROBOTS_MAX_BYTES = 512_000  # Google reads the first 500 KiB; more is not a robots file
+ROBOTS_MAX_BYTES = 512_000  # 500 KiB: what RFC 9309 and Google read of a robots.txt; the rest is ignored
 DEFAULT_TTL = 24 * 3600.0
 RETRY_AFTER_ERROR = 600.0  # a host whose robots.txt could not be read is asked again after this
 QUOTED_STAR = "%2A"  # how RuleLine stores a `*` of a rule's path
@@ -100,7 +100,8 @@ class RobotsCache:
         if policy.max_bytes > ROBOTS_MAX_BYTES:
             policy = replace(policy, max_bytes=ROBOTS_MAX_BYTES)
         try:
-            response = self.fetcher(robots_url, policy=policy, accept="text/plain")
+            # RFC 9309 lets a crawler stop at 500 KiB: a longer file is cut there, not ignored.
+            response = self.fetcher(robots_url, policy=policy, accept="text/plain", truncate=True)
         except FetchError as exc:
             if exc.http_status in (401, 403):
                 log.info("%s: HTTP %s, treating the site as disallowed", robots_url, exc.http_status)
@@ -109,6 +110,8 @@ class RobotsCache:
                 return _HostRules(parser=None, expires=now + self.ttl)
             log.info("%s unreadable (%s): allowing, will retry", robots_url, exc.reason)
             return _HostRules(parser=None, expires=now + self.retry_after)
+        if len(response.body) >= policy.max_bytes:  # cut: drop the last line, which may be half a rule
+            response = replace(response, body=response.body[: response.body.rfind(b"\n") + 1])
         parser = RobotFileParser(robots_url)
         parser.parse(_round_up_crawl_delays(response.text()).splitlines())
         _prefer_longest_rules(parser)

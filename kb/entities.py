@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ingest.text import shorten, word_start
 from kb.db import utcnow
 from kb.errors import KBError, NotFound
 from kb.gazetteer import (
@@ -210,8 +211,9 @@ def example_sentence(db: sqlite_utils.Database, entity: int) -> str | None:
     right = right_match.start() if right_match else len(text)
     sentence = text[left:right].strip()
     if len(sentence) > _MAX_EXAMPLE:
-        lo = max(left, start - _MAX_EXAMPLE // 2)
-        sentence = "…" + text[lo: lo + _MAX_EXAMPLE].strip() + "…"
+        # A window around the mention, cut at word boundaries on both sides.
+        lo = min(word_start(text, max(left, start - _MAX_EXAMPLE // 2), left), start)
+        sentence = ("…" if lo > left else "") + shorten(text[lo:right].strip(), _MAX_EXAMPLE)
     return sentence
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
+from ingest.text import shorten
 from kb.date_spans import PRECISION_RANK, DateSpan, date_span, parse_timestamp
 from kb.reports import Report, strip_dateline
 from kb.scoring import SourceEvidence, evidence_rank, report_authority, report_evidence
@@ -63,9 +64,7 @@ def summarize(sentence: str | None) -> str | None:
     if not sentence:
         return None
     text = strip_dateline(" ".join(sentence.split()))
-    if len(text) <= SUMMARY_CHARS:
-        return text
-    return text[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return shorten(text, SUMMARY_CHARS)
 
 
 def lead_rank(r: Report) -> tuple:

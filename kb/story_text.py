@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ingest.text import shorten
 from kb.reports import strip_dateline
 from kb.scoring import ScoringContext
 from kb.similarity import content_words, cosine, norm_of
@@ -116,10 +117,7 @@ def generate_title(db: sqlite_utils.Database, ctx: ScoringContext, events: list[
 
 
 def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return shorten(" ".join(text.split()), limit)
 
 
 def _objects_phrase(products: list[dict[str, Any]], family_parts: int) -> str:

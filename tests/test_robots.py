@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from ingest.http import FetchPolicy
-from ingest.robots import RobotsCache
+from ingest.robots import ROBOTS_MAX_BYTES, RobotsCache
 from tests.loopback import LoopbackServer, respond
 
 LOCAL = FetchPolicy(allow_private=True)
@@ -176,3 +177,32 @@ def test_many_stars_match_a_long_url_without_backtracking(loopback):
     robots = RobotsCache(policy=LOCAL)
     assert robots.allowed(loopback.url("/" + "ab" * 38 + "b" * 1900 + "a"))  # 39 a's: one short
     assert not robots.allowed(loopback.url("/" + "ab" * 39 + "b" * 1900 + "a"))
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_an_oversized_robots_txt_is_read_up_to_500_kib_not_ignored(loopback, encoding):
+    """RFC 9309: a crawler may stop at 500 KiB; what comes before is still the site's rules."""
+    filler = "".join(f"# padding line {i:06d} {'x' * 60}\n" for i in range(20_000))  # about 1.5 MB
+    text = "User-agent: *\nDisallow: /private/\n" + filler + "Disallow: /after-the-cap/\n"
+    body = text.encode()
+    assert len(body) > 1_000_000
+    headers = {}
+    if encoding == "gzip":
+        body, headers = gzip.compress(body), {"Content-Encoding": "gzip"}
+    loopback.routes["/robots.txt"] = lambda h: respond(h, 200, body, "text/plain", headers)
+    robots = RobotsCache(policy=LOCAL)
+    assert not robots.allowed(loopback.url("/private/x"))
+    assert robots.allowed(loopback.url("/news/x"))
+    assert robots.allowed(loopback.url("/after-the-cap/x"))  # past 500 KiB: not read
+
+
+def test_a_cut_robots_txt_does_not_keep_half_a_rule(loopback):
+    """The last, cut line is dropped: `Disallow: /pri` of `/private/` would forbid too much."""
+    head = "User-agent: *\n"
+    filler = "#" * (ROBOTS_MAX_BYTES - len(head) - len("Disallow: /pri") - 1) + "\n"
+    text = head + filler + "Disallow: /private/\n"
+    assert text.encode()[:ROBOTS_MAX_BYTES].endswith(b"\nDisallow: /pri")
+    serve_robots(loopback, 200, text)
+    robots = RobotsCache(policy=LOCAL)
+    assert robots.allowed(loopback.url("/pri"))
+    assert robots.allowed(loopback.url("/private/x"))  # the cut rule is not half-applied
