@@ -411,28 +411,47 @@ def extract_jsonl_lines(lines, published):
         yield {"id": item.get("id", number), "text": item.get("text") or "", "published": item_published}
 
 
+class TextFile(click.File):
+    """FILE of `kb extract`: a file to read, or - for standard input; text given instead is told about --text."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            if isinstance(value, str) and not os.path.lexists(value):
+                shown = value if len(value) <= 40 else value[:37] + "..."
+                self.fail(f"no file named {shown!r}: kb extract reads FILE, or standard input when FILE is - "
+                          'or omitted; to give the text itself, use --text "..."', param, ctx)
+            raise
+
+
 @cli.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=TextFile("r", encoding="utf-8"), required=False)
+@click.option("--text", default=None, help="Analyse this text instead of reading FILE or standard input.")
 @click.option("--published", type=PublishedDate(), default=None,
               help="Publication date that relative dates (yesterday, on Tuesday) resolve against.")
 @click.option("--jsonl", is_flag=True,
               help='Read JSON Lines {"id", "text", "published"}; write one result per line.')
-def extract(file, published, jsonl):
+def extract(file, text, published, jsonl):
     """Print the entities, dates and events found in a text (JSON).
 
-    Reads FILE, or standard input when FILE is - or omitted. Offsets are
-    character offsets into the text as given.
+    Reads FILE, or standard input when FILE is - or omitted, or the text
+    given with --text. Offsets are character offsets into the text as given.
 
     \b
     Example:
         echo "Microsoft released MAI-Image-2-Efficient on Tuesday." | kb extract --published 2026-04-15
+        kb extract --published 2026-04-15 --text "Microsoft released MAI-Image-2-Efficient on Tuesday."
         kb extract --jsonl articles.jsonl > analyses.jsonl
     """
     from kb.pipeline import analyze, analyze_many
 
+    if text is not None and (file is not None or jsonl):
+        raise click.UsageError("--text is the whole input: give it without FILE and without --jsonl")
+    file = file or click.open_file("-", encoding="utf-8")
     try:
         if not jsonl:
-            echo_json(analyze(file.read(), published))
+            echo_json(analyze(file.read() if text is None else text, published))
             return
         failures = 0
         good: list[dict] = []

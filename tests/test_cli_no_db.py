@@ -1,10 +1,11 @@
-"""A mistyped --db creates nothing.
+"""A mistyped --db creates nothing, and `kb extract` given text instead of a file says what to do.
 
 Every command runs as the real `kb` in a subprocess.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -97,3 +98,37 @@ def test_init_and_add_still_create_the_database(tmp_path, command):
     run_kb_process(db_path, *command)
     assert db_path.exists()
     assert run_kb_process(db_path, "stories", "list").returncode == 0
+
+
+def test_extract_given_text_instead_of_a_file_says_how_to_pass_text(tmp_path):
+    text = "Microsoft released MAI-Image-2-Efficient on Tuesday, the company said in a statement. " * 4
+    for argument in (text, "Microsoft released it."):  # too long for a file name, and a short one
+        result = run_kb_process(tmp_path / "kb.db", "extract", argument)
+        assert result.returncode == 2
+        assert "File name too long" not in result.stderr and "Traceback" not in result.stderr
+        assert "--text" in result.stderr and "standard input" in result.stderr
+    assert not (tmp_path / "kb.db").exists()
+
+
+def test_extract_text_option(tmp_path):
+    result = run_kb_process(tmp_path / "kb.db", "extract", "--published", "2026-04-15",
+                            "--text", "Microsoft released MAI-Image-2-Efficient on Tuesday.")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert {e["text"] for e in found["entities"]} >= {"Microsoft", "MAI-Image-2-Efficient"}
+    assert [t["value"] for t in found["timexes"]] == ["2026-04-14"]
+    # The same text through a file gives the same result.
+    path = tmp_path / "article.txt"
+    path.write_text("Microsoft released MAI-Image-2-Efficient on Tuesday.")
+    assert json.loads(run_kb_process(tmp_path / "kb.db", "extract", "--published", "2026-04-15",
+                                     str(path)).stdout) == found
+
+
+def test_extract_refuses_text_and_a_file_together(tmp_path):
+    path = tmp_path / "article.txt"
+    path.write_text("Microsoft released it.")
+    for args in (["--text", "Microsoft released it.", str(path)], ["--text", "x", "--jsonl"]):
+        result = run_kb_process(tmp_path / "kb.db", "extract", *args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr and "No such option" not in result.stderr
+        assert "--text" in result.stderr
