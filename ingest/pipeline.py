@@ -39,7 +39,7 @@ from ingest.urls import canonicalize_url, resolve_link, same_site, unwrap_redire
 from kb.config import SourcesFile, load_sources
 from kb.db import open_db, utcnow, write_problem
 from kb.errors import ConfigError, FetchError
-from kb.lock import IngestLock
+from kb.lock import IngestLock, die_with_parent
 from kb.sources import is_due, record_fetch, sync_sources
 from kb.store import save_article, save_failure
 from kb.topics import TopicMatcher, compile_topics, match_topics
@@ -274,11 +274,13 @@ class Extractor:
         self.pool: Executor | None = None
         if workers > 1:
             if threading.active_count() == 1:
-                context = multiprocessing.get_context("fork")
+                context, parent = multiprocessing.get_context("fork"), os.getpid()
             else:
-                context = multiprocessing.get_context("forkserver")
+                context, parent = multiprocessing.get_context("forkserver"), None
                 context.set_forkserver_preload(["ingest.pipeline"])
-            self.pool = ProcessPoolExecutor(workers, mp_context=context)
+            # Workers die with this process (kill -9 included) and never hold the run's lock.
+            self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent,
+                                            initargs=(parent,))
             self.pool.submit(len, b"")  # with fork, the first task starts every worker now
 
     def submit(self, body: bytes, url: str) -> Future:

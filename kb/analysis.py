@@ -287,12 +287,17 @@ class NlpRunner:
     def __enter__(self) -> NlpRunner:
         if self.workers > 1:
             import multiprocessing
+            import os
             from concurrent.futures import ProcessPoolExecutor
 
             # Build the pipeline once here and fork: workers start with it loaded (copy-on-write)
             # instead of each importing and compiling it. No other thread runs at this point.
             shared_nlp()
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            from kb.lock import die_with_parent
+
+            # Workers die with this process (kill -9 included) and never hold the run's lock.
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=die_with_parent, initargs=(os.getpid(),))
         return self
 
     def __exit__(self, *exc) -> None:

@@ -13,13 +13,14 @@ import click
 
 from kb.db import (
     default_db_path,
+    existing_database,
     is_write_refused,
     migrate_db,
     open_db,
     open_for_reading,
     write_problem,
 )
-from kb.errors import ConfigError, KBError, LockHeld
+from kb.errors import ConfigError, KBError, LockHeld, NoDatabase
 
 log = logging.getLogger("kb")
 
@@ -34,9 +35,9 @@ class KBGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (ConfigError, LockHeld) as exc:
+        except (ConfigError, NoDatabase, LockHeld) as exc:
             click.echo(f"Error: {exc}", err=True)
-            sys.exit(EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_PARTIAL)
+            sys.exit(EXIT_PARTIAL if isinstance(exc, LockHeld) else EXIT_USAGE)
         except KBError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_PARTIAL)
@@ -83,8 +84,8 @@ def cli(ctx: click.Context, db_path: str | None, verbose: int) -> None:
 
 
 def get_db(ctx: click.Context):
-    """Open (and migrate) the database named by --db."""
-    return open_db(ctx.obj["db_path"])
+    """Open (and migrate) the existing database named by --db (only init, ingest and add create one)."""
+    return open_db(ctx.obj["db_path"], create=False)
 
 
 def read_db(ctx: click.Context):
@@ -105,7 +106,7 @@ def init(ctx: click.Context) -> None:
     existed = path.exists()
     from kb.entities import sync_gazetteer
 
-    db = get_db(ctx)
+    db = open_db(path)
     entities = sync_gazetteer(db)
     tables = len(db.table_names())
     click.echo(f"{'Updated' if existed else 'Created'} {path} ({tables} tables, {entities} gazetteer entities)")
@@ -120,7 +121,7 @@ def migrate(ctx: click.Context) -> None:
     Example:
         kb migrate
     """
-    db = open_db(ctx.obj["db_path"], migrate=False)
+    db = open_db(ctx.obj["db_path"], migrate=False, create=False)
     applied = migrate_db(db)
     if applied:
         for name in applied:
@@ -298,8 +299,9 @@ def sources_remove(ctx, name, sources_path):
     from kb.sources import disable_source, remove_source_from_file
 
     path = sources_file_path(sources_path)
+    db = get_db(ctx)  # before the file is edited: a wrong --db changes nothing
     remove_source_from_file(path, name)
-    disable_source(get_db(ctx), name)
+    disable_source(db, name)
     click.echo(f"Removed {name!r} from {path}")
 
 
@@ -358,6 +360,7 @@ def backup(ctx, path):
     """
     from kb.maintenance import backup_database
 
+    existing_database(ctx.obj["db_path"])
     pages = backup_database(ctx.obj["db_path"], path)
     click.echo(f"Backed up {ctx.obj['db_path']} to {path} ({pages} pages)")
 
@@ -408,28 +411,47 @@ def extract_jsonl_lines(lines, published):
         yield {"id": item.get("id", number), "text": item.get("text") or "", "published": item_published}
 
 
+class TextFile(click.File):
+    """FILE of `kb extract`: a file to read, or - for standard input; text given instead is told about --text."""
+
+    def convert(self, value, param, ctx):
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            if isinstance(value, str) and not os.path.lexists(value):
+                shown = value if len(value) <= 40 else value[:37] + "..."
+                self.fail(f"no file named {shown!r}: kb extract reads FILE, or standard input when FILE is - "
+                          'or omitted; to give the text itself, use --text "..."', param, ctx)
+            raise
+
+
 @cli.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=TextFile("r", encoding="utf-8"), required=False)
+@click.option("--text", default=None, help="Analyse this text instead of reading FILE or standard input.")
 @click.option("--published", type=PublishedDate(), default=None,
               help="Publication date that relative dates (yesterday, on Tuesday) resolve against.")
 @click.option("--jsonl", is_flag=True,
               help='Read JSON Lines {"id", "text", "published"}; write one result per line.')
-def extract(file, published, jsonl):
+def extract(file, text, published, jsonl):
     """Print the entities, dates and events found in a text (JSON).
 
-    Reads FILE, or standard input when FILE is - or omitted. Offsets are
-    character offsets into the text as given.
+    Reads FILE, or standard input when FILE is - or omitted, or the text
+    given with --text. Offsets are character offsets into the text as given.
 
     \b
     Example:
         echo "Microsoft released MAI-Image-2-Efficient on Tuesday." | kb extract --published 2026-04-15
+        kb extract --published 2026-04-15 --text "Microsoft released MAI-Image-2-Efficient on Tuesday."
         kb extract --jsonl articles.jsonl > analyses.jsonl
     """
     from kb.pipeline import analyze, analyze_many
 
+    if text is not None and (file is not None or jsonl):
+        raise click.UsageError("--text is the whole input: give it without FILE and without --jsonl")
+    file = file or click.open_file("-", encoding="utf-8")
     try:
         if not jsonl:
-            echo_json(analyze(file.read(), published))
+            echo_json(analyze(file.read() if text is None else text, published))
             return
         failures = 0
         good: list[dict] = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from kb.errors import ConfigError, DatabaseError, SchemaOutdated
+from kb.errors import ConfigError, DatabaseError, NoDatabase, SchemaOutdated
 
 DEFAULT_DB = "data/kb.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -190,8 +190,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     it), there is also no -wal with pending pages, so the file alone is the whole database and
     it is opened as immutable. A leftover -wal that cannot be indexed is an error, not stale data.
     """
-    if not path.exists():
-        raise DatabaseError(f"database {path} does not exist: run `kb init` first")
+    existing_database(path)
     uri = path.resolve().as_uri()
     timeout = busy_timeout_ms() / 1000
     try:
@@ -212,13 +211,26 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         raise DatabaseError(f"cannot read database {path}: {exc}") from exc
 
 
-def open_db(path: str | Path | None = None, *, migrate: bool = True, read_only: bool = False) -> sqlite_utils.Database:
+def existing_database(path: str | Path) -> Path:
+    """`path`, or NoDatabase when there is no file there (a mistyped --db must not create one)."""
+    path = Path(path)
+    if not path.exists():
+        raise NoDatabase(f"database {path} does not exist (check --db or $KB_DB): create it with `kb init`, "
+                         "or let `kb ingest` create it")
+    return path
+
+
+def open_db(path: str | Path | None = None, *, migrate: bool = True, read_only: bool = False,
+            create: bool = True) -> sqlite_utils.Database:
     """Open (and create or upgrade) the knowledge base at `path`.
 
     With `read_only`, nothing is written: no WAL switch, no migrations. The schema must then be
-    current, or SchemaOutdated says which migrations are pending.
+    current, or SchemaOutdated says which migrations are pending. Without `create`, a missing
+    file is NoDatabase instead of a new, empty database.
     """
     path = Path(path or default_db_path())
+    if not create:
+        existing_database(path)
     if read_only:
         db = sqlite_utils.Database(connect(path, readonly=True))
         try:
@@ -239,14 +251,12 @@ def open_db(path: str | Path | None = None, *, migrate: bool = True, read_only: 
 
 
 def open_for_reading(path: str | Path | None = None) -> sqlite_utils.Database:
-    """Open for a command that only reads: read-only when the schema is current, else created or migrated.
+    """Open for a command that only reads: read-only when the schema is current, else migrated.
 
     So read commands work on a read-only file or directory, and still bring an old database up
-    to date when they can write it.
+    to date when they can write it. A missing database is NoDatabase: reading never creates one.
     """
-    path = Path(path or default_db_path())
-    if not path.exists():
-        return open_db(path)
+    path = existing_database(path or default_db_path())
     try:
         return open_db(path, read_only=True)
     except SchemaOutdated as outdated:

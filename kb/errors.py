@@ -13,6 +13,10 @@ class DatabaseError(KBError):
     """The database cannot be opened or written (read-only, locked, corrupt)."""
 
 
+class NoDatabase(DatabaseError):
+    """The database file does not exist, and the command does not create one."""
+
+
 class LockHeld(KBError):
     """Another ingest run holds the lock."""
 

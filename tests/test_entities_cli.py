@@ -174,6 +174,7 @@ def test_ignore_hides_a_candidate(run_kb, db, gazetteer_copy, real_gazetteer_dig
                       [entity_id(db, "Tomas Reyna", "PERSON")]).fetchone() == ("ignored",)
 
 
+@pytest.mark.usefixtures("db")
 @pytest.mark.parametrize("command", ["promote", "ignore"])
 def test_unknown_name_is_a_clear_error(run_kb, gazetteer_copy, command, real_gazetteer_digest):
     result = run_kb("entities", command, "Nobody Atall")
@@ -182,6 +183,7 @@ def test_unknown_name_is_a_clear_error(run_kb, gazetteer_copy, command, real_gaz
     assert "Traceback" not in result.output
 
 
+@pytest.mark.usefixtures("db")
 def test_broken_gazetteer_file_is_reported_with_its_line(run_kb, tmp_path: Path):
     path = tmp_path / "broken.jsonl"
     path.write_text('{"name": "Acme", "type": "ORG"}\nnot json\n', encoding="utf-8")
@@ -190,6 +192,7 @@ def test_broken_gazetteer_file_is_reported_with_its_line(run_kb, tmp_path: Path)
     assert "broken.jsonl line 2: invalid JSON" in result.output
 
 
+@pytest.mark.usefixtures("db")
 def test_list_filters_by_type_and_search(run_kb, gazetteer_copy):
     run_kb("entities", "sync")
     people = json.loads(run_kb("entities", "list", "--type", "person", "--search", "Nadella", "--json").output)

@@ -162,4 +162,4 @@ def test_kb_extract_bad_published_is_a_usage_error(run_kb):
 def test_kb_extract_missing_file_is_a_usage_error(run_kb, tmp_path):
     result = run_kb("extract", str(tmp_path / "missing.txt"))
     assert result.exit_code == 2
-    assert "No such file" in result.output
+    assert "no file named" in result.output and "--text" in result.output

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from kb.cli import cli
 from kb.db import open_db, open_for_reading, pending_schema_changes
-from kb.errors import DatabaseError, SchemaOutdated
+from kb.errors import DatabaseError, NoDatabase, SchemaOutdated
 from tests.test_faults import without_root_override
 from tests.test_kill import kb_command
 
@@ -150,10 +150,10 @@ def test_open_read_only_needs_a_current_schema(tmp_path):
     assert not (tmp_path / "missing.db").exists()
 
 
-def test_open_for_reading_creates_a_missing_database(tmp_path):
-    db = open_for_reading(tmp_path / "new.db")
-    assert "ingest_runs" in db.table_names()
-    db.conn.close()
+def test_open_for_reading_never_creates_a_missing_database(tmp_path):
+    with pytest.raises(NoDatabase, match="does not exist"):
+        open_for_reading(tmp_path / "new.db")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_wal_with_unindexed_changes_is_an_error_not_stale_data(kb_copy):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import tomllib
 
+import pytest
+
 from kb.config import load_sources
 from tests.conftest import SAMPLE_DIR
 from tests.loopback import LoopbackServer, respond
@@ -46,6 +48,7 @@ def test_add_appends_and_validates(run_kb, tmp_path):
     assert len(load_sources(path).sources) == 3
 
 
+@pytest.mark.usefixtures("db")
 def test_remove_keeps_the_rest_verbatim(run_kb, tmp_path, db_path):
     path = tmp_path / "sources.toml"
     path.write_text(BASE)
@@ -82,6 +85,7 @@ def test_import_opml_with_folders(run_kb, tmp_path):
     assert bad.exit_code == 2 and "not a readable OPML file" in bad.output
 
 
+@pytest.mark.usefixtures("db")
 def test_list_shows_fetch_state(run_kb):
     sources = str(SAMPLE_DIR / "sources.toml")
     before = run_kb("sources", "list", "--sources", sources)

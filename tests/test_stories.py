@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from kb.db import open_db
 from kb.ledger import integrate_articles
 from tests.ledger_data import Corpus, event_of, mai_and_partnership_corpus, story_of
@@ -91,6 +93,7 @@ def test_stories_list_and_show(db, run_kb):
     assert len(timeline[rumor_event]["reports"]) == 2
 
 
+@pytest.mark.usefixtures("db")
 def test_show_missing_story_is_a_clear_error(run_kb):
     result = run_kb("stories", "show", "999")
     assert result.exit_code == 1
