@@ -34,8 +34,17 @@ from ingest.extract import ExtractedArticle, ExtractionError, extract_article
 from ingest.feeds import FeedEntry, FeedParseError, parse_feed, parse_sitemap
 from ingest.http import FetchPolicy, Response, fetch
 from ingest.limits import HostLimiter
+from ingest.plan import (
+    RecordedFailure,
+    WorkItem,
+    finish_pending,
+    keep_pending,
+    local_root_of,
+    pending_items,
+    plan_entry,
+)
 from ingest.robots import RobotsCache
-from ingest.urls import canonicalize_url, resolve_link, same_site, unwrap_redirect_link
+from ingest.urls import canonicalize_url, same_site, unwrap_redirect_link
 from kb.config import SourcesFile, load_sources
 from kb.db import open_db, utcnow, write_problem
 from kb.errors import ConfigError, FetchError
@@ -92,22 +101,6 @@ class RunStats:
         )
 
 
-@dataclass
-class WorkItem:
-    """One article URL to fetch, with what the feed said about it."""
-
-    url: str
-    canonical: str
-    source_id: int | None
-    local_root: str | None
-    entry: FeedEntry | None = None
-    existing_id: int | None = None
-
-
-class RecordedFailure(str):
-    """An entry refused before fetching (e.g. a blocked link), already saved as a failed row."""
-
-
 def fetch_settings(sources_file: SourcesFile | None) -> dict:
     """FetchPolicy fields from the sources file's `fetch_timeout` and `allow_networks` settings."""
     if sources_file is None:
@@ -158,50 +151,6 @@ def fetch_source(source: dict, policy: FetchPolicy) -> tuple[Response | None, li
     for warning in parsed.warnings:
         log.info("%s: %s", source["name"], warning)
     return response, parsed.entries, None
-
-
-def newer(a: str | None, b: str | None) -> bool:
-    """Whether timestamp a is later than b (both ISO strings; unknown is never newer)."""
-    if not a or not b:
-        return False
-    try:
-        return dt.datetime.fromisoformat(a.replace("Z", "+00:00")) > dt.datetime.fromisoformat(b.replace("Z", "+00:00"))
-    except ValueError:
-        return a > b
-
-
-def plan_entry(db: sqlite_utils.Database, source: dict, entry: FeedEntry, feed_url: str,
-               local_root: str | None, now: str) -> WorkItem | str | None:
-    """A WorkItem when the entry needs fetching, None when it is known, or an error message."""
-    if not entry.link:
-        return f"{source['name']}: entry {entry.title or entry.guid or '?'!r} has no link"
-    try:
-        url = resolve_link(unwrap_redirect_link(entry.link), feed_url, allow_local_root=local_root)
-        canonical = canonicalize_url(url)
-    except FetchError as exc:
-        canonical = entry.link[:2000]
-        save_failure(db, url=entry.link[:2000], canonical_url=canonical, source_id=source["id"],
-                     status=exc.status, reason=exc.reason, feed_guid=entry.guid, title=entry.title,
-                     feed_published=entry.published)
-        return RecordedFailure(f"{source['name']}: {exc.reason}")
-    except ValueError as exc:
-        return f"{source['name']}: bad link {entry.link[:200]!r}: {exc}"
-    row = db.execute(
-        "select id, status, published_at, updated_at, next_retry_after, attempts from articles "
-        "where canonical_url = ? or url = ? order by id limit 1",
-        [canonical, url],
-    ).fetchone()
-    if row:
-        article_id, status, published, updated, retry_at, _attempts = row
-        if status == "ok":
-            if not newer(entry.updated, updated or published):
-                db.execute("insert or ignore into article_sightings (article_id, source_id, guid, entry_url, first_seen_at) "
-                           "values (?, ?, ?, ?, ?)", [article_id, source["id"], entry.guid, url, now])
-                return None
-        elif retry_at is None or retry_at > now:
-            return None
-        return WorkItem(url, canonical, source["id"], local_root, entry, existing_id=article_id)
-    return WorkItem(url, canonical, source["id"], local_root, entry)
 
 
 def fetch_page(item: WorkItem, policy: FetchPolicy, robots: RobotsCache, limiter: HostLimiter) -> Response:
@@ -304,9 +253,6 @@ class IngestRun:
         self.lock = IngestLock(db_path)
         self.db: sqlite_utils.Database | None = None
         self.touched: list[int] = []
-        # Feed validators (ETag, Last-Modified) are kept only once the feed's entries are stored:
-        # a run killed in between must not leave the next run a 304 for entries it never saved.
-        self.pending_validators: list[tuple[int, str | None, str | None]] = []
         self.uncommitted = 0
         # Read afresh for each run: a bad topics file stops the run here, not page by page.
         # Extraction workers compile their own copy from the same file.
@@ -365,18 +311,26 @@ class IngestRun:
         self.stats.errors.append(message)
 
     def collect_sources(self) -> tuple[list[WorkItem], list[dict]]:
-        """Fetch every due source of the sources file; return the article work it yields."""
+        """Fetch every due source of the sources file; return the article work it yields.
+
+        The entries earlier runs planned and never finished come first, whether or not their
+        source is due. A fetched source's new entries are kept as pending rows in the same
+        transaction that records the fetch and its validators, so the fetch counts only
+        together with every entry it planned."""
         assert self.db is not None and self.sources_file is not None
         ids = sync_sources(self.db, self.sources_file)
         now = dt.datetime.now(dt.UTC)
         rows = [self.db["sources"].get(ids[s.name]) for s in self.sources_file.sources]
         due = [r for r in rows if self.options.force or is_due(r, now)]
         self.stats.sources_skipped = len(rows) - len(due)
-        items: list[WorkItem] = []
+        items = pending_items(self.db, rows)
+        if items:
+            log.info("resuming %d entries an earlier run planned and did not finish", len(items))
+        planned = {(i.source_id, i.canonical) for i in items}
         with ThreadPoolExecutor(max(1, min(self.options.concurrency, len(due) or 1))) as pool:
             futures = {}
             for row in due:
-                local_root = str(Path(urlsplit(row["url"]).path).parent) if row["local"] else None
+                local_root = local_root_of(row)
                 futures[pool.submit(fetch_source, row, policy_for(self.sources_file, self.options, local_root))] = (row, local_root)
             for future, (row, local_root) in futures.items():
                 response, entries, error = future.result()
@@ -386,28 +340,23 @@ class IngestRun:
                     record_fetch(self.db, row["id"], ok=False, status=error.split(":")[0], error=error)
                     continue
                 self.stats.sources_ok += 1
-                record_fetch(self.db, row["id"], ok=True, status="not_modified" if response.not_modified else "ok")
-                self.pending_validators.append((row["id"], response.etag, response.last_modified))
                 now_iso = utcnow()
                 with self.db.conn:
                     for entry in entries:
-                        planned = plan_entry(self.db, row, entry, response.url, local_root, now_iso)
-                        if isinstance(planned, WorkItem):
-                            items.append(planned)
-                        elif isinstance(planned, str):
-                            self.error(planned)
-                            if isinstance(planned, RecordedFailure):
+                        work = plan_entry(self.db, row, entry, response.url, local_root, now_iso)
+                        if isinstance(work, WorkItem):
+                            if (work.source_id, work.canonical) not in planned:
+                                planned.add((work.source_id, work.canonical))
+                                keep_pending(self.db, work, now_iso)
+                                items.append(work)
+                        elif isinstance(work, str):
+                            self.error(work)
+                            if isinstance(work, RecordedFailure):
                                 self.stats.articles_failed += 1
+                    record_fetch(self.db, row["id"], ok=True, status="not_modified" if response.not_modified else "ok",
+                                 etag=response.etag, last_modified=response.last_modified)
                 items.extend(self.due_retries(row, local_root, {i.canonical for i in items}))
         return items, due
-
-    def save_validators(self) -> None:
-        """Keep the fetched feeds' validators, now that their entries are stored."""
-        with self.db.conn:
-            for source_id, etag, last_modified in self.pending_validators:
-                if etag is not None or last_modified is not None:
-                    self.db["sources"].update(source_id, {"etag": etag, "last_modified": last_modified})
-        self.pending_validators.clear()
 
     def due_retries(self, source: dict, local_root: str | None, planned: set[str]) -> list[WorkItem]:
         """Failed articles of a source whose retry time has come, even if the feed dropped them."""
@@ -478,9 +427,11 @@ class IngestRun:
 
     def fail(self, item: WorkItem, status: str, reason: str, http_status: int | None = None) -> None:
         entry = item.entry
-        save_failure(self.db, url=item.url, canonical_url=item.canonical, source_id=item.source_id, status=status,
-                     reason=reason, http_status=http_status, feed_guid=entry.guid if entry else None,
-                     title=entry.title if entry else None, feed_published=entry.published if entry else None)
+        with self.db.conn:
+            save_failure(self.db, url=item.url, canonical_url=item.canonical, source_id=item.source_id, status=status,
+                         reason=reason, http_status=http_status, feed_guid=entry.guid if entry else None,
+                         title=entry.title if entry else None, feed_published=entry.published if entry else None)
+            finish_pending(self.db, item)
         self.stats.articles_failed += 1
         self.error(f"{item.url}: {status}: {reason}")
 
@@ -500,6 +451,7 @@ class IngestRun:
             feed_guid=entry.guid if entry else None, feed_published=entry.published if entry else None,
             summary=entry.summary if entry else None, http_status=response.status, commit=False,
         )
+        finish_pending(self.db, item)  # in the same uncommitted batch as the article
         self.uncommitted += 1
         if self.uncommitted >= COMMIT_EVERY:
             self.commit()
@@ -565,7 +517,6 @@ def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
         run.process(items)
         log.info("fetched, extracted and stored %d articles in %.1fs (CPU: %.1fs in this process)",
                  len(items), time.monotonic() - started, time.process_time() - cpu)
-        run.save_validators()
         run.analyze()
     return run.stats
 
