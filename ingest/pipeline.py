@@ -23,7 +23,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,7 +33,7 @@ from ingest.dedupe import TextKeys, text_keys
 from ingest.extract import ExtractedArticle, ExtractionError, extract_article
 from ingest.feeds import FeedEntry, FeedParseError, parse_feed, parse_sitemap
 from ingest.http import FetchPolicy, Response, fetch
-from ingest.limits import HostLimiter
+from ingest.limits import Deferred, HostLimiter, time_budgets
 from ingest.plan import (
     RecordedFailure,
     WorkItem,
@@ -72,6 +72,7 @@ class IngestOptions:
     force: bool = False          # ignore per-source intervals and backoff
     analyze: bool = True         # run NLP, the claim ledger and stories after storing
     user_agent: str | None = None
+    max_time: float | None = None  # seconds the run may fetch pages (else the sources file's run_budget)
     progress: Callable[[int, int], None] | None = None
 
 
@@ -88,6 +89,7 @@ class RunStats:
     articles_duplicate: int = 0
     articles_unchanged: int = 0
     articles_failed: int = 0
+    articles_deferred: int = 0   # left pending for the next run: a host's or the run's time was up
     errors: list[str] = field(default_factory=list)
     status: str = "ok"
     seconds: float = 0.0
@@ -97,7 +99,7 @@ class RunStats:
             f"run {self.run_id} {self.status}: sources {self.sources_ok} ok, {self.sources_failed} failed, "
             f"{self.sources_skipped} not due; articles {self.articles_new} new, {self.articles_updated} updated, "
             f"{self.articles_duplicate} duplicate, {self.articles_unchanged} unchanged, "
-            f"{self.articles_failed} failed; {self.seconds:.1f}s"
+            f"{self.articles_failed} failed, {self.articles_deferred} deferred; {self.seconds:.1f}s"
         )
 
 
@@ -154,11 +156,23 @@ def fetch_source(source: dict, policy: FetchPolicy) -> tuple[Response | None, li
 
 
 def fetch_page(item: WorkItem, policy: FetchPolicy, robots: RobotsCache, limiter: HostLimiter) -> Response:
-    """Fetch an article page, honouring robots.txt (rules and Crawl-delay) and the per-host limit."""
+    """Fetch an article page, honouring robots.txt (rules and Crawl-delay), the per-host limit and
+    the host's and the run's time budgets (Deferred when they are spent)."""
+    if limiter.spent(item.url):
+        raise Deferred("time is up before the fetch: left for the next run")
     if item.url.startswith(("http://", "https://")) and not robots.allowed(item.url):
         raise FetchError("blocked", "disallowed by robots.txt")
-    with limiter.slot(item.url):
-        response = fetch(item.url, policy=policy, accept=PAGE_ACCEPT)
+    with limiter.slot(item.url) as seconds:
+        cut = seconds < policy.total_timeout
+        if cut:  # the fetch may not outlast the host's or the run's budget
+            policy = replace(policy, total_timeout=seconds, read_timeout=min(policy.read_timeout, seconds),
+                             connect_timeout=min(policy.connect_timeout, seconds))
+        try:
+            response = fetch(item.url, policy=policy, accept=PAGE_ACCEPT)
+        except FetchError as exc:
+            if cut and exc.reason.startswith("timed out") and limiter.spent(item.url):
+                raise Deferred(f"time ran out during the fetch ({exc.reason}): left for the next run") from None
+            raise
     if response.content_type not in HTML_TYPES:
         raise FetchError("not_html", f"content type {response.content_type!r} is not HTML", response.status)
     return response
@@ -300,6 +314,7 @@ class IngestRun:
                         "sources_failed": s.sources_failed, "sources_skipped": s.sources_skipped,
                         "articles_new": s.articles_new, "articles_updated": s.articles_updated,
                         "articles_duplicate": s.articles_duplicate, "articles_failed": s.articles_failed,
+                        "articles_deferred": s.articles_deferred,
                         "errors": json.dumps(s.errors[:200]), "summary": s.summary(),
                     })
                 self.db.conn.close()
@@ -374,7 +389,11 @@ class IngestRun:
         if not items:
             return
         robots = RobotsCache(policy=policy_for(self.sources_file, self.options))
-        limiter = HostLimiter(self.options.per_host, crawl_delay=robots.crawl_delay)
+        host_budget, run_budget = time_budgets(self.sources_file.settings if self.sources_file else {},
+                                               str(self.sources_file.path) if self.sources_file else "",
+                                               self.options.max_time)
+        limiter = HostLimiter(self.options.per_host, crawl_delay=robots.crawl_delay, host_budget=host_budget,
+                              deadline=self.started + run_budget)
         extractor = Extractor(self.options.workers)
         # Fetches and extractions in flight are bounded, so memory does not grow with the corpus.
         window = max(8, 4 * max(self.options.concurrency, self.options.workers))
@@ -386,7 +405,7 @@ class IngestRun:
             with ThreadPoolExecutor(max(1, self.options.concurrency)) as fetchers:
 
                 def refill() -> None:
-                    while len(in_flight) + len(extractions) < window:
+                    while len(in_flight) + len(extractions) < window and not limiter.run_over():
                         item = next(queue, None)
                         if item is None:
                             return
@@ -401,6 +420,9 @@ class IngestRun:
                             item = in_flight.pop(future)
                             try:
                                 response = future.result()
+                            except Deferred as exc:
+                                self.defer(item, str(exc))
+                                continue
                             except FetchError as exc:
                                 self.fail(item, exc.status, exc.reason, exc.http_status)
                                 self.advance()
@@ -412,9 +434,19 @@ class IngestRun:
                         self.store(item, response, future.result())
                         self.advance()
                     refill()
+            left = sum(1 for _ in queue)
+            if left:
+                log.warning("the run's %gs are up: %d entries left for the next run", run_budget, left)
+                self.stats.articles_deferred += left
         finally:
             self.commit()
             extractor.close()
+
+    def defer(self, item: WorkItem, reason: str) -> None:
+        """Leave an item for the next run (its pending row stays): not a failure."""
+        log.info("%s: %s", item.url, reason)
+        self.stats.articles_deferred += 1
+        self.advance()
 
     def advance(self) -> None:
         self.done += 1
@@ -511,6 +543,7 @@ def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
     options = options or IngestOptions()
     sources_file = load_sources(sources_path)
     fetch_settings(sources_file)  # a bad setting is a usage error before anything starts
+    time_budgets(sources_file.settings, str(sources_file.path), options.max_time)
     with IngestRun(db_path, sources_file, options) as run:
         items, _ = run.collect_sources()
         started, cpu = time.monotonic(), time.process_time()
