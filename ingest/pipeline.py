@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 import logging
 import multiprocessing
@@ -29,6 +28,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from ingest.access import AddressAccess, base_policy, fetch_settings
 from ingest.dedupe import TextKeys, text_keys
 from ingest.extract import ExtractedArticle, ExtractionError, extract_article
 from ingest.feeds import FeedEntry, FeedParseError, parse_feed, parse_sitemap
@@ -47,7 +47,7 @@ from ingest.robots import RobotsCache
 from ingest.urls import canonicalize_url, same_site, unwrap_redirect_link
 from kb.config import SourcesFile, load_sources
 from kb.db import open_db, utcnow, write_problem
-from kb.errors import ConfigError, FetchError
+from kb.errors import FetchError
 from kb.lock import IngestLock
 from kb.sources import is_due, record_fetch, sync_sources
 from kb.store import save_article, save_failure
@@ -101,37 +101,6 @@ class RunStats:
             f"{self.articles_duplicate} duplicate, {self.articles_unchanged} unchanged, "
             f"{self.articles_failed} failed, {self.articles_deferred} deferred; {self.seconds:.1f}s"
         )
-
-
-def fetch_settings(sources_file: SourcesFile | None) -> dict:
-    """FetchPolicy fields from the sources file's `fetch_timeout` and `allow_networks` settings."""
-    if sources_file is None:
-        return {}
-    settings, found = sources_file.settings, {}
-    timeout = settings.get("fetch_timeout")
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ConfigError(f"{sources_file.path}: fetch_timeout must be a number of seconds above 0")
-        found.update(total_timeout=float(timeout), read_timeout=min(float(timeout), FetchPolicy.read_timeout))
-    networks = settings.get("allow_networks")
-    if networks is not None:
-        try:
-            if not isinstance(networks, list):
-                raise TypeError
-            found["allow_networks"] = tuple(str(ipaddress.ip_network(n, strict=False)) for n in networks)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{sources_file.path}: allow_networks must be a list of networks such as "
-                              '["10.1.2.0/24"]') from None
-    return found
-
-
-def policy_for(sources_file: SourcesFile | None, options: IngestOptions, local_root: str | None = None) -> FetchPolicy:
-    agent = options.user_agent or (sources_file.user_agent if sources_file else None)
-    kwargs = {"allow_private": bool(sources_file and sources_file.allow_private_addresses),
-              "allow_file_root": local_root, **fetch_settings(sources_file)}
-    if agent:
-        kwargs["user_agent"] = agent
-    return FetchPolicy(**kwargs)
 
 
 def fetch_source(source: dict, policy: FetchPolicy) -> tuple[Response | None, list[FeedEntry], str | None]:
@@ -268,6 +237,7 @@ class IngestRun:
         self.db: sqlite_utils.Database | None = None
         self.touched: list[int] = []
         self.uncommitted = 0
+        self.access = AddressAccess(sources_file)
         # Read afresh for each run: a bad topics file stops the run here, not page by page.
         # Extraction workers compile their own copy from the same file.
         topic_matchers(reload=True)
@@ -321,6 +291,9 @@ class IngestRun:
         finally:
             self.lock.release()
 
+    def base_policy(self, local_root: str | None = None) -> FetchPolicy:
+        return base_policy(self.sources_file, self.options.user_agent, local_root)
+
     def error(self, message: str) -> None:
         log.warning(message)
         self.stats.errors.append(message)
@@ -334,6 +307,7 @@ class IngestRun:
         together with every entry it planned."""
         assert self.db is not None and self.sources_file is not None
         ids = sync_sources(self.db, self.sources_file)
+        self.access.bind(ids)
         now = dt.datetime.now(dt.UTC)
         rows = [self.db["sources"].get(ids[s.name]) for s in self.sources_file.sources]
         due = [r for r in rows if self.options.force or is_due(r, now)]
@@ -346,7 +320,8 @@ class IngestRun:
             futures = {}
             for row in due:
                 local_root = local_root_of(row)
-                futures[pool.submit(fetch_source, row, policy_for(self.sources_file, self.options, local_root))] = (row, local_root)
+                policy = self.access.policy(self.base_policy(local_root), row["id"], row["url"])
+                futures[pool.submit(fetch_source, row, policy)] = (row, local_root)
             for future, (row, local_root) in futures.items():
                 response, entries, error = future.result()
                 if error:
@@ -388,7 +363,7 @@ class IngestRun:
         assert self.db is not None
         if not items:
             return
-        robots = RobotsCache(policy=policy_for(self.sources_file, self.options))
+        robots = RobotsCache(self.access.robots_fetcher(), policy=self.base_policy())
         host_budget, run_budget = time_budgets(self.sources_file.settings if self.sources_file else {},
                                                str(self.sources_file.path) if self.sources_file else "",
                                                self.options.max_time)
@@ -409,7 +384,7 @@ class IngestRun:
                         item = next(queue, None)
                         if item is None:
                             return
-                        policy = policy_for(self.sources_file, self.options, item.local_root)
+                        policy = self.access.policy(self.base_policy(item.local_root), item.source_id, item.url)
                         in_flight[fetchers.submit(fetch_page, item, policy, robots, limiter)] = item
 
                 refill()
@@ -459,6 +434,8 @@ class IngestRun:
 
     def fail(self, item: WorkItem, status: str, reason: str, http_status: int | None = None) -> None:
         entry = item.entry
+        if status == "blocked":
+            reason = self.access.explain(item.source_id, item.url, reason)
         with self.db.conn:
             save_failure(self.db, url=item.url, canonical_url=item.canonical, source_id=item.source_id, status=status,
                          reason=reason, http_status=http_status, feed_guid=entry.guid if entry else None,
