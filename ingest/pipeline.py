@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 import logging
 import multiprocessing
@@ -23,22 +22,32 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from ingest.access import AddressAccess, base_policy, fetch_settings
 from ingest.dedupe import TextKeys, text_keys
 from ingest.extract import ExtractedArticle, ExtractionError, extract_article
 from ingest.feeds import FeedEntry, FeedParseError, parse_feed, parse_sitemap
 from ingest.http import FetchPolicy, Response, fetch
-from ingest.limits import HostLimiter
+from ingest.limits import Deferred, HostLimiter, time_budgets
+from ingest.plan import (
+    RecordedFailure,
+    WorkItem,
+    finish_pending,
+    keep_pending,
+    local_root_of,
+    pending_items,
+    plan_entry,
+)
 from ingest.robots import RobotsCache
-from ingest.urls import canonicalize_url, resolve_link, same_site, unwrap_redirect_link
+from ingest.urls import canonicalize_url, same_site, unwrap_redirect_link
 from kb.config import SourcesFile, load_sources
 from kb.db import open_db, utcnow, write_problem
-from kb.errors import ConfigError, FetchError
+from kb.errors import FetchError
 from kb.lock import IngestLock, die_with_parent
 from kb.sources import is_due, record_fetch, sync_sources
 from kb.store import save_article, save_failure
@@ -63,6 +72,7 @@ class IngestOptions:
     force: bool = False          # ignore per-source intervals and backoff
     analyze: bool = True         # run NLP, the claim ledger and stories after storing
     user_agent: str | None = None
+    max_time: float | None = None  # seconds the run may fetch pages (else the sources file's run_budget)
     progress: Callable[[int, int], None] | None = None
 
 
@@ -79,6 +89,7 @@ class RunStats:
     articles_duplicate: int = 0
     articles_unchanged: int = 0
     articles_failed: int = 0
+    articles_deferred: int = 0   # left pending for the next run: a host's or the run's time was up
     errors: list[str] = field(default_factory=list)
     status: str = "ok"
     seconds: float = 0.0
@@ -88,55 +99,8 @@ class RunStats:
             f"run {self.run_id} {self.status}: sources {self.sources_ok} ok, {self.sources_failed} failed, "
             f"{self.sources_skipped} not due; articles {self.articles_new} new, {self.articles_updated} updated, "
             f"{self.articles_duplicate} duplicate, {self.articles_unchanged} unchanged, "
-            f"{self.articles_failed} failed; {self.seconds:.1f}s"
+            f"{self.articles_failed} failed, {self.articles_deferred} deferred; {self.seconds:.1f}s"
         )
-
-
-@dataclass
-class WorkItem:
-    """One article URL to fetch, with what the feed said about it."""
-
-    url: str
-    canonical: str
-    source_id: int | None
-    local_root: str | None
-    entry: FeedEntry | None = None
-    existing_id: int | None = None
-
-
-class RecordedFailure(str):
-    """An entry refused before fetching (e.g. a blocked link), already saved as a failed row."""
-
-
-def fetch_settings(sources_file: SourcesFile | None) -> dict:
-    """FetchPolicy fields from the sources file's `fetch_timeout` and `allow_networks` settings."""
-    if sources_file is None:
-        return {}
-    settings, found = sources_file.settings, {}
-    timeout = settings.get("fetch_timeout")
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ConfigError(f"{sources_file.path}: fetch_timeout must be a number of seconds above 0")
-        found.update(total_timeout=float(timeout), read_timeout=min(float(timeout), FetchPolicy.read_timeout))
-    networks = settings.get("allow_networks")
-    if networks is not None:
-        try:
-            if not isinstance(networks, list):
-                raise TypeError
-            found["allow_networks"] = tuple(str(ipaddress.ip_network(n, strict=False)) for n in networks)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{sources_file.path}: allow_networks must be a list of networks such as "
-                              '["10.1.2.0/24"]') from None
-    return found
-
-
-def policy_for(sources_file: SourcesFile | None, options: IngestOptions, local_root: str | None = None) -> FetchPolicy:
-    agent = options.user_agent or (sources_file.user_agent if sources_file else None)
-    kwargs = {"allow_private": bool(sources_file and sources_file.allow_private_addresses),
-              "allow_file_root": local_root, **fetch_settings(sources_file)}
-    if agent:
-        kwargs["user_agent"] = agent
-    return FetchPolicy(**kwargs)
 
 
 def fetch_source(source: dict, policy: FetchPolicy) -> tuple[Response | None, list[FeedEntry], str | None]:
@@ -160,56 +124,24 @@ def fetch_source(source: dict, policy: FetchPolicy) -> tuple[Response | None, li
     return response, parsed.entries, None
 
 
-def newer(a: str | None, b: str | None) -> bool:
-    """Whether timestamp a is later than b (both ISO strings; unknown is never newer)."""
-    if not a or not b:
-        return False
-    try:
-        return dt.datetime.fromisoformat(a.replace("Z", "+00:00")) > dt.datetime.fromisoformat(b.replace("Z", "+00:00"))
-    except ValueError:
-        return a > b
-
-
-def plan_entry(db: sqlite_utils.Database, source: dict, entry: FeedEntry, feed_url: str,
-               local_root: str | None, now: str) -> WorkItem | str | None:
-    """A WorkItem when the entry needs fetching, None when it is known, or an error message."""
-    if not entry.link:
-        return f"{source['name']}: entry {entry.title or entry.guid or '?'!r} has no link"
-    try:
-        url = resolve_link(unwrap_redirect_link(entry.link), feed_url, allow_local_root=local_root)
-        canonical = canonicalize_url(url)
-    except FetchError as exc:
-        canonical = entry.link[:2000]
-        save_failure(db, url=entry.link[:2000], canonical_url=canonical, source_id=source["id"],
-                     status=exc.status, reason=exc.reason, feed_guid=entry.guid, title=entry.title,
-                     feed_published=entry.published)
-        return RecordedFailure(f"{source['name']}: {exc.reason}")
-    except ValueError as exc:
-        return f"{source['name']}: bad link {entry.link[:200]!r}: {exc}"
-    row = db.execute(
-        "select id, status, published_at, updated_at, next_retry_after, attempts from articles "
-        "where canonical_url = ? or url = ? order by id limit 1",
-        [canonical, url],
-    ).fetchone()
-    if row:
-        article_id, status, published, updated, retry_at, _attempts = row
-        if status == "ok":
-            if not newer(entry.updated, updated or published):
-                db.execute("insert or ignore into article_sightings (article_id, source_id, guid, entry_url, first_seen_at) "
-                           "values (?, ?, ?, ?, ?)", [article_id, source["id"], entry.guid, url, now])
-                return None
-        elif retry_at is None or retry_at > now:
-            return None
-        return WorkItem(url, canonical, source["id"], local_root, entry, existing_id=article_id)
-    return WorkItem(url, canonical, source["id"], local_root, entry)
-
-
 def fetch_page(item: WorkItem, policy: FetchPolicy, robots: RobotsCache, limiter: HostLimiter) -> Response:
-    """Fetch an article page, honouring robots.txt (rules and Crawl-delay) and the per-host limit."""
+    """Fetch an article page, honouring robots.txt (rules and Crawl-delay), the per-host limit and
+    the host's and the run's time budgets (Deferred when they are spent)."""
+    if limiter.spent(item.url):
+        raise Deferred("time is up before the fetch: left for the next run")
     if item.url.startswith(("http://", "https://")) and not robots.allowed(item.url):
         raise FetchError("blocked", "disallowed by robots.txt")
-    with limiter.slot(item.url):
-        response = fetch(item.url, policy=policy, accept=PAGE_ACCEPT)
+    with limiter.slot(item.url) as seconds:
+        cut = seconds < policy.total_timeout
+        if cut:  # the fetch may not outlast the host's or the run's budget
+            policy = replace(policy, total_timeout=seconds, read_timeout=min(policy.read_timeout, seconds),
+                             connect_timeout=min(policy.connect_timeout, seconds))
+        try:
+            response = fetch(item.url, policy=policy, accept=PAGE_ACCEPT)
+        except FetchError as exc:
+            if cut and exc.reason.startswith("timed out") and limiter.spent(item.url):
+                raise Deferred(f"time ran out during the fetch ({exc.reason}): left for the next run") from None
+            raise
     if response.content_type not in HTML_TYPES:
         raise FetchError("not_html", f"content type {response.content_type!r} is not HTML", response.status)
     return response
@@ -306,10 +238,8 @@ class IngestRun:
         self.lock = IngestLock(db_path)
         self.db: sqlite_utils.Database | None = None
         self.touched: list[int] = []
-        # Feed validators (ETag, Last-Modified) are kept only once the feed's entries are stored:
-        # a run killed in between must not leave the next run a 304 for entries it never saved.
-        self.pending_validators: list[tuple[int, str | None, str | None]] = []
         self.uncommitted = 0
+        self.access = AddressAccess(sources_file)
         # Read afresh for each run: a bad topics file stops the run here, not page by page.
         # Extraction workers compile their own copy from the same file.
         topic_matchers(reload=True)
@@ -356,30 +286,44 @@ class IngestRun:
                         "sources_failed": s.sources_failed, "sources_skipped": s.sources_skipped,
                         "articles_new": s.articles_new, "articles_updated": s.articles_updated,
                         "articles_duplicate": s.articles_duplicate, "articles_failed": s.articles_failed,
+                        "articles_deferred": s.articles_deferred,
                         "errors": json.dumps(s.errors[:200]), "summary": s.summary(),
                     })
                 self.db.conn.close()
         finally:
             self.lock.release()
 
+    def base_policy(self, local_root: str | None = None) -> FetchPolicy:
+        return base_policy(self.sources_file, self.options.user_agent, local_root)
+
     def error(self, message: str) -> None:
         log.warning(message)
         self.stats.errors.append(message)
 
     def collect_sources(self) -> tuple[list[WorkItem], list[dict]]:
-        """Fetch every due source of the sources file; return the article work it yields."""
+        """Fetch every due source of the sources file; return the article work it yields.
+
+        The entries earlier runs planned and never finished come first, whether or not their
+        source is due. A fetched source's new entries are kept as pending rows in the same
+        transaction that records the fetch and its validators, so the fetch counts only
+        together with every entry it planned."""
         assert self.db is not None and self.sources_file is not None
         ids = sync_sources(self.db, self.sources_file)
+        self.access.bind(ids)
         now = dt.datetime.now(dt.UTC)
         rows = [self.db["sources"].get(ids[s.name]) for s in self.sources_file.sources]
         due = [r for r in rows if self.options.force or is_due(r, now)]
         self.stats.sources_skipped = len(rows) - len(due)
-        items: list[WorkItem] = []
+        items = pending_items(self.db, rows)
+        if items:
+            log.info("resuming %d entries an earlier run planned and did not finish", len(items))
+        planned = {(i.source_id, i.canonical) for i in items}
         with ThreadPoolExecutor(max(1, min(self.options.concurrency, len(due) or 1))) as pool:
             futures = {}
             for row in due:
-                local_root = str(Path(urlsplit(row["url"]).path).parent) if row["local"] else None
-                futures[pool.submit(fetch_source, row, policy_for(self.sources_file, self.options, local_root))] = (row, local_root)
+                local_root = local_root_of(row)
+                policy = self.access.policy(self.base_policy(local_root), row["id"], row["url"])
+                futures[pool.submit(fetch_source, row, policy)] = (row, local_root)
             for future, (row, local_root) in futures.items():
                 response, entries, error = future.result()
                 if error:
@@ -388,28 +332,23 @@ class IngestRun:
                     record_fetch(self.db, row["id"], ok=False, status=error.split(":")[0], error=error)
                     continue
                 self.stats.sources_ok += 1
-                record_fetch(self.db, row["id"], ok=True, status="not_modified" if response.not_modified else "ok")
-                self.pending_validators.append((row["id"], response.etag, response.last_modified))
                 now_iso = utcnow()
                 with self.db.conn:
                     for entry in entries:
-                        planned = plan_entry(self.db, row, entry, response.url, local_root, now_iso)
-                        if isinstance(planned, WorkItem):
-                            items.append(planned)
-                        elif isinstance(planned, str):
-                            self.error(planned)
-                            if isinstance(planned, RecordedFailure):
+                        work = plan_entry(self.db, row, entry, response.url, local_root, now_iso)
+                        if isinstance(work, WorkItem):
+                            if (work.source_id, work.canonical) not in planned:
+                                planned.add((work.source_id, work.canonical))
+                                keep_pending(self.db, work, now_iso)
+                                items.append(work)
+                        elif isinstance(work, str):
+                            self.error(work)
+                            if isinstance(work, RecordedFailure):
                                 self.stats.articles_failed += 1
+                    record_fetch(self.db, row["id"], ok=True, status="not_modified" if response.not_modified else "ok",
+                                 etag=response.etag, last_modified=response.last_modified)
                 items.extend(self.due_retries(row, local_root, {i.canonical for i in items}))
         return items, due
-
-    def save_validators(self) -> None:
-        """Keep the fetched feeds' validators, now that their entries are stored."""
-        with self.db.conn:
-            for source_id, etag, last_modified in self.pending_validators:
-                if etag is not None or last_modified is not None:
-                    self.db["sources"].update(source_id, {"etag": etag, "last_modified": last_modified})
-        self.pending_validators.clear()
 
     def due_retries(self, source: dict, local_root: str | None, planned: set[str]) -> list[WorkItem]:
         """Failed articles of a source whose retry time has come, even if the feed dropped them."""
@@ -426,8 +365,12 @@ class IngestRun:
         assert self.db is not None
         if not items:
             return
-        robots = RobotsCache(policy=policy_for(self.sources_file, self.options))
-        limiter = HostLimiter(self.options.per_host, crawl_delay=robots.crawl_delay)
+        robots = RobotsCache(self.access.robots_fetcher(), policy=self.base_policy())
+        host_budget, run_budget = time_budgets(self.sources_file.settings if self.sources_file else {},
+                                               str(self.sources_file.path) if self.sources_file else "",
+                                               self.options.max_time)
+        limiter = HostLimiter(self.options.per_host, crawl_delay=robots.crawl_delay, host_budget=host_budget,
+                              deadline=self.started + run_budget)
         extractor = Extractor(self.options.workers)
         # Fetches and extractions in flight are bounded, so memory does not grow with the corpus.
         window = max(8, 4 * max(self.options.concurrency, self.options.workers))
@@ -439,11 +382,11 @@ class IngestRun:
             with ThreadPoolExecutor(max(1, self.options.concurrency)) as fetchers:
 
                 def refill() -> None:
-                    while len(in_flight) + len(extractions) < window:
+                    while len(in_flight) + len(extractions) < window and not limiter.run_over():
                         item = next(queue, None)
                         if item is None:
                             return
-                        policy = policy_for(self.sources_file, self.options, item.local_root)
+                        policy = self.access.policy(self.base_policy(item.local_root), item.source_id, item.url)
                         in_flight[fetchers.submit(fetch_page, item, policy, robots, limiter)] = item
 
                 refill()
@@ -454,6 +397,9 @@ class IngestRun:
                             item = in_flight.pop(future)
                             try:
                                 response = future.result()
+                            except Deferred as exc:
+                                self.defer(item, str(exc))
+                                continue
                             except FetchError as exc:
                                 self.fail(item, exc.status, exc.reason, exc.http_status)
                                 self.advance()
@@ -465,9 +411,19 @@ class IngestRun:
                         self.store(item, response, future.result())
                         self.advance()
                     refill()
+            left = sum(1 for _ in queue)
+            if left:
+                log.warning("the run's %gs are up: %d entries left for the next run", run_budget, left)
+                self.stats.articles_deferred += left
         finally:
             self.commit()
             extractor.close()
+
+    def defer(self, item: WorkItem, reason: str) -> None:
+        """Leave an item for the next run (its pending row stays): not a failure."""
+        log.info("%s: %s", item.url, reason)
+        self.stats.articles_deferred += 1
+        self.advance()
 
     def advance(self) -> None:
         self.done += 1
@@ -480,9 +436,13 @@ class IngestRun:
 
     def fail(self, item: WorkItem, status: str, reason: str, http_status: int | None = None) -> None:
         entry = item.entry
-        save_failure(self.db, url=item.url, canonical_url=item.canonical, source_id=item.source_id, status=status,
-                     reason=reason, http_status=http_status, feed_guid=entry.guid if entry else None,
-                     title=entry.title if entry else None, feed_published=entry.published if entry else None)
+        if status == "blocked":
+            reason = self.access.explain(item.source_id, item.url, reason)
+        with self.db.conn:
+            save_failure(self.db, url=item.url, canonical_url=item.canonical, source_id=item.source_id, status=status,
+                         reason=reason, http_status=http_status, feed_guid=entry.guid if entry else None,
+                         title=entry.title if entry else None, feed_published=entry.published if entry else None)
+            finish_pending(self.db, item)
         self.stats.articles_failed += 1
         self.error(f"{item.url}: {status}: {reason}")
 
@@ -502,6 +462,7 @@ class IngestRun:
             feed_guid=entry.guid if entry else None, feed_published=entry.published if entry else None,
             summary=entry.summary if entry else None, http_status=response.status, commit=False,
         )
+        finish_pending(self.db, item)  # in the same uncommitted batch as the article
         self.uncommitted += 1
         if self.uncommitted >= COMMIT_EVERY:
             self.commit()
@@ -561,13 +522,13 @@ def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
     options = options or IngestOptions()
     sources_file = load_sources(sources_path)
     fetch_settings(sources_file)  # a bad setting is a usage error before anything starts
+    time_budgets(sources_file.settings, str(sources_file.path), options.max_time)
     with IngestRun(db_path, sources_file, options) as run:
         items, _ = run.collect_sources()
         started, cpu = time.monotonic(), time.process_time()
         run.process(items)
         log.info("fetched, extracted and stored %d articles in %.1fs (CPU: %.1fs in this process)",
                  len(items), time.monotonic() - started, time.process_time() - cpu)
-        run.save_validators()
         run.analyze()
     return run.stats
 

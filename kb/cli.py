@@ -168,8 +168,11 @@ def progress_printer():
 @click.option("--force", is_flag=True, help="Fetch every source now, ignoring intervals and backoff.")
 @click.option("--no-analyze", is_flag=True, help="Store articles only; skip entity/event extraction and stories.")
 @click.option("--user-agent", default=None, help="User-Agent header for fetches.")
+@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Fetch pages for at most this long; what is left waits for the next run "
+                   "[default: run_budget of the sources file, else 1800].")
 @click.pass_context
-def ingest(ctx, sources_path, workers, concurrency, per_host, force, no_analyze, user_agent):
+def ingest(ctx, sources_path, workers, concurrency, per_host, force, no_analyze, user_agent, max_time):
     """Fetch due sources and store new articles (what cron runs).
 
     Exit code 0 when every source succeeded, 1 when some failed (the rest were
@@ -183,7 +186,8 @@ def ingest(ctx, sources_path, workers, concurrency, per_host, force, no_analyze,
     from ingest.pipeline import IngestOptions, run_ingest
 
     options = IngestOptions(workers=workers, concurrency=concurrency, per_host=per_host, force=force,
-                            analyze=not no_analyze, user_agent=user_agent, progress=progress_printer())
+                            analyze=not no_analyze, user_agent=user_agent, max_time=max_time,
+                            progress=progress_printer())
     stats = run_ingest(ctx.obj["db_path"], sources_path, options)
     click.echo(stats.summary(), err=True)
     if stats.status != "ok":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ class SourceConfig:
     first_party: bool = False
     local: bool = False
     min_interval_seconds: int = 900
+    # Non-public addresses this source may reach (see ingest/access.py): private and loopback
+    # ones on its feed's host, and addresses in these networks for its feed and all its entries.
+    allow_private: bool = False
+    allow_networks: tuple[str, ...] = ()
 
 
 @dataclass
@@ -73,6 +78,16 @@ def resolve_source_url(url: str, base_dir: Path) -> tuple[str, bool]:
     return path.as_uri(), True
 
 
+def parse_networks(value: Any, where: str) -> tuple[str, ...]:
+    """An `allow_networks` list as normalised CIDR strings, or ConfigError."""
+    try:
+        if not isinstance(value, list):
+            raise TypeError
+        return tuple(str(ipaddress.ip_network(n, strict=False)) for n in value)
+    except (TypeError, ValueError):
+        raise ConfigError(f'{where}allow_networks must be a list of networks such as ["10.1.2.0/24"]') from None
+
+
 def parse_source(raw: dict[str, Any], base_dir: Path, where: str) -> SourceConfig:
     """Validate one [[source]] table."""
     for key in ("name", "url"):
@@ -91,6 +106,12 @@ def parse_source(raw: dict[str, Any], base_dir: Path, where: str) -> SourceConfi
     interval = raw.get("min_interval_seconds", raw.get("min_interval", 900))
     if not isinstance(interval, int) or interval < 0:
         raise ConfigError(f"{where}: source {raw['name']!r}: min_interval_seconds must be a whole number >= 0")
+    allow_private = raw.get("allow_private", False)
+    if not isinstance(allow_private, bool):
+        raise ConfigError(f"{where}: source {raw['name']!r}: allow_private must be true or false")
+    networks: tuple[str, ...] = ()
+    if "allow_networks" in raw:
+        networks = parse_networks(raw["allow_networks"], f"{where}: source {raw['name']!r}: ")
     return SourceConfig(
         name=raw["name"].strip(),
         url=url,
@@ -100,6 +121,8 @@ def parse_source(raw: dict[str, Any], base_dir: Path, where: str) -> SourceConfi
         first_party=bool(raw.get("first_party", False)),
         local=local,
         min_interval_seconds=interval,
+        allow_private=allow_private,
+        allow_networks=networks,
     )
 
 

@@ -526,6 +526,32 @@ def m017_entity_edits(db: sqlite_utils.Database) -> None:
     END""")
 
 
+
+@core()
+def m019_pending_entries(db: sqlite_utils.Database) -> None:
+    """Entries a run planned to fetch, kept with the feed's validators in one transaction and
+    deleted with the article (or failure) they became: a run killed or out of time in between
+    leaves them here, and the next run fetches them whether or not their source is due."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS pending_entries (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            canonical_url TEXT NOT NULL,
+            feed_guid TEXT,
+            title TEXT,
+            feed_published TEXT,
+            feed_updated TEXT,
+            summary TEXT,
+            planned_at TEXT NOT NULL,
+            UNIQUE (source_id, canonical_url)
+        );
+        """
+    )
+    if "articles_deferred" not in db["ingest_runs"].columns_dict:
+        db.execute("ALTER TABLE ingest_runs ADD COLUMN articles_deferred INTEGER NOT NULL DEFAULT 0")
+
 MIGRATION_SETS: list[Migrations] = [core]
 
 # Views users query; re-created whenever their SQL changes.
@@ -535,7 +561,8 @@ VIEWS: dict[str, str] = {
                s.last_fetched_at, s.next_fetch_after,
                (SELECT count(*) FROM articles a WHERE a.source_id = s.id) AS articles,
                (SELECT count(*) FROM articles a WHERE a.source_id = s.id AND a.status != 'ok')
-                   AS articles_failed
+                   AS articles_failed,
+               (SELECT count(*) FROM pending_entries p WHERE p.source_id = s.id) AS entries_pending
         FROM sources s
     """,
     # One row per event (superseded ones left out): date, type, scores, story, entities,

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.limits import HostLimiter
-from kb.errors import FetchError
+from ingest.limits import Deferred, HostLimiter
 from tests.conftest import SAMPLE_DIR
 from tests.loopback import LoopbackServer, respond
 from tests.test_kill import rows
@@ -102,17 +101,19 @@ class FakeClock:
         self.now += seconds
 
 
-def test_a_host_gets_at_most_max_host_seconds_of_a_run():
+def test_a_host_gets_at_most_its_budget_of_a_run():
     clock = FakeClock()
-    limiter = HostLimiter(2, crawl_delay=lambda url: 10.0, max_host_seconds=25, clock=clock, sleep=clock.sleep)
-    fetched = []
+    limiter = HostLimiter(2, crawl_delay=lambda url: 10.0, host_budget=25, clock=clock, sleep=clock.sleep)
+    fetched, deferred = [], []
     for n in range(5):
         try:
-            with limiter.slot(f"https://slow.example/{n}"):
+            with limiter.slot(f"https://slow.example/{n}") as seconds:
+                assert seconds <= 25
                 fetched.append(n)
                 clock.now += 0.5  # the request itself takes half a second
-        except FetchError as exc:
-            assert exc.status == "blocked" and "left for a later run" in exc.reason
+        except Deferred as exc:
+            deferred.append(str(exc))
+    assert deferred == ["slow.example had its 25s of this run: left for the next run"] * 2
     assert fetched == [0, 1, 2]  # turns at 0, 10.5 and 21 s; the next would come at 31.5 s
     assert clock.slept == [10.0, 10.0]
     with limiter.slot("https://other.example/x"):  # hosts are separate
