@@ -114,9 +114,9 @@ class AddressAccess:
         """A fetcher for robots.txt files: a host's file is read with the permissions any listed
         source has on that host (the rules are cached per host, whoever asks first)."""
 
-        def fetch_robots(url: str, *, policy: FetchPolicy, accept: str | None = None) -> Response:
+        def fetch_robots(url: str, *, policy: FetchPolicy, **kwargs) -> Response:
             private, networks = self.union(self.sources, url)
-            return fetch(url, policy=replace(policy, allow_private=private, allow_networks=networks), accept=accept)
+            return fetch(url, policy=replace(policy, allow_private=private, allow_networks=networks), **kwargs)
 
         return fetch_robots
 
