@@ -1,7 +1,8 @@
-"""Datasette plugins of the knowledge base: shared styling, navigation and the month facet.
+"""Datasette plugins of the knowledge base: shared styling, navigation, the month facet and limits.
 
 Each page lives in its own module (home, timeline, story, entity, article, search, charts),
-registered as its own entry point in pyproject.toml.
+registered as its own entry point in pyproject.toml. The plain-text cells (markup.py) register
+through this module.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
 
+from datasette_plugins.markup import render_cell
 from datasette_plugins.month_facet import MonthFacet
+
+__all__ = ["render_cell"]
 
 CSS_PATH = "/-/static-plugins/newskb/kb.css"
 
