@@ -1,15 +1,19 @@
-"""Datasette plugins of the knowledge base: shared styling, navigation and the month facet.
+"""Datasette plugins of the knowledge base: shared styling, navigation, the month facet and limits.
 
 Each page lives in its own module (home, timeline, story, entity, article, search, charts),
-registered as its own entry point in pyproject.toml.
+registered as its own entry point in pyproject.toml. The SQLite limits (limits.py) and plain-text
+cells (markup.py) register through this module.
 """
 
 from __future__ import annotations
 
 from datasette import hookimpl
-from datasette.database import QueryInterrupted
 
+from datasette_plugins.limits import prepare_connection
+from datasette_plugins.markup import render_cell
 from datasette_plugins.month_facet import MonthFacet
+
+__all__ = ["prepare_connection", "render_cell"]
 
 CSS_PATH = "/-/static-plugins/newskb/kb.css"
 
@@ -35,11 +39,16 @@ def menu_links(datasette):
 
 @hookimpl
 def handle_exception(datasette, request, exception):
-    """A page of ours that hits the SQL time limit says so (503) instead of failing with a 500."""
-    if not isinstance(exception, QueryInterrupted) or request is None or not request.path.startswith("/-/"):
+    """A bad parameter or a query over the server's limits is a 400 or 503 (bad_requests.py), not a 500.
+
+    A page of ours that hits the SQL time limit says so with a 503.
+    """
+    if request is None:
         return None
+    from datasette_plugins.bad_requests import classify
     from datasette_plugins.responses import error_response
 
-    message = ("this page took longer than the SQL time limit: narrow it with filters "
-               "(a story, an entity, a type or a date range) or try again in a minute")
-    return error_response(datasette, request, 503, message)
+    refusal = classify(exception, request)
+    if refusal is None:
+        return None
+    return error_response(datasette, request, refusal.status, refusal.message, refusal.parameter)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from urllib.parse import urlsplit
 
 from kb.temporal import format_timex, timex_precision
@@ -65,9 +66,12 @@ def month_key(sort_date: str | None) -> str:
     return (sort_date or "")[:7]
 
 
+MONTH_KEY_PATTERN = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
 def month_label(key: str) -> str:
-    """'2024-07' as 'July 2024'."""
-    if len(key) == 7 and key[:4].isdigit() and key[5:].isdigit() and 1 <= int(key[5:]) <= 12:
+    """'2024-07' as 'July 2024' (ASCII digits only: a stored '²' is not a month)."""
+    if MONTH_KEY_PATTERN.match(key):
         return f"{calendar.month_name[int(key[5:])]} {key[:4]}"
     return "Undated"
 

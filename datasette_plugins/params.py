@@ -11,8 +11,12 @@ EVENT_TYPES = ("release", "investment", "partnership", "competition", "personnel
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
 MAX_QUERY_LENGTH = 200
-DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-CURSOR_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2}),(\d{1,18})$")
+# Dates a filter may name: far enough back for history, short of year 9999 (whose next day overflows).
+MIN_YEAR, MAX_YEAR = 1000, 2999
+# ASCII digits only: str.isdigit() and \d also accept "²" and "٢", which int() rejects or misreads.
+WHOLE_NUMBER_PATTERN = re.compile(r"^[0-9]{1,18}$")
+DATE_PATTERN = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+CURSOR_PATTERN = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}),([0-9]{1,18})$")
 WORD_PATTERN = re.compile(r"\w+(?:[-'.]\w+)*", re.UNICODE)
 
 
@@ -71,13 +75,24 @@ def single(args, name: str) -> str | None:
     return values[0].strip() if values else None
 
 
+def shown(value: str, limit: int = 40) -> str:
+    """A parameter value quoted for an error message, shortened when long."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def whole_number(value: str) -> int | None:
+    """The value as a whole number when it is 1 to 18 ASCII digits, else None."""
+    return int(value) if WHOLE_NUMBER_PATTERN.match(value) else None
+
+
 def parse_id(value: str | None, name: str) -> int | None:
     """A positive whole number identifier."""
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 18 or int(value) < 1:
-        raise BadParameter(name, f"expected a positive whole number, got {value!r}")
-    return int(value)
+    number = whole_number(value)
+    if number is None or number < 1:
+        raise BadParameter(name, f"expected a positive whole number, got {shown(value)}")
+    return number
 
 
 def parse_date(value: str | None, name: str) -> str | None:
@@ -86,8 +101,10 @@ def parse_date(value: str | None, name: str) -> str | None:
         return None
     match = DATE_PATTERN.match(value)
     if not match:
-        raise BadParameter(name, f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
+        raise BadParameter(name, f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {shown(value)}")
     year, month, day = (int(g) if g else None for g in match.groups())
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise BadParameter(name, f"expected a year from {MIN_YEAR} to {MAX_YEAR}, got {value!r}")
     try:
         dt.date(year, 1 if month is None else month, 1 if day is None else day)
     except ValueError:
@@ -120,9 +137,9 @@ def parse_percent(value: str | None, name: str) -> float | None:
     try:
         number = float(text)
     except ValueError:
-        raise BadParameter(name, f"expected a percentage from 0 to 100, got {value!r}") from None
+        raise BadParameter(name, f"expected a percentage from 0 to 100, got {shown(value)}") from None
     if not 0 <= number <= 100:
-        raise BadParameter(name, f"expected a percentage from 0 to 100, got {value!r}")
+        raise BadParameter(name, f"expected a percentage from 0 to 100, got {shown(value)}")
     return number / 100
 
 
@@ -159,7 +176,7 @@ def parse_cursor(value: str | None) -> tuple[str, int] | None:
         return None
     match = CURSOR_PATTERN.match(value)
     if not match:
-        raise BadParameter("next", f"expected a cursor like 2024-07-30,123, got {value!r}")
+        raise BadParameter("next", f"expected a cursor like 2024-07-30,123, got {shown(value)}")
     return match.group(1), int(match.group(2))
 
 
@@ -167,9 +184,10 @@ def parse_size(value: str | None) -> int:
     """The page size: 1 to MAX_PAGE_SIZE events."""
     if value is None:
         return DEFAULT_PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
-        raise BadParameter("size", f"expected a whole number from 1 to {MAX_PAGE_SIZE}, got {value!r}")
-    return int(value)
+    number = whole_number(value)
+    if number is None or not 1 <= number <= MAX_PAGE_SIZE:
+        raise BadParameter("size", f"expected a whole number from 1 to {MAX_PAGE_SIZE}, got {shown(value)}")
+    return number
 
 
 def parse_timeline_filters(args) -> TimelineFilters:

@@ -31,8 +31,8 @@ def plugin_setting(datasette, key: str, default: Any) -> Any:
 
 
 def wants_json(request) -> bool:
-    """True when the path asked for the .json form of a page."""
-    return (request.url_vars or {}).get("format") == ".json"
+    """True when the path asked for the .json form of a page (ours or one of Datasette's)."""
+    return (request.url_vars or {}).get("format") == ".json" or request.path.endswith(".json")
 
 
 async def html_response(datasette, request, template: str, context: dict, status: int = 200) -> Response:

@@ -22,6 +22,8 @@ SETTINGS: dict[str, Any] = {
     "max_returned_rows": 1000,
     "allow_download": False,
     "allow_csv_stream": True,
+    "max_csv_mb": 100,
+    "truncate_cells_html": 2048,
     "num_sql_threads": 3,
     "default_cache_ttl": 60,
 }
@@ -71,11 +73,14 @@ def build_datasette(db_path: str | Path, *, settings: dict[str, Any] | None = No
 
 
 def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Run Datasette on host:port until interrupted."""
+    """Run Datasette on host:port until interrupted, with SQLite's heap capped for the process."""
     import asyncio
 
     import uvicorn
 
+    from datasette_plugins.limits import limit_sqlite_heap
+
+    limit_sqlite_heap()
     ds = build_datasette(db_path)
     asyncio.run(ds.invoke_startup())
     uvicorn.run(ds.app(), host=host, port=port, log_level="info", lifespan="on", workers=1)
