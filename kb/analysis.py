@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 ANALYSIS_TABLES = ("mentions", "timexes", "event_mentions")
 # Articles whose text is analysed: fetched fine, with text, and not a copy of another article.
 ANALYSABLE = "status = 'ok' AND text IS NOT NULL AND duplicate_of IS NULL"
+# The order articles are analysed and merged in: by publication time (UTC; undated last), then
+# canonical URL and id. It follows the articles, not the order their fetches happened to finish
+# in (which sets their ids), so the same articles build the same events however they arrived.
+ANALYSIS_ORDER = "datetime(published_at) IS NULL, datetime(published_at), canonical_url, id"
 # Longest reason kept in articles.analysis_error.
 MAX_ERROR_CHARS = 500
 
@@ -77,7 +81,7 @@ def _entity_resolver(db: sqlite_utils.Database) -> Callable[[str, str], int]:
 
 def _select_articles(db: sqlite_utils.Database, article_ids: list[int] | None, force: bool,
                      version: str) -> list[int]:
-    """Ids of the analysable articles to (re)process, in id order.
+    """Ids of the analysable articles to (re)process, in ANALYSIS_ORDER.
 
     Stale: never analysed, or analysed by another nlp_version. An article whose analysis failed
     is stale again only once the version changes (a rule or settings edit), not at every run.
@@ -92,7 +96,7 @@ def _select_articles(db: sqlite_utils.Database, article_ids: list[int] | None, f
     if not force:
         sql += " AND ((processed_at IS NULL AND analysis_status IS NOT 'failed') OR nlp_version IS NOT ?)"
         params.append(version)
-    return [row[0] for row in db.execute(sql + " ORDER BY id", params).fetchall()]
+    return [row[0] for row in db.execute(f"{sql} ORDER BY {ANALYSIS_ORDER}", params).fetchall()]
 
 
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
@@ -189,8 +193,9 @@ def analyze_articles(
     with force=True); one transaction per batch, so an interrupted run leaves whole articles.
 
     With workers > 1 the NLP runs in that many processes; storing stays in this one. The
-    articles go to the claim ledger in runs of `merge_every` (MERGE_EVERY), in id order,
-    whatever the number of workers: the same articles build the same events either way.
+    articles are analysed, stored and go to the claim ledger in runs of `merge_every`
+    (MERGE_EVERY) in ANALYSIS_ORDER, whatever the number of workers: the same articles build
+    the same events either way.
 
     An article whose analysis or merge fails is recorded on it (analysis_status 'failed',
     analysis_error) and in summary.failed; the others go on.
@@ -204,11 +209,11 @@ def analyze_articles(
 
     def batch_items(batch: list[int]) -> list[dict]:
         placeholders = ", ".join("?" * len(batch))
-        rows = db.execute(
-            "SELECT id, text, coalesce(published_at, fetched_at) FROM articles "
-            f"WHERE id IN ({placeholders}) ORDER BY id", batch,
-        ).fetchall()
-        return [{"id": row[0], "text": row[1], "published": row[2]} for row in rows]
+        rows = {row[0]: row for row in db.execute(
+            f"SELECT id, text, coalesce(published_at, fetched_at) FROM articles WHERE id IN ({placeholders})",
+            batch,
+        ).fetchall()}
+        return [{"id": row[0], "text": row[1], "published": row[2]} for row in map(rows.get, batch) if row]
 
     def record_failure(article_id: int, reason: str) -> None:
         """Mark the article failed (inside the caller's transaction); retried when nlp_version changes."""
