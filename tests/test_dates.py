@@ -16,6 +16,7 @@ import pytest
 import sqlite_utils
 
 from ingest.extract import choose_published
+from kb.analysis import analyze_articles
 from kb.date_spans import date_span, parse_timestamp
 from kb.db import migrate_db
 from kb.schema import core
@@ -197,3 +198,31 @@ def test_failed_analysis_is_recorded_on_its_article_and_the_run_goes_on(run_kb, 
     assert fixed.exit_code == 0, fixed.output
     assert query(db_path, "select analysis_status, analysis_error from articles where id = ?", [bad]) == [("ok", None)]
     assert query(db_path, "select count(*) from event_mentions where article_id = ?", [bad])[0][0] > 0
+
+
+def test_an_article_whose_merge_fails_is_recorded_and_the_others_merge(db):
+    # The claim ledger reads each report's source; a source row corrupted behind the schema's
+    # back (its CHECK constraint switched off) breaks the merge of that source's article only.
+    ids = {}
+    for name in ("good", "broken"):
+        source = db["sources"].insert({"name": name, "url": f"https://{name}.example/feed"}).last_pk
+        for n in range(2 if name == "good" else 1):
+            ids[f"{name}{n}"] = db["articles"].insert({
+                "url": f"https://{name}.example/{n}", "canonical_url": f"https://{name}.example/{n}",
+                "source_id": source, "text": NEWS[len(ids)] + " Microsoft and OpenAI said so.",
+                "status": "ok", "published_at": "2026-04-15T08:00:00Z", "relevant": 1}).last_pk
+    db.execute("PRAGMA ignore_check_constraints = 1")
+    db.execute("UPDATE sources SET reliability = 'high' WHERE name = 'broken'")
+    db.execute("PRAGMA ignore_check_constraints = 0")
+    db.conn.commit()
+
+    summary = analyze_articles(db)
+    assert [article for article, _ in summary.failed] == [ids["broken0"]]
+    status, error = db.execute("select analysis_status, analysis_error from articles where id = ?",
+                               [ids["broken0"]]).fetchone()
+    assert status == "failed" and error.startswith("merging: ValueError")
+    assert db.execute("select count(*) from event_mentions where article_id = ?", [ids["broken0"]]).fetchone() == (0,)
+    merged = db.execute("select count(*) from event_mentions where event_id is not null and article_id in (?, ?)",
+                        [ids["good0"], ids["good1"]]).fetchone()[0]
+    assert merged > 0
+    assert analyze_articles(db).articles == 0  # not retried until the rules change
