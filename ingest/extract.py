@@ -79,6 +79,61 @@ def normalize_datetime(value: str | None) -> str | None:
     return parsed.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+# A publication date is believed only between these bounds: CMSs print 0001-01-01 (or a date far
+# ahead) for "unknown", and nothing this project reads was published before 1990. "Future" is
+# measured from the fetch, with a day's slack for time zones and clocks.
+EARLIEST_PUBLISHED = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+FUTURE_SLACK = dt.timedelta(days=1)
+
+
+def _instant(value: str) -> dt.datetime | None:
+    """A normalised date or timestamp as an aware UTC datetime (naive values taken as UTC)."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # within hours of the calendar's ends: as far as it goes
+        return (dt.datetime.min if parsed.year == 1 else dt.datetime.max).replace(tzinfo=dt.UTC)
+
+
+def implausible_date(value: str, fetched_at: str) -> str | None:
+    """Why a normalised publication date cannot be right, or None when it is plausible."""
+    instant = _instant(value)
+    if instant is None:
+        return f"{value!r} is not a date"
+    if instant < EARLIEST_PUBLISHED:
+        return f"{value} is before {EARLIEST_PUBLISHED.year}"
+    if instant > (_instant(fetched_at) or dt.datetime.now(dt.UTC)) + FUTURE_SLACK:
+        return f"{value} is more than a day after the fetch"
+    return None
+
+
+def plausible_date(value: str | None, fetched_at: str) -> str | None:
+    """The date normalised when the rule believes it, else None."""
+    value = normalize_datetime(value)
+    return value if value is not None and implausible_date(value, fetched_at) is None else None
+
+
+def choose_published(page: str | None, feed: str | None, fetched_at: str) -> tuple[str, str, str | None]:
+    """(published_at, source, note): the page's date, else the feed's, else the fetch time.
+
+    The one home of the plausibility rule (implausible_date). `source` is "page", "feed" or
+    "fetched"; `note` says why the dates before it were passed over (None when the page's is used).
+    """
+    passed_over = []
+    for source, value in (("page", page), ("feed", feed)):
+        value = normalize_datetime(value)
+        problem = "no date" if value is None else implausible_date(value, fetched_at)
+        if problem is None:
+            return value, source, "; ".join(passed_over) or None
+        passed_over.append(f"{source}: {problem}")
+    return fetched_at, "fetched", "; ".join(passed_over)
+
+
 def tree_size_ok(tree) -> bool:
     """Refuse pathological trees (millions of nodes) before extraction.
 

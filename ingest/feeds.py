@@ -69,7 +69,10 @@ def jsonfeed_date(value) -> str | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the calendar's first day in UTC
+        return None
 
 
 def parse_json_feed(body: bytes) -> ParsedFeed:

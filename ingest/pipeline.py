@@ -90,6 +90,7 @@ class RunStats:
     articles_unchanged: int = 0
     articles_failed: int = 0
     articles_deferred: int = 0   # left pending for the next run: a host's or the run's time was up
+    analysis_failed: int = 0  # articles whose analysis failed (recorded on each: articles.analysis_error)
     errors: list[str] = field(default_factory=list)
     status: str = "ok"
     seconds: float = 0.0
@@ -99,7 +100,9 @@ class RunStats:
             f"run {self.run_id} {self.status}: sources {self.sources_ok} ok, {self.sources_failed} failed, "
             f"{self.sources_skipped} not due; articles {self.articles_new} new, {self.articles_updated} updated, "
             f"{self.articles_duplicate} duplicate, {self.articles_unchanged} unchanged, "
-            f"{self.articles_failed} failed, {self.articles_deferred} deferred; {self.seconds:.1f}s"
+            f"{self.articles_failed} failed, {self.articles_deferred} deferred"
+            + (f"; {self.analysis_failed} not analysed (see articles.analysis_error)" if self.analysis_failed else "")
+            + f"; {self.seconds:.1f}s"
         )
 
 
@@ -278,7 +281,7 @@ class IngestRun:
                     s.errors.append(f"run stopped: {exc_type.__name__}: {exc}")
                 elif s.sources_failed and not s.sources_ok:
                     s.status = "failed"
-                elif s.sources_failed or s.articles_failed:
+                elif s.sources_failed or s.articles_failed or s.analysis_failed:
                     s.status = "partial"
                 with self.db.conn:
                     self.db["ingest_runs"].update(s.run_id, {
@@ -490,6 +493,9 @@ class IngestRun:
         sync_gazetteer(self.db)  # aliases and topic weights follow gazetteer edits
         started, cpu = time.monotonic(), process_cpu()
         summary = analyze_articles(self.db, None, workers=self.options.workers)
+        self.stats.analysis_failed += len(summary.failed)
+        for article_id, reason in summary.failed:
+            self.error(f"article {article_id}: analysis failed: {reason}")
         self.integrate_stranded_reports()
         own, workers = (after - before for after, before in zip(process_cpu(), cpu, strict=True))
         log.info("analysed %d articles (%d event mentions) and merged them in %.1fs "

@@ -6,6 +6,7 @@ import importlib
 import itertools
 import json
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from kb.db import utcnow
+from kb.errors import KBError
 from kb.pipeline import (
     AMOUNT_LABELS,
     SKIP_NOT_ENGLISH,
@@ -32,6 +34,12 @@ log = logging.getLogger(__name__)
 ANALYSIS_TABLES = ("mentions", "timexes", "event_mentions")
 # Articles whose text is analysed: fetched fine, with text, and not a copy of another article.
 ANALYSABLE = "status = 'ok' AND text IS NOT NULL AND duplicate_of IS NULL"
+# The order articles are analysed and merged in: by publication time (UTC; undated last), then
+# canonical URL and id. It follows the articles, not the order their fetches happened to finish
+# in (which sets their ids), so the same articles build the same events however they arrived.
+ANALYSIS_ORDER = "datetime(published_at) IS NULL, datetime(published_at), canonical_url, id"
+# Longest reason kept in articles.analysis_error.
+MAX_ERROR_CHARS = 500
 
 
 @dataclass
@@ -46,12 +54,13 @@ class AnalysisSummary:
     cleared: int = 0
     integrated: bool = False
     article_ids: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (article id, reason)
 
     def as_dict(self) -> dict:
         return {
             "articles": self.articles, "not_english": self.not_english, "mentions": self.mentions,
             "timexes": self.timexes, "events": self.events, "cleared": self.cleared,
-            "integrated": self.integrated,
+            "integrated": self.integrated, "failed": len(self.failed),
         }
 
 
@@ -72,7 +81,11 @@ def _entity_resolver(db: sqlite_utils.Database) -> Callable[[str, str], int]:
 
 def _select_articles(db: sqlite_utils.Database, article_ids: list[int] | None, force: bool,
                      version: str) -> list[int]:
-    """Ids of the analysable articles to (re)process, in id order."""
+    """Ids of the analysable articles to (re)process, in ANALYSIS_ORDER.
+
+    Stale: never analysed, or analysed by another nlp_version. An article whose analysis failed
+    is stale again only once the version changes (a rule or settings edit), not at every run.
+    """
     sql = f"SELECT id FROM articles WHERE {ANALYSABLE}"
     params: list = []
     if article_ids is not None:
@@ -81,9 +94,9 @@ def _select_articles(db: sqlite_utils.Database, article_ids: list[int] | None, f
         sql += f" AND id IN ({', '.join('?' * len(article_ids))})"
         params.extend(article_ids)
     if not force:
-        sql += " AND (processed_at IS NULL OR nlp_version IS NOT ?)"
+        sql += " AND ((processed_at IS NULL AND analysis_status IS NOT 'failed') OR nlp_version IS NOT ?)"
         params.append(version)
-    return [row[0] for row in db.execute(sql + " ORDER BY id", params).fetchall()]
+    return [row[0] for row in db.execute(f"{sql} ORDER BY {ANALYSIS_ORDER}", params).fetchall()]
 
 
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
@@ -180,8 +193,12 @@ def analyze_articles(
     with force=True); one transaction per batch, so an interrupted run leaves whole articles.
 
     With workers > 1 the NLP runs in that many processes; storing stays in this one. The
-    articles go to the claim ledger in runs of `merge_every` (MERGE_EVERY), in id order,
-    whatever the number of workers: the same articles build the same events either way.
+    articles are analysed, stored and go to the claim ledger in runs of `merge_every`
+    (MERGE_EVERY) in ANALYSIS_ORDER, whatever the number of workers: the same articles build
+    the same events either way.
+
+    An article whose analysis or merge fails is recorded on it (analysis_status 'failed',
+    analysis_error) and in summary.failed; the others go on.
     """
     merge_every = merge_every or MERGE_EVERY
     settings = load_settings()
@@ -192,11 +209,19 @@ def analyze_articles(
 
     def batch_items(batch: list[int]) -> list[dict]:
         placeholders = ", ".join("?" * len(batch))
-        rows = db.execute(
-            "SELECT id, text, coalesce(published_at, fetched_at) FROM articles "
-            f"WHERE id IN ({placeholders}) ORDER BY id", batch,
-        ).fetchall()
-        return [{"id": row[0], "text": row[1], "published": row[2]} for row in rows]
+        rows = {row[0]: row for row in db.execute(
+            f"SELECT id, text, coalesce(published_at, fetched_at) FROM articles WHERE id IN ({placeholders})",
+            batch,
+        ).fetchall()}
+        return [{"id": row[0], "text": row[1], "published": row[2]} for row in map(rows.get, batch) if row]
+
+    def record_failure(article_id: int, reason: str) -> None:
+        """Mark the article failed (inside the caller's transaction); retried when nlp_version changes."""
+        log.warning("article %d: analysis failed: %s", article_id, reason)
+        db.execute(
+            "UPDATE articles SET analysis_status = 'failed', analysis_error = ?, processed_at = NULL, "
+            "nlp_version = ? WHERE id = ?", [reason[:MAX_ERROR_CHARS], version, article_id])
+        summary.failed.append((article_id, reason))
 
     unmerged: list[int] = []
     from kb.ledger import LedgerSession
@@ -214,6 +239,9 @@ def analyze_articles(
             clear_analysis(db, batch)
             for result in results:
                 article_id = result["id"]
+                if "error" in result:
+                    record_failure(article_id, result["error"])
+                    continue
                 if result.get("skipped") == SKIP_NOT_ENGLISH:
                     db.execute(
                         "UPDATE articles SET status = 'not_english', status_reason = ?, "
@@ -222,12 +250,23 @@ def analyze_articles(
                     )
                     summary.not_english += 1
                     continue
-                counts = store_result(db, article_id, result, resolve, relevant.get(article_id, True))
+                db.execute("SAVEPOINT article")
+                try:
+                    counts = store_result(db, article_id, result, resolve, relevant.get(article_id, True))
+                except sqlite3.OperationalError:
+                    raise  # the database's trouble (disk full, locked), not the article's
+                except Exception as exc:  # noqa: BLE001 - recorded on the article; the others go on
+                    db.execute("ROLLBACK TO article")
+                    db.execute("RELEASE article")
+                    record_failure(article_id, f"storing: {type(exc).__name__}: {exc}")
+                    continue
+                db.execute("RELEASE article")
                 summary.mentions += counts[0]
                 summary.timexes += counts[1]
                 summary.events += counts[2]
                 db.execute(
-                    "UPDATE articles SET processed_at = ?, nlp_version = ? WHERE id = ?",
+                    "UPDATE articles SET processed_at = ?, nlp_version = ?, analysis_status = 'ok', "
+                    "analysis_error = NULL WHERE id = ?",
                     [now, version, article_id],
                 )
                 stored_ids.append(article_id)
@@ -240,8 +279,33 @@ def analyze_articles(
         chunk, unmerged = unmerged[:count], unmerged[count:]
         if chunk:
             started = time.monotonic()
-            summary.integrated = _integrate(db, chunk, session) or summary.integrated
+            try:
+                summary.integrated = _integrate(db, chunk, session) or summary.integrated
+            except sqlite3.OperationalError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - find the article at fault, merge the others
+                log.warning("merging %d articles failed (%s: %s); merging them one by one",
+                            len(chunk), type(exc).__name__, exc)
+                for article_id in chunk:
+                    merge_alone(article_id)
             log.debug("merged %d articles into the claim ledger in %.2fs", len(chunk), time.monotonic() - started)
+
+    def merge_alone(article_id: int) -> None:
+        try:
+            _integrate(db, [article_id], session)
+            return
+        except sqlite3.OperationalError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded on the article
+            reason = f"merging: {type(exc).__name__}: {exc}"
+        session.forget_articles(db, [article_id])
+        with db.conn:  # its reports leave the ledger with it: no later run trips on them again
+            clear_analysis(db, [article_id])
+            record_failure(article_id, reason)
+        if article_id in summary.article_ids:
+            summary.article_ids.remove(article_id)
+            summary.articles -= 1
+        _integrate(db, [article_id], session)  # drop what the article reported before
 
     batches = list(_batches(ids, batch_size))
     with NlpRunner(workers, batch_size) as runner:
@@ -269,8 +333,28 @@ MERGE_EVERY = 256
 
 
 def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
-    """NLP results of one batch (runs in a worker process when workers > 1)."""
-    return list(analyze_many(items, batch_size=batch_size))
+    """NLP results of one batch (runs in a worker process when workers > 1).
+
+    When the batch fails, its articles are analysed one by one, so one bad article gives
+    {"id", "error"} and the others their results.
+    """
+    if len(items) > 1:
+        try:
+            return list(analyze_many(items, batch_size=batch_size))
+        except KBError:
+            raise  # the settings' fault (e.g. a broken data file), not an article's
+        except Exception:  # noqa: BLE001 - retried article by article below
+            log.debug("a batch of %d articles failed; analysing them one by one", len(items))
+    return [_analyze_one(item, batch_size) for item in items]
+
+
+def _analyze_one(item: dict, batch_size: int) -> dict:
+    try:
+        return next(analyze_many([item], batch_size=batch_size))
+    except KBError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded on the article by the storing process
+        return {"id": item["id"], "error": f"{type(exc).__name__}: {exc}"}
 
 
 class NlpRunner:

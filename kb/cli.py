@@ -520,7 +520,7 @@ def reprocess(ctx, all_articles, article_ids, batch_size):
             first = reprocess_articles(db, article_ids=relevance_changed, batch_size=batch_size)
     summary = reprocess_articles(db, all=all_articles, article_ids=ids, batch_size=batch_size)
     if first is not None:
-        for field in ("articles", "mentions", "timexes", "events", "not_english", "cleared"):
+        for field in ("articles", "mentions", "timexes", "events", "not_english", "cleared", "failed"):
             setattr(summary, field, getattr(summary, field) + getattr(first, field))
     parts = [f"{len(relevance_changed)} articles changed relevance", f"{summary.articles} articles analysed", f"{summary.mentions} mentions",
              f"{summary.timexes} dates", f"{summary.events} event mentions"]
@@ -528,7 +528,11 @@ def reprocess(ctx, all_articles, article_ids, batch_size):
         parts.append(f"{summary.not_english} not English")
     if summary.cleared:
         parts.append(f"{summary.cleared} cleared (duplicates or failed)")
+    if summary.failed:
+        parts.append(f"{len(summary.failed)} failed (see articles.analysis_error)")
     click.echo(", ".join(parts))
+    if summary.failed:
+        sys.exit(EXIT_PARTIAL)
 
 
 @cli.command()

@@ -16,6 +16,12 @@ PRECISION_RANK = {
 }
 SEASONS = {"SP": (3, 5), "SU": (6, 8), "FA": (9, 11), "WI": (12, 14)}
 
+# Years the knowledge base reasons with: a date outside them counts as unknown. The claim
+# ledger and stories add and subtract windows of days to dates, which must stay inside
+# Python's calendar (years 1 to 9999); no news is about years outside these either.
+FIRST_YEAR, LAST_YEAR = 100, 9899
+_YEAR_PART = re.compile(r"(?:FY)?(\d{4})(?![\d])")
+
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T.*)?$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -88,6 +94,26 @@ def _base_span(value: str) -> DateSpan | None:
     return None
 
 
+def usable_value(value: str) -> bool:
+    """Whether a TIMEX3 value names no period outside FIRST_YEAR..LAST_YEAR (values without a
+    calendar part, such as XXXX-XX-XX, durations or PAST_REF, are usable)."""
+    if m := _YEAR_PART.match(value):
+        first = last = int(m[1])
+    elif _DECADE.fullmatch(value):
+        first = int(value) * 10
+        last = first + 9
+    elif _CENTURY.fullmatch(value):
+        first = int(value) * 100
+        last = first + 99
+    else:
+        return True
+    return FIRST_YEAR <= first and last <= LAST_YEAR
+
+
+def _usable(span: DateSpan) -> DateSpan | None:
+    return span if FIRST_YEAR <= span.start.year and span.end.year <= LAST_YEAR else None
+
+
 @lru_cache(maxsize=65536)  # spans are immutable; the ledger asks for the same few dates very often
 def date_span(value: str | None, mod: str | None = None) -> DateSpan | None:
     """The span of a TIMEX3 date value narrowed (or widened) by its mod, or None.
@@ -98,6 +124,7 @@ def date_span(value: str | None, mod: str | None = None) -> DateSpan | None:
     if not value:
         return None
     base = _base_span(value.strip())
+    base = _usable(base) if base is not None else None
     if base is None or not mod or base.precision == "day":
         return base
     length = base.days
@@ -145,6 +172,8 @@ def parse_timestamp(value: str | None) -> dt.datetime | None:
             parsed = dt.datetime.combine(dt.date.fromisoformat(text[:10]), dt.time())
         except ValueError:
             return None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        return None  # e.g. a CMS's 0001-01-01 stored before the plausibility rule
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)

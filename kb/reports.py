@@ -66,8 +66,9 @@ class Report:
     def __post_init__(self) -> None:
         # Derived once (a report is not changed after it is read): the ledger asks for them often.
         self.span: DateSpan | None = date_span(self.date, self.date_mod)
-        # Chronological order of arrival; ties broken by ids so replay is deterministic.
-        self.order: tuple = (self.known_at or "9999", self.article_id, self.mention_id)
+        # Chronological order of arrival; ties broken by the order reports were stored in (the
+        # analysis order, kb.analysis.ANALYSIS_ORDER), not by article ids, which follow fetch timing.
+        self.order: tuple = (self.known_at or "9999", self.mention_id)
 
     @property
     def supports(self) -> bool:

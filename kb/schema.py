@@ -526,6 +526,26 @@ def m017_entity_edits(db: sqlite_utils.Database) -> None:
     END""")
 
 
+@core()
+def m018_published_source_and_analysis_status(db: sqlite_utils.Database) -> None:
+    """articles.published_source ("page", "feed" or "fetched") and published_note (why a date was
+    passed over); articles.analysis_status ("ok" or "failed") and analysis_error. Stored publication
+    dates the plausibility rule rejects (ingest.extract.choose_published: before 1990, or more than
+    a day after the fetch) are replaced by the fetch time, and those articles are analysed again."""
+    from ingest.extract import implausible_date
+
+    for column in ("published_source", "published_note", "analysis_status", "analysis_error"):
+        db.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
+    # A superset of the implausible dates (text comparison); choose_published decides.
+    rows = db.execute("SELECT id, published_at, fetched_at FROM articles WHERE published_at IS NOT NULL "
+                      "AND fetched_at IS NOT NULL AND (published_at < '1990' OR published_at > fetched_at)").fetchall()
+    for article_id, published, fetched in rows:
+        problem = implausible_date(published, fetched)
+        if problem:
+            db.execute("UPDATE articles SET published_at = fetched_at, published_source = 'fetched', "
+                       "published_note = ?, processed_at = NULL WHERE id = ?",
+                       [f"stored date {problem} (replaced when the rule was introduced)", article_id])
+
 
 @core()
 def m019_pending_entries(db: sqlite_utils.Database) -> None:

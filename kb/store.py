@@ -17,7 +17,7 @@ from ingest.dedupe import (
     estimated_similarity,
     text_keys,
 )
-from ingest.extract import ExtractedArticle
+from ingest.extract import ExtractedArticle, choose_published, plausible_date
 from kb.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def save_article(
             db.execute("update articles set fetched_at = ?, attempts = 0 where id = ?", [now, existing["id"]])
             return SaveResult(existing["id"], "unchanged", existing["duplicate_of"])
         duplicate_of = find_duplicate(db, existing["id"] if existing else None, chash, signature)
-        published = extracted.published_at or feed_published
+        published, published_source, published_note = choose_published(extracted.published_at, feed_published, now)
         demote = None
         if duplicate_of is not None and published_earlier(published, original_published(db, duplicate_of)):
             # The copy arrived first: the earlier publication is the original.
@@ -164,7 +164,9 @@ def save_article(
             "title": extracted.title,
             "author": extracted.author,
             "published_at": published,
-            "updated_at": extracted.updated_at,
+            "published_source": published_source,
+            "published_note": published_note,
+            "updated_at": plausible_date(extracted.updated_at, now),
             "fetched_at": now,
             "summary": summary or extracted.description,
             "text": extracted.text,
@@ -180,6 +182,8 @@ def save_article(
             "attempts": 0,
             "next_retry_after": None,
             "processed_at": None,
+            "analysis_status": None,
+            "analysis_error": None,
         }
         if existing:
             article_id = existing["id"]
@@ -260,8 +264,9 @@ def save_failure(
             db["articles"].update(existing["id"], row)
             article_id = existing["id"]
         else:
-            row.update({"source_id": source_id, "feed_guid": feed_guid, "title": title,
-                        "published_at": feed_published})
+            published = plausible_date(feed_published, now)
+            row.update({"source_id": source_id, "feed_guid": feed_guid, "title": title, "published_at": published,
+                        "published_source": "feed" if published else None})
             article_id = db["articles"].insert(row).last_pk
         record_sighting(db, article_id, source_id, feed_guid, url)
     return SaveResult(article_id, "failed")

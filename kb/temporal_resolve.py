@@ -23,6 +23,14 @@ class Context:
 # --- value builders ---------------------------------------------------------------------
 
 
+def _year(year: int) -> int:
+    """The year, or ValueError when it lies outside the calendar (years 1 to 9999): handlers that
+    step past its ends ("next year" in 9999) give no date (kb.temporal_rules drops the match)."""
+    if not 1 <= year <= 9999:
+        raise ValueError(f"year {year} is out of range")
+    return year
+
+
 def day_value(day: dt.date) -> str:
     return day.isoformat()
 
@@ -37,19 +45,19 @@ def weekend_value(day: dt.date) -> str:
 
 
 def month_value(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
+    return f"{_year(year):04d}-{month:02d}"
 
 
 def quarter_value(year: int, quarter: int) -> str:
-    return f"{year:04d}-Q{quarter}"
+    return f"{_year(year):04d}-Q{quarter}"
 
 
 def half_value(year: int, half: int) -> str:
-    return f"{year:04d}-H{half}"
+    return f"{_year(year):04d}-H{half}"
 
 
 def decade_value(year: int) -> str:
-    return f"{year // 10:03d}"
+    return f"{_year(year) // 10:03d}"
 
 
 def add_months(year: int, month: int, offset: int) -> tuple[int, int]:
@@ -63,8 +71,9 @@ _UNKNOWN = {"D": "XXXX-XX-XX", "W": "XXXX-WXX", "WE": "XXXX-WXX-WE", "M": "XXXX-
             "Q": "XXXX-QX", "Y": "XXXX", "DE": "XXX", "CE": "XX"}
 
 
-def shift_by_unit(base: dt.date | None, unit: str, offset: int, by_amount: bool = False) -> str:
-    """The value of the `unit`-long period `offset` units away from `base`, at that unit's precision."""
+def shift_by_unit(base: dt.date | None, unit: str, offset: int, by_amount: bool = False) -> str | None:
+    """The value of the `unit`-long period `offset` units away from `base`, at that unit's precision
+    (None when it falls off the calendar)."""
     code = _UNIT_CODES.get(unit, unit)
     if base is None:
         return "PAST_REF" if by_amount and offset < 0 else ("FUTURE_REF" if by_amount else _UNKNOWN[code])
@@ -81,13 +90,13 @@ def shift_by_unit(base: dt.date | None, unit: str, offset: int, by_amount: bool 
             index = base.year * 4 + (base.month - 1) // 3 + offset
             return quarter_value(index // 4, index % 4 + 1)
         if code == "Y":
-            return f"{base.year + offset:04d}"
+            return f"{_year(base.year + offset):04d}"
         if code == "DE":
             return decade_value(base.year + 10 * offset)
         if code == "CE":
-            return f"{base.year // 100 + offset:02d}"
+            return f"{_year(base.year + 100 * offset) // 100:02d}"
     except (OverflowError, ValueError):
-        return _UNKNOWN.get(code, "XXXX")
+        return None
     return _UNKNOWN.get(code, "XXXX")
 
 

@@ -10,6 +10,7 @@ from functools import cache
 
 from kb import temporal_handlers as H
 from kb import temporal_vocab as V
+from kb.date_spans import usable_value
 from kb.temporal import is_valid_timex_value
 from kb.temporal_handlers import Result
 from kb.temporal_resolve import Context
@@ -155,7 +156,7 @@ def _run_handler(rule: Rule, match: re.Match, ctx: Context) -> Result | None:
         return None  # a publication date at the edge of the calendar (year 1 or 9999)
     except KeyError:
         return None  # a word matched only by case folding ("ſeconds") is not in the vocabulary
-    if result is None or not is_valid_timex_value(result[1]):
+    if result is None or not is_valid_timex_value(result[1]) or not usable_value(result[1]):
         return None
     return result
 
@@ -204,7 +205,10 @@ def _anchor_from_value(value: str) -> dt.date | None:
             return None
     m = re.fullmatch(r"(\d{4})-(\d\d)", value)
     if m:
-        return dt.date(int(m[1]), int(m[2]), 1)
+        try:
+            return dt.date(int(m[1]), int(m[2]), 1)
+        except ValueError:  # "0000-12": off the calendar, anchors nothing
+            return None
     return None
 
 
