@@ -17,7 +17,7 @@ import spacy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import kb.gazetteer  # noqa: E402,F401  (registers the components)
+import kb.nlp.gazetteer  # noqa: E402,F401  (registers the components)
 
 SAMPLE_SRC = ROOT / "data" / "sample" / "src"
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import trafilatura  # noqa: E402
 
 from bench.synth import generate  # noqa: E402
-from ingest.pipeline import IngestOptions, run_ingest  # noqa: E402
+from kb.jobs.ingest_run import IngestOptions, run_ingest  # noqa: E402
 
 
 def extraction_only(pages: list[Path]) -> float:

@@ -1,4 +1,4 @@
-"""Benchmark the claim ledger's own CPU (kb.ledger.Ledger.integrate) apart from story placement.
+"""Benchmark the claim ledger's own CPU (kb.ledger.merge.Ledger.integrate) apart from story placement.
 
     .venv/bin/python bench/bench_ledger.py [--articles 1000 --repeat 3] [--against REV]
 
@@ -6,7 +6,7 @@
    analysed in this process with the claim ledger switched off, so a snapshot holds the
    articles and their event mentions, none merged yet.
 2. Each trial copies the snapshot and merges the mentions the way `kb ingest` does (in
-   runs of kb.analysis.MERGE_EVERY articles), timing the ledger (Ledger.integrate)
+   runs of kb.jobs.analyse.MERGE_EVERY articles), timing the ledger (Ledger.integrate)
    and story placement (place_events) apart. Figures are medians of `--repeat` trials.
    With enough articles (4 merges or more) the ledger's cost per article in the first and
    last quarter of the merges shows whether it grows with the base.
@@ -59,22 +59,22 @@ def ledger_digests(db) -> tuple:
 def make_snapshot(articles: int, tmp: Path) -> Path:
     """A database with the corpus's articles analysed but not merged into the ledger."""
     sys.path.insert(0, str(ROOT))
-    import kb.analysis
+    import kb.jobs.analyse
     from bench.synth import generate
-    from kb.db import open_db
-    from kb.entities import sync_gazetteer
+    from kb.store.db import open_db
+    from kb.store.entities import sync_gazetteer
 
     sources = generate(articles, tmp / "corpus")
     snapshot = tmp / "snapshot.db"
-    proc = subprocess.run([sys.executable, "-c", "from kb.cli import cli; cli()", "--db", str(snapshot),
+    proc = subprocess.run([sys.executable, "-c", "from kb.cli.main import cli; cli()", "--db", str(snapshot),
                            "ingest", "--sources", str(sources), "--no-analyze"],
                           capture_output=True, text=True, cwd=ROOT)
     if proc.returncode not in (0, 1) or "Error:" in proc.stderr:
         raise SystemExit(f"kb ingest failed ({proc.returncode}): {proc.stderr[-2000:]}")
     db = open_db(snapshot)
     sync_gazetteer(db)
-    kb.analysis._integrate = lambda db, article_ids, session=None: False  # analyse only; trials merge
-    kb.analysis.analyze_articles(db, None, workers=1)
+    kb.jobs.analyse._integrate = lambda db, article_ids, session=None: False  # analyse only; trials merge
+    kb.jobs.analyse.analyze_articles(db, None, workers=1)
     db.conn.close()
     return snapshot
 
@@ -84,12 +84,12 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
     sys.path.insert(0, str(tree))
     import contextlib
 
-    import kb.ledger
-    from kb.analysis import MERGE_EVERY
-    from kb.db import open_db
-    from kb.ledger import Ledger, ledger_linked_events, stories_by_event
-    from kb.scoring import ScoringContext
-    from kb.stories import place_events
+    import kb.ledger.merge
+    from kb.jobs.analyse import MERGE_EVERY
+    from kb.ledger.merge import Ledger, ledger_linked_events, stories_by_event
+    from kb.ledger.scoring import ScoringContext
+    from kb.store.db import open_db
+    from kb.stories.placement import place_events
 
     shutil.copyfile(snapshot, work)
     db = open_db(work)
@@ -98,10 +98,10 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
     batches = []  # (articles, ledger seconds) of each merge
     for start in range(0, len(ids), MERGE_EVERY):
         part = ids[start:start + MERGE_EVERY]
-        # The body of kb.ledger.integrate_articles, with its two stages timed apart.
+        # The body of kb.ledger.merge.integrate_articles, with its two stages timed apart.
         t0 = time.process_time()
         ctx = ScoringContext(db)
-        paused = getattr(kb.ledger, "cyclic_gc_paused", contextlib.nullcontext)
+        paused = getattr(kb.ledger.merge, "cyclic_gc_paused", contextlib.nullcontext)
         with db.conn, paused():
             ledger = Ledger(db, ctx)
             before = stories_by_event(db, ledger_linked_events(db, part))

@@ -20,7 +20,7 @@ import spacy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.pipeline import analyze_many, build_nlp  # noqa: E402
+from kb.nlp.pipeline import analyze_many, build_nlp  # noqa: E402
 
 SAMPLE_SRC = ROOT / "data" / "sample" / "src"
 TARGET = 50_000

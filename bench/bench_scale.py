@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.synth import EVENT_SHARE, generate  # noqa: E402
 
-KB = [sys.executable, "-c", "from kb.cli import cli; cli()"]
+KB = [sys.executable, "-c", "from kb.cli.main import cli; cli()"]
 
 
 def kb_ingest(db: Path, sources: Path, *args: str) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Benchmark the claim ledger and story assignment (kb.ledger.integrate_articles) on its own.
+"""Benchmark the claim ledger and story assignment (kb.ledger.merge.integrate_articles) on its own.
 
     .venv/bin/python bench/bench_stories.py [--small 1000 --large 20000 --add 100 --repeat 5]
                                             [--story-skew 1.0] [--events-per-article 10] [--stories N]
@@ -20,7 +20,7 @@
 
 The same-run baselines: the ratio of the large to the small base (about 1 means adding
 articles costs the same whatever the size of the base), and the NLP time of the same
-articles (kb.pipeline.analyze_many) measured in this run.
+articles (kb.nlp.pipeline.analyze_many) measured in this run.
 """
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ sys.path.insert(0, str(ROOT))
 from bench.generate_db import STORY_SKEW  # noqa: E402
 from bench.generate_db import generate as generate_db  # noqa: E402
 from bench.synth import generate as generate_corpus  # noqa: E402
-from kb.db import open_db  # noqa: E402
-from kb.ledger import integrate_articles  # noqa: E402
+from kb.ledger.merge import integrate_articles  # noqa: E402
+from kb.store.db import open_db  # noqa: E402
 
-KB = [sys.executable, "-c", "from kb.cli import cli; cli()"]
+KB = [sys.executable, "-c", "from kb.cli.main import cli; cli()"]
 ARTICLE_COLUMNS = ("url", "canonical_url", "title", "published_at", "fetched_at", "text", "status", "lang",
                    "duplicate_of")
 MENTION_COLUMNS = ("type", "date", "date_mod", "date_text", "date_source", "sentence", "sentence_index", "start",
@@ -66,7 +66,7 @@ def scratch_corpus(tmp: Path, count: int) -> tuple[Path, float]:
 
 def nlp_seconds(scratch: Path) -> float:
     """Time the NLP pipeline alone over the scratch corpus's articles."""
-    from kb.pipeline import analyze_many
+    from kb.nlp.pipeline import analyze_many
 
     db = open_db(scratch)
     items = [{"id": r[0], "text": r[1], "published": r[2]} for r in db.execute(

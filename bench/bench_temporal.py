@@ -13,8 +13,8 @@ import re
 import statistics
 import time
 
-from kb.temporal import tag_timexes
-from kb.temporal_eval import evaluate_timexes, load_gold_dir, timex_errors
+from kb.jobs.temporal_eval import evaluate_timexes, load_gold_dir, timex_errors
+from kb.nlp.temporal.tagger import tag_timexes
 
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kb.date_spans import date_span  # noqa: E402
-from kb.db import open_db  # noqa: E402
-from kb.scoring import load_weights  # noqa: E402
-from kb.story_totals import drop_story_totals_triggers  # noqa: E402
+from kb.dates.spans import date_span  # noqa: E402
+from kb.ledger.scoring import load_weights  # noqa: E402
+from kb.store.db import open_db  # noqa: E402
+from kb.stories.totals import drop_story_totals_triggers  # noqa: E402
 
 EVENT_TYPES = ("release", "investment", "partnership", "competition", "personnel", "legal",
                "regulatory", "corporate", "statement", "pricing")
@@ -315,7 +315,7 @@ def insert_event_reports(db, chunk: int = 50_000) -> None:
     ledger links reports, so that the ledger can recompute a generated event."""
     from collections import Counter
 
-    from kb.reports import sentence_fingerprint
+    from kb.ledger.reports import sentence_fingerprint
 
     ordinals: Counter = Counter()
     last = 0
@@ -354,7 +354,7 @@ def add_dedupe_keys(db, rng: random.Random) -> None:
     """Give each article the content hash and LSH band keys ingest would have stored, so
     that duplicate lookups in a generated base search indexes of a real base's size and
     shape (generated texts are near copies of each other, so band keys are random)."""
-    from ingest.dedupe import BANDS, content_hash
+    from ingest.fingerprints import BANDS, content_hash
 
     db.conn.executemany("UPDATE articles SET content_hash = ? WHERE id = ?",
                         [(content_hash(text), article_id) for article_id, text in
@@ -369,7 +369,7 @@ def add_dedupe_keys(db, rng: random.Random) -> None:
 def mark_analysed(db) -> None:
     """Record the articles as analysed by the current NLP version, as in a real knowledge base
     (otherwise the next `kb ingest` would analyse the whole generated base)."""
-    from kb.pipeline import load_settings, nlp_version
+    from kb.nlp.pipeline import load_settings, nlp_version
 
     db.execute("UPDATE articles SET processed_at = fetched_at, nlp_version = ?", [nlp_version(load_settings())])
 
@@ -378,11 +378,11 @@ def index_for_ledger(db) -> None:
     """The lookup tables the claim ledger and story assignment keep current as they go (story
     totals, event keys, story entities, story profiles, first mentions), so that adding articles to a generated base finds
     its events and stories by index as it would in a real one."""
-    from kb.ledger import rebuild_event_keys
-    from kb.scoring import load_weights
-    from kb.story_match import rebuild_story_index
-    from kb.story_text import rebuild_first_mentions
-    from kb.story_totals import rebuild_story_totals
+    from kb.ledger.merge import rebuild_event_keys
+    from kb.ledger.scoring import load_weights
+    from kb.stories.matching import rebuild_story_index
+    from kb.stories.text import rebuild_first_mentions
+    from kb.stories.totals import rebuild_story_totals
 
     weights = load_weights()
     rebuild_story_totals(db)
@@ -396,7 +396,7 @@ def mark_overviews_current(db, weights: dict) -> None:
     """Let each generated title and overview stand for the ones the ledger would have written
     from the story's text events (as a real base's are): a refresh rewrites them when those
     change."""
-    from kb.stories import (
+    from kb.stories.placement import (
         entity_edit_count,
         main_section,
         overview_key,

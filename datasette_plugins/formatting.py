@@ -6,7 +6,7 @@ import calendar
 import re
 from urllib.parse import urlsplit
 
-from kb.temporal import format_timex, timex_precision
+from kb.nlp.temporal.tagger import format_timex, timex_precision
 
 
 def date_label(value: str | None, mod: str | None = None) -> str:

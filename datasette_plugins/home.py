@@ -16,8 +16,8 @@ HIGH_IMPORTANCE = 0.7
 
 def tracked_topics(datasette) -> list[dict]:
     """The tracked topics from topics.toml (the plugin's `topics_file` setting, else the default)."""
-    from kb.config import load_topics
-    from kb.errors import ConfigError
+    from kb.core.config import load_topics
+    from kb.core.errors import ConfigError
 
     path = plugin_setting(datasette, "topics_file", None)
     try:

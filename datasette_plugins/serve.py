@@ -8,7 +8,7 @@ from typing import Any
 
 from datasette.utils import parse_metadata
 
-from kb.errors import ConfigError
+from kb.core.errors import ConfigError
 
 METADATA_FILE = Path(__file__).resolve().parent.parent / "data" / "datasette.yaml"
 # The metadata file describes the database under this name (data/kb.db).
@@ -64,7 +64,7 @@ def build_datasette(db_path: str | Path, *, settings: dict[str, Any] | None = No
     """
     from datasette.app import Datasette
 
-    from kb.db import readable_only_as_immutable
+    from kb.store.db import readable_only_as_immutable
 
     db_path = Path(db_path)
     files, immutables = ([], [str(db_path)]) if readable_only_as_immutable(db_path) else ([str(db_path)], [])

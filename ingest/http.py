@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from kb.errors import ConfigError, FetchError
+from kb.core.errors import ConfigError, FetchError
 
 log = logging.getLogger(__name__)
 

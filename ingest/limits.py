@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from kb.errors import ConfigError, FetchError
+from kb.core.errors import ConfigError, FetchError
 
 log = logging.getLogger(__name__)
 

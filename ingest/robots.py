@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.robotparser import RobotFileParser, RuleLine
 
 from ingest.http import DEFAULT_POLICY, FetchPolicy, Response, fetch
-from kb.errors import FetchError
+from kb.core.errors import FetchError
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, unquote_plus, urljoin, urlsplit
 
-from kb.config import DATA_DIR, read_toml
-from kb.errors import FetchError
+from kb.core.config import DATA_DIR, read_toml
+from kb.core.errors import FetchError
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb.cli import cli
-from kb.db import open_db
+from kb.cli.main import cli
+from kb.store.db import open_db
 from tests.loopback import LoopbackServer
 
 ROOT = Path(__file__).resolve().parent.parent

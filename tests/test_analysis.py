@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from kb.analysis import analyze_articles, reprocess
-from kb.pipeline import nlp_version
+from kb.jobs.analyse import analyze_articles, reprocess
+from kb.nlp.pipeline import nlp_version
 
 LAUNCH = (
     "REDMOND, Wash. — Microsoft on Tuesday released MAI-Image-2-Efficient, priced at $19.50 per "
@@ -163,8 +163,8 @@ def _ledger_dump(db) -> list:
 def test_workers_build_the_same_ledger_as_one_process(tmp_path, run_kb):
     """Merges take the same runs of articles whatever the number of workers, so timing
     cannot change which reports merge into which events."""
-    from kb.db import open_db
-    from kb.entities import sync_gazetteer
+    from kb.store.db import open_db
+    from kb.store.entities import sync_gazetteer
 
     sources = "data/sample/sources.toml"
     base = tmp_path / "base.db"

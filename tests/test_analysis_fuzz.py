@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kb.analysis import analyze_articles
-from kb.db import open_db
-from kb.temporal import is_valid_timex_value
+from kb.jobs.analyse import analyze_articles
+from kb.nlp.temporal.tagger import is_valid_timex_value
+from kb.store.db import open_db
 
 # Each example analyses one article and merges it into a database that keeps growing.
 FUZZ = settings(max_examples=70, deadline=None,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb.analysis import analyze_articles
-from kb.cli import cli
-from kb.db import open_db
+from kb.cli.main import cli
+from kb.jobs.analyse import analyze_articles
+from kb.store.db import open_db
 from tests.conftest import SAMPLE_DIR
 from tests.loopback import LoopbackServer, respond
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from click.testing import CliRunner
 
-from kb.cli import cli
+from kb.cli.main import cli
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()):

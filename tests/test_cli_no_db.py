@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import pytest
 
-from kb.cli import cli
+from kb.cli.main import cli
 from tests.conftest import ROOT, SAMPLE_DIR
 from tests.test_kill import run_kb_process
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from kb.cli import cli
+from kb.cli.main import cli
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

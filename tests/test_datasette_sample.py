@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb.cli import cli
+from kb.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 

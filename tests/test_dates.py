@@ -16,11 +16,11 @@ import pytest
 import sqlite_utils
 
 from ingest.extract import choose_published
-from kb.analysis import analyze_articles
-from kb.date_spans import date_span, parse_timestamp
-from kb.db import migrate_db
-from kb.schema import core
-from kb.temporal import is_valid_timex_value, tag_timexes
+from kb.dates.spans import date_span, parse_timestamp
+from kb.jobs.analyse import analyze_articles
+from kb.nlp.temporal.tagger import is_valid_timex_value, tag_timexes
+from kb.store.db import migrate_db
+from kb.store.migrations import core
 from tests.loopback import respond
 
 FETCHED = "2026-04-16T10:00:00Z"

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spacy.tokens import Span
 
-from kb.ent_spans import add_ents
+from kb.nlp.ent_spans import add_ents
 
 WORDS = "Acme Labs hired Jane Doe of Beta Corp in Paris on Monday for $5 million today".split()
 nlp = spacy.blank("en")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import spacy
 
-from kb.entities import entity_id, list_candidates, sync_gazetteer
-from kb.gazetteer import load_gazetteer
+from kb.nlp.gazetteer import load_gazetteer
+from kb.store.entities import entity_id, list_candidates, sync_gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_GAZETTEER = ROOT / "data" / "gazetteer.jsonl"
@@ -46,7 +46,7 @@ def real_gazetteer_digest():
 
 def analyse_into(db, gazetteer: Path) -> None:
     """Store articles and their entity mentions the way analysis does: components + entity_id."""
-    import kb.gazetteer  # noqa: F401
+    import kb.nlp.gazetteer  # noqa: F401
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
@@ -139,7 +139,7 @@ def test_promote_writes_the_gazetteer_copy(run_kb, db, gazetteer_copy, real_gaze
     assert db.execute("SELECT status FROM entities WHERE name = 'Denise Dresser'").fetchone() == ("known",)
     assert "Denise Dresser" not in {row["name"] for row in list_candidates(db)}
     # A pipeline built from the updated file now knows the name and its alias.
-    import kb.gazetteer  # noqa: F401
+    import kb.nlp.gazetteer  # noqa: F401
 
     nlp = spacy.blank("en")
     nlp.add_pipe("kb_gazetteer", config={"path": str(gazetteer_copy)})

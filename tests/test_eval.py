@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from kb.errors import ConfigError
-from kb.gold import DEFAULT_GOLD_DIR, load_gold
+from kb.core.errors import ConfigError
+from kb.jobs.gold import DEFAULT_GOLD_DIR, load_gold
 
 
 @pytest.fixture(scope="module")

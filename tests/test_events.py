@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kb.errors import ConfigError
-from kb.event_lexicon import compile_lexicon, inflect, load_lexicon, verb_forms
-from kb.pipeline import analyze
+from kb.core.errors import ConfigError
+from kb.nlp.events.lexicon import compile_lexicon, inflect, load_lexicon, verb_forms
+from kb.nlp.pipeline import analyze
 
 
 def events_of(text: str, published: str = "2026-04-15") -> list[dict]:
@@ -310,8 +310,8 @@ def test_the_date_of_a_claim_is_not_the_date_of_what_it_claims():
 
 
 def test_sentence_bounds_match_the_sentence_spans():
-    from kb.events import sentence_bounds
-    from kb.pipeline import shared_nlp
+    from kb.nlp.events.extractor import sentence_bounds
+    from kb.nlp.pipeline import shared_nlp
 
     text = "  First sentence here.  Second one!\n\nThird line without stop\nFourth.  "
     doc = shared_nlp()(text)

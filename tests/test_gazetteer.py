@@ -10,8 +10,8 @@ import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.errors import ConfigError
-from kb.gazetteer import (
+from kb.core.errors import ConfigError
+from kb.nlp.gazetteer import (
     ENTITY_TYPES,
     AliasMatcher,
     default_gazetteer_path,
@@ -67,7 +67,7 @@ def small_gazetteer(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def nlp(small_gazetteer: Path):
-    import kb.gazetteer  # noqa: F401  (registers the factories)
+    import kb.nlp.gazetteer  # noqa: F401  (registers the factories)
 
     pipeline = spacy.blank("en")
     pipeline.add_pipe("sentencizer")
@@ -376,7 +376,7 @@ def test_entity_spans_never_overlap(nlp):
 
 
 def test_short_forms_resolve_only_after_the_full_name(tmp_path: Path):
-    import kb.gazetteer  # noqa: F401
+    import kb.nlp.gazetteer  # noqa: F401
 
     path = write_jsonl(tmp_path / "g.jsonl", [
         {"name": "The New York Times", "type": "ORG", "short_forms": ["Times"], "topic_weight": 0.5},

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.http import FetchPolicy, Response, address_problem, fetch, guess_charset
-from kb.errors import ConfigError, FetchError
+from kb.core.errors import ConfigError, FetchError
 from tests.loopback import LoopbackServer, respond
 
 LOCAL = FetchPolicy(allow_private=True)

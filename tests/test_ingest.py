@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.lock import IngestLock
+from kb.store.lock import IngestLock
 from tests.conftest import SAMPLE_DIR
 from tests.loopback import LoopbackServer, respond
 
@@ -293,7 +293,7 @@ def test_reprocess_reevaluates_topic_rules(run_kb, db_path, tmp_path, monkeypatc
         (SAMPLE_DIR.parent / "topics.toml").read_text()
         + '\n[[topic]]\nname = "transit"\nmin_score = 1\nkeywords = ["tap-to-pay", "fare"]\n'
     )
-    monkeypatch.setattr("kb.config.DEFAULT_TOPICS", topics / "topics.toml")
+    monkeypatch.setattr("kb.core.config.DEFAULT_TOPICS", topics / "topics.toml")
     result = run_kb("reprocess")
     assert result.exit_code == 0, result.output
     rows = [r[0] for r in query(db_path, "select id from articles where topics = '[\"transit\"]'")]

@@ -34,7 +34,7 @@ REQUEST_DELAY = 0.02   # seconds per request, so fetching is long enough for kil
 def kb_command(db_path: Path, *args: str) -> list[str]:
     """The installed `kb` console script (or the click group through the interpreter)."""
     script = Path(sys.executable).with_name("kb")
-    prefix = [str(script)] if script.exists() else [sys.executable, "-c", "from kb.cli import cli; cli()"]
+    prefix = [str(script)] if script.exists() else [sys.executable, "-c", "from kb.cli.main import cli; cli()"]
     return [*prefix, "--db", str(db_path), *args]
 
 

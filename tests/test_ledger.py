@@ -7,8 +7,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kb.date_spans import date_span, spans_compatible
-from kb.ledger import integrate_articles, known_as_of
+from kb.dates.spans import date_span, spans_compatible
+from kb.ledger.merge import integrate_articles, known_as_of
 from tests.ledger_data import Corpus, event_of, mai_and_partnership_corpus
 
 
@@ -75,7 +75,7 @@ def test_event_entities_union_with_roles(db):
 
 
 def test_syndicated_copy_does_not_inflate_mentions_or_confidence(db_path, tmp_path):
-    from kb.db import open_db
+    from kb.store.db import open_db
 
     with_copy = open_db(db_path)
     m = mai_and_partnership_corpus(with_copy)
@@ -285,8 +285,8 @@ def test_date_spans_of_modifiers():
 
 
 def test_report_meets_at_most_max_candidates_events_those_sharing_most_entities_first(db):
-    from kb.ledger import Ledger
-    from kb.scoring import ScoringContext
+    from kb.ledger.merge import Ledger
+    from kb.ledger.scoring import ScoringContext
 
     ctx = ScoringContext(db)
     cap = int(ctx.weights["matching"]["max_candidates"])

@@ -7,12 +7,12 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.date_spans import PRECISION_RANK, date_span
-from kb.db import open_db
-from kb.ledger import Ledger, integrate_articles
-from kb.ledger_fields import ROLES, EventFold, keys_for, summarize
-from kb.reports import Report, SourceInfo
-from kb.scoring import ScoringContext, load_weights
+from kb.dates.spans import PRECISION_RANK, date_span
+from kb.ledger.fold import ROLES, EventFold, keys_for, summarize
+from kb.ledger.merge import Ledger, integrate_articles
+from kb.ledger.reports import Report, SourceInfo
+from kb.ledger.scoring import ScoringContext, load_weights
+from kb.store.db import open_db
 from tests.ledger_data import Corpus, mai_and_partnership_corpus
 
 WEIGHTS = load_weights()

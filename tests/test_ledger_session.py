@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kb.db import open_db
-from kb.ledger import Ledger, LedgerSession, integrate_articles
-from kb.scoring import ScoringContext
+from kb.ledger.merge import Ledger, LedgerSession, integrate_articles
+from kb.ledger.scoring import ScoringContext
+from kb.store.db import open_db
 from tests.ledger_data import Corpus, event_of, mai_and_partnership_corpus
 
 TABLES = {

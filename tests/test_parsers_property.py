@@ -23,7 +23,7 @@ from ingest.feeds import (
     parse_sitemap,
 )
 from ingest.urls import resolve_link, same_site
-from kb.errors import FetchError
+from kb.core.errors import FetchError
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

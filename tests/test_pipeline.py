@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.pipeline import analyze, analyze_many, chunk_text, load_settings, shared_nlp
+from kb.nlp.pipeline import analyze, analyze_many, chunk_text, load_settings, shared_nlp
 
 ARTICLE = (
     "REDMOND, Wash. — Microsoft Corp. on Tuesday released MAI-Image-2-Efficient, priced at "

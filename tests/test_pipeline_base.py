@@ -7,10 +7,10 @@ import logging
 import pytest
 import spacy
 
-from kb.pipeline import analyze, build_nlp
+from kb.nlp.pipeline import analyze, build_nlp
 
 TRAINED = "en_core_web_sm"
-SETTINGS = (__import__("kb.config", fromlist=["DATA_DIR"]).DATA_DIR / "nlp.toml").read_text()
+SETTINGS = (__import__("kb.core.config", fromlist=["DATA_DIR"]).DATA_DIR / "nlp.toml").read_text()
 
 
 def settings_with_base(tmp_path, base: str):

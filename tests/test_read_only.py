@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb.cli import cli
-from kb.db import open_db, open_for_reading, pending_schema_changes
-from kb.errors import DatabaseError, NoDatabase, SchemaOutdated
+from kb.cli.main import cli
+from kb.core.errors import DatabaseError, NoDatabase, SchemaOutdated
+from kb.store.db import open_db, open_for_reading, pending_schema_changes
 from tests.test_faults import without_root_override
 from tests.test_kill import kb_command
 

@@ -15,7 +15,7 @@ import feedparser
 import pytest
 
 from bench.corpus import CorpusError, load_outlets, render_article, render_sample
-from kb.config import load_sources, load_topics
+from kb.core.config import load_sources, load_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"

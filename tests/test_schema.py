@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from kb.db import open_db
+from kb.store.db import open_db
 
 
 def test_init_creates_tables_and_is_idempotent(run_kb, db_path):

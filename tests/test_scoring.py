@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.errors import ConfigError
-from kb.ledger import integrate_articles
-from kb.scoring import (
+from kb.core.errors import ConfigError
+from kb.ledger.merge import integrate_articles
+from kb.ledger.scoring import (
     DEFAULT_WEIGHTS,
     EventFacts,
     SourceEvidence,
@@ -114,7 +114,7 @@ def score_dump(db) -> list[tuple]:
 
 
 def test_rescore_is_deterministic_and_matches_incremental_build(db_path, run_kb):
-    from kb.db import open_db
+    from kb.store.db import open_db
 
     db = open_db(db_path)
     mai_and_partnership_corpus(db)

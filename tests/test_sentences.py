@@ -7,7 +7,7 @@ import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import kb.sentences  # noqa: F401 - registers the kb_sentences factory
+import kb.nlp.sentences  # noqa: F401 - registers the kb_sentences factory
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from kb.config import load_sources
+from kb.core.config import load_sources
 from tests.conftest import SAMPLE_DIR
 from tests.loopback import LoopbackServer, respond
 

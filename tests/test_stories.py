@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from kb.db import open_db
-from kb.ledger import integrate_articles
+from kb.ledger.merge import integrate_articles
+from kb.store.db import open_db
 from tests.ledger_data import Corpus, event_of, mai_and_partnership_corpus, story_of
 
 
@@ -194,8 +194,8 @@ def test_help_has_examples(run_kb):
 
 
 def test_story_profiles_kept_as_events_join_equal_profiles_rebuilt_from_scratch(db):
-    from kb.scoring import load_weights
-    from kb.story_match import rebuild_story_index
+    from kb.ledger.scoring import load_weights
+    from kb.stories.matching import rebuild_story_index
 
     build(db)
 
@@ -221,10 +221,10 @@ def totals_state(db) -> dict[str, list]:
 
 
 def test_running_totals_and_entity_rows_equal_a_fresh_count_after_edits(db):
-    from kb.scoring import load_weights
-    from kb.stories import merge_stories, split_story
-    from kb.story_match import rebuild_story_index
-    from kb.story_totals import rebuild_story_totals
+    from kb.ledger.scoring import load_weights
+    from kb.stories.matching import rebuild_story_index
+    from kb.stories.placement import merge_stories, split_story
+    from kb.stories.totals import rebuild_story_totals
 
     m = build(db)
     mai = story_id_of(db, m["efficient_wire"])
@@ -253,8 +253,8 @@ def test_running_totals_and_entity_rows_equal_a_fresh_count_after_edits(db):
 
 
 def test_overview_is_rewritten_only_when_its_events_change(db):
-    from kb.scoring import ScoringContext
-    from kb.stories import reference_time, refresh_story
+    from kb.ledger.scoring import ScoringContext
+    from kb.stories.placement import reference_time, refresh_story
 
     m = build(db)
     story_id = story_id_of(db, m["efficient_wire"])

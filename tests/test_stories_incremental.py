@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 import json
 
-from kb.ledger import integrate_articles
-from kb.scoring import ScoringContext, load_weights
-from kb.stories import reference_time, refresh_story, text_event_ids
-from kb.story_match import rebuild_story_index
+from kb.ledger.merge import integrate_articles
+from kb.ledger.scoring import ScoringContext, load_weights
+from kb.stories.matching import rebuild_story_index
+from kb.stories.placement import reference_time, refresh_story, text_event_ids
 from tests.ledger_data import Corpus, event_of
 from tests.test_stories import build, story_id_of
 
@@ -126,7 +126,7 @@ def test_first_mentioned_kept_by_difference_equals_a_fresh_count(db):
     query over every mention of the entity through random changes."""
     import random
 
-    from kb.story_text import first_mentioned, rebuild_first_mentions
+    from kb.stories.text import first_mentioned, rebuild_first_mentions
 
     rng = random.Random(6)
     c = Corpus(db)

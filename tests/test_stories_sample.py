@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb.cli import cli
-from kb.db import open_db
-from kb.ledger import Ledger, integrate_articles, known_as_of
-from kb.scoring import ScoringContext, event_facts, score_event_confidence
+from kb.cli.main import cli
+from kb.ledger.merge import Ledger, integrate_articles, known_as_of
+from kb.ledger.scoring import ScoringContext, event_facts, score_event_confidence
+from kb.store.db import open_db
 
 SAMPLE_SOURCES = Path(__file__).resolve().parent.parent / "data" / "sample" / "sources.toml"
 MAI_MODELS = ("MAI-Voice-1", "MAI-1-preview", "MAI-Image-1", "MAI-Image-2", "MAI-Image-2-Efficient")
@@ -176,7 +176,7 @@ def test_kb_rescore_is_deterministic(sample_kb, tmp_path):
 def test_titles_and_overviews_kept_by_ingest_equal_a_full_rewrite(sample_db):
     """Ingest rewrites a story's title and overview only when its text events change;
     rewriting every story from scratch (as `kb rescore` does) gives the same text."""
-    from kb.stories import refresh_all_stories
+    from kb.stories.placement import refresh_all_stories
 
     def texts():
         return sample_db.execute(

@@ -9,7 +9,13 @@ import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.temporal import (
+from kb.jobs.temporal_eval import (
+    TimeMLFormatError,
+    evaluate_timexes,
+    load_gold_dir,
+    parse_timeml,
+)
+from kb.nlp.temporal.tagger import (
     Timex,
     format_timex,
     is_valid_timex_value,
@@ -17,12 +23,6 @@ from kb.temporal import (
     tag_timexes,
     timex_precision,
     timex_sort_date,
-)
-from kb.temporal_eval import (
-    TimeMLFormatError,
-    evaluate_timexes,
-    load_gold_dir,
-    parse_timeml,
 )
 
 WED = dt.date(2026, 4, 15)  # a Wednesday in ISO week 16

@@ -10,11 +10,11 @@ import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb import temporal_vocab as V
-from kb.doc_text import doc_text
-from kb.temporal_eval import load_gold_dir
-from kb.temporal_rules import find_timexes, rules, trigger_index
-from kb.temporal_triggers import TriggerIndex, pattern_reach, trie_pattern
+from kb.jobs.temporal_eval import load_gold_dir
+from kb.nlp.doc_text import doc_text
+from kb.nlp.temporal import vocab as V
+from kb.nlp.temporal.rules import find_timexes, rules, trigger_index
+from kb.nlp.temporal.triggers import TriggerIndex, pattern_reach, trie_pattern
 
 PUBLISHED = dt.date(2026, 4, 15)
 SAMPLE_SRC = Path(__file__).resolve().parent.parent / "data" / "sample" / "src"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.urls import canonicalize_url, is_http_url, resolve_link, same_site, unwrap_redirect_link
-from kb.errors import FetchError
+from kb.core.errors import FetchError
 
 
 @pytest.mark.parametrize(("url", "canonical"), [

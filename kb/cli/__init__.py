@@ -1,0 +1,1 @@
+"""The `kb` command: a thin layer of click commands over kb's library."""

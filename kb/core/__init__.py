@@ -1,0 +1,1 @@
+"""Settings, data files, errors and time: what every layer below the CLI shares."""

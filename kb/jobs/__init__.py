@@ -1,0 +1,1 @@
+"""What a command runs: ingest, analyse, integrate, rescore, evaluate."""

@@ -1,0 +1,428 @@
+"""Run the NLP pipeline over stored articles and store mentions, timexes and event mentions."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import logging
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from kb.core.errors import KBError
+from kb.nlp.pipeline import (
+    AMOUNT_LABELS,
+    SKIP_NOT_ENGLISH,
+    analyze_many,
+    load_settings,
+    nlp_version,
+    shared_nlp,
+)
+from kb.store.db import utcnow
+
+if TYPE_CHECKING:
+    from kb.ledger.merge import LedgerSession
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_TABLES = ("mentions", "timexes", "event_mentions")
+# Articles whose text is analysed: fetched fine, with text, and not a copy of another article.
+ANALYSABLE = "status = 'ok' AND text IS NOT NULL AND duplicate_of IS NULL"
+# The order articles are analysed and merged in: by publication time (UTC; undated last), then
+# canonical URL and id. It follows the articles, not the order their fetches happened to finish
+# in (which sets their ids), so the same articles build the same events however they arrived.
+ANALYSIS_ORDER = "datetime(published_at) IS NULL, datetime(published_at), canonical_url, id"
+# Longest reason kept in articles.analysis_error.
+MAX_ERROR_CHARS = 500
+
+
+@dataclass
+class AnalysisSummary:
+    """What one analysis run did."""
+
+    articles: int = 0
+    not_english: int = 0
+    mentions: int = 0
+    timexes: int = 0
+    events: int = 0
+    cleared: int = 0
+    integrated: bool = False
+    article_ids: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (article id, reason)
+
+    def as_dict(self) -> dict:
+        return {
+            "articles": self.articles, "not_english": self.not_english, "mentions": self.mentions,
+            "timexes": self.timexes, "events": self.events, "cleared": self.cleared,
+            "integrated": self.integrated, "failed": len(self.failed),
+        }
+
+
+def _entity_resolver(db: sqlite_utils.Database) -> Callable[[str, str], int]:
+    """A cached (name, label) -> entities.id function over kb.store.entities.entity_id."""
+    from kb.store.entities import entity_id
+
+    cache: dict[tuple[str, str], int] = {}
+
+    def resolve(name: str, label: str) -> int:
+        key = (name, label)
+        if key not in cache:
+            cache[key] = entity_id(db, name, label)
+        return cache[key]
+
+    return resolve
+
+
+def _select_articles(db: sqlite_utils.Database, article_ids: list[int] | None, force: bool,
+                     version: str) -> list[int]:
+    """Ids of the analysable articles to (re)process, in ANALYSIS_ORDER.
+
+    Stale: never analysed, or analysed by another nlp_version. An article whose analysis failed
+    is stale again only once the version changes (a rule or settings edit), not at every run.
+    """
+    sql = f"SELECT id FROM articles WHERE {ANALYSABLE}"
+    params: list = []
+    if article_ids is not None:
+        if not article_ids:
+            return []
+        sql += f" AND id IN ({', '.join('?' * len(article_ids))})"
+        params.extend(article_ids)
+    if not force:
+        sql += " AND ((processed_at IS NULL AND analysis_status IS NOT 'failed') OR nlp_version IS NOT ?)"
+        params.append(version)
+    return [row[0] for row in db.execute(f"{sql} ORDER BY {ANALYSIS_ORDER}", params).fetchall()]
+
+
+def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _event_entities(event: dict, entities: list[dict], resolve: Callable[[str, str], int]) -> list[dict]:
+    """The event's entities as stored: [{"entity_id", "name", "label", "role"}]."""
+    labels = {}
+    for e in entities:
+        if e["sentence_index"] == event["sentence_index"] and e["label"] not in AMOUNT_LABELS:
+            labels.setdefault(e["entity"] or e["text"], e["label"])
+    stored = []
+    for name in event["entities"]:
+        label = labels.get(name, "ORG")
+        stored.append({
+            "entity_id": resolve(name, label),
+            "name": name,
+            "label": label,
+            "role": event["roles"].get(name, "participant"),
+        })
+    return stored
+
+
+def clear_analysis(db: sqlite_utils.Database, article_ids: list[int]) -> None:
+    """Delete the stored analysis rows of these articles (inside the caller's transaction)."""
+    for start in range(0, len(article_ids), 500):
+        chunk = article_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for table in ANALYSIS_TABLES:
+            db.execute(f"DELETE FROM {table} WHERE article_id IN ({marks})", chunk)
+
+
+def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
+                 resolve: Callable[[str, str], int], relevant: bool = True) -> tuple[int, int, int]:
+    """Insert one article's mentions, timexes and event mentions; return their counts."""
+    mentions = []
+    for e in result["entities"]:
+        entity_id = None
+        if e["label"] not in AMOUNT_LABELS:
+            entity_id = resolve(e["entity"] or e["text"], e["label"])
+        mentions.append((article_id, entity_id, e["label"], e["start"], e["end"], e["text"],
+                         e["sentence_index"]))
+    db.conn.executemany(
+        'INSERT INTO mentions (article_id, entity_id, label, start, "end", text, sentence_index) '
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", mentions,
+    )
+    db.conn.executemany(
+        'INSERT INTO timexes (article_id, start, "end", text, type, value, mod, sentence_index) '
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(article_id, t["start"], t["end"], t["text"], t["type"], t["value"], t["mod"],
+          t["sentence_index"]) for t in result["timexes"]],
+    )
+    if not relevant:
+        # Off-topic articles keep their entities and dates but feed no events or stories.
+        return len(mentions), len(result["timexes"]), 0
+    db.conn.executemany(
+        "INSERT INTO event_mentions (article_id, type, date, date_mod, date_text, date_source, "
+        'sentence, sentence_index, start, "end", hedged, negated, denial, attributed_to, '
+        "confidence, entities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(article_id, ev["type"], ev["date"], ev["date_mod"], ev["date_text"], ev["date_source"],
+          ev["sentence"], ev["sentence_index"], ev["start"], ev["end"], int(ev["hedged"]),
+          int(ev["negated"]), int(ev.get("denial", False)), ev["attributed_to"], ev["confidence"],
+          json.dumps(_event_entities(ev, result["entities"], resolve), ensure_ascii=False))
+         for ev in result["events"]],
+    )
+    return len(mentions), len(result["timexes"]), len(result["events"])
+
+
+def _integrate(db: sqlite_utils.Database, article_ids: list[int], session: LedgerSession | None = None) -> bool:
+    """Hand stored event mentions to the claim ledger, when kb.ledger.merge exists (with the run's
+    LedgerSession, if any, so merges reuse what earlier ones read)."""
+    try:
+        ledger = importlib.import_module("kb.ledger.merge")
+    except ModuleNotFoundError as exc:
+        if exc.name != "kb.ledger.merge":
+            raise
+        return False
+    ledger.integrate_articles(db, article_ids, session=session)
+    return True
+
+
+def analyze_articles(
+    db: sqlite_utils.Database,
+    article_ids: list[int] | None = None,
+    *,
+    batch_size: int = 32,
+    force: bool = False,
+    workers: int = 1,
+    merge_every: int | None = None,
+) -> AnalysisSummary:
+    """Analyse stored articles (those never analysed or analysed by another nlp_version, or all
+    with force=True); one transaction per batch, so an interrupted run leaves whole articles.
+
+    With workers > 1 the NLP runs in that many processes; storing stays in this one. The
+    articles are analysed, stored and go to the claim ledger in runs of `merge_every`
+    (MERGE_EVERY) in ANALYSIS_ORDER, whatever the number of workers: the same articles build
+    the same events either way.
+
+    An article whose analysis or merge fails is recorded on it (analysis_status 'failed',
+    analysis_error) and in summary.failed; the others go on.
+    """
+    merge_every = merge_every or MERGE_EVERY
+    settings = load_settings()
+    version = nlp_version(settings)
+    ids = _select_articles(db, article_ids, force, version)
+    summary = AnalysisSummary()
+    resolve = _entity_resolver(db)
+
+    def batch_items(batch: list[int]) -> list[dict]:
+        placeholders = ", ".join("?" * len(batch))
+        rows = {row[0]: row for row in db.execute(
+            f"SELECT id, text, coalesce(published_at, fetched_at) FROM articles WHERE id IN ({placeholders})",
+            batch,
+        ).fetchall()}
+        return [{"id": row[0], "text": row[1], "published": row[2]} for row in map(rows.get, batch) if row]
+
+    def record_failure(article_id: int, reason: str) -> None:
+        """Mark the article failed (inside the caller's transaction); retried when nlp_version changes."""
+        log.warning("article %d: analysis failed: %s", article_id, reason)
+        db.execute(
+            "UPDATE articles SET analysis_status = 'failed', analysis_error = ?, processed_at = NULL, "
+            "nlp_version = ? WHERE id = ?", [reason[:MAX_ERROR_CHARS], version, article_id])
+        summary.failed.append((article_id, reason))
+
+    unmerged: list[int] = []
+    from kb.ledger.merge import LedgerSession
+
+    session = LedgerSession()  # the claim ledger's state, kept between this run's merges
+
+    def store_batch(batch: list[int], results: list[dict]) -> None:
+        now = utcnow()
+        stored_ids = []
+        marks = ", ".join("?" * len(batch))
+        relevant = {row[0]: bool(row[1] if row[1] is not None else 1) for row in db.execute(
+            f"SELECT id, relevant FROM articles WHERE id IN ({marks})", batch).fetchall()}
+        session.forget_articles(db, batch)  # their old reports are about to go
+        with db.conn:
+            clear_analysis(db, batch)
+            for result in results:
+                article_id = result["id"]
+                if "error" in result:
+                    record_failure(article_id, result["error"])
+                    continue
+                if result.get("skipped") == SKIP_NOT_ENGLISH:
+                    db.execute(
+                        "UPDATE articles SET status = 'not_english', status_reason = ?, "
+                        "processed_at = ?, nlp_version = ? WHERE id = ?",
+                        ["the text does not look like English (stop-word test)", now, version, article_id],
+                    )
+                    summary.not_english += 1
+                    continue
+                db.execute("SAVEPOINT article")
+                try:
+                    counts = store_result(db, article_id, result, resolve, relevant.get(article_id, True))
+                except sqlite3.OperationalError:
+                    raise  # the database's trouble (disk full, locked), not the article's
+                except Exception as exc:  # noqa: BLE001 - recorded on the article; the others go on
+                    db.execute("ROLLBACK TO article")
+                    db.execute("RELEASE article")
+                    record_failure(article_id, f"storing: {type(exc).__name__}: {exc}")
+                    continue
+                db.execute("RELEASE article")
+                summary.mentions += counts[0]
+                summary.timexes += counts[1]
+                summary.events += counts[2]
+                db.execute(
+                    "UPDATE articles SET processed_at = ?, nlp_version = ?, analysis_status = 'ok', "
+                    "analysis_error = NULL WHERE id = ?",
+                    [now, version, article_id],
+                )
+                stored_ids.append(article_id)
+        summary.articles += len(stored_ids)
+        summary.article_ids.extend(stored_ids)
+        unmerged.extend(batch)
+
+    def merge(count: int) -> None:
+        nonlocal unmerged
+        chunk, unmerged = unmerged[:count], unmerged[count:]
+        if chunk:
+            started = time.monotonic()
+            try:
+                summary.integrated = _integrate(db, chunk, session) or summary.integrated
+            except sqlite3.OperationalError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - find the article at fault, merge the others
+                log.warning("merging %d articles failed (%s: %s); merging them one by one",
+                            len(chunk), type(exc).__name__, exc)
+                for article_id in chunk:
+                    merge_alone(article_id)
+            log.debug("merged %d articles into the claim ledger in %.2fs", len(chunk), time.monotonic() - started)
+
+    def merge_alone(article_id: int) -> None:
+        try:
+            _integrate(db, [article_id], session)
+            return
+        except sqlite3.OperationalError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded on the article
+            reason = f"merging: {type(exc).__name__}: {exc}"
+        session.forget_articles(db, [article_id])
+        with db.conn:  # its reports leave the ledger with it: no later run trips on them again
+            clear_analysis(db, [article_id])
+            record_failure(article_id, reason)
+        if article_id in summary.article_ids:
+            summary.article_ids.remove(article_id)
+            summary.articles -= 1
+        _integrate(db, [article_id], session)  # drop what the article reported before
+
+    batches = list(_batches(ids, batch_size))
+    with NlpRunner(workers, batch_size) as runner:
+        queued = iter(batches)
+        for batch in itertools.islice(queued, runner.depth):
+            runner.submit(batch_items(batch))
+        pending = deque(batches[: runner.depth])
+        while pending:
+            store_batch(pending.popleft(), runner.next_result())
+            batch = next(queued, None)
+            if batch is not None:
+                runner.submit(batch_items(batch))
+                pending.append(batch)
+            # With workers, a merge overlaps the NLP of the batches queued meanwhile.
+            while len(unmerged) >= merge_every:
+                merge(merge_every)
+    merge(len(unmerged))
+    return summary
+
+
+# Articles analysed between two merges into the claim ledger (a merge is one transaction):
+# bigger runs cost less per article (busy events are rewritten once per merge), smaller ones
+# overlap better with the workers' NLP and leave less for the end of a run.
+MERGE_EVERY = 256
+
+
+def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
+    """NLP results of one batch (runs in a worker process when workers > 1).
+
+    When the batch fails, its articles are analysed one by one, so one bad article gives
+    {"id", "error"} and the others their results.
+    """
+    if len(items) > 1:
+        try:
+            return list(analyze_many(items, batch_size=batch_size))
+        except KBError:
+            raise  # the settings' fault (e.g. a broken data file), not an article's
+        except Exception:  # noqa: BLE001 - retried article by article below
+            log.debug("a batch of %d articles failed; analysing them one by one", len(items))
+    return [_analyze_one(item, batch_size) for item in items]
+
+
+def _analyze_one(item: dict, batch_size: int) -> dict:
+    try:
+        return next(analyze_many([item], batch_size=batch_size))
+    except KBError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded on the article by the storing process
+        return {"id": item["id"], "error": f"{type(exc).__name__}: {exc}"}
+
+
+class NlpRunner:
+    """Batches of article texts in, NLP results out in order: inline, or in a process pool."""
+
+    def __init__(self, workers: int, batch_size: int):
+        self.workers = workers
+        self.batch_size = batch_size
+        self.pending: deque = deque()
+        self.pool = None
+        # Batches queued ahead, so workers stay busy while this process stores and merges.
+        self.depth = 8 * workers if workers > 1 else 1
+
+    def __enter__(self) -> NlpRunner:
+        if self.workers > 1:
+            import multiprocessing
+            import os
+            from concurrent.futures import ProcessPoolExecutor
+
+            # Build the pipeline once here and fork: workers start with it loaded (copy-on-write)
+            # instead of each importing and compiling it. No other thread runs at this point.
+            shared_nlp()
+            from kb.store.lock import die_with_parent
+
+            # Workers die with this process (kill -9 included) and never hold the run's lock.
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=die_with_parent, initargs=(os.getpid(),))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, items: list[dict]) -> None:
+        if self.pool is None:
+            self.pending.append(items)
+        else:
+            self.pending.append(self.pool.submit(_analyze_batch, items, self.batch_size))
+
+    def next_result(self) -> list[dict]:
+        head = self.pending.popleft()
+        return _analyze_batch(head, self.batch_size) if self.pool is None else head.result()
+
+
+def clear_unanalysable(db: sqlite_utils.Database) -> list[int]:
+    """Remove analysis rows of articles that are no longer analysable (now duplicates, failed)."""
+    ids = [row[0] for row in db.execute(
+        f"SELECT id FROM articles WHERE NOT ({ANALYSABLE}) AND (processed_at IS NOT NULL "
+        "OR id IN (SELECT article_id FROM event_mentions) OR id IN (SELECT article_id FROM mentions))"
+    ).fetchall()]
+    if ids:
+        with db.conn:
+            clear_analysis(db, ids)
+            marks = ", ".join("?" * len(ids))
+            db.execute(f"UPDATE articles SET processed_at = NULL WHERE id IN ({marks}) "
+                       "AND status != 'not_english'", ids)
+    return ids
+
+
+def reprocess(db: sqlite_utils.Database, *, all: bool = False,
+              article_ids: list[int] | None = None, batch_size: int = 32) -> AnalysisSummary:
+    """Re-run analysis after gazetteer or rule changes: stale articles, the given ones, or all."""
+    cleared = clear_unanalysable(db)
+    if article_ids is not None:
+        summary = analyze_articles(db, article_ids, batch_size=batch_size, force=True)
+    else:
+        summary = analyze_articles(db, None, batch_size=batch_size, force=all)
+    summary.cleared = len(cleared)
+    if cleared:
+        summary.integrated = _integrate(db, cleared) or summary.integrated
+    return summary

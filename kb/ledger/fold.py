@@ -1,0 +1,359 @@
+"""An event's fields from its reports: lead report, best date, status replay, lookup keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import insort
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+from kb.core.text import shorten
+from kb.dates.spans import PRECISION_RANK, DateSpan, date_span, parse_timestamp
+from kb.ledger.reports import Report, strip_dateline
+from kb.ledger.scoring import SourceEvidence, evidence_rank, report_authority, report_evidence
+
+# Dates spanning more than this are too vague to match on; they are keyed like undated ones.
+MAX_MATCH_SPAN_DAYS = 400
+ROLES = ("agent", "partner", "object", "product", "participant")
+DATE_SOURCE_RANK = {"explicit": 0, "relative": 1, "published": 2, "none": 3}
+SUMMARY_CHARS = 200
+# Fields that story matching reads: when one changes, the event's story profile is rebuilt.
+STORY_FIELDS = ("sort_date", "known_at", "sentence")
+
+StatusChange = tuple[str, str | None, str, str, int]  # (at, old, new, reason, article_id)
+
+
+def months(start: dt.date, end: dt.date) -> list[str]:
+    """'YYYY-MM' for every month from start to end inclusive."""
+    return list(_months(start.year, start.month, end.year, end.month))
+
+
+@lru_cache(maxsize=16384)
+def _months(year: int, month: int, end_year: int, end_month: int) -> tuple[str, ...]:
+    out = []
+    while (year, month) <= (end_year, end_month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(out)
+
+
+def matchable_span(report_or_span: DateSpan | None) -> DateSpan | None:
+    """A span precise enough to match on, else None (treated as undated)."""
+    if report_or_span is None or report_or_span.days > MAX_MATCH_SPAN_DAYS:
+        return None
+    return report_or_span
+
+
+@lru_cache(maxsize=65536)
+def matchable_date_span(date: str | None, date_mod: str | None) -> DateSpan | None:
+    """matchable_span(date_span(date, date_mod)), remembered."""
+    return matchable_span(date_span(date, date_mod))
+
+
+@lru_cache(maxsize=65536)
+def known_date(value: str | None) -> dt.date | None:
+    parsed = parse_timestamp(value)
+    return parsed.date() if parsed else None
+
+
+@lru_cache(maxsize=4096)
+def summarize(sentence: str | None) -> str | None:
+    """The lead sentence without its dateline, shortened at a word boundary when long."""
+    if not sentence:
+        return None
+    text = strip_dateline(" ".join(sentence.split()))
+    return shorten(text, SUMMARY_CHARS)
+
+
+def lead_rank(r: Report) -> tuple:
+    """Sort key of the best evidence: first-party, unhedged, reliable, precisely dated, earliest."""
+    span = r.span
+    return (
+        not r.supports,
+        not (r.source.first_party and not r.hedged),
+        r.hedged,
+        -r.source.reliability,
+        PRECISION_RANK.get(span.precision, 9) if span else 9,
+        r.order,
+    )
+
+
+def date_rank(r: Report, span: DateSpan) -> tuple:
+    """Sort key of the best date: most precise, then explicit over relative over published, earliest."""
+    return (PRECISION_RANK[span.precision], span.days, DATE_SOURCE_RANK.get(r.date_source, 3), r.order)
+
+
+class StatusReplay:
+    """An event's status replayed over its reports in arrival order, one report at a time."""
+
+    def __init__(self, weights: dict[str, Any], attribution_kind: Callable[[Report], str]):
+        cfg = weights["status"]
+        self.needed = int(cfg["confirm_min_sources"])
+        self.min_reliability = float(cfg["confirm_min_reliability"])
+        self.attribution_kind = attribution_kind
+        self.reliable_sources: set[str] = set()
+        self.status: str | None = None
+        self.changes: list[StatusChange] = []  # (at, old, new, reason, article)
+
+    def step(self, r: Report) -> None:
+        """Apply the next report in arrival order."""
+        status = self.status
+        who = r.source.name or f"article {r.article_id}"
+        new, reason = status, ""
+        if r.denial:
+            party = f" by {r.attributed_to}" if r.attributed_to else ""
+            new, reason = "denied", f"denied{party} ({who})"
+        elif r.negated:
+            if status is None:
+                new, reason = "reported", f"first reported, in the negative, by {who}"
+        elif r.hedged or self.attribution_kind(r) == "anonymous":
+            # Anonymous sourcing ("people familiar with the plans") is speculation too.
+            if status is None:
+                new, reason = "rumored", f"first reported, hedged or anonymously sourced, by {who}"
+        elif r.source.first_party:
+            new, reason = "confirmed", f"stated by first-party source {who}"
+        else:
+            if r.source.reliability >= self.min_reliability:
+                self.reliable_sources.add(r.source.key)
+            if len(self.reliable_sources) >= self.needed and status != "denied":
+                new, reason = "confirmed", f"reported by {len(self.reliable_sources)} independent reliable sources"
+            elif status in (None, "rumored"):
+                first = "first reported" if status is None else "reported without hedging"
+                new, reason = "reported", f"{first} by {who}"
+        if new is not None and new != status:
+            self.changes.append((r.known_at or "", status, new, reason, r.article_id))
+            self.status = new
+
+
+CLAIMS, ALL = 0, 1  # the two report groups an event's fields come from (claims: no denials)
+
+
+class EventFold:
+    """An event's fields, status history, entities and match ids folded over its reports.
+
+    Reports are folded in arrival order, so a report arriving after the others costs the
+    same however many the event has; one arriving earlier than some (or replacing a report
+    with other content) makes the fold start again from the first report. Fields come from
+    the claims (reports that are not denials), or from all reports when all are denials.
+    """
+
+    def __init__(self, weights: dict[str, Any], attribution_kind: Callable[[Report], str],
+                 ignored: frozenset[int]):
+        self.weights = weights
+        self.attribution_kind = attribution_kind
+        self.ignored = ignored
+        self.first_party_authority = float(weights["importance"]["first_party_authority"])
+        self.by_mention: dict[int, Report] = {}
+        self.ordered: list[Report] = []  # arrival order
+        self.version = 0  # changes when the entity sets may have lost members (else they only grow)
+        self._clear()
+
+    def _clear(self) -> None:
+        self.replay = StatusReplay(self.weights, self.attribution_kind)
+        self.leads: list[tuple[tuple, Report] | None] = [None, None]
+        self.dated: list[tuple[tuple, Report] | None] = [None, None]
+        self.roles: list[set[tuple[int, str]]] = [set(), set()]
+        self.role_ids: list[set[int]] = [set(), set()]  # the entities of `roles`
+        self.match: list[set[int]] = [set(), set()]
+        self.supporting = self.supporting_hedged = self.negated = 0
+        self.originals: set[int] = set()
+        self.source_keys: set[str] = set()
+        self.updated_at = ""
+        self.evidence: dict[str, tuple[tuple, tuple, SourceEvidence]] = {}  # source key -> (rank, order, best)
+        self.authority: float | None = None
+        self.version += 1
+
+    def __len__(self) -> int:
+        return len(self.ordered)
+
+    def add(self, report: Report) -> None:
+        """Add a report (or replace the one with its mention id)."""
+        known = self.by_mention.get(report.mention_id)
+        if known is not None:
+            # The same mention read by another query differs at most in its key.
+            if replace(report, key=known.key) == known:
+                return
+            self.by_mention[report.mention_id] = report
+            self.ordered = sorted(self.by_mention.values(), key=lambda r: r.order)
+            self._refold()
+            return
+        self.by_mention[report.mention_id] = report
+        if self.ordered and report.order < self.ordered[-1].order:
+            # Only the status replay depends on the order: the rest takes the report as it is.
+            insort(self.ordered, report, key=lambda r: r.order)
+            self._fold(report, replay=False)
+            self.replay = StatusReplay(self.weights, self.attribution_kind)
+            for earlier in self.ordered:
+                self.replay.step(earlier)
+        else:
+            self.ordered.append(report)
+            self._fold(report)
+
+    def extend(self, reports: Iterable[Report]) -> None:
+        for report in sorted(reports, key=lambda r: r.order):
+            self.add(report)
+
+    def _refold(self) -> None:
+        self._clear()
+        for report in self.ordered:
+            self._fold(report)
+
+    def _fold(self, r: Report, replay: bool = True) -> None:
+        if replay:
+            self.replay.step(r)
+        if self.leads[CLAIMS] is None and not r.denial:
+            self.version += 1  # the first claim: fields and entities now come from the claims
+        span = r.span
+        rank = lead_rank(r)
+        dated = date_rank(r, span) if span is not None else None
+        roles = {(e["entity_id"], e.get("role") if e.get("role") in ROLES else "participant")
+                 for e in r.entities if isinstance(e.get("entity_id"), int) and e["entity_id"] not in self.ignored}
+        for group in (ALL,) if r.denial else (CLAIMS, ALL):
+            lead = self.leads[group]
+            if lead is None or rank < lead[0]:
+                self.leads[group] = (rank, r)
+            best = self.dated[group]
+            if dated is not None and (best is None or dated < best[0]):
+                self.dated[group] = (dated, r)
+            self.roles[group].update(roles)
+            self.role_ids[group].update(e for e, _ in roles)
+            self.match[group].update(r.match_ids)
+        if r.supports:
+            self.supporting += 1
+            self.supporting_hedged += r.hedged
+        self.negated += r.negated
+        self.originals.add(r.original_article_id)
+        self.source_keys.add(r.source.key)
+        self.updated_at = max(self.updated_at, r.known_at or "")
+        authority = report_authority(r, self.first_party_authority)
+        self.authority = authority if self.authority is None else max(self.authority, authority)
+        if r.supports:
+            # Each source's best evidence; of equals, the one that arrived first.
+            evidence = report_evidence(r, self.attribution_kind(r))
+            rank = evidence_rank(evidence)
+            best = self.evidence.get(r.source.key)
+            if best is None or rank > best[0] or (rank == best[0] and r.order < best[1]):
+                self.evidence[r.source.key] = (rank, r.order, evidence)
+
+    @property
+    def group(self) -> int:
+        return CLAIMS if self.leads[CLAIMS] is not None else ALL
+
+    def entity_roles(self) -> set[tuple[int, str]]:
+        """The (entity, role) pairs of the claims' entities (outlets left out)."""
+        return self.roles[self.group]
+
+    def best_evidence(self) -> list[SourceEvidence]:
+        """The best evidence of each source that supports the event, by source key."""
+        return [self.evidence[key][2] for key in sorted(self.evidence)]
+
+    def mentions(self) -> int:
+        """Independent reporting articles (copies count with their original)."""
+        return len(self.originals)
+
+    def highest_authority(self) -> float:
+        return self.authority if self.authority is not None else 0.0
+
+    def entity_ids(self) -> set[int]:
+        """The entities of entity_roles()."""
+        return self.role_ids[self.group]
+
+    def match_ids(self) -> set[int]:
+        """The entities the claims are matched on."""
+        return self.match[self.group]
+
+    def matching_fields(self, current: dict[str, Any], superseding: dict[str, Any] | None) -> dict[str, Any]:
+        """The fields of fields() that matching reads and that keys are made from (cheaper)."""
+        lead = self.leads[self.group][1]  # type: ignore[index]
+        best = self.dated[self.group]
+        superseded = superseding is not None and superseding["id"] != current["id"]
+        return {
+            "type": lead.type if not lead.denial else current["type"],
+            "article_id": lead.article_id,
+            "date": best[1].date if best else None,
+            "date_mod": best[1].date_mod if best else None,
+            "sentence": lead.sentence,
+            "status": "superseded" if superseded else self.replay.status or "reported",
+            "superseded_by": superseding["id"] if superseded else None,  # type: ignore[index]
+            "known_at": self.ordered[0].known_at,
+        }
+
+    def fields(self, current: dict[str, Any], superseding: dict[str, Any] | None
+               ) -> tuple[dict[str, Any], list[StatusChange]]:
+        """The event's fields and status history (the fold must hold at least one report).
+
+        `superseding` is the row of the event that supersedes this one (current["superseded_by"]),
+        or None when there is none (or it is gone).
+        """
+        group = self.group
+        lead = self.leads[group][1]  # type: ignore[index]
+        best = self.dated[group]
+        dated = best[1] if best else None
+        span = dated.span if dated else None
+        first = self.ordered[0]
+        changes = list(self.replay.changes)
+        superseded_by = None
+        if superseding is not None and superseding["id"] != current["id"]:
+            superseded_by = superseding["id"]
+            changes.append((superseding["known_at"] or "", changes[-1][2] if changes else None, "superseded",
+                            f"superseded by event {superseding['id']}", superseding["article_id"]))
+        status = changes[-1][2] if changes else "reported"
+        fields = {
+            "type": lead.type if not lead.denial else current["type"],
+            "article_id": lead.article_id,
+            "date": dated.date if dated else None,
+            "date_mod": dated.date_mod if dated else None,
+            "date_text": dated.date_text if dated else None,
+            "date_source": dated.date_source if dated else "none",
+            "date_precision": span.precision if span else None,
+            "date_start": span.start.isoformat() if span else None,
+            "date_end": span.end.isoformat() if span else None,
+            "sort_date": span.start.isoformat() if span else (first.known_at or "")[:10] or None,
+            "sentence": lead.sentence,
+            "start": lead.start,
+            "end": lead.end,
+            "hedged": int(self.supporting > 0 and self.supporting_hedged == self.supporting),
+            "negated": int(self.negated == len(self.ordered)),
+            "attributed_to": lead.attributed_to,
+            "status": status,
+            "superseded_by": superseded_by,
+            "summary": summarize(lead.sentence),
+            "mentions": len(self.originals),
+            "sources": len(self.source_keys),
+            "first_reported_at": first.known_at,
+            "first_reported_by": first.source.source_id,
+            "known_at": first.known_at,
+            "updated_at": self.updated_at or None,
+        }
+        return fields, changes
+
+
+RUMOR_KEY = "rumor:"  # key type prefix of rumored events, which later events may supersede
+
+
+def keys_for(event_type: str, status: str, date: str | None, date_mod: str | None, known_at: str | None,
+             entity_ids: Iterable[int]) -> set[tuple[int, str, str]]:
+    """The lookup keys of an event: (entity, type, month) for each month its date covers,
+    (entity, type, 'u' + month first known) when undated, (entity, '*', 'k' + that month) for
+    denials, and (entity, 'rumor:' + type, 'k' + that month) while rumored, for supersession."""
+    buckets = key_buckets(event_type, status, date, date_mod, known_at)
+    return {(e, t, b) for e in sorted(set(entity_ids)) for t, b in buckets}
+
+
+def key_buckets(event_type: str, status: str, date: str | None, date_mod: str | None,
+                known_at: str | None) -> list[tuple[str, str]]:
+    """The (type, bucket) halves of an event's lookup keys (see keys_for)."""
+    span = matchable_date_span(date, date_mod)
+    known = known_date(known_at)
+    buckets: list[tuple[str, str]] = []
+    if span is not None:
+        buckets = [(event_type, m) for m in months(span.start, span.end)]
+    elif known is not None:
+        buckets = [(event_type, "u" + months(known, known)[0])]
+    if known is not None:
+        buckets.append(("*", "k" + months(known, known)[0]))
+        if status == "rumored":
+            buckets.append((RUMOR_KEY + event_type, "k" + months(known, known)[0]))
+    return buckets

@@ -1,0 +1,1 @@
+"""The event extractor: typed, dated event mentions from sentences."""

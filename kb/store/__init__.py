@@ -1,0 +1,1 @@
+"""The database: connection, migrations, and the tables' own reads and writes."""

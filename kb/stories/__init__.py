@@ -1,0 +1,1 @@
+"""Developing stories: placement of events, matching, titles and overviews, cards."""
