@@ -6,7 +6,8 @@ import calendar
 import re
 from urllib.parse import urlsplit
 
-from kb.nlp.temporal.tagger import format_timex, timex_precision
+from kb.dates.labels import format_timex
+from kb.dates.timex import timex_precision
 
 
 def date_label(value: str | None, mod: str | None = None) -> str:

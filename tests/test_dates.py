@@ -16,7 +16,8 @@ import pytest
 import sqlite_utils
 
 from ingest.extract import choose_published
-from kb.dates.spans import date_span, parse_timestamp
+from kb.core.time import parse_timestamp
+from kb.dates.spans import date_span
 from kb.jobs.analyse import analyze_articles
 from kb.nlp.temporal.tagger import is_valid_timex_value, tag_timexes
 from kb.store.db import migrate_db

@@ -9,21 +9,15 @@ import spacy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kb.dates.labels import format_timex
+from kb.dates.timex import is_valid_timex_value, parse_iso_date, timex_precision, timex_sort_date
 from kb.jobs.temporal_eval import (
     TimeMLFormatError,
     evaluate_timexes,
     load_gold_dir,
     parse_timeml,
 )
-from kb.nlp.temporal.tagger import (
-    Timex,
-    format_timex,
-    is_valid_timex_value,
-    parse_iso_date,
-    tag_timexes,
-    timex_precision,
-    timex_sort_date,
-)
+from kb.nlp.temporal.tagger import Timex, tag_timexes
 
 WED = dt.date(2026, 4, 15)  # a Wednesday in ISO week 16
 

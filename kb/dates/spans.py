@@ -1,4 +1,4 @@
-"""Calendar spans of TIMEX3 date values, for matching, ordering and showing event dates."""
+"""Calendar spans of TIMEX3 date values, for matching and ordering event dates."""
 
 from __future__ import annotations
 
@@ -7,19 +7,18 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kb.nlp.temporal.tagger import format_timex
+from kb.core.time import FIRST_YEAR, LAST_YEAR
+from kb.dates.timex import SEASONS
 
 # Smaller is more precise; used to pick the most precise of several compatible dates.
 PRECISION_RANK = {
     "day": 0, "week": 1, "month": 2, "season": 3, "quarter": 3, "half": 4, "year": 5,
     "decade": 6, "century": 7,
 }
-SEASONS = {"SP": (3, 5), "SU": (6, 8), "FA": (9, 11), "WI": (12, 14)}
 
 # Years the knowledge base reasons with: a date outside them counts as unknown. The claim
 # ledger and stories add and subtract windows of days to dates, which must stay inside
 # Python's calendar (years 1 to 9999); no news is about years outside these either.
-FIRST_YEAR, LAST_YEAR = 100, 9899
 _YEAR_PART = re.compile(r"(?:FY)?(\d{4})(?![\d])")
 
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T.*)?$")
@@ -149,46 +148,13 @@ def spans_compatible(a: DateSpan, b: DateSpan, day_tolerance_days: int = 1) -> b
     """Whether two dates can describe the same fact: equal, or one contains the other."""
     if a.precision == "day" and b.precision == "day":
         return abs((a.start - b.start).days) <= day_tolerance_days
-    slack = dt.timedelta(days=day_tolerance_days)  # a.contains(b) or b.contains(a), inlined: called very often
-    return (a.start - slack <= b.start and b.end <= a.end + slack) or (b.start - slack <= a.start
-                                                                      and a.end <= b.end + slack)
+    # a.contains(b) or b.contains(a), inlined: called very often
+    slack = dt.timedelta(days=day_tolerance_days)
+    return (a.start - slack <= b.start and b.end <= a.end + slack) or (
+        b.start - slack <= a.start and a.end <= b.end + slack
+    )
 
 
 def more_precise(a: DateSpan, b: DateSpan) -> bool:
     """Whether `a` pins the date down more narrowly than `b`."""
     return (PRECISION_RANK[a.precision], a.days) < (PRECISION_RANK[b.precision], b.days)
-
-
-@lru_cache(maxsize=65536)  # datetimes are immutable; report times repeat across an event's reports
-def parse_timestamp(value: str | None) -> dt.datetime | None:
-    """Parse an ISO 8601 timestamp or date (naive values are taken as UTC) into UTC."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            parsed = dt.datetime.combine(dt.date.fromisoformat(text[:10]), dt.time())
-        except ValueError:
-            return None
-    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
-        return None  # e.g. a CMS's 0001-01-01 stored before the plausibility rule
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
-
-
-def utc_iso(value: dt.datetime) -> str:
-    """A UTC timestamp as 'YYYY-MM-DDTHH:MM:SSZ' (sorts and compares as text)."""
-    return value.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def format_date(value: str | None, mod: str | None = None) -> str:
-    """A TIMEX3 date for people ("April 14, 2026", "mid-2024"), by kb.nlp.temporal.tagger's formatter."""
-    if not value:
-        return "undated"
-    try:
-        return format_timex(value, mod)
-    except (ValueError, TypeError):
-        return value

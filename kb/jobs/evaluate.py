@@ -8,6 +8,10 @@ from typing import Any
 
 from kb.core.config import DATA_DIR, read_toml
 from kb.jobs.gold import AMOUNT_LABELS, GoldDoc, load_gold
+from kb.jobs.temporal_eval import GoldDoc as TimexDoc
+from kb.jobs.temporal_eval import evaluate_timexes, load_gold_dir
+from kb.nlp.pipeline import analyze_many
+from kb.nlp.temporal.tagger import Timex
 
 DEFAULT_FLOORS = DATA_DIR / "gold" / "floors.toml"
 TIMEBANK_DIR = DATA_DIR / "gold" / "timebank"
@@ -96,10 +100,6 @@ def score_events(docs: list[tuple[GoldDoc, dict]]) -> dict[str, dict]:
 
 def score_sample_timexes(docs: list[tuple[GoldDoc, dict]]) -> dict[str, Any]:
     """Timex extent and value scores on the sample gold (TempEval-3 style, via kb.jobs.temporal_eval)."""
-    from kb.jobs.temporal_eval import GoldDoc as TimexDoc
-    from kb.jobs.temporal_eval import evaluate_timexes
-    from kb.nlp.temporal.tagger import Timex
-
     timex_docs, predicted = [], {}
     for doc, result in docs:
         published = dt.date.fromisoformat(doc.published) if doc.published else None
@@ -114,15 +114,11 @@ def score_timebank(directory: Path = TIMEBANK_DIR) -> dict[str, Any] | None:
     """The temporal helper's TimeML gold scores per split, or None without gold files."""
     if not any(directory.glob("*.tml")):
         return None
-    from kb.jobs.temporal_eval import evaluate_timexes, load_gold_dir
-
     return evaluate_timexes(load_gold_dir(directory))
 
 
 def evaluate(gold_dir: str | Path | None = None, *, timebank_dir: Path | None = TIMEBANK_DIR) -> dict:
     """All measures on the sample gold (and the TimeML gold when present)."""
-    from kb.nlp.pipeline import analyze_many
-
     gold = load_gold(gold_dir)
     results = analyze_many({"text": d.text, "published": d.published} for d in gold)
     docs = list(zip(gold, results, strict=True))

@@ -8,8 +8,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.extract import extract_article
 from kb.core.config import DATA_DIR
 from kb.core.errors import ConfigError
+from kb.nlp.events.extractor import sentence_bounds
+from kb.nlp.pipeline import build_nlp
 
 DEFAULT_GOLD_DIR = DATA_DIR / "gold" / "sample"
 AMOUNT_LABELS = ("MONEY", "PERCENT", "QUANTITY")
@@ -85,9 +88,6 @@ def _split_occurrence(rest: str) -> tuple[str, str | None]:
 
 
 def _sentence_bounds(text: str) -> list[tuple[int, int]]:
-    from kb.nlp.events.extractor import sentence_bounds
-    from kb.nlp.pipeline import build_nlp
-
     nlp = build_nlp()
     doc = nlp.make_doc(text)
     nlp.get_pipe("kb_sentences")(doc)
@@ -96,8 +96,6 @@ def _sentence_bounds(text: str) -> list[tuple[int, int]]:
 
 def build_from_spec(spec_path: Path, sample_dir: Path) -> dict:
     """Build one gold document from its spec (ValueError naming the bad line)."""
-    from ingest.extract import extract_article
-
     meta: dict[str, str] = {}
     lines = spec_path.read_text(encoding="utf-8").splitlines()
     for line in lines:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from kb.core.config import DATA_DIR
 from kb.core.errors import KBError
-from kb.nlp.temporal.tagger import Timex, parse_iso_date, tag_timexes
+from kb.dates.timex import parse_iso_date
+from kb.nlp.temporal.tagger import Timex, tag_timexes
 
 GOLD_DIR = DATA_DIR / "gold" / "timebank"
 

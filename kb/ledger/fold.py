@@ -10,7 +10,8 @@ from functools import lru_cache
 from typing import Any
 
 from kb.core.text import shorten
-from kb.dates.spans import PRECISION_RANK, DateSpan, date_span, parse_timestamp
+from kb.core.time import parse_timestamp
+from kb.dates.spans import PRECISION_RANK, DateSpan, date_span
 from kb.ledger.reports import Report, strip_dateline
 from kb.ledger.scoring import SourceEvidence, evidence_rank, report_authority, report_evidence
 

@@ -10,7 +10,8 @@ from functools import lru_cache
 
 import sqlite_utils
 
-from kb.dates.spans import DateSpan, date_span, parse_timestamp, utc_iso
+from kb.core.time import parse_timestamp, utc_iso
+from kb.dates.spans import DateSpan, date_span
 
 # Follow at most this many duplicate_of hops (copies of copies) to the original article.
 MAX_DUPLICATE_HOPS = 10

@@ -12,7 +12,8 @@ import sqlite_utils
 
 from kb.core.config import DATA_DIR, load_topics, read_toml
 from kb.core.errors import ConfigError
-from kb.dates.spans import date_span, parse_timestamp
+from kb.core.time import parse_timestamp
+from kb.dates.spans import date_span
 from kb.ledger.reports import Report
 
 DEFAULT_WEIGHTS = DATA_DIR / "weights.toml"

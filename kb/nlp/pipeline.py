@@ -22,6 +22,7 @@ import kb.nlp.events.extractor  # noqa: F401 - registers the kb_events factory
 import kb.nlp.sentences  # noqa: F401 - registers the kb_sentences factory
 from kb.core.config import DATA_DIR, read_toml
 from kb.core.errors import ConfigError
+from kb.dates.timex import parse_iso_date
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +185,6 @@ def _as_date(published: Any) -> dt.date | None:
         return published.date()
     if isinstance(published, dt.date):
         return published
-    from kb.nlp.temporal.tagger import parse_iso_date
-
     return parse_iso_date(str(published))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from kb.core.errors import NotFound
-from kb.dates.spans import format_date
+from kb.dates.labels import format_date
 from kb.ledger.scoring import load_weights
 from kb.stories.placement import section_of
 

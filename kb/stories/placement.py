@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from kb.core.errors import KBError, NotFound
-from kb.dates.spans import parse_timestamp, utc_iso
+from kb.core.time import parse_timestamp, utc_iso
 from kb.ledger.scoring import ScoringContext, StoryTotals, components_json, score_story_totals
 from kb.stories.matching import (
     STORY_DATE_SQL,

@@ -11,6 +11,7 @@ from spacy.attrs import IDX, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from kb.dates.spans import PRECISION_RANK
 from kb.nlp.doc_text import doc_text
 from kb.nlp.events.context import (
     BLOCKED,
@@ -47,7 +48,10 @@ NOUN_MARKERS = DETERMINERS | frozenset({
 PERIOD_BOUND_WORDS = frozenset({"through", "until", "till", "to", "since", "into", "thru"})
 # A duration after one of these words is the period an activity filled ("over the past year").
 PERIOD_WORDS = frozenset({"over", "for", "during", "within", "throughout", "in"})
-PRECISION_RANK = {"day": 4, "week": 3, "month": 2, "quarter": 2, "half": 1, "season": 1, "year": 1}
+# The precisions a date value is told apart by when choosing the event's date, scored larger
+# for more precise: kb.dates.spans.PRECISION_RANK reversed (day 4, week 3, month 2, year 1).
+_SCORED = sorted(("day", "week", "month", "year"), key=PRECISION_RANK.__getitem__)
+PRECISION_SCORE = {precision: len(_SCORED) - i for i, precision in enumerate(_SCORED)}
 QUOTE_CHARS = re.compile(r'["“”]')
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 NOW_WORDS = re.compile(r"\b(?:today|now|this morning|tonight)\b", re.IGNORECASE)
@@ -255,12 +259,12 @@ def assign_roles(text: str, trigger: Trigger, mentions: list[Mention], after_rol
 def timex_precision_rank(value: str) -> int:
     """A larger number for a more precise date value (day > week > month > year)."""
     if len(value) >= 10 and value[4] == "-" and value[7:8] == "-":
-        return PRECISION_RANK["day"]
+        return PRECISION_SCORE["day"]
     if "-W" in value:
-        return PRECISION_RANK["week"]
+        return PRECISION_SCORE["week"]
     if len(value) == 7 and value[4] == "-" and value[5:].isdigit():
-        return PRECISION_RANK["month"]
-    return 0 if len(value) < 4 else PRECISION_RANK["year"]
+        return PRECISION_SCORE["month"]
+    return 0 if len(value) < 4 else PRECISION_SCORE["year"]
 
 
 def in_other_clause(text: str, trigger: Trigger, tx: Any, subordinators: frozenset[str]) -> bool:

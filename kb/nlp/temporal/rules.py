@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from kb.dates.spans import usable_value
+from kb.dates.timex import is_valid_timex_value
 from kb.nlp.temporal import handlers as H
 from kb.nlp.temporal import vocab as V
 from kb.nlp.temporal.handlers import Result
 from kb.nlp.temporal.resolve import Context
-from kb.nlp.temporal.tagger import is_valid_timex_value
 from kb.nlp.temporal.triggers import TriggerIndex
 
 Handler = Callable[[re.Match, Context], Result | None]
