@@ -1,4 +1,4 @@
-"""The rule table for TIMEX3 tagging and the loop that applies it to a text."""
+"""The TIMEX3 rules (data/temporal/patterns.toml) and the loop that applies them to a text."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
+from kb.core.config import DATA_DIR, read_toml
+from kb.core.errors import ConfigError
 from kb.dates.spans import usable_value
 from kb.dates.timex import is_valid_timex_value
-from kb.nlp.temporal import handlers as H
+from kb.nlp.temporal import calendar_dates, calendar_periods, day_times, durations
 from kb.nlp.temporal import vocab as V
-from kb.nlp.temporal.handlers import Result
+from kb.nlp.temporal.match_context import Result
 from kb.nlp.temporal.resolve import Context
 from kb.nlp.temporal.triggers import TriggerIndex
 
@@ -42,65 +44,69 @@ class Candidate:
 
 # --- the rule table ---------------------------------------------------------------------
 
+PATTERNS_PATH = DATA_DIR / "temporal" / "patterns.toml"
+HANDLERS: dict[str, Handler] = {
+    name: handler
+    for module in (calendar_dates, calendar_periods, day_times, durations)
+    for name, handler in vars(module).items()
+    if name.startswith("handle_")
+}
+RULE_KINDS = ("date", "clock", "other")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Word lists of vocab.toml a pattern may name as {section}: each becomes a regex alternation.
+_WORD_LISTS = (
+    "weekdays", "numbers", "units", "seasons", "time_zones", "duration_adjectives", "holidays",
+    "set_words", "duration_mods", "reference_words",
+)
+
+
+def _joined(pattern: str | list[str]) -> str:
+    """A pattern written as one string or as a list of pieces."""
+    if isinstance(pattern, str):
+        return pattern
+    if isinstance(pattern, list) and all(isinstance(piece, str) for piece in pattern):
+        return "".join(pattern)
+    raise TypeError("a pattern is a string or a list of strings")
+
+
+def _expand(pattern: str, fragments: dict[str, str], where: str) -> str:
+    """The pattern with each {name} replaced by its fragment."""
+
+    def fragment(match: re.Match) -> str:
+        if match[1] not in fragments:
+            raise ConfigError(f"{PATTERNS_PATH}: {where}: unknown part {{{match[1]}}}")
+        return fragments[match[1]]
+
+    return _PLACEHOLDER.sub(fragment, pattern)
+
+
+def _rule(raw: dict, fragments: dict[str, str]) -> Rule:
+    where = f"rule {raw.get('name')!r}"
+    handler = HANDLERS.get(raw.get("handler"))
+    if handler is None:
+        raise ConfigError(f"{PATTERNS_PATH}: {where}: unknown handler {raw.get('handler')!r}")
+    kind = raw.get("kind", "date")
+    if kind not in RULE_KINDS:
+        raise ConfigError(f"{PATTERNS_PATH}: {where}: kind must be one of {', '.join(RULE_KINDS)}")
+    try:
+        regex = re.compile(_expand(_joined(raw["pattern"]), fragments, where), re.IGNORECASE)
+    except (KeyError, TypeError, re.error) as exc:
+        raise ConfigError(f"{PATTERNS_PATH}: {where}: invalid pattern: {exc}") from exc
+    return Rule(str(raw["name"]), regex, handler, kind, bool(raw.get("anchored", False)))
+
 
 @cache
 def rules() -> tuple[Rule, ...]:
-    """All rules, in priority order for equally long matches."""
-    month = V.month_pattern()
-    weekday = rf"(?-i:(?P<weekday>{V.alternation(V.weekdays())}))"
-    day = r"(?P<day>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?\b"
-    year = r"(?P<year>(?:19|20)\d\d)\b(?![.,-]\d)"
-    dmod = r"(?:(?P<dmod>early|mid|late|the\s+(?:start|beginning|middle|end|close)\s+of)(?:-|\s+))"
-    nums = V.alternation(V.numbers())
-    num = rf"(?P<num>\d{{1,3}}(?:\.\d+)?|{nums})"
-    units = V.alternation(V.units())
-    unit = rf"(?P<unit>{units})"
-    seasons = V.alternation(V.seasons())
-    zones = V.alternation({z: 0 for z in V.time_zones()})
-    yearref = r"(?:(?P<fy>fiscal(?:\s+year)?\s+|FY\s*)?(?P<year>(?:19|20)\d\d|'\d\d)|(?P<yrel>this|last|next|the)\s+(?P<fisc3>fiscal\s+)?year)"
-    qmod = r"(?:(?P<dmod>early|mid|late|the\s+(?:start|beginning|middle|end|close)\s+of)\s+)?"
-    adjectives = V.alternation(V.duration_adjectives())
-    holidays = V.alternation(V.holidays())
-    table = [
-        ("iso", r"\b(?P<y>(?:19|20)\d\d)-(?P<mo>0[1-9]|1[0-2])(?:-(?P<d>[0-3]\d)(?:[T ](?P<hh>[01]\d|2[0-3]):(?P<mi>[0-5]\d)(?::\d\d)?)?)?(?![\d-])", H.handle_iso, "date", False),
-        ("slash", r"\b(?P<mo>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])/(?P<y>(?:19|20)\d\d|\d\d)\b(?!/)", H.handle_slash, "date", False),
-        ("month_day", rf"\b(?:{weekday},?\s+)?{month}\s+{day}(?:,?\s+{year})?", H.handle_month_day, "date", False),
-        ("day_month", rf"\b(?:{weekday},?\s+)?(?:the\s+)?{day}\s+(?:of\s+)?{month}(?:,?\s+{year})?", H.handle_month_day, "date", False),
-        ("month_year", rf"\b{dmod}?{month}(?:\s+of|,)?\s+{year}", H.handle_month_year, "date", False),
-        ("month_of_year", rf"\b{dmod}?{month}\s+of\s+(?P<yrel>this|last|next)\s+year\b", H.handle_month_year, "date", False),
-        ("quarter_q", r"\bQ(?P<q>[1-4])\b(?:\s*(?:of\s+)?(?:(?P<fy>FY|fiscal(?:\s+year)?)\s*'?(?P<fyy>(?:19|20)?\d\d)|'(?P<yy>\d\d)|(?P<year>(?:19|20)\d\d))\b)?", H.handle_quarter, "date", False),
-        ("quarter_fy", r"\b(?P<fy>FY)\s*'?(?P<fyy>(?:19|20)?\d\d)\s+Q(?P<q>[1-4])\b", H.handle_quarter, "date", False),
-        ("quarter_words", rf"\b{qmod}(?:(?P<the>the)\s+)?(?:(?P<fisc>fiscal)\s+)?(?P<ord>first|second|third|fourth|final|1st|2nd|3rd|4th)(?:\s+|-)(?:(?P<fisc2>fiscal)\s+)?quarter\b(?:\s+of\s+{yearref}\b)?", H.handle_quarter, "date", False),
-        ("half_h", r"\bH(?P<h>[12])\b(?:\s*(?:(?P<fy>FY)\s*'?(?P<fyy>(?:19|20)?\d\d)|'(?P<yy>\d\d)|(?P<year>(?:19|20)\d\d))\b)?", H.handle_half, "date", False),
-        ("month_quarter", rf"\bthe\s+{month}\s+quarter\b", H.handle_month_quarter, "date", False),
-        ("half_words", rf"\b{qmod}(?:the\s+)?(?P<ord>first|second|1st|2nd)(?:\s+|-)half\b(?:\s+of\s+{yearref}\b)?", H.handle_half, "date", False),
-        ("fiscal", r"\b(?:the\s+)?(?:(?:fiscal(?:\s+year)?|FY)\s*'?(?P<fyy>(?:19|20)\d\d|\d\d)\b|(?P<year>(?:19|20)\d\d)\s+fiscal\s+year\b)", H.handle_fiscal, "date", False),
-        ("fiscal_rel", r"\b(?P<frel>this|last|next|the\s+current|the\s+previous|the\s+next)\s+fiscal\s+year\b", H.handle_fiscal, "date", False),
-        ("decade", r"\b(?:the\s+)?(?:(?P<dmod>early|mid|late)[\s-]+)?(?:(?P<cent>19|20)(?P<dec>\d)0s|'(?P<dec2>\d)0s)\b", H.handle_decade, "date", False),
-        ("season", rf"\b(?:(?P<rel>this\s+past|this\s+coming|this|last|next|the\s+early|the\s+late|the|early|late|mid)[\s-]+)?(?P<season>{seasons})\b(?:\s+(?:of\s+)?{year})?", H.handle_season, "date", False),
-        ("relative_unit", r"\b(?:(?P<pre>earlier|later|early|late|mid|(?:the\s+)?(?:start|beginning|middle|end|close)\s+of)[\s-]+)?(?P<rel>this\s+past|this\s+coming|this|last|next|the\s+current|the\s+previous|the\s+prior|the\s+coming|the\s+following|the\s+same|that|the\s+past|the\s+last|the\s+next)\s+(?P<unit>week|month|year|quarter|decade|century)\b", H.handle_relative_unit, "date", True),
-        ("the_unit", r"\b(?P<pre>(?:the\s+)?(?:start|beginning|middle|end|close)\s+of|earlier\s+in|later\s+in)\s+the\s+(?P<unit>week|month|year|quarter|decade)\b", H.handle_the_unit, "date", True),
-        ("holiday", rf"\b(?:(?P<weekend>the\s+)(?={holidays}\s+weekend))?(?-i:(?P<holiday>{holidays}))(?(weekend)\s+weekend\b)(?:,?\s+{year})?", H.handle_holiday, "date", False),
-        ("weekend", r"\b(?:the|this)\s+weekend\b", H.handle_weekend, "date", False),
-        ("ago", rf"\b(?:{num}\s+)?{unit}\s+(?P<dir>ago|earlier|later|before|after|from\s+now|prior)\b", H.handle_ago, "date", True),
-        ("dayword", r"\b(?:(?P<pre>earlier|later|early|late)\s+)?(?P<w>the\s+day\s+before\s+yesterday|the\s+day\s+after\s+tomorrow|today|yesterday|tomorrow|tonight)(?:\s+(?P<pod>morning|afternoon|evening|night))?\b", H.handle_dayword, "date", False),
-        ("part_of_day", r"\b(?P<rel>this|last)\s+(?P<pod>morning|afternoon|evening|night)\b", H.handle_part_of_day, "date", False),
-        ("anchor_day", r"\b(?P<w>the\s+(?:next|following|previous|prior|same)\s+day|that\s+day)\b", H.handle_anchor_day, "date", True),
-        ("weekday", rf"\b(?:(?P<rel>this\s+past|this\s+coming|last|next|this|early|late)\s+)?{weekday}(?P<plural>s)?\b(?:\s+(?P<pod>morning|afternoon|evening|night)\b)?", H.handle_weekday, "date", False),
-        ("clock", rf"\b(?:(?P<approx>about|around|approximately|roughly)\s+)?(?:(?P<h>1[0-2]|0?[1-9])(?::(?P<mi>[0-5]\d))?\s*(?P<ap>a\.m\.|p\.m\.|am\b|pm\b)|(?P<h24>[01]?\d|2[0-3]):(?P<mi2>[0-5]\d)(?=\s+(?:{zones})\b)|(?P<noon>noon|midnight)\b)(?:\s+(?P<tz>{zones}|(?-i:[A-Z][a-z]{{1,15}})\s+time)\b)?", H.handle_clock, "clock", True),
-        ("set", rf"\b(?P<q>every|each|per|once\s+a|twice\s+a|(?:\d+|{nums})\s+times\s+(?:a|per))\s+(?:(?P<num>other|\d{{1,3}}|{nums})\s+)?(?:(?P<unit>{units})|{weekday}|(?P<season>{seasons})\b|{month})", H.handle_set, "other", False),
-        ("set_word", rf"\b(?P<w>{V.alternation(V.set_words())})\b", H.handle_set_word, "other", False),
-        ("multi", r"\bmulti-?(?P<unit>year|month|week|decade|day)\b", H.handle_multi, "other", False),
-        ("long", r"\b(?P<unit>year|month|week|day|decade)-?long\b", H.handle_long, "other", False),
-        ("duration", rf"\b(?:(?P<dm>{V.alternation(V.duration_mods())})\s+)?(?:(?P<rel>the\s+(?:past|last|next|coming|previous|first|final|following|prior)|recent|coming)\s+)?(?:{num}[\s-]+(?:(?:{adjectives})\s+)?)?{unit}(?P<long>-long|-old)?\b", H.handle_duration, "other", False),
-        ("month", rf"\b(?:(?P<rel>last|next|this)\s+|{dmod})?{month}", H.handle_month, "date", False),
-        ("year", rf"\b(?:{dmod}|(?P<theyear>the\s+year\s+))?{year}", H.handle_year, "date", False),
-        ("reference", rf"\b(?P<w>{V.alternation(V.reference_words())})\b", H.handle_reference, "date", False),
-    ]
-    return tuple(
-        Rule(name, re.compile(pattern, re.IGNORECASE), handler, kind, anchored)
-        for name, pattern, handler, kind, anchored in table
-    )
+    """All rules of data/temporal/patterns.toml, in priority order for equally long matches."""
+    table = read_toml(PATTERNS_PATH)
+    fragments = {name: V.alternation(getattr(V, name)()) for name in _WORD_LISTS}
+    fragments["month"] = V.month_pattern()
+    try:
+        for name, part in table.get("parts", {}).items():
+            fragments[name] = _expand(_joined(part), fragments, f"part {name!r}")
+    except TypeError as exc:
+        raise ConfigError(f"{PATTERNS_PATH}: parts: {exc}") from exc
+    return tuple(_rule(raw, fragments) for raw in table.get("rule", []))
 
 
 @cache

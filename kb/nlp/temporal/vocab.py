@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from functools import cache
 
-from kb.core.config import DATA_DIR
+from kb.core.config import DATA_DIR, read_toml
 from kb.nlp.regex_trie import trie_regex
 
 VOCAB_PATH = DATA_DIR / "temporal" / "vocab.toml"
@@ -16,8 +15,7 @@ VOCAB_PATH = DATA_DIR / "temporal" / "vocab.toml"
 @cache
 def vocab() -> dict:
     """The whole vocabulary file as a dict."""
-    with VOCAB_PATH.open("rb") as handle:
-        return tomllib.load(handle)
+    return read_toml(VOCAB_PATH)
 
 
 def alternation(words: Iterable[str]) -> str:

@@ -1,0 +1,141 @@
+"""Handlers for periods: quarters, halves, fiscal years, seasons and "this/next/last week"."""
+
+from __future__ import annotations
+
+import re
+
+from kb.nlp.temporal import vocab as V
+from kb.nlp.temporal.match_context import (
+    Result,
+    date_mod,
+    text_after,
+    text_before,
+    year_from,
+    year_of_relative,
+)
+from kb.nlp.temporal.resolve import Context, resolve_month, resolve_period, shift_by_unit
+
+
+def _fiscal_year(m: re.Match, ctx: Context) -> int | None:
+    """The fiscal year named in a match, or the one the publication date falls in."""
+    groups = m.groupdict()
+    year = year_from(groups.get("fyy")) or year_from(groups.get("year"))
+    if year is None and ctx.published:
+        start = V.fiscal_start_month()
+        year = ctx.published.year + (1 if start > 1 and ctx.published.month >= start else 0)
+        year += {"last": -1, "next": 1}.get((groups.get("yrel") or "").lower(), 0)
+    return year
+
+
+def handle_quarter(m: re.Match, ctx: Context) -> Result | None:
+    groups = m.groupdict()
+    quarter = int(groups.get("q") or V.ordinals().get((groups.get("ord") or "").lower(), 4))
+    mod = date_mod(groups.get("dmod"))
+    fiscal = bool(groups.get("fy") or groups.get("fisc") or groups.get("fisc2") or groups.get("fisc3"))
+    if fiscal:
+        year = _fiscal_year(m, ctx)
+        return "DATE", f"FY{year if year else 'XXXX'}-Q{quarter}", mod
+    year = year_from(groups.get("year")) or year_from(groups.get("yy"))
+    if year is None and groups.get("yrel"):
+        year = year_of_relative(groups["yrel"], ctx)
+    if year is None:
+        # "fourth-quarter results" are reported after the quarter has ended
+        relative = "completed" if _RESULTS_RE.match(text_after(ctx, m)) else ""
+        return "DATE", resolve_period(ctx, "Q", quarter, m.start(), m.end(), relative=relative), mod
+    return "DATE", f"{year:04d}-Q{quarter}", mod
+
+
+_RESULTS_RE = re.compile(r"\s+(?:\w+\s+)?(?:results|earnings|revenue|sales|profits?|report)\b", re.IGNORECASE)
+
+
+def handle_month_quarter(m: re.Match, ctx: Context) -> Result | None:
+    month = V.months()[m["month"].rstrip(".")]
+    value = resolve_month(ctx, month, "", m.start(), m.end())
+    if value.startswith("XXXX"):
+        return "DATE", f"XXXX-Q{(month - 1) // 3 + 1}", None
+    return "DATE", f"{value[:4]}-Q{(month - 1) // 3 + 1}", None
+
+
+def handle_half(m: re.Match, ctx: Context) -> Result | None:
+    groups = m.groupdict()
+    half = int(groups.get("h") or (1 if (groups.get("ord") or "").lower() in ("first", "1st") else 2))
+    mod = date_mod(groups.get("dmod"))
+    if re.match(r"\s+of\b", text_after(ctx, m)):
+        return None  # "the second half of the game"
+    if groups.get("fy") or groups.get("fisc3"):
+        year = _fiscal_year(m, ctx)
+        return "DATE", f"FY{year if year else 'XXXX'}-H{half}", mod
+    year = year_from(groups.get("year")) or year_from(groups.get("yy"))
+    if year is None and groups.get("yrel"):
+        year = year_of_relative(groups["yrel"], ctx)
+    if year is None:
+        if groups.get("h") and not re.search(r"\b(?:in|the|by|during|for|through)\s+$", text_before(ctx, m).lower()):
+            return None  # a bare "H1" is more often a visa or a chip than a half-year
+        return "DATE", resolve_period(ctx, "H", half, m.start(), m.end()), mod
+    return "DATE", f"{year:04d}-H{half}", mod
+
+
+def handle_fiscal(m: re.Match, ctx: Context) -> Result | None:
+    groups = m.groupdict()
+    if groups.get("frel"):
+        if ctx.published is None:
+            return "DATE", "FYXXXX", None
+        start = V.fiscal_start_month()
+        year = ctx.published.year + (1 if start > 1 and ctx.published.month >= start else 0)
+        year += {"last": -1, "previous": -1, "next": 1}.get(groups["frel"].split()[-1].lower(), 0)
+        return "DATE", f"FY{year}", None
+    year = _fiscal_year(m, ctx)
+    return "DATE", f"FY{year:04d}", None
+
+
+def handle_season(m: re.Match, ctx: Context) -> Result | None:
+    season = V.seasons()[m["season"].lower()]
+    rel = re.sub(r"\s+", " ", (m["rel"] or "").lower()).strip()
+    mod = {"early": "START", "late": "END", "mid": "MID", "the early": "START", "the late": "END"}.get(rel)
+    if m["year"]:
+        return "DATE", f"{int(m['year']):04d}-{season}", mod
+    if not rel:
+        if not re.search(r"\b(?:in|during|by|over|since|until|through|this|last|next)\s+$", text_before(ctx, m).lower()):
+            return None
+    if rel == "the" and re.match(r"\s+of\b", text_after(ctx, m)):
+        return None  # "the fall of Rome"
+    return "DATE", resolve_period(ctx, season, 0, m.start(), m.end(), relative=rel), mod
+
+
+_REL_OFFSETS = {
+    "this": 0, "the current": 0, "last": -1, "this past": -1, "next": 1, "this coming": 1,
+    "the coming": 1, "the previous": -1, "the prior": -1, "the following": 1, "the same": 0, "that": 0,
+}
+
+
+_ANCHORED = {"the previous", "the prior", "the following", "the same", "that"}
+
+
+def handle_relative_unit(m: re.Match, ctx: Context) -> Result | None:
+    unit = m["unit"].lower()
+    rel = re.sub(r"\s+", " ", m["rel"].lower())
+    pre = re.sub(r"\s+", " ", (m["pre"] or "").lower()).strip()
+    if rel in ("the past", "the last", "the next"):
+        if pre:
+            return None
+        code = {"week": "P1W", "month": "P1M", "year": "P1Y", "quarter": "P1Q", "decade": "P1DE",
+                "century": "P1CE", "weekend": None}[unit]
+        return ("DURATION", code, None) if code else None
+    mod = {"early": "START", "late": "END", "mid": "MID", "the start of": "START", "start of": "START",
+           "the beginning of": "START", "beginning of": "START", "the middle of": "MID",
+           "middle of": "MID", "the end of": "END", "end of": "END", "the close of": "END",
+           "close of": "END"}.get(pre)
+    base = ctx.anchor if rel in _ANCHORED else ctx.published
+    value = shift_by_unit(base, unit, _REL_OFFSETS[rel])
+    return "DATE", value, mod
+
+
+def handle_the_unit(m: re.Match, ctx: Context) -> Result | None:
+    unit = m["unit"].lower()
+    pre = re.sub(r"\s+", " ", m["pre"].lower())
+    mod = None
+    for word, code in (("start", "START"), ("beginning", "START"), ("middle", "MID"), ("end", "END"), ("close", "END")):
+        if word in pre:
+            mod = code
+    value = shift_by_unit(ctx.published, unit, 0)
+    return "DATE", value, mod
