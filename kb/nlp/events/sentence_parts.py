@@ -1,0 +1,115 @@
+"""What event rules look at in a sentence: triggers, entity mentions, attribution, quotes, words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Span
+
+from kb.nlp.events.lexicon import EventLexicon, TriggerDef
+
+# Entity labels that are amounts, not participants.
+AMOUNT_LABELS = frozenset({"MONEY", "PERCENT", "QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TIME"})
+PARTY_LABELS = frozenset({"ORG", "PERSON", "NORP", "GPE"})
+WORD = re.compile(r"[\w'’-]+")
+WORD_START = re.compile(r"\w+")
+PERFECT_AUX = frozenset({"has", "have", "'s"})
+DETERMINERS = frozenset({"the", "a", "an", "its", "their", "his", "her", "this", "that", "'s", "’s", "our"})
+QUOTE_CHARS = re.compile(r'["“”]')
+
+
+@dataclass
+class Trigger:
+    """A trigger found in the text."""
+
+    start: int
+    end: int
+    text: str
+    defn: TriggerDef
+
+
+@dataclass
+class Mention:
+    """An entity span of the sentence, reduced to what event logic needs."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+    name: str
+    known: bool
+
+
+@dataclass
+class Attribution:
+    """Who a sentence's claim comes from, and which entities only carry the report."""
+
+    name: str | None
+    start: int
+    end: int
+    media: frozenset[int]
+
+
+def entity_name(span: Span) -> str:
+    """Canonical name of an entity span, or its surface text for unknown names."""
+    return span.kb_id_ or span.text
+
+
+def is_candidate(span: Span) -> bool:
+    """Whether the span is an unknown-name candidate rather than a gazetteer entity."""
+    if Span.has_extension("candidate") and span._.candidate:
+        return True
+    return not span.kb_id_
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character ranges inside quotation marks; an unclosed quote ends with its paragraph."""
+    spans = []
+    open_at = None
+    for m in QUOTE_CHARS.finditer(text):
+        if open_at is not None and "\n" in text[open_at:m.start()]:
+            spans.append((open_at, text.index("\n", open_at)))
+            open_at = None
+        char = m.group(0)
+        if open_at is None and char != "”":
+            open_at = m.end()
+        elif open_at is not None and char != "“":
+            spans.append((open_at, m.start()))
+            open_at = None
+    if open_at is not None:
+        end = text.find("\n", open_at)
+        spans.append((open_at, len(text) if end == -1 else end))
+    return spans
+
+
+def find_triggers(text: str, lexicon: EventLexicon) -> list[Trigger]:
+    """Every trigger in the text, sorted by position (plain triggers never overlap)."""
+    hits = []
+    covered_until = 0
+    for word in WORD_START.finditer(text):
+        entry = lexicon.dispatch.get(word.group(0).lower())
+        if entry is None:
+            continue
+        pos = word.start()
+        if pos and (text[pos - 1].isalnum() or text[pos - 1] in "-_"):
+            continue
+        plain, gaps = entry
+        if plain is not None and pos >= covered_until:
+            m = plain.match(text, pos)
+            defn = lexicon.lookup(m.group(0)) if m else None
+            if defn is not None:
+                hits.append(Trigger(m.start(), m.end(), m.group(0), defn))
+                covered_until = m.end()
+        for pattern, defn in gaps:
+            m = pattern.match(text, pos)
+            if m:
+                hits.append(Trigger(m.start(), m.end(), m.group(0), defn))
+    hits.sort(key=lambda t: (t.start, -t.end))
+    return hits
+
+
+def words_before(text: str, end: int, count: int, floor: int) -> list[str]:
+    """The last `count` words (lower-case) of text[floor:end]."""
+    window = text[max(floor, end - 12 * count) : end]
+    return [w.lower() for w in WORD.findall(window)][-count:]
