@@ -1,4 +1,7 @@
-"""Read the project's configuration files: sources, topics and settings from data/."""
+"""Read the project's configuration files: sources, topics and settings from data/.
+
+Every data file is found under DATA_DIR: the checkout's data/ directory, or $KB_DATA_DIR.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from kb.core.errors import ConfigError
 DATA_DIR = Path(os.environ.get("KB_DATA_DIR") or Path(__file__).resolve().parents[2] / "data")
 DEFAULT_SOURCES = DATA_DIR / "sources.toml"
 DEFAULT_TOPICS = DATA_DIR / "topics.toml"
+NLP_SETTINGS = DATA_DIR / "nlp.toml"
 SOURCE_KINDS = ("feed", "sitemap", "page")
 
 
@@ -58,6 +62,11 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
+
+
+def read_nlp_settings(path: str | Path | None = None) -> dict[str, Any]:
+    """data/nlp.toml (or `path`): the settings of the NLP pipeline and its sentence splitter."""
+    return read_toml(path or NLP_SETTINGS)
 
 
 def resolve_source_url(url: str, base_dir: Path) -> tuple[str, bool]:

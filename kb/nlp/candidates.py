@@ -25,6 +25,7 @@ from kb.nlp.doc_text import doc_text
 from kb.nlp.ent_spans import Occupied, add_ents, char_span, occupied_by_ents_and_timexes
 
 CANDIDATES_FILE = "candidates.toml"
+DEFAULT_CANDIDATES = DATA_DIR / CANDIDATES_FILE
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _WORD = rf"[{_UPPER}](?:[^\W\d_]|['’\-](?=[^\W\d_]))+"
@@ -277,7 +278,7 @@ class _TextState:
 
 def load_candidate_finder(path: str | Path | None = None) -> CandidateFinder:
     """Read data/candidates.toml (or `path`) and compile it."""
-    path = Path(path) if path else DATA_DIR / CANDIDATES_FILE
+    path = Path(path) if path else DEFAULT_CANDIDATES
     return CandidateFinder(read_toml(path), str(path))
 
 

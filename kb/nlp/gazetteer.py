@@ -45,7 +45,8 @@ def normalize_form(form: str) -> str:
 
 
 def default_gazetteer_path() -> Path:
-    """$KB_GAZETTEER, else data/gazetteer.jsonl."""
+    """gazetteer.jsonl in the data directory (kb.core.config.DATA_DIR), unless the
+    $KB_GAZETTEER override names another file."""
     return Path(os.environ.get("KB_GAZETTEER") or DATA_DIR / GAZETTEER_FILE)
 
 

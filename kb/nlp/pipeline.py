@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import importlib
 import logging
 import re
 from bisect import bisect_right
@@ -18,27 +17,27 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-import kb.nlp.events.extractor  # noqa: F401 - registers the kb_events factory
-import kb.nlp.sentences  # noqa: F401 - registers the kb_sentences factory
-from kb.core.config import DATA_DIR, read_toml
+# Importing a component's module registers its factory.
+import kb.nlp.events.extractor  # noqa: F401 - kb_events
+import kb.nlp.gazetteer  # noqa: F401 - kb_gazetteer, kb_quantities, kb_candidates
+import kb.nlp.sentences  # noqa: F401 - kb_sentences
+import kb.nlp.temporal.tagger  # noqa: F401 - kb_timex
+from kb.core.config import NLP_SETTINGS, read_nlp_settings
 from kb.core.errors import ConfigError
 from kb.dates.timex import parse_iso_date
+from kb.nlp.candidates import DEFAULT_CANDIDATES
+from kb.nlp.events.lexicon import DEFAULT_TRIGGERS
+from kb.nlp.events.sentence_parts import AMOUNT_LABELS  # noqa: F401 - for kb.jobs.analyse
+from kb.nlp.gazetteer import default_gazetteer_path
+from kb.nlp.quantities import DEFAULT_QUANTITIES
+from kb.nlp.temporal.rules import PATTERNS_PATH
+from kb.nlp.temporal.vocab import VOCAB_PATH
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SETTINGS = DATA_DIR / "nlp.toml"
-# Files whose content changes what the pipeline outputs; their digest goes into nlp_version.
-VERSIONED_FILES = ("nlp.toml", "event_triggers.toml", "gazetteer.jsonl")
-VERSIONED_DIRS = ("temporal",)
-# Components of other modules, in contract order (their modules register the factories).
-COMPONENTS = (
-    ("kb.nlp.temporal.tagger", "kb_timex"),
-    ("kb.nlp.gazetteer", "kb_gazetteer"),
-    ("kb.nlp.gazetteer", "kb_quantities"),
-    ("kb.nlp.gazetteer", "kb_candidates"),
-)
+# Components added before a trained base's "ner", in contract order.
+COMPONENTS = ("kb_timex", "kb_gazetteer", "kb_quantities", "kb_candidates")
 SKIP_NOT_ENGLISH = "not_english"
-AMOUNT_LABELS = kb.nlp.events.extractor.AMOUNT_LABELS
 WORDS = re.compile(r"[^\W\d_]+")
 
 
@@ -58,8 +57,8 @@ class NLPSettings:
 
 def load_settings(path: str | Path | None = None) -> NLPSettings:
     """Read data/nlp.toml (or `path`)."""
-    path = Path(path or DEFAULT_SETTINGS)
-    data = read_toml(path)
+    path = Path(path or NLP_SETTINGS)
+    data = read_nlp_settings(path)
     language = data.get("language", {})
     try:
         return NLPSettings(
@@ -76,18 +75,21 @@ def load_settings(path: str | Path | None = None) -> NLPSettings:
         raise ConfigError(f"{path}: invalid setting: {exc}") from exc
 
 
+def data_files(settings: NLPSettings) -> list[Path]:
+    """Every data file the pipeline reads (the gazetteer may be overridden by $KB_GAZETTEER)."""
+    return [
+        settings.path, VOCAB_PATH, PATTERNS_PATH, default_gazetteer_path(), DEFAULT_QUANTITIES,
+        DEFAULT_CANDIDATES, DEFAULT_TRIGGERS,
+    ]
+
+
 def nlp_version(settings: NLPSettings | None = None) -> str:
-    """The version string stored with each analysis: settings version + digest of the rule data."""
+    """The version string stored with each analysis: settings version + digest of the data files."""
     settings = settings or load_settings()
     digest = hashlib.sha1()
-    for name in VERSIONED_FILES:
-        path = DATA_DIR / name
+    for path in data_files(settings):
         if path.exists():
             digest.update(path.read_bytes())
-    for name in VERSIONED_DIRS:
-        for path in sorted((DATA_DIR / name).glob("**/*")):
-            if path.is_file():
-                digest.update(path.read_bytes())
     return f"{settings.version}+{digest.hexdigest()[:10]}"
 
 
@@ -106,9 +108,8 @@ def build_nlp(config_path: str | Path | None = None) -> Language:
     nlp = _base_pipeline(settings)
     before = {"before": "ner"} if "ner" in nlp.pipe_names else {}
     if not any(name in nlp.pipe_names for name in ("parser", "senter", "sentencizer")):
-        nlp.add_pipe("kb_sentences", first=True)
-    for module, factory in COMPONENTS:
-        importlib.import_module(module)
+        nlp.add_pipe("kb_sentences", first=True, config={"settings_path": str(settings.path)})
+    for factory in COMPONENTS:
         nlp.add_pipe(factory, **before)
     if not Doc.has_extension("published"):
         Doc.set_extension("published", default=None)

@@ -23,6 +23,7 @@ from kb.nlp.doc_text import doc_text
 from kb.nlp.ent_spans import add_ents, char_span, occupied_by_ents_and_timexes
 
 QUANTITIES_FILE = "quantities.toml"
+DEFAULT_QUANTITIES = DATA_DIR / QUANTITIES_FILE
 # A number not glued to a word, a dot, a comma, a hyphen or a slash ("H100", "GPT-4", "1.5.2").
 # The look-behind sits after the first digit so the regex engine can skip to digits quickly.
 _NUMBER = re.compile(r"\d(?<![\w.,\-\u2011/]\d)(?:\d{0,2}(?:,\d{3})+|\d*)(?:\.\d+)?(?![\d,]\d)")
@@ -206,7 +207,7 @@ def _symbol_key(found: str, symbols: dict[str, str]) -> str:
 
 def load_quantity_finder(path: str | Path | None = None) -> QuantityFinder:
     """Read data/quantities.toml (or `path`) and compile it."""
-    path = Path(path) if path else DATA_DIR / QUANTITIES_FILE
+    path = Path(path) if path else DEFAULT_QUANTITIES
     return QuantityFinder(read_toml(path), str(path))
 
 

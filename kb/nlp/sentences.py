@@ -11,10 +11,9 @@ from spacy.attrs import IDX, ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import read_nlp_settings
 from kb.nlp.doc_text import doc_text
 
-DEFAULT_SETTINGS = DATA_DIR / "nlp.toml"
 END_PUNCT = frozenset({".", "!", "?", "…", "...", "?!", "!!", "!?"})
 CLOSERS = frozenset({'"', "”", "’", "'", ")", "]", "»"})
 
@@ -36,7 +35,7 @@ class SentenceSplitter:
     @classmethod
     def from_settings(cls, path: str | Path | None = None) -> SentenceSplitter:
         """Build from the [sentences] table of data/nlp.toml."""
-        settings = read_toml(path or DEFAULT_SETTINGS).get("sentences", {})
+        settings = read_nlp_settings(path).get("sentences", {})
         return cls(
             abbreviations=settings.get("abbreviations", ()),
             titles=settings.get("titles", ()),
