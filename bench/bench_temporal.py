@@ -53,7 +53,8 @@ def main() -> None:
     published = [doc.published for doc in docs] * args.repeat
     tagger_rate, baseline_rate = throughput(texts, published)
     print(f"\ntag_timexes: {tagger_rate:,.0f} tokens/s (median of 5 runs, {len(texts)} texts)")
-    print(f"tokenise-only baseline: {baseline_rate:,.0f} tokens/s; tagger costs {baseline_rate / tagger_rate:.1f}x the baseline")
+    print(f"tokenise-only baseline: {baseline_rate:,.0f} tokens/s; "
+          f"tagger costs {baseline_rate / tagger_rate:.1f}x the baseline")
 
     if args.errors:
         print()

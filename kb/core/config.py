@@ -104,7 +104,9 @@ def parse_source(raw: dict[str, Any], base_dir: Path, where: str) -> SourceConfi
             raise ConfigError(f"{where}: every [[source]] needs a `{key}` string")
     kind = raw.get("kind", "feed")
     if kind not in SOURCE_KINDS:
-        raise ConfigError(f"{where}: source {raw['name']!r} has kind {kind!r}; use one of {', '.join(SOURCE_KINDS)}")
+        raise ConfigError(
+            f"{where}: source {raw['name']!r} has kind {kind!r}; use one of {', '.join(SOURCE_KINDS)}"
+        )
     reliability = raw.get("reliability", 0.5)
     if not isinstance(reliability, int | float) or not 0 <= reliability <= 1:
         raise ConfigError(f"{where}: source {raw['name']!r}: reliability must be a number from 0 to 1")
@@ -114,7 +116,9 @@ def parse_source(raw: dict[str, Any], base_dir: Path, where: str) -> SourceConfi
     url, local = resolve_source_url(raw["url"].strip(), base_dir)
     interval = raw.get("min_interval_seconds", raw.get("min_interval", 900))
     if not isinstance(interval, int) or interval < 0:
-        raise ConfigError(f"{where}: source {raw['name']!r}: min_interval_seconds must be a whole number >= 0")
+        raise ConfigError(
+            f"{where}: source {raw['name']!r}: min_interval_seconds must be a whole number >= 0"
+        )
     allow_private = raw.get("allow_private", False)
     if not isinstance(allow_private, bool):
         raise ConfigError(f"{where}: source {raw['name']!r}: allow_private must be true or false")

@@ -118,7 +118,7 @@ def _prf(correct: int, predicted: int, gold: int) -> tuple[float, float, float]:
 
 
 def _score(counts: dict[str, int]) -> dict:
-    result: dict = {"documents": counts["documents"], "gold": counts["gold"], "predicted": counts["predicted"]}
+    result: dict = {key: counts[key] for key in ("documents", "gold", "predicted")}
     for measure in ("strict", "relaxed", "value"):
         p, r, f = _prf(counts[measure], counts["predicted"], counts["gold"])
         result[f"{measure}_precision"], result[f"{measure}_recall"], result[f"{measure}_f1"] = p, r, f

@@ -136,7 +136,8 @@ class CandidateFinder:
                 bare = bare.rstrip(".")
             ws = m.start()
             low = bare.lower()
-            if not bare or low in self.dates or low in self.title_words or occupied.overlaps(ws, ws + len(raw)):
+            if (not bare or low in self.dates or low in self.title_words
+                    or occupied.overlaps(ws, ws + len(raw))):
                 if piece:
                     yield piece
                 piece = []
@@ -192,9 +193,11 @@ class CandidateFinder:
                 return Candidate(start, end, "PRODUCT", "model_name")
             return None
         if person_shape and len(named) <= 3 and not self._org_like(named):
-            if self.title_before.search(text, max(0, start - 90), start) or self.appositive_after.match(text, end):
+            if (self.title_before.search(text, max(0, start - 90), start)
+                    or self.appositive_after.match(text, end)):
                 return Candidate(start, end, "PERSON", "title")
-            if self.speech_after.match(text, end) or self.speech_before.search(text, max(0, start - 8), start):
+            if (self.speech_after.match(text, end)
+                    or self.speech_before.search(text, max(0, start - 8), start)):
                 return Candidate(start, end, "PERSON", "speech")
         if name.isupper() and state.line_start(start):
             return Candidate(start, end, "GPE", "dateline")  # "SAN FRANCISCO —"
@@ -230,7 +233,8 @@ class CandidateFinder:
             return "ORG"
         if any(ch.isdigit() for ch in name):
             return "PRODUCT"
-        if 2 <= len(words) <= 3 and words[0] in self.first_names and all(_PERSON_WORD.fullmatch(w) for w in words):
+        if (2 <= len(words) <= 3 and words[0] in self.first_names
+                and all(_PERSON_WORD.fullmatch(w) for w in words)):
             return "PERSON"
         return "ORG"
 
@@ -296,7 +300,8 @@ class CandidatesComponent:
         self.path = path
         self.finder: CandidateFinder | None = None
 
-    def initialize(self, get_examples=None, *, nlp: Language | None = None, path: str | Path | None = None) -> None:
+    def initialize(self, get_examples=None, *, nlp: Language | None = None,
+                   path: str | Path | None = None) -> None:
         """Load the vocabulary file."""
         self.finder = load_candidate_finder(path or self.path)
 

@@ -224,7 +224,8 @@ class AliasMatcher:
             forms.append(words[-1])
         return [f for f in dict.fromkeys(forms) if normalize_form(f) not in self._by_form]
 
-    def find_short_forms(self, text: str, mentions: list[tuple[int, GazetteerEntry]]) -> Iterator[tuple[int, int, GazetteerEntry]]:
+    def find_short_forms(self, text: str, mentions: list[tuple[int, GazetteerEntry]]
+                         ) -> Iterator[tuple[int, int, GazetteerEntry]]:
         """Short forms of entities named in the text, each resolved to the entity named most
         recently before it ("The New York Times ... the Times")."""
         owners: dict[str, list[tuple[int, GazetteerEntry]]] = {}
@@ -272,7 +273,8 @@ class GazetteerComponent:
         self.overwrite_ents = overwrite_ents
         self.matcher: AliasMatcher | None = None
 
-    def initialize(self, get_examples=None, *, nlp: Language | None = None, path: str | Path | None = None) -> None:
+    def initialize(self, get_examples=None, *, nlp: Language | None = None,
+                   path: str | Path | None = None) -> None:
         """Load the gazetteer file (the `path` argument, the config path, or the default)."""
         self.set_entries(load_gazetteer(path or self.path))
 

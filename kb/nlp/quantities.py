@@ -225,7 +225,8 @@ class QuantitiesComponent:
         self.path = path
         self.finder: QuantityFinder | None = None
 
-    def initialize(self, get_examples=None, *, nlp: Language | None = None, path: str | Path | None = None) -> None:
+    def initialize(self, get_examples=None, *, nlp: Language | None = None,
+                   path: str | Path | None = None) -> None:
         """Load the vocabulary file."""
         self.finder = load_quantity_finder(path or self.path)
 

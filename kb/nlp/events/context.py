@@ -13,7 +13,10 @@ from kb.nlp.events.lexicon import ContextSettings
 
 DAY_VALUE = re.compile(r"^\d{4}-\d\d-\d\d")
 # "REDMOND, Wash. —", "SAN FRANCISCO —", "NEW YORK (Reuters) -": the paragraph a news story opens with.
-DATELINE = re.compile(r"^[A-Z][A-Z .,'’]{2,}(?:,\s*[A-Z][\w.]*\.?)*(?:\s+and\s+[A-Z][A-Z .,'’]+)?\s*(?:\([^)]*\)\s*)?[—–-]\s")
+DATELINE = re.compile(
+    r"^[A-Z][A-Z .,'’]{2,}(?:,\s*[A-Z][\w.]*\.?)*(?:\s+and\s+[A-Z][A-Z .,'’]+)?"
+    r"\s*(?:\([^)]*\)\s*)?[—–-]\s"
+)
 YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b|\b\d{4}-\d\d")
 
 # What the date of an undated event may come from (set by kb.nlp.events.extractor on each event).

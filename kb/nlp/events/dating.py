@@ -126,7 +126,8 @@ def background_clause(text: str, s_start: int, trigger: Trigger, lexicon: EventL
     return False
 
 
-def is_background(text: str, s_start: int, trigger: Trigger, timexes: list[Any], lexicon: EventLexicon) -> bool:
+def is_background(text: str, s_start: int, trigger: Trigger, timexes: list[Any],
+                  lexicon: EventLexicon) -> bool:
     """Background, not news: a background clause, or a sentence dated by a period ("over the
     past year") or by a vague reference ("recently")."""
     if background_clause(text, s_start, trigger, lexicon):
@@ -136,6 +137,7 @@ def is_background(text: str, s_start: int, trigger: Trigger, timexes: list[Any],
             before = words_before(text, tx.start, 1, s_start)
             if tx.text.lower().startswith("the ") or (before and before[-1] in PERIOD_WORDS):
                 return True
-        elif tx.type in ("DATE", "TIME") and tx.value and not tx.value[:1].isdigit() and tx.value != "PRESENT_REF":
+        elif (tx.type in ("DATE", "TIME") and tx.value and not tx.value[:1].isdigit()
+              and tx.value != "PRESENT_REF"):
             return True
     return False

@@ -127,8 +127,10 @@ def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timex
         else:
             dated.setdefault(tx.value, h)
     triggers = list(dated.values())
-    if len(triggers) == 1 and triggers[0].defn.form != "term" and undated and undated[0].start < triggers[0].start and any(
-            w.lower() in subordinators for w in WORD.findall(text[undated[0].end : triggers[0].start])):
+    if (len(triggers) == 1 and triggers[0].defn.form != "term" and undated
+            and undated[0].start < triggers[0].start
+            and any(w.lower() in subordinators
+                    for w in WORD.findall(text[undated[0].end : triggers[0].start]))):
         triggers.insert(0, undated[0])
     if len(triggers) < 2:
         return chosen
@@ -220,7 +222,8 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
                 events[0]["date"], events[0]["date_mod"], events[0]["date_text"], events[0]["date_source"])
             kind = kinds[0]
         kinds.append(kind)
-        boost = lexicon.money_strengths["investment_boost"] if money and trigger.defn.type == "investment" else 0.0
+        invested = money and trigger.defn.type == "investment"
+        boost = lexicon.money_strengths["investment_boost"] if invested else 0.0
         events.append({
             "type": trigger.defn.type,
             "trigger": trigger.text,

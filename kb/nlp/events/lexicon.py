@@ -262,7 +262,9 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
             + r"|n't\b",
             re.IGNORECASE,
         ),
-        not_negation=alternation(data["negation"]["change"]) if data.get("negation", {}).get("change") else None,
+        not_negation=(
+            alternation(data["negation"]["change"]) if data.get("negation", {}).get("change") else None
+        ),
         denial=alternation(data.get("denial", {}).get("sentence", [])),
         according_to=alternation(attribution.get("according_to", ["according to"])),
         reported_by=alternation(attribution.get("reported_by", [])),

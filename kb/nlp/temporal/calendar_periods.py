@@ -69,7 +69,8 @@ def handle_half(m: re.Match, ctx: Context) -> Result | None:
     if year is None and groups.get("yrel"):
         year = year_of_relative(groups["yrel"], ctx)
     if year is None:
-        if groups.get("h") and not re.search(r"\b(?:in|the|by|during|for|through)\s+$", text_before(ctx, m).lower()):
+        before = text_before(ctx, m).lower()
+        if groups.get("h") and not re.search(r"\b(?:in|the|by|during|for|through)\s+$", before):
             return None  # a bare "H1" is more often a visa or a chip than a half-year
         return "DATE", resolve_period(ctx, "H", half, m.start(), m.end()), mod
     return "DATE", f"{year:04d}-H{half}", mod
@@ -95,7 +96,8 @@ def handle_season(m: re.Match, ctx: Context) -> Result | None:
     if m["year"]:
         return "DATE", f"{int(m['year']):04d}-{season}", mod
     if not rel:
-        if not re.search(r"\b(?:in|during|by|over|since|until|through|this|last|next)\s+$", text_before(ctx, m).lower()):
+        before = text_before(ctx, m).lower()
+        if not re.search(r"\b(?:in|during|by|over|since|until|through|this|last|next)\s+$", before):
             return None
     if rel == "the" and re.match(r"\s+of\b", text_after(ctx, m)):
         return None  # "the fall of Rome"
@@ -134,7 +136,8 @@ def handle_the_unit(m: re.Match, ctx: Context) -> Result | None:
     unit = m["unit"].lower()
     pre = re.sub(r"\s+", " ", m["pre"].lower())
     mod = None
-    for word, code in (("start", "START"), ("beginning", "START"), ("middle", "MID"), ("end", "END"), ("close", "END")):
+    for word, code in (("start", "START"), ("beginning", "START"), ("middle", "MID"), ("end", "END"),
+                       ("close", "END")):
         if word in pre:
             mod = code
     value = shift_by_unit(ctx.published, unit, 0)

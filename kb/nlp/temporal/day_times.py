@@ -25,7 +25,8 @@ def handle_weekend(m: re.Match, ctx: Context) -> Result | None:
     published = ctx.published
     if tense == "past":
         days_back = (published.isoweekday() - 6) % 7 if published.isoweekday() < 6 else 0
-        day = published - dt.timedelta(days=days_back if published.isoweekday() >= 6 else published.isoweekday() + 1)
+        back = days_back if published.isoweekday() >= 6 else published.isoweekday() + 1
+        day = published - dt.timedelta(days=back)
     else:
         day = published + dt.timedelta(days=max(0, 6 - published.isoweekday()))
     return "DATE", weekend_value(day), None
@@ -145,7 +146,8 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
 
 def handle_reference(m: re.Match, ctx: Context) -> Result | None:
     word = re.sub(r"\s+", " ", m["w"].lower())
-    if word == "soon" and (re.search(r"\bas\s+$", text_before(ctx, m).lower()) or re.match(r"\s+as\b", text_after(ctx, m))):
+    if word == "soon" and (re.search(r"\bas\s+$", text_before(ctx, m).lower())
+                           or re.match(r"\s+as\b", text_after(ctx, m))):
         return None
     if word == "now":
         previous = text_before(ctx, m, 12).lower()

@@ -48,7 +48,9 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
     plural = unit_word.endswith("s") or unit_word == "centuries"
     mod = V.duration_mods().get(re.sub(r"\s+", " ", (m["dm"] or "").lower()))
     after = text_after(ctx, m)
-    if re.match(r"-[a-z]", after) or (raw_num in ("a", "an") and re.match(r"\s+(?:in\s+which|when|that|where)\b", after)):
+    if re.match(r"-[a-z]", after) or (
+        raw_num in ("a", "an") and re.match(r"\s+(?:in\s+which|when|that|where)\b", after)
+    ):
         return None  # "a year-end memo", "a year in which sales doubled"
     if not raw_num:
         if not plural:

@@ -118,6 +118,8 @@ def trigger_index() -> TriggerIndex:
 # --- running the rules ------------------------------------------------------------------
 
 _GLUE_RE = re.compile(r"\s*(?:,\s*)?(?:(?:at|on|around|by)\s+)?$", re.IGNORECASE)
+# A value naming one day, which a clock time next to it can join.
+_DAY_VALUE_RE = re.compile(r"(?:\d{4}|XXXX)-(?:\d\d|XX)-(?:\d\d|XX)|(?:\d{4}|XXXX)-W(?:\d\d|XX)-\d")
 
 
 def find_timexes(
@@ -229,7 +231,7 @@ def _merge_clock_times(chosen: list[Candidate], text: str) -> list[tuple]:
             gap = text[cand.end:nxt.start]
             clock, day = (cand, nxt) if cand.rule.kind == "clock" else (nxt, cand)
             day_val = day.result[1]
-            if _GLUE_RE.fullmatch(gap) and re.fullmatch(r"(?:\d{4}|XXXX)-(?:\d\d|XX)-(?:\d\d|XX)|(?:\d{4}|XXXX)-W(?:\d\d|XX)-\d", day_val):
+            if _GLUE_RE.fullmatch(gap) and _DAY_VALUE_RE.fullmatch(day_val):
                 clock_part = clock.result[1].split("T", 1)[1]
                 value = f"{day_val}T{clock_part}"
                 out.append((cand.start, nxt.end, text[cand.start:nxt.end], "TIME", value, day.result[2]))

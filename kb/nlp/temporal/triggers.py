@@ -314,7 +314,8 @@ class TriggerIndex:
             for s in owners
         }
         self._long_runs = [
-            (re.compile(_class_regex(cls) * (run_cap(cls) + 1) + _class_regex(cls) + "*", re.IGNORECASE), run_cap(cls))
+            (re.compile(_class_regex(cls) * (run_cap(cls) + 1) + _class_regex(cls) + "*", re.IGNORECASE),
+             run_cap(cls))
             for cls in _widest(runs)
         ]
 
