@@ -222,14 +222,6 @@ def test_matching_is_case_sensitive_but_accepts_typographic_variants(nlp):
     assert known(doc) == [("Adam D’Angelo", "Adam D'Angelo"), ("Microsoft\u00a0AI", "Microsoft AI")]
 
 
-def test_gazetteer_component_round_trips_to_disk(nlp, tmp_path: Path):
-    nlp.to_disk(tmp_path / "pipeline")
-    assert (tmp_path / "pipeline" / "kb_gazetteer" / "gazetteer.jsonl").exists()
-    loaded = spacy.load(tmp_path / "pipeline")
-    text = "OpenAI Group PBC released MAI-Image-2-Efficient."
-    assert ents(loaded(text)) == ents(nlp(text))
-
-
 def test_initialize_with_a_path_replaces_the_entries(nlp, tmp_path: Path):
     path = write_jsonl(tmp_path / "other.jsonl", [{"name": "Acme Rockets", "type": "ORG"}])
     nlp.get_pipe("kb_gazetteer").initialize(path=path)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kb.dates.labels import format_timex
-from kb.dates.timex import is_valid_timex_value, parse_iso_date, timex_precision, timex_sort_date
+from kb.dates.timex import is_valid_timex_value, parse_iso_date, timex_precision
 from kb.jobs.temporal_eval import (
     TimeMLFormatError,
     evaluate_timexes,
@@ -171,22 +171,6 @@ def test_offsets_point_into_the_text():
 ])
 def test_timex_precision(value, precision):
     assert timex_precision(value) == precision
-
-
-@pytest.mark.parametrize(("value", "mod", "expected"), [
-    ("2026-04-14", None, "2026-04-14"), ("2026-04", None, "2026-04-01"), ("2026-W16", None, "2026-04-13"),
-    ("2025-Q3", None, "2025-07-01"), ("2026-H2", None, "2026-07-01"), ("2024", "MID", "2024-07-01"),
-    ("2026-02", "END", "2026-02-19"), ("2026-02", "LATE", "2026-02-19"), ("2026", "START", "2026-01-01"),
-    ("202", None, "2020-01-01"), ("P7Y", None, None), ("PAST_REF", None, None), ("XXXX-WXX-2", None, None),
-])
-def test_timex_sort_date(value, mod, expected):
-    assert timex_sort_date(value, mod) == expected
-
-
-def test_sort_dates_order_periods_sensibly():
-    ordered = ["2026-02", "2026-02-20", "2026-03"]
-    assert sorted(ordered, key=lambda v: timex_sort_date(v)) == ordered
-    assert timex_sort_date("2026-02", "START") < timex_sort_date("2026-02", "MID") < timex_sort_date("2026-02", "END")
 
 
 @pytest.mark.parametrize(("value", "mod", "expected"), [

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kb.core.time import FIRST_YEAR, LAST_YEAR
-from kb.dates.timex import SEASONS
 
 # Smaller is more precise; used to pick the most precise of several compatible dates.
 PRECISION_RANK = {
     "day": 0, "week": 1, "month": 2, "season": 3, "quarter": 3, "half": 4, "year": 5,
     "decade": 6, "century": 7,
 }
+SEASONS = {"SP": (3, 5), "SU": (6, 8), "FA": (9, 11), "WI": (12, 14)}
 
 # Years the knowledge base reasons with: a date outside them counts as unknown. The claim
 # ledger and stories add and subtract windows of days to dates, which must stay inside
@@ -43,10 +43,6 @@ class DateSpan:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
-
-    def contains(self, other: DateSpan, tolerance_days: int = 0) -> bool:
-        slack = dt.timedelta(days=tolerance_days)
-        return self.start - slack <= other.start and other.end <= self.end + slack
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -148,7 +144,7 @@ def spans_compatible(a: DateSpan, b: DateSpan, day_tolerance_days: int = 1) -> b
     """Whether two dates can describe the same fact: equal, or one contains the other."""
     if a.precision == "day" and b.precision == "day":
         return abs((a.start - b.start).days) <= day_tolerance_days
-    # a.contains(b) or b.contains(a), inlined: called very often
+    # a contains b or b contains a, within the tolerance
     slack = dt.timedelta(days=day_tolerance_days)
     return (a.start - slack <= b.start and b.end <= a.end + slack) or (
         b.start - slack <= a.start and a.end <= b.end + slack

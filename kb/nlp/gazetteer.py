@@ -309,19 +309,3 @@ class GazetteerComponent:
                 spans.append(span)  # add_ents drops any that overlap a full name
         add_ents(doc, spans, overwrite=self.overwrite_ents)
         return doc
-
-    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
-        return "".join(e.to_json() + "\n" for e in self.entries).encode("utf-8")
-
-    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> GazetteerComponent:
-        self.set_entries(parse_gazetteer_lines(data.decode("utf-8").splitlines(), f"<{self.name} bytes>"))
-        return self
-
-    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / GAZETTEER_FILE).write_bytes(self.to_bytes())
-
-    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> GazetteerComponent:
-        self.set_entries(load_gazetteer(Path(path) / GAZETTEER_FILE))
-        return self

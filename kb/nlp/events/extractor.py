@@ -47,11 +47,6 @@ NOUN_MARKERS = DETERMINERS | frozenset({
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 RELATIVE_WORDS = frozenset({"which", "who", "whose"})
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
-EVENT_KEYS = (
-    "type", "trigger", "date", "date_mod", "date_text", "date_source", "entities", "roles",
-    "sentence", "sentence_index", "start", "end", "hedged", "negated", "denial",
-    "attributed_to", "confidence",
-)
 
 
 def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:

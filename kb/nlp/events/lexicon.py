@@ -19,7 +19,6 @@ ROLES = ("agent", "partner", "object", "product", "participant")
 GAP = "..."
 # A gap: up to 60 characters inside one clause (no sentence punctuation followed by a space).
 GAP_REGEX = r"(?:(?![.;!?]\s)[^\n]){1,60}?"
-VERB_FORMS = ("base", "s", "ed", "en", "ing")
 
 
 @dataclass(frozen=True)
@@ -64,9 +63,6 @@ class EventLexicon:
 
     types: dict[str, EventTypeDef]
     triggers: dict[str, TriggerDef]
-    gap_triggers: list[TriggerDef]
-    trigger_regex: re.Pattern[str]
-    gap_regex: re.Pattern[str] | None
     hedge_near: re.Pattern[str]
     hedge_sentence: re.Pattern[str]
     hedge_case_sensitive: re.Pattern[str] | None
@@ -237,10 +233,6 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
                         add(defn)
 
     plain = [d.text for d in triggers.values()]
-    gap_regex = None
-    if gap_triggers:
-        groups = "|".join(f"({phrase_regex(d.text)})" for d in gap_triggers)
-        gap_regex = re.compile(rf"(?<![\w-])(?:{groups})(?![\w-])", re.IGNORECASE)
 
     hedge = data.get("hedge", {})
     case_sensitive = set(hedge.get("case_sensitive", []))
@@ -251,9 +243,6 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
     return EventLexicon(
         types=types,
         triggers=triggers,
-        gap_triggers=gap_triggers,
-        trigger_regex=alternation(plain),
-        gap_regex=gap_regex,
         hedge_near=alternation(near),
         hedge_sentence=alternation(hedge.get("sentence", [])),
         hedge_case_sensitive=alternation(sorted(case_sensitive), flags=0) if case_sensitive else None,

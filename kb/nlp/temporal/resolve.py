@@ -52,10 +52,6 @@ def quarter_value(year: int, quarter: int) -> str:
     return f"{_year(year):04d}-Q{quarter}"
 
 
-def half_value(year: int, half: int) -> str:
-    return f"{_year(year):04d}-H{half}"
-
-
 def decade_value(year: int) -> str:
     return f"{_year(year) // 10:03d}"
 

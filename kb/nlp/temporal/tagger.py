@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -23,9 +23,6 @@ class Timex:
     type: str
     value: str | None
     mod: str | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def tag_timexes(text: str, published: dt.date | dt.datetime | None) -> list[Timex]:
