@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 import spacy
@@ -188,6 +190,15 @@ def test_format_timex_shows_values_outside_the_grammar_unchanged():
     assert format_timex("2026-13-45") == "2026-13-45"
     assert format_timex("XXXX-WXX") == "XXXX-WXX"
     assert format_timex(None) == ""
+
+
+def test_date_labels_and_precision_load_no_spacy():
+    """The pages format dates with kb.dates; importing it must not pull in the NLP pipeline."""
+    script = ("import sys, datasette_plugins.formatting, kb.dates.labels, kb.dates.spans, kb.dates.timex;"
+              "print(sorted(m for m in sys.modules if m == 'spacy' or m.startswith('kb.nlp')))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(("stamp", "expected"), [
