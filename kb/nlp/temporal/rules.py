@@ -80,9 +80,11 @@ def _expand(pattern: str, fragments: dict[str, str], where: str) -> str:
     return _PLACEHOLDER.sub(fragment, pattern)
 
 
-def _rule(raw: dict, fragments: dict[str, str]) -> Rule:
-    where = f"rule {raw.get('name')!r}"
-    handler = HANDLERS.get(raw.get("handler"))
+def _rule(raw: object, fragments: dict[str, str]) -> Rule:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise ConfigError(f"{PATTERNS_PATH}: every [[rule]] needs a `name` string")
+    where = f"rule {raw['name']!r}"
+    handler = HANDLERS.get(raw.get("handler")) if isinstance(raw.get("handler"), str) else None
     if handler is None:
         raise ConfigError(f"{PATTERNS_PATH}: {where}: unknown handler {raw.get('handler')!r}")
     kind = raw.get("kind", "date")
@@ -92,7 +94,7 @@ def _rule(raw: dict, fragments: dict[str, str]) -> Rule:
         regex = re.compile(_expand(_joined(raw["pattern"]), fragments, where), re.IGNORECASE)
     except (KeyError, TypeError, re.error) as exc:
         raise ConfigError(f"{PATTERNS_PATH}: {where}: invalid pattern: {exc}") from exc
-    return Rule(str(raw["name"]), regex, handler, kind, bool(raw.get("anchored", False)))
+    return Rule(raw["name"], regex, handler, kind, bool(raw.get("anchored", False)))
 
 
 @cache
