@@ -9,12 +9,12 @@ from datasette_plugins.formatting import (
     date_label,
     month_key,
     month_label,
-    percent,
     percent_number,
     precision_of,
     safe_url,
 )
 from datasette_plugins.params import TimelineFilters
+from kb.core.formats import percent
 
 EVENT_COLUMNS = """e.id, e.sort_date, e.date, e.date_mod, e.date_precision, e.type, e.status,
     e.importance, e.confidence, e.mentions, e.sources, e.sentence, e.summary, e.article_id,

@@ -32,13 +32,6 @@ def precision_of(value: str | None, stored: str | None = None) -> str:
         return "unknown"
 
 
-def percent(value: float | None) -> str:
-    """A 0–1 score as a whole percentage, or an en dash when it is unknown."""
-    if value is None:
-        return "–"
-    return f"{round(float(value) * 100):d}%"
-
-
 def percent_number(value: float | None) -> int:
     """A 0–1 score as a whole number 0–100 (0 when unknown), for bar widths."""
     if value is None:

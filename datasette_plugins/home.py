@@ -5,9 +5,10 @@ from __future__ import annotations
 from datasette import hookimpl
 
 from datasette_plugins.event_queries import decorate_events, select_events
-from datasette_plugins.formatting import percent, percent_number
+from datasette_plugins.formatting import percent_number
 from datasette_plugins.params import TimelineFilters
 from datasette_plugins.responses import html_response, kb_database, plugin_setting
+from kb.core.formats import percent
 
 STORIES_SHOWN = 10
 EVENTS_SHOWN = 10

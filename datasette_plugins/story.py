@@ -19,7 +19,7 @@ from datasette_plugins.event_queries import (
     group_by_month,
     select_events,
 )
-from datasette_plugins.formatting import month_label, percent, percent_number
+from datasette_plugins.formatting import month_label, percent_number
 from datasette_plugins.params import EVENT_TYPES, BadParameter, TimelineFilters, parse_id
 from datasette_plugins.responses import (
     error_response,
@@ -28,6 +28,7 @@ from datasette_plugins.responses import (
     kb_database,
     wants_json,
 )
+from kb.core.formats import percent
 
 TIMELINE_SIZE = 50
 KEY_FACTS = 5

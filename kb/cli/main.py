@@ -605,6 +605,7 @@ def stories_list(ctx: click.Context, status: str | None, limit: int | None, as_j
     Example:
         kb stories list --status developing --json
     """
+    from kb.core.formats import percent
     from kb.stories.placement import list_stories
 
     rows = list_stories(read_db(ctx), status=status, limit=limit)
@@ -615,8 +616,7 @@ def stories_list(ctx: click.Context, status: str | None, limit: int | None, as_j
         click.echo("No stories yet: run `kb ingest` (stories are built as articles are analysed).")
         return
     for row in rows:
-        importance = "n/a" if row["importance"] is None else f"{round(100 * row['importance'])}%"
-        confidence = "n/a" if row["confidence"] is None else f"{round(100 * row['confidence'])}%"
+        importance, confidence = percent(row["importance"]), percent(row["confidence"])
         click.echo(f"{row['id']:>5}  {row['status']:<10} I {importance:>4}  C {confidence:>4}  "
                    f"M {row['mentions']:>3}  {row['title']}")
 

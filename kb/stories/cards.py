@@ -9,6 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from kb.core.errors import NotFound
+from kb.core.formats import percent
 from kb.dates.labels import format_date
 from kb.ledger.scoring import load_weights
 from kb.stories.placement import section_of
@@ -19,10 +20,6 @@ TYPE_LABELS = {
     "regulatory": "regulatory", "corporate": "corporate", "statement": "statement",
     "pricing": "pricing",
 }
-
-
-def percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{round(100 * value)}%"
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
