@@ -22,13 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from kb.core.event_types import EVENT_TYPES  # noqa: E402
 from kb.dates.spans import date_span  # noqa: E402
 from kb.ledger.scoring import load_weights  # noqa: E402
 from kb.store.db import open_db  # noqa: E402
 from kb.stories.totals import drop_story_totals_triggers  # noqa: E402
 
-EVENT_TYPES = ("release", "investment", "partnership", "competition", "personnel", "legal",
-               "regulatory", "corporate", "statement", "pricing")
 HOSTILE_TITLE = "<script>alert('title')</script> Microsoft ships a model"
 HOSTILE_TEXT = "Microsoft said <img src=x onerror=alert(1)> it released MAI-Image-2 on Tuesday."
 HOSTILE_URL = "javascript:alert(document.cookie)"

@@ -6,8 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-EVENT_TYPES = ("release", "investment", "partnership", "competition", "personnel", "legal",
-               "regulatory", "corporate", "statement", "pricing")
+from kb.core.event_types import EVENT_TYPES
+
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
 MAX_QUERY_LENGTH = 200

@@ -12,14 +12,13 @@ import sqlite_utils
 
 from kb.core.config import DATA_DIR, load_topics, read_toml
 from kb.core.errors import ConfigError
+from kb.core.event_types import EVENT_TYPES
 from kb.core.time import parse_timestamp
 from kb.dates.spans import date_span
 from kb.ledger.reports import Report
 
 DEFAULT_WEIGHTS = DATA_DIR / "weights.toml"
 STATUSES = ("rumored", "reported", "confirmed", "denied", "superseded")
-EVENT_TYPES = ("release", "investment", "partnership", "competition", "personnel", "legal",
-               "regulatory", "corporate", "statement", "pricing")
 DIGITS = 4  # scores and components are rounded so recomputation is byte-for-byte stable
 RESCORE_CHUNK = 500  # events refreshed together by kb rescore
 

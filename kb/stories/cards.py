@@ -9,17 +9,14 @@ from typing import Any
 import sqlite_utils
 
 from kb.core.errors import NotFound
+from kb.core.event_types import EVENT_TYPES
 from kb.core.formats import percent
 from kb.dates.labels import format_date
 from kb.ledger.scoring import load_weights
 from kb.stories.placement import section_of
 
-TYPE_LABELS = {
-    "release": "release", "investment": "investment", "partnership": "partnership",
-    "competition": "competition", "personnel": "people", "legal": "legal",
-    "regulatory": "regulatory", "corporate": "corporate", "statement": "statement",
-    "pricing": "pricing",
-}
+# How a card names each event type: by its name, but "people" for personnel changes.
+TYPE_LABELS = {**{name: name for name in EVENT_TYPES}, "personnel": "people"}
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:

@@ -9,12 +9,9 @@ from typing import Any
 
 from kb.core.config import DATA_DIR, read_toml
 from kb.core.errors import ConfigError
+from kb.core.event_types import EVENT_TYPES
 
 DEFAULT_TRIGGERS = DATA_DIR / "event_triggers.toml"
-EVENT_TYPES = (
-    "release", "investment", "partnership", "competition", "personnel",
-    "legal", "regulatory", "corporate", "statement", "pricing",
-)
 ROLES = ("agent", "partner", "object", "product", "participant")
 GAP = "..."
 # A gap: up to 60 characters inside one clause (no sentence punctuation followed by a space).
