@@ -14,13 +14,13 @@ from kb.ledger.merge import integrate_articles
 from kb.ledger.scoring import (
     DEFAULT_WEIGHTS,
     EventFacts,
+    ScoringContext,
     SourceEvidence,
-    StoryEventScore,
     load_weights,
     rescore,
     score_event,
-    score_story,
 )
+from kb.stories.placement import refresh_story
 from tests.ledger_data import event_of, mai_and_partnership_corpus
 
 WEIGHTS = load_weights()
@@ -76,15 +76,46 @@ def test_date_precision_and_novelty_move_scores():
     assert background.value < news.value
 
 
-def test_story_scores_aggregate_events():
-    events = [StoryEventScore(0.9, 0.95, "confirmed"), StoryEventScore(0.5, 0.2, "rumored"),
-              StoryEventScore(0.99, 0.99, "superseded")]
-    importance, confidence = score_story(events, mentions=5, weights=WEIGHTS)
-    assert importance.components["components"]["lead"]["value"] == 0.9  # superseded left out
-    assert 0.2 < confidence.value < 0.95
-    assert confidence.value > (0.95 + 0.2) / 2  # weighted towards the more important event
-    fewer = score_story(events, mentions=1, weights=WEIGHTS)[0]
-    assert fewer.value < importance.value
+def story_with_events(db, events: list[tuple[float, float, str]]) -> int:
+    """A story (title and overview fixed) holding events of these (importance, confidence, status)."""
+    with db.conn:
+        story_id = db.execute("INSERT INTO stories (title, title_locked, overview_locked) "
+                              "VALUES ('Scored', 1, 1)").lastrowid
+        for importance, confidence, status in events:
+            event_id = db.execute(
+                "INSERT INTO events (type, status, importance, confidence, known_at, sort_date) "
+                "VALUES ('release', ?, ?, ?, '2026-04-01T09:00:00Z', '2026-04-01')",
+                [status, importance, confidence]).lastrowid
+            db.execute("INSERT INTO story_events (story_id, event_id, added_at) VALUES (?, ?, '')",
+                       [story_id, event_id])
+    return story_id
+
+
+def refreshed_story(db, story_id: int) -> dict:
+    with db.conn:
+        refresh_story(db, ScoringContext(db), story_id, None)
+    return dict(next(db.query("SELECT * FROM stories WHERE id = ?", [story_id])))
+
+
+def test_story_scores_aggregate_events(db):
+    story_id = story_with_events(db, [(0.9, 0.95, "confirmed"), (0.5, 0.2, "rumored"),
+                                      (0.99, 0.99, "superseded")])
+    story = refreshed_story(db, story_id)
+    # The superseded event is left out. Confidence is the importance-weighted mean:
+    # (0.9 * 0.95 + 0.5 * 0.2) / (0.9 + 0.5) = 0.68214...
+    assert story["confidence"] == 0.6821
+    # Importance: lead 0.6 * 0.9 + top 0.25 * mean(0.9, 0.5) + volume 0.15 * 0 (no reports).
+    assert story["importance"] == 0.715
+    parts = json.loads(story["score_components"])
+    assert parts["importance"]["components"]["lead"]["value"] == 0.9
+    assert parts["confidence"]["events"] == 2
+
+
+def test_story_of_superseded_events_only_is_scored_from_them(db):
+    story_id = story_with_events(db, [(0.4, 0.5, "superseded"), (0.2, 0.9, "superseded")])
+    story = refreshed_story(db, story_id)
+    assert story["confidence"] == round((0.4 * 0.5 + 0.2 * 0.9) / 0.6, 4)  # 0.6333
+    assert story["importance"] == 0.6 * 0.4 + 0.25 * 0.3  # 0.315
 
 
 def test_scores_are_stored_with_components_and_formula_version(db):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from kb.cli.main import cli
 from kb.ledger.merge import Ledger, integrate_articles, known_as_of
-from kb.ledger.scoring import ScoringContext, event_facts, score_event_confidence
+from kb.ledger.scoring import ScoringContext
 from kb.store.db import open_db
 
 SAMPLE_SOURCES = Path(__file__).resolve().parent.parent / "data" / "sample" / "sources.toml"
@@ -131,10 +131,10 @@ def test_hedged_report_scores_below_confirmed_and_denial_lowers_confidence(sampl
     reports = [r for r in ledger.reports_of_event(rumor["id"]) if not r.denial]
     entity_ids = [r[0] for r in sample_db.execute("SELECT entity_id FROM event_entities WHERE event_id = ?",
                                                   [rumor["id"]]).fetchall()]
-    before_denial = score_event_confidence(
-        event_facts(ctx, {**rumor, "status": "rumored"}, reports, entity_ids), ctx.weights)
-    assert before_denial.value < launch["confidence"]
-    assert rumor["confidence"] < before_denial.value
+    # Scored as the ledger scores it (its reports folded, each source's best evidence).
+    before_denial = ledger.score_values({**rumor, "status": "rumored"}, ledger.new_fold(reports), entity_ids)
+    assert before_denial["confidence"] < launch["confidence"]
+    assert rumor["confidence"] < before_denial["confidence"]
 
 
 def test_known_at_answers_an_as_of_question(sample_db):

@@ -13,7 +13,7 @@ from kb.core.text import shorten
 from kb.core.time import parse_timestamp
 from kb.dates.spans import PRECISION_RANK, DateSpan, date_span
 from kb.ledger.reports import Report, strip_dateline
-from kb.ledger.scoring import SourceEvidence, evidence_rank, report_authority, report_evidence
+from kb.ledger.scoring import SourceEvidence
 
 # Dates spanning more than this are too vague to match on; they are keyed like undated ones.
 MAX_MATCH_SPAN_DAYS = 400
@@ -84,6 +84,27 @@ def lead_rank(r: Report) -> tuple:
 def date_rank(r: Report, span: DateSpan) -> tuple:
     """Sort key of the best date: most precise, then explicit over relative over published, earliest."""
     return (PRECISION_RANK[span.precision], span.days, DATE_SOURCE_RANK.get(r.date_source, 3), r.order)
+
+
+def report_evidence(report: Report, attribution: str) -> SourceEvidence:
+    """What one supporting report says for its source."""
+    return SourceEvidence(
+        reliability=report.source.reliability,
+        first_party=report.source.first_party,
+        hedged=report.hedged,
+        attribution=attribution,
+        extraction=float(report.confidence if report.confidence is not None else 0.5),
+    )
+
+
+def evidence_rank(evidence: SourceEvidence) -> tuple:
+    """Sort key of a source's best evidence: unhedged, then named, then surest extraction."""
+    return (not evidence.hedged, evidence.attribution == "named", evidence.extraction)
+
+
+def report_authority(report: Report, first_party_authority: float) -> float:
+    """How authoritative a report's source is (first-party channels at least `first_party_authority`)."""
+    return max(report.source.reliability, first_party_authority if report.source.first_party else 0.0)
 
 
 class StatusReplay:

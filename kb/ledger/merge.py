@@ -210,22 +210,11 @@ class Ledger:
 
     # -- matching a report to an event ------------------------------------------------------
 
-    def candidate_ids(self, entity_ids: Iterable[int], types: Iterable[str], buckets: list[str]) -> set[int]:
-        """Events keyed under any of the entities, types and buckets (by index, no scan)."""
-        entities, kinds, buckets = sorted(set(entity_ids)), sorted(set(types)), sorted(set(buckets))
-        if not entities or not buckets:
-            return set()
-        found: set[int] = set()
-        for part in chunks(buckets, 200):
-            found.update(r[0] for r in self.db.execute(
-                f"""SELECT DISTINCT event_id FROM event_keys WHERE entity_id IN ({marks(entities)})
-                    AND type IN ({marks(kinds)}) AND bucket IN ({marks(part)})""", [*entities, *kinds, *part]))
-        return found
-
     def ranked_candidate_ids(self, entity_ids: Iterable[int], types: Iterable[str], buckets: list[str]) -> list[int]:
-        """Like candidate_ids, but at most `max_candidates` events: those sharing the most of
-        the entities first, then the newest (highest id). Ranked and capped in SQL, so a
-        report meets a bounded number of events however dense the base is."""
+        """Events keyed under any of the entities, types and buckets (by index, no scan): at
+        most `max_candidates`, those sharing the most of the entities first, then the newest
+        (highest id). Ranked and capped in SQL, so a report meets a bounded number of events
+        however dense the base is."""
         entities, kinds, buckets = sorted(set(entity_ids)), sorted(set(types)), sorted(set(buckets))
         if not entities or not buckets:
             return []
@@ -853,11 +842,6 @@ def stories_by_event(db: sqlite_utils.Database, event_ids: Iterable[int]) -> dic
                 "GROUP BY event_id", part):
             found[event_id] = story_id
     return found
-
-
-def story_ids_of_events(db: sqlite_utils.Database, event_ids: Iterable[int]) -> set[int]:
-    """Stories holding any of the events."""
-    return set(stories_by_event(db, event_ids).values())
 
 
 def known_as_of(db: sqlite_utils.Database, as_of: str) -> list[dict[str, Any]]:

@@ -178,38 +178,14 @@ def score_event(facts: EventFacts, weights: dict[str, Any]) -> tuple[Score, Scor
 
 
 @dataclass
-class StoryEventScore:
-    """What a story's scores need from each of its events."""
-
-    importance: float
-    confidence: float
-    status: str
-
-
-@dataclass
 class StoryTotals:
-    """The sums a story's scores need from its counted (not superseded) events."""
+    """The sums a story's scores need from its counted events (superseded ones left out unless
+    all are), read from the running totals SQLite keeps (kb/stories/totals.py)."""
 
     top_importances: list[float]  # the `top_n` highest, highest first
     count: int
     weight_sum: float  # sum of max(importance, 0.01)
     weighted_confidence: float  # sum of max(importance, 0.01) * confidence
-
-
-def story_totals(events: list[StoryEventScore], top_n: int) -> StoryTotals:
-    """The totals of a list of events (superseded ones left out unless all are)."""
-    counted = [e for e in events if e.status != "superseded"] or events
-    return StoryTotals(
-        sorted((e.importance for e in counted), reverse=True)[:max(top_n, 1)],
-        len(counted),
-        sum(max(e.importance, 0.01) for e in counted),
-        sum(max(e.importance, 0.01) * e.confidence for e in counted),
-    )
-
-
-def score_story(events: list[StoryEventScore], mentions: int, weights: dict[str, Any]) -> tuple[Score, Score]:
-    """(importance, confidence) of a story from its events and independent mentions."""
-    return score_story_totals(story_totals(events, int(weights["story"]["top_n"])), mentions, weights)
 
 
 def score_story_totals(totals: StoryTotals, mentions: int, weights: dict[str, Any]) -> tuple[Score, Score]:
@@ -282,44 +258,6 @@ class ScoringContext:
         return "anonymous" if any(cue in text for cue in self.anonymous_cues) else "named"
 
 
-def event_facts(ctx: ScoringContext, event: dict[str, Any], reports: list[Report],
-                entity_ids: list[int]) -> EventFacts:
-    """Gather the scoring inputs of one event from its row, reports and entities."""
-    best: dict[str, SourceEvidence] = {}
-    for report in reports:
-        if not report.supports:
-            continue
-        evidence = report_evidence(report, ctx.attribution_kind(report))
-        current = best.get(report.source.key)
-        if current is None or evidence_rank(evidence) > evidence_rank(current):
-            best[report.source.key] = evidence
-    authority_first_party = float(ctx.weights["importance"]["first_party_authority"])
-    authority = max((report_authority(r, authority_first_party) for r in reports), default=0.0)
-    return facts_of(ctx, event, [best[key] for key in sorted(best)], len({r.original_article_id for r in reports}),
-                    authority, entity_ids)
-
-
-def report_evidence(report: Report, attribution: str) -> SourceEvidence:
-    """What one supporting report says for its source."""
-    return SourceEvidence(
-        reliability=report.source.reliability,
-        first_party=report.source.first_party,
-        hedged=report.hedged,
-        attribution=attribution,
-        extraction=float(report.confidence if report.confidence is not None else 0.5),
-    )
-
-
-def evidence_rank(evidence: SourceEvidence) -> tuple:
-    """Sort key of a source's best evidence: unhedged, then named, then surest extraction."""
-    return (not evidence.hedged, evidence.attribution == "named", evidence.extraction)
-
-
-def report_authority(report: Report, first_party_authority: float) -> float:
-    """How authoritative a report's source is (first-party channels at least `first_party_authority`)."""
-    return max(report.source.reliability, first_party_authority if report.source.first_party else 0.0)
-
-
 def facts_of(ctx: ScoringContext, event: dict[str, Any], supporting: list[SourceEvidence], mentions: int,
              authority: float, entity_ids: list[int]) -> EventFacts:
     """The scoring inputs of one event from its row, its sources' best evidence (sorted by
@@ -340,18 +278,6 @@ def facts_of(ctx: ScoringContext, event: dict[str, Any], supporting: list[Source
         centralities=[ctx.centrality(i) for i in sorted(set(entity_ids))],
         novelty_gap_days=gap,
     )
-
-
-def store_event_scores(ctx: ScoringContext, event: dict[str, Any], reports: list[Report],
-                       entity_ids: list[int]) -> tuple[float, float]:
-    """Score one event and write importance, confidence and their components."""
-    importance, confidence = score_event(event_facts(ctx, event, reports, entity_ids), ctx.weights)
-    ctx.db.execute(
-        "UPDATE events SET importance = ?, confidence = ?, score_components = ?, formula_version = ? WHERE id = ?",
-        [importance.value, confidence.value, components_json(importance, confidence),
-         ctx.formula_version, event["id"]],
-    )
-    return importance.value, confidence.value
 
 
 @dataclass

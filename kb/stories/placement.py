@@ -141,12 +141,6 @@ def best_story(event: EventProfile, candidates: Candidates, profiles: StoryProfi
     return best[1] if best else None
 
 
-def story_of_event(db: sqlite_utils.Database, event_id: int) -> int | None:
-    row = db.execute("SELECT story_id FROM story_events WHERE event_id = ? ORDER BY story_id LIMIT 1",
-                     [event_id]).fetchone()
-    return row[0] if row else None
-
-
 def stories_of_events(db: sqlite_utils.Database, event_ids: Iterable[int]) -> set[int]:
     """Stories holding any of the events."""
     found: set[int] = set()
@@ -247,12 +241,6 @@ def text_events_of(db: sqlite_utils.Database, event_ids: list[int]) -> list[dict
             f"SELECT {columns} FROM events WHERE id IN ({marks(part)})", part).fetchall())
     events.sort(key=lambda e: (e["sort_date"] is not None, e["sort_date"] or "", e["id"]))
     return events
-
-
-def story_text_events(db: sqlite_utils.Database, story_id: int, limit: int) -> list[dict[str, Any]]:
-    """The story's most important events (at most `limit`), in date order: titles and overviews
-    are written from these, so their cost does not grow with the story (read by index)."""
-    return text_events_of(db, text_event_ids(db, story_id, limit))
 
 
 def text_key(event_ids: list[int], section: str, weights: dict[str, Any], entity_edits: int = 0) -> str:
@@ -523,11 +511,4 @@ def list_stories(db: sqlite_utils.Database, status: str | None = None, limit: in
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def decode_components(value: str | None) -> dict[str, Any]:
-    try:
-        return json.loads(value) if value else {}
-    except json.JSONDecodeError:
-        return {}
 
