@@ -82,14 +82,12 @@ def make_snapshot(articles: int, tmp: Path) -> Path:
 def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
     """Merge the snapshot's mentions with the code of `tree` (in this process)."""
     sys.path.insert(0, str(tree))
-    import contextlib
-
-    import kb.ledger.merge
     from kb.jobs.analyse import MERGE_EVERY
-    from kb.ledger.merge import Ledger, ledger_linked_events, stories_by_event
+    from kb.ledger.merge import Ledger, ledger_linked_events
     from kb.ledger.scoring import ScoringContext
+    from kb.ledger.session import cyclic_gc_paused
     from kb.store.db import open_db
-    from kb.stories.placement import place_events
+    from kb.stories.placement import place_events, stories_by_event
 
     shutil.copyfile(snapshot, work)
     db = open_db(work)
@@ -98,11 +96,10 @@ def run_trial(tree: Path, snapshot: Path, work: Path) -> dict:
     batches = []  # (articles, ledger seconds) of each merge
     for start in range(0, len(ids), MERGE_EVERY):
         part = ids[start:start + MERGE_EVERY]
-        # The body of kb.ledger.merge.integrate_articles, with its two stages timed apart.
+        # The body of kb.jobs.integrate.integrate_articles, with its two stages timed apart.
         t0 = time.process_time()
         ctx = ScoringContext(db)
-        paused = getattr(kb.ledger.merge, "cyclic_gc_paused", contextlib.nullcontext)
-        with db.conn, paused():
+        with db.conn, cyclic_gc_paused():
             ledger = Ledger(db, ctx)
             before = stories_by_event(db, ledger_linked_events(db, part))
             touched = ledger.integrate(part)

@@ -4,7 +4,7 @@
         [--chunks 32,128,512,0] [--repeat 3] [--against REV] [--max-events N] [--max-reports N]
 
 A snapshot of analysed but unmerged articles (bench/bench_ledger.py's make_snapshot, or
---snapshot) is merged with kb.ledger.merge.integrate_articles in chunks of each size (0: all at
+--snapshot) is merged with kb.jobs.integrate.integrate_articles in chunks of each size (0: all at
 once), once with fresh state per merge ("fresh") and once with one LedgerSession for the
 whole run ("session"); with --against REV also with the code of git revision REV. Each
 trial runs in a child process and reports CPU seconds (time.process_time) for all merges,
@@ -32,7 +32,8 @@ def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max
               max_reports: int) -> dict:
     """Merge the snapshot's mentions in chunks with the code of `tree` (in this process)."""
     sys.path.insert(0, str(tree))
-    import kb.ledger.merge
+    import kb.jobs.integrate
+    import kb.ledger.session
     from kb.store.db import open_db
 
     sys.path.insert(0, str(ROOT))
@@ -42,10 +43,8 @@ def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max
     db = open_db(work)
     ids = [r[0] for r in db.execute("SELECT DISTINCT article_id FROM event_mentions ORDER BY article_id")]
     size = chunk or len(ids)
-    import kb.stories.placement
-
     placing = [0.0]  # CPU seconds in story placement, which the session does not change
-    place_events = kb.stories.placement.place_events
+    place_events = kb.jobs.integrate.place_events
 
     def timed_place_events(*args, **kwargs):
         started = time.process_time()
@@ -54,14 +53,14 @@ def run_trial(tree: Path, snapshot: Path, work: Path, chunk: int, mode: str, max
         finally:
             placing[0] += time.process_time() - started
 
-    kb.stories.placement.place_events = timed_place_events
-    session = kb.ledger.merge.LedgerSession(max_events, max_reports) if mode == "session" else None
+    kb.jobs.integrate.place_events = timed_place_events
+    session = kb.ledger.session.LedgerSession(max_events, max_reports) if mode == "session" else None
     started = time.process_time()
     for start in range(0, len(ids), size):
         if session is None:
-            kb.ledger.merge.integrate_articles(db, ids[start:start + size])
+            kb.jobs.integrate.integrate_articles(db, ids[start:start + size])
         else:
-            kb.ledger.merge.integrate_articles(db, ids[start:start + size], session=session)
+            kb.jobs.integrate.integrate_articles(db, ids[start:start + size], session=session)
     seconds = time.process_time() - started
     digest, stories = ledger_digests(db)
     events = db.execute("SELECT count(*) FROM events").fetchone()[0]

@@ -1,4 +1,4 @@
-"""Benchmark the claim ledger and story assignment (kb.ledger.merge.integrate_articles) on its own.
+"""Benchmark the claim ledger and story assignment (kb.jobs.integrate.integrate_articles) on its own.
 
     .venv/bin/python bench/bench_stories.py [--small 1000 --large 20000 --add 100 --repeat 5]
                                             [--story-skew 1.0] [--events-per-article 10] [--stories N]
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generate_db import STORY_SKEW  # noqa: E402
 from bench.generate_db import generate as generate_db  # noqa: E402
 from bench.synth import generate as generate_corpus  # noqa: E402
-from kb.ledger.merge import integrate_articles  # noqa: E402
+from kb.jobs.integrate import integrate_articles  # noqa: E402
 from kb.store.db import open_db  # noqa: E402
 
 KB = [sys.executable, "-c", "from kb.cli.main import cli; cli()"]

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kb.dates.spans import date_span, spans_compatible
-from kb.ledger.merge import integrate_articles, known_as_of
+from kb.jobs.integrate import integrate_articles
+from kb.ledger.as_of import known_as_of
 from tests.ledger_data import Corpus, event_of, mai_and_partnership_corpus
 
 

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kb.dates.spans import PRECISION_RANK, date_span
+from kb.jobs.integrate import integrate_articles
 from kb.ledger.fold import ROLES, EventFold, keys_for, summarize
-from kb.ledger.merge import Ledger, integrate_articles
+from kb.ledger.merge import Ledger
 from kb.ledger.reports import Report, SourceInfo
 from kb.ledger.scoring import ScoringContext, load_weights
 from kb.store.db import open_db

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kb.ledger.merge import Ledger, LedgerSession, integrate_articles
+from kb.jobs.integrate import integrate_articles
+from kb.ledger.merge import Ledger
 from kb.ledger.scoring import ScoringContext
+from kb.ledger.session import LedgerSession
 from kb.store.db import open_db
 from tests.ledger_data import Corpus, event_of, mai_and_partnership_corpus
 

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from kb.core.errors import ConfigError
-from kb.ledger.merge import integrate_articles
+from kb.jobs.integrate import integrate_articles
+from kb.jobs.rescore import rescore
 from kb.ledger.scoring import (
     DEFAULT_WEIGHTS,
     EventFacts,
     ScoringContext,
     SourceEvidence,
     load_weights,
-    rescore,
     score_event,
 )
 from kb.stories.placement import refresh_story

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kb.ledger.merge import integrate_articles
+from kb.jobs.integrate import integrate_articles
 from kb.store.db import open_db
 from tests.ledger_data import Corpus, event_of, mai_and_partnership_corpus, story_of
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 
-from kb.ledger.merge import integrate_articles
+from kb.jobs.integrate import integrate_articles
 from kb.ledger.scoring import ScoringContext, load_weights
 from kb.stories.matching import rebuild_story_index
 from kb.stories.placement import reference_time, refresh_story, text_event_ids

@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli.main import cli
-from kb.ledger.merge import Ledger, integrate_articles, known_as_of
+from kb.jobs.integrate import integrate_articles
+from kb.ledger.as_of import known_as_of
+from kb.ledger.merge import Ledger
 from kb.ledger.scoring import ScoringContext
 from kb.store.db import open_db
 

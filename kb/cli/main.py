@@ -576,7 +576,7 @@ def rescore(ctx: click.Context, now: str | None) -> None:
         kb rescore
         kb rescore --now 2026-04-30
     """
-    from kb.ledger.scoring import rescore as rescore_all
+    from kb.jobs.rescore import rescore as rescore_all
 
     summary = rescore_all(get_db(ctx), now=now)
     click.echo(f"Rescored {summary.events} events and {summary.stories} stories "

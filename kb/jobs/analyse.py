@@ -27,7 +27,7 @@ from kb.nlp.pipeline import (
 from kb.store.db import utcnow
 
 if TYPE_CHECKING:
-    from kb.ledger.merge import LedgerSession
+    from kb.ledger.session import LedgerSession
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +171,9 @@ def _integrate(db: sqlite_utils.Database, article_ids: list[int], session: Ledge
     """Hand stored event mentions to the claim ledger, when kb.ledger.merge exists (with the run's
     LedgerSession, if any, so merges reuse what earlier ones read)."""
     try:
-        ledger = importlib.import_module("kb.ledger.merge")
+        ledger = importlib.import_module("kb.jobs.integrate")
     except ModuleNotFoundError as exc:
-        if exc.name != "kb.ledger.merge":
+        if exc.name != "kb.jobs.integrate":
             raise
         return False
     ledger.integrate_articles(db, article_ids, session=session)
@@ -224,7 +224,7 @@ def analyze_articles(
         summary.failed.append((article_id, reason))
 
     unmerged: list[int] = []
-    from kb.ledger.merge import LedgerSession
+    from kb.ledger.session import LedgerSession
 
     session = LedgerSession()  # the claim ledger's state, kept between this run's merges
 

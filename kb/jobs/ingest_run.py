@@ -509,7 +509,7 @@ class IngestRun:
         if not stranded:
             return
         try:
-            from kb.ledger.merge import integrate_articles
+            from kb.jobs.integrate import integrate_articles
         except ImportError:
             return
         log.warning("merging the event mentions of %d articles an interrupted run left unmerged", len(stranded))

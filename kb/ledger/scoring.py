@@ -20,7 +20,6 @@ from kb.ledger.reports import Report
 DEFAULT_WEIGHTS = DATA_DIR / "weights.toml"
 STATUSES = ("rumored", "reported", "confirmed", "denied", "superseded")
 DIGITS = 4  # scores and components are rounded so recomputation is byte-for-byte stable
-RESCORE_CHUNK = 500  # events refreshed together by kb rescore
 
 # Keys each weighted sum needs; a weights file missing one is an error, not a silent zero.
 CONFIDENCE_COMPONENTS = ("status", "sources", "reliability", "first_party", "date", "unhedged",
@@ -278,34 +277,3 @@ def facts_of(ctx: ScoringContext, event: dict[str, Any], supporting: list[Source
         centralities=[ctx.centrality(i) for i in sorted(set(entity_ids))],
         novelty_gap_days=gap,
     )
-
-
-@dataclass
-class RescoreSummary:
-    """What `kb rescore` did."""
-
-    events: int
-    stories: int
-    reference_at: str | None
-    formula_version: str
-
-
-def rescore(db: sqlite_utils.Database, now: str | None = None,
-            weights: dict[str, Any] | None = None) -> RescoreSummary:
-    """Recompute every event's status and scores, then every story; deterministic."""
-    # Imported here: the ledger and stories modules themselves use this module's scores.
-    from kb.ledger.merge import Ledger, cyclic_gc_paused
-    from kb.stories.placement import refresh_all_stories
-
-    ctx = ScoringContext(db, weights)
-    ledger = Ledger(db, ctx)
-    with db.conn, cyclic_gc_paused():
-        event_ids = [row[0] for row in db.execute("SELECT id FROM events ORDER BY id").fetchall()]
-        for start in range(0, len(event_ids), RESCORE_CHUNK):
-            ledger.refresh_events(event_ids[start:start + RESCORE_CHUNK], reload=True)
-            ledger.forget()
-        for start in range(0, len(event_ids), RESCORE_CHUNK):
-            ledger.apply_supersession(event_ids[start:start + RESCORE_CHUNK])
-            ledger.forget()
-        stories, reference = refresh_all_stories(db, ctx, now=now)
-    return RescoreSummary(len(event_ids), stories, reference, ctx.formula_version)

@@ -150,6 +150,17 @@ def stories_of_events(db: sqlite_utils.Database, event_ids: Iterable[int]) -> se
     return found
 
 
+def stories_by_event(db: sqlite_utils.Database, event_ids: Iterable[int]) -> dict[int, int]:
+    """The story of each of the events that has one."""
+    found: dict[int, int] = {}
+    for part in chunks(sorted(set(event_ids))):
+        for event_id, story_id in db.execute(
+                f"SELECT event_id, min(story_id) FROM story_events WHERE event_id IN ({marks(part)}) "
+                "GROUP BY event_id", part):
+            found[event_id] = story_id
+    return found
+
+
 def create_story(db: sqlite_utils.Database, event_id: int) -> int:
     row = db.execute("SELECT summary FROM events WHERE id = ?", [event_id]).fetchone()
     cursor = db.execute("INSERT INTO stories (title, status) VALUES (?, 'developing')",
