@@ -379,7 +379,7 @@ def index_for_ledger(db) -> None:
     its events and stories by index as it would in a real one."""
     from kb.ledger.merge import rebuild_event_keys
     from kb.ledger.scoring import load_weights
-    from kb.stories.matching import rebuild_story_index
+    from kb.stories.story_index import rebuild_story_index
     from kb.stories.text import rebuild_first_mentions
     from kb.stories.totals import rebuild_story_totals
 
@@ -395,7 +395,7 @@ def mark_overviews_current(db, weights: dict) -> None:
     """Let each generated title and overview stand for the ones the ledger would have written
     from the story's text events (as a real base's are): a refresh rewrites them when those
     change."""
-    from kb.stories.placement import (
+    from kb.stories.refresh import (
         entity_edit_count,
         main_section,
         overview_key,

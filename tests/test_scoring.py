@@ -20,7 +20,7 @@ from kb.ledger.scoring import (
     load_weights,
     score_event,
 )
-from kb.stories.placement import refresh_story
+from kb.stories.refresh import refresh_story
 from tests.ledger_data import event_of, mai_and_partnership_corpus
 
 WEIGHTS = load_weights()

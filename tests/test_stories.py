@@ -195,7 +195,7 @@ def test_help_has_examples(run_kb):
 
 def test_story_profiles_kept_as_events_join_equal_profiles_rebuilt_from_scratch(db):
     from kb.ledger.scoring import load_weights
-    from kb.stories.matching import rebuild_story_index
+    from kb.stories.story_index import rebuild_story_index
 
     build(db)
 
@@ -222,8 +222,8 @@ def totals_state(db) -> dict[str, list]:
 
 def test_running_totals_and_entity_rows_equal_a_fresh_count_after_edits(db):
     from kb.ledger.scoring import load_weights
-    from kb.stories.matching import rebuild_story_index
-    from kb.stories.placement import merge_stories, split_story
+    from kb.stories.edits import merge_stories, split_story
+    from kb.stories.story_index import rebuild_story_index
     from kb.stories.totals import rebuild_story_totals
 
     m = build(db)
@@ -254,7 +254,8 @@ def test_running_totals_and_entity_rows_equal_a_fresh_count_after_edits(db):
 
 def test_overview_is_rewritten_only_when_its_events_change(db):
     from kb.ledger.scoring import ScoringContext
-    from kb.stories.placement import reference_time, refresh_story
+    from kb.stories.activity import reference_time
+    from kb.stories.refresh import refresh_story
 
     m = build(db)
     story_id = story_id_of(db, m["efficient_wire"])

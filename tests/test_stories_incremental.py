@@ -8,8 +8,9 @@ import json
 
 from kb.jobs.integrate import integrate_articles
 from kb.ledger.scoring import ScoringContext, load_weights
-from kb.stories.matching import rebuild_story_index
-from kb.stories.placement import reference_time, refresh_story, text_event_ids
+from kb.stories.activity import reference_time
+from kb.stories.refresh import refresh_story, text_event_ids
+from kb.stories.story_index import rebuild_story_index
 from tests.ledger_data import Corpus, event_of
 from tests.test_stories import build, story_id_of
 

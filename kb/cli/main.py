@@ -606,7 +606,7 @@ def stories_list(ctx: click.Context, status: str | None, limit: int | None, as_j
         kb stories list --status developing --json
     """
     from kb.core.formats import percent
-    from kb.stories.placement import list_stories
+    from kb.stories.cards import list_stories
 
     rows = list_stories(read_db(ctx), status=status, limit=limit)
     if as_json:
@@ -654,7 +654,7 @@ def stories_merge(ctx: click.Context, keep_id: int, other_id: int) -> None:
     Example:
         kb stories merge 3 7
     """
-    from kb.stories.placement import merge_stories
+    from kb.stories.edits import merge_stories
 
     merge_stories(get_db(ctx), keep_id, other_id)
     click.echo(f"Merged story {other_id} into story {keep_id}")
@@ -671,7 +671,7 @@ def stories_split(ctx: click.Context, story_id: int, event_ids: tuple[int, ...])
     Example:
         kb stories split 3 41 42
     """
-    from kb.stories.placement import split_story
+    from kb.stories.edits import split_story
 
     new_id = split_story(get_db(ctx), story_id, list(event_ids))
     click.echo(f"Moved {len(set(event_ids))} events from story {story_id} into new story {new_id}")
@@ -688,7 +688,7 @@ def stories_rename(ctx: click.Context, story_id: int, title: str) -> None:
     Example:
         kb stories rename 3 "Microsoft's MAI model family"
     """
-    from kb.stories.placement import rename_story
+    from kb.stories.edits import rename_story
 
     rename_story(get_db(ctx), story_id, title)
     click.echo(f"Renamed story {story_id}")
@@ -705,7 +705,7 @@ def stories_set_overview(ctx: click.Context, story_id: int, overview: str) -> No
     Example:
         kb stories set-overview 3 "Microsoft AI's in-house models, from MAI-Voice-1 on."
     """
-    from kb.stories.placement import set_overview
+    from kb.stories.edits import set_overview
 
     set_overview(get_db(ctx), story_id, overview)
     click.echo(f"Set the overview of story {story_id}")

@@ -13,13 +13,30 @@ from kb.core.event_types import EVENT_TYPES
 from kb.core.formats import percent
 from kb.dates.labels import format_date
 from kb.ledger.scoring import load_weights
-from kb.stories.placement import section_of
+from kb.stories.matching import section_of
 
 # How a card names each event type: by its name, but "people" for personnel changes.
 TYPE_LABELS = {**{name: name for name in EVENT_TYPES}, "personnel": "people"}
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def list_stories(db: sqlite_utils.Database, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Stories (not merged ones) by importance, most important first."""
+    sql = """SELECT id, title, status, importance, confidence, mentions, events, first_seen, updated_at,
+                    section FROM stories WHERE status != 'merged'"""
+    params: list[Any] = []
+    if status:
+        sql += " AND status = ?"
+        params.append(status)
+    sql += " ORDER BY importance DESC, id"
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
     cursor = db.execute(sql, params)
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -12,7 +12,7 @@ from kb.core.text import shorten
 from kb.ledger.reports import strip_dateline
 from kb.ledger.scoring import ScoringContext
 from kb.ledger.similarity import content_words, cosine, norm_of
-from kb.stories.matching import family_of
+from kb.stories.profiles import family_of
 
 ROLE_WEIGHT = {"agent": 1.0, "product": 0.9, "partner": 0.8, "object": 0.7, "participant": 0.5}
 OVERVIEW_SENTENCE_CHARS = 300

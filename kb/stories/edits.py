@@ -1,0 +1,94 @@
+"""Manual story edits: merge, split, rename and overview, which reprocessing and rescoring keep."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from kb.core.errors import KBError, NotFound
+from kb.ledger.scoring import ScoringContext
+from kb.stories.activity import reference_time
+from kb.stories.placement import add_event_to_story, create_story
+from kb.stories.refresh import refresh_story
+from kb.stories.story_index import invalidate_profiles
+
+
+class StoryEditError(KBError):
+    """A merge, split or rename that cannot be done as asked."""
+
+
+
+def _require_story(db: sqlite_utils.Database, story_id: int) -> tuple:
+    row = db.execute("SELECT id, status, merged_into FROM stories WHERE id = ?", [story_id]).fetchone()
+    if row is None:
+        raise NotFound(f"no story with id {story_id}: see `kb stories list`")
+    if row[1] == "merged":
+        raise StoryEditError(f"story {story_id} was merged into story {row[2]}: edit that one")
+    return row
+
+
+def merge_stories(db: sqlite_utils.Database, keep_id: int, other_id: int, ctx: ScoringContext | None = None) -> None:
+    """Move every event of `other_id` into `keep_id`; the other story is kept as a redirect."""
+    if keep_id == other_id:
+        raise StoryEditError("cannot merge a story into itself")
+    ctx = ctx or ScoringContext(db)
+    with db.conn:
+        _require_story(db, keep_id)
+        _require_story(db, other_id)
+        db.execute("UPDATE story_events SET story_id = ?, manual = 1 WHERE story_id = ?", [keep_id, other_id])
+        db.execute("UPDATE story_events SET manual = 1 WHERE story_id = ?", [keep_id])
+        db.execute("DELETE FROM story_entities WHERE story_id = ?", [other_id])
+        db.execute("DELETE FROM story_profiles WHERE story_id = ?", [other_id])
+        invalidate_profiles(db, [keep_id], ctx.weights)
+        db.execute("UPDATE stories SET status = 'merged', merged_into = ?, events = 0, mentions = 0 WHERE id = ?",
+                   [keep_id, other_id])
+        db.execute("UPDATE stories SET merged_into = ? WHERE merged_into = ?", [keep_id, other_id])
+        refresh_story(db, ctx, keep_id, reference_time(db))
+
+
+def split_story(db: sqlite_utils.Database, story_id: int, event_ids: list[int],
+                ctx: ScoringContext | None = None) -> int:
+    """Move some events of a story into a new story; return the new story's id."""
+    ctx = ctx or ScoringContext(db)
+    wanted = sorted(set(event_ids))
+    if not wanted:
+        raise StoryEditError("name at least one event to move into the new story")
+    with db.conn:
+        _require_story(db, story_id)
+        members = {r[0] for r in db.execute("SELECT event_id FROM story_events WHERE story_id = ?",
+                                            [story_id]).fetchall()}
+        missing = [e for e in wanted if e not in members]
+        if missing:
+            raise StoryEditError(f"events {', '.join(map(str, missing))} are not in story {story_id}: "
+                                 f"see `kb stories show {story_id}`")
+        if set(wanted) == members:
+            raise StoryEditError("that would move every event: rename the story instead")
+        new_id = create_story(db, wanted[0])
+        for event_id in wanted:
+            add_event_to_story(db, new_id, event_id, manual=True)
+        db.execute("UPDATE story_events SET manual = 1 WHERE story_id = ?", [story_id])
+        invalidate_profiles(db, [story_id, new_id], ctx.weights)
+        reference = reference_time(db)
+        refresh_story(db, ctx, story_id, reference)
+        refresh_story(db, ctx, new_id, reference)
+    return new_id
+
+
+def rename_story(db: sqlite_utils.Database, story_id: int, title: str) -> None:
+    """Set a story's title by hand; reprocessing and rescoring keep it."""
+    title = " ".join(title.split())
+    if not title:
+        raise StoryEditError("the title is empty")
+    with db.conn:
+        _require_story(db, story_id)
+        db.execute("UPDATE stories SET title = ?, title_locked = 1 WHERE id = ?", [title, story_id])
+
+
+def set_overview(db: sqlite_utils.Database, story_id: int, overview: str) -> None:
+    """Set a story's overview by hand; reprocessing and rescoring keep it."""
+    overview = overview.strip()
+    if not overview:
+        raise StoryEditError("the overview is empty")
+    with db.conn:
+        _require_story(db, story_id)
+        db.execute("UPDATE stories SET overview = ?, overview_locked = 1, overview_key = NULL WHERE id = ?",
+                   [overview, story_id])
