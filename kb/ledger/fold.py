@@ -140,7 +140,8 @@ class StatusReplay:
             if r.source.reliability >= self.min_reliability:
                 self.reliable_sources.add(r.source.key)
             if len(self.reliable_sources) >= self.needed and status != "denied":
-                new, reason = "confirmed", f"reported by {len(self.reliable_sources)} independent reliable sources"
+                sources = len(self.reliable_sources)
+                new, reason = "confirmed", f"reported by {sources} independent reliable sources"
             elif status in (None, "rumored"):
                 first = "first reported" if status is None else "reported without hedging"
                 new, reason = "reported", f"{first} by {who}"
@@ -183,7 +184,8 @@ class EventFold:
         self.originals: set[int] = set()
         self.source_keys: set[str] = set()
         self.updated_at = ""
-        self.evidence: dict[str, tuple[tuple, tuple, SourceEvidence]] = {}  # source key -> (rank, order, best)
+        # source key -> (rank, order, best evidence)
+        self.evidence: dict[str, tuple[tuple, tuple, SourceEvidence]] = {}
         self.authority: float | None = None
         self.version += 1
 
@@ -231,7 +233,8 @@ class EventFold:
         rank = lead_rank(r)
         dated = date_rank(r, span) if span is not None else None
         roles = {(e["entity_id"], e.get("role") if e.get("role") in ROLES else "participant")
-                 for e in r.entities if isinstance(e.get("entity_id"), int) and e["entity_id"] not in self.ignored}
+                 for e in r.entities
+                 if isinstance(e.get("entity_id"), int) and e["entity_id"] not in self.ignored}
         for group in (ALL,) if r.denial else (CLAIMS, ALL):
             lead = self.leads[group]
             if lead is None or rank < lead[0]:

@@ -21,6 +21,7 @@ from kb.ledger.reports import Report, ignored_entity_ids
 from kb.ledger.scoring import load_weights
 from kb.ledger.similarity import content_word_set, jaccard, overlap_coefficient
 from kb.ledger.sql_helpers import chunks, marks
+from kb.ledger.state import INSERT_KEY_SQL
 from kb.ledger.writing import EventWriter
 
 
@@ -38,7 +39,8 @@ class Ledger(EventWriter):
 
     # -- matching a report to an event ------------------------------------------------------
 
-    def ranked_candidate_ids(self, entity_ids: Iterable[int], types: Iterable[str], buckets: list[str]) -> list[int]:
+    def ranked_candidate_ids(self, entity_ids: Iterable[int], types: Iterable[str],
+                             buckets: list[str]) -> list[int]:
         """Events keyed under any of the entities, types and buckets (by index, no scan): at
         most `max_candidates`, those sharing the most of the entities first, then the newest
         (highest id). Ranked and capped in SQL, so a report meets a bounded number of events
@@ -119,7 +121,8 @@ class Ledger(EventWriter):
             candidates = self.ranked_candidate_ids(report.match_ids, ["*"], buckets)
             min_overlap = float(denial["min_entity_overlap"])
         else:
-            candidates = self.ranked_candidate_ids(report.match_ids, [report.type], self.lookup_buckets(report))
+            candidates = self.ranked_candidate_ids(report.match_ids, [report.type],
+                                                   self.lookup_buckets(report))
             min_overlap = float(matching["min_entity_overlap"])
         self.load_events(candidates)
         best: tuple[float, int] | None = None
@@ -178,15 +181,16 @@ class Ledger(EventWriter):
             # Only rumors can be superseded: they have keys of their own, so hub entities
             # ("Microsoft") do not bring every event of the last months in as candidates.
             # Ranked and capped as report candidates are (matching.max_candidates).
-            others = sorted(o for o in self.ranked_candidate_ids(entity_ids, [RUMOR_KEY + event["type"]], buckets)
-                            if o != event_id)
+            rumors = self.ranked_candidate_ids(entity_ids, [RUMOR_KEY + event["type"]], buckets)
+            others = sorted(o for o in rumors if o != event_id)
             self.load_events(others)
             for other_id in others:
                 other = self.event_row(other_id)
                 if (other is None or other["type"] != event["type"] or other["status"] != "rumored"
                         or (other["known_at"] or "") >= (event["known_at"] or "")):
                     continue
-                if overlap_coefficient(entity_ids, self.event_entity_ids(other_id)) < float(cfg["min_entity_overlap"]):
+                overlap = overlap_coefficient(entity_ids, self.event_entity_ids(other_id))
+                if overlap < float(cfg["min_entity_overlap"]):
                     continue
                 other_span = date_span(other["date"], other["date_mod"])
                 if other_span is not None and not more_precise(span, other_span):
@@ -204,8 +208,8 @@ class Ledger(EventWriter):
         links: dict[tuple[int, str], int] = {}
         for part in chunks(article_ids):
             for article_id, key, event_id in self.db.execute(
-                    f"SELECT article_id, mention_key, event_id FROM event_links WHERE article_id IN ({marks(part)})",
-                    part):
+                    "SELECT article_id, mention_key, event_id FROM event_links "
+                    f"WHERE article_id IN ({marks(part)})", part):
                 links[(article_id, key)] = event_id
         touched = set(links.values())
         # Reports these articles had before may have been deleted since (reanalysis): their
@@ -226,7 +230,8 @@ class Ledger(EventWriter):
             touched.add(event_id)
         current_keys = {(r.article_id, r.key) for r in reports}
         self.write_links()
-        stale = [[article_id, key] for (article_id, key) in sorted(links) if (article_id, key) not in current_keys]
+        stale = [[article_id, key] for (article_id, key) in sorted(links)
+                 if (article_id, key) not in current_keys]
         self.db.conn.executemany("DELETE FROM event_links WHERE article_id = ? AND mention_key = ?", stale)
         alive = self.refresh_events(touched)
         alive |= self.apply_supersession(alive)
@@ -264,7 +269,8 @@ def rebuild_event_keys(db: sqlite_utils.Database, weights: dict[str, Any] | None
         first, last = rows[0][0], rows[-1][0]
         entities: dict[int, set[int]] = {}
         for event_id, entity_id in db.execute(
-                f"""SELECT ee.event_id, ee.entity_id FROM event_entities ee JOIN entities en ON en.id = ee.entity_id
+                f"""SELECT ee.event_id, ee.entity_id FROM event_entities ee
+                    JOIN entities en ON en.id = ee.entity_id
                     WHERE ee.event_id BETWEEN ? AND ? AND en.type NOT IN ({marks(ignored_types)})""",
                 [first, last, *ignored_types]):
             if entity_id not in ignored:
@@ -272,7 +278,7 @@ def rebuild_event_keys(db: sqlite_utils.Database, weights: dict[str, Any] | None
         keys = [[*key, event_id] for event_id, event_type, status, date, date_mod, known_at in rows
                 for key in sorted(keys_for(event_type, status, date, date_mod, known_at,
                                            entities.get(event_id, ())))]
-        db.conn.executemany("INSERT INTO event_keys (entity_id, type, bucket, event_id) VALUES (?, ?, ?, ?)", keys)
+        db.conn.executemany(INSERT_KEY_SQL, keys)
         count += len(keys)
     return count
 
@@ -282,5 +288,6 @@ def ledger_linked_events(db: sqlite_utils.Database, article_ids: list[int]) -> s
     found: set[int] = set()
     for part in chunks(sorted(set(article_ids))):
         found.update(r[0] for r in db.execute(
-            f"SELECT DISTINCT event_id FROM event_links WHERE article_id IN ({marks(part)})", part).fetchall())
+            f"SELECT DISTINCT event_id FROM event_links WHERE article_id IN ({marks(part)})",
+            part).fetchall())
     return found

@@ -172,7 +172,8 @@ def load_reports(
     Each report's `key` numbers the article's mentions of one sentence and type, so it is
     right only when the WHERE clause selects whole articles; `keys=False` leaves it empty.
     """
-    rows = db.execute(f"{REPORT_SQL} WHERE {where} ORDER BY em.article_id, em.start, em.id", params).fetchall()
+    rows = db.execute(f"{REPORT_SQL} WHERE {where} ORDER BY em.article_id, em.start, em.id",
+                      params).fetchall()
     reports: list[Report] = []
     seen_keys: dict[tuple[int, str], int] = {}
     for row in rows:

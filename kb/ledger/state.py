@@ -15,6 +15,7 @@ from kb.ledger.scoring import ScoringContext
 from kb.ledger.sql_helpers import chunks, marks, rows_as_dicts
 
 SCORE_COLUMNS = ("importance", "confidence", "score_components", "formula_version")
+INSERT_KEY_SQL = "INSERT INTO event_keys (entity_id, type, bucket, event_id) VALUES (?, ?, ?, ?)"
 
 
 class LedgerState:
@@ -102,7 +103,8 @@ class LedgerState:
             entities: dict[int, set[int]] = {}
             for event_id, entity_id, kind in self.db.execute(
                     f"""SELECT DISTINCT ee.event_id, ee.entity_id, en.type FROM event_entities ee
-                        JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id IN ({marks(part)})""", part):
+                        JOIN entities en ON en.id = ee.entity_id
+                        WHERE ee.event_id IN ({marks(part)})""", part):
                 self.entity_types[entity_id] = kind
                 if entity_id not in self.ignored and kind not in self.ignored_labels:
                     entities.setdefault(event_id, set()).add(entity_id)
@@ -149,8 +151,8 @@ class LedgerState:
             for event_id in part:
                 self.folds[event_id] = self.new_fold(found[event_id])
             for entity_id, event_type, bucket, event_id in self.db.execute(
-                    f"SELECT entity_id, type, bucket, event_id FROM event_keys WHERE event_id IN ({marks(part)})",
-                    part):
+                    "SELECT entity_id, type, bucket, event_id FROM event_keys "
+                    f"WHERE event_id IN ({marks(part)})", part):
                 self.keys[event_id].add((entity_id, event_type, bucket))
 
     def new_fold(self, reports: Iterable[Report] = ()) -> EventFold:
@@ -268,8 +270,7 @@ class LedgerState:
         if same:
             buckets, keyed = filed[3], filed[4]  # type: ignore[index]
             added = {(e, t, b) for e in sorted(match - keyed) for t, b in buckets} - self.keys[event_id]
-            self.db.conn.executemany("INSERT INTO event_keys (entity_id, type, bucket, event_id) VALUES (?, ?, ?, ?)",
-                                     [[*k, event_id] for k in sorted(added)])
+            self.db.conn.executemany(INSERT_KEY_SQL, [[*k, event_id] for k in sorted(added)])
             self.keys[event_id] |= added
         else:
             buckets = key_buckets(*inputs[:5])
@@ -283,6 +284,5 @@ class LedgerState:
             return
         self.db.conn.executemany("DELETE FROM event_keys WHERE entity_id = ? AND type = ? AND bucket = ? "
                                  "AND event_id = ?", [[*k, event_id] for k in sorted(existing - wanted)])
-        self.db.conn.executemany("INSERT INTO event_keys (entity_id, type, bucket, event_id) VALUES (?, ?, ?, ?)",
-                                 [[*k, event_id] for k in sorted(wanted - existing)])
+        self.db.conn.executemany(INSERT_KEY_SQL, [[*k, event_id] for k in sorted(wanted - existing)])
         self.keys[event_id] = set(wanted)

@@ -10,6 +10,8 @@ from kb.ledger.scoring import components_json, facts_of, score_event
 from kb.ledger.sql_helpers import chunks, marks
 from kb.ledger.state import LedgerState
 
+INSERT_ENTITY_SQL = "INSERT INTO event_entities (event_id, entity_id, role) VALUES (?, ?, ?)"
+
 
 class EventWriter(LedgerState):
     """Writes events from their reports in memory (LedgerState), once per merge."""
@@ -18,7 +20,8 @@ class EventWriter(LedgerState):
         """Recompute an event from its reports; delete it when none are left. False if gone."""
         return event_id in self.refresh_events([event_id], score=score, reload=True)
 
-    def refresh_events(self, event_ids: Iterable[int], *, score: bool = True, reload: bool = False) -> set[int]:
+    def refresh_events(self, event_ids: Iterable[int], *, score: bool = True,
+                       reload: bool = False) -> set[int]:
         """Write touched events (fields, entities, history, keys, scores); return those alive.
 
         With `reload`, reports and rows are read afresh from the database first.
@@ -26,14 +29,16 @@ class EventWriter(LedgerState):
         ids = sorted(set(event_ids))
         if reload:
             for event_id in ids:
-                for cache in (self.rows, self.folds, self.keys, self.key_inputs, self.stored, self.entity_sets):
+                for cache in (self.rows, self.folds, self.keys, self.key_inputs, self.stored,
+                              self.entity_sets):
                     cache.pop(event_id, None)
         self.track(ids)
         alive: set[int] = set()
         for part in chunks(ids):
             entities: dict[int, set[tuple[int, str]]] = {e: set() for e in part}
             for event_id, entity_id, role in self.db.execute(
-                    f"SELECT event_id, entity_id, role FROM event_entities WHERE event_id IN ({marks(part)})", part):
+                    "SELECT event_id, entity_id, role FROM event_entities "
+                    f"WHERE event_id IN ({marks(part)})", part):
                 entities[event_id].add((entity_id, role))
             history: dict[int, list[tuple]] = {e: [] for e in part}
             for row in self.db.execute(
@@ -54,7 +59,7 @@ class EventWriter(LedgerState):
         for columns, values in rows.items():
             names = ", ".join(f'"{k}"' for k in columns)
             self.db.conn.executemany(f"INSERT INTO events ({names}) VALUES ({marks(list(columns))})", values)
-        self.db.conn.executemany("INSERT INTO event_entities (event_id, entity_id, role) VALUES (?, ?, ?)", entities)
+        self.db.conn.executemany(INSERT_ENTITY_SQL, entities)
         self.db.conn.executemany(
             """INSERT INTO event_history (event_id, at, old_status, new_status, reason, article_id)
                VALUES (?, ?, ?, ?, ?, (SELECT id FROM articles WHERE id = ?))""", history)
@@ -110,8 +115,7 @@ class EventWriter(LedgerState):
             # A report may name an entity that was deleted since: such entities are left out.
             if entities:
                 self.db.execute("DELETE FROM event_entities WHERE event_id = ?", [event_id])
-            self.db.conn.executemany("INSERT INTO event_entities (event_id, entity_id, role) VALUES (?, ?, ?)",
-                                     [[event_id, e, role] for e, role in sorted(wanted)])
+            self.db.conn.executemany(INSERT_ENTITY_SQL, [[event_id, e, role] for e, role in sorted(wanted)])
         if history != changes:
             if history:
                 self.db.execute("DELETE FROM event_history WHERE event_id = ?", [event_id])
@@ -138,7 +142,8 @@ class EventWriter(LedgerState):
 
     def score_values(self, row: dict[str, Any], fold: EventFold, entity_ids: list[int]) -> dict[str, Any]:
         """An event's importance, confidence and their stored explanation."""
-        facts = facts_of(self.ctx, row, fold.best_evidence(), fold.mentions(), fold.highest_authority(), entity_ids)
+        facts = facts_of(self.ctx, row, fold.best_evidence(), fold.mentions(), fold.highest_authority(),
+                         entity_ids)
         importance, confidence = score_event(facts, self.weights)
         return {"importance": importance.value, "confidence": confidence.value,
                 "score_components": components_json(importance, confidence),

@@ -66,9 +66,9 @@ def refresh_statuses(db: sqlite_utils.Database, reference: str | None, weights: 
     if cutoffs is None:
         return
     developing, dormant = cutoffs
-    db.execute("UPDATE stories SET status = 'developing' WHERE status IN ('ongoing', 'dormant') AND updated_at >= ?",
-               [developing])
+    db.execute("UPDATE stories SET status = 'developing' WHERE status IN ('ongoing', 'dormant') "
+               "AND updated_at >= ?", [developing])
     db.execute("UPDATE stories SET status = 'ongoing' WHERE status IN ('developing', 'dormant') "
                "AND updated_at < ? AND updated_at >= ?", [developing, dormant])
-    db.execute("UPDATE stories SET status = 'dormant' WHERE status IN ('developing', 'ongoing') AND updated_at < ?",
-               [dormant])
+    db.execute("UPDATE stories SET status = 'dormant' WHERE status IN ('developing', 'ongoing') "
+               "AND updated_at < ?", [dormant])

@@ -13,6 +13,7 @@ from kb.core.event_types import EVENT_TYPES
 from kb.core.formats import percent
 from kb.dates.labels import format_date
 from kb.ledger.scoring import load_weights
+from kb.ledger.sql_helpers import rows_as_dicts
 from kb.stories.matching import section_of
 
 # How a card names each event type: by its name, but "people" for personnel changes.
@@ -20,12 +21,11 @@ TYPE_LABELS = {**{name: name for name in EVENT_TYPES}, "personnel": "people"}
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cursor = db.execute(sql, params)
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return rows_as_dicts(db.execute(sql, params))
 
 
-def list_stories(db: sqlite_utils.Database, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+def list_stories(db: sqlite_utils.Database, status: str | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
     """Stories (not merged ones) by importance, most important first."""
     sql = """SELECT id, title, status, importance, confidence, mentions, events, first_seen, updated_at,
                     section FROM stories WHERE status != 'merged'"""
@@ -37,9 +37,7 @@ def list_stories(db: sqlite_utils.Database, status: str | None = None, limit: in
     if limit:
         sql += " LIMIT ?"
         params.append(limit)
-    cursor = db.execute(sql, params)
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return rows_as_dicts(db.execute(sql, params))
 
 
 def event_sources(db: sqlite_utils.Database, event_id: int) -> list[dict[str, Any]]:
@@ -50,7 +48,8 @@ def event_sources(db: sqlite_utils.Database, event_id: int) -> list[dict[str, An
     return sorted(rows, key=lambda r: (r["published_at"] or "", r["article_id"]))
 
 
-def story_card(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any] | None = None) -> dict[str, Any]:
+def story_card(db: sqlite_utils.Database, story_id: int,
+               weights: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a story card shows, as a JSON-ready dict."""
     weights = weights or load_weights()
     rows = _rows(db, "SELECT * FROM stories WHERE id = ?", [story_id])

@@ -26,7 +26,8 @@ def _require_story(db: sqlite_utils.Database, story_id: int) -> tuple:
     return row
 
 
-def merge_stories(db: sqlite_utils.Database, keep_id: int, other_id: int, ctx: ScoringContext | None = None) -> None:
+def merge_stories(db: sqlite_utils.Database, keep_id: int, other_id: int,
+                  ctx: ScoringContext | None = None) -> None:
     """Move every event of `other_id` into `keep_id`; the other story is kept as a redirect."""
     if keep_id == other_id:
         raise StoryEditError("cannot merge a story into itself")
@@ -39,8 +40,8 @@ def merge_stories(db: sqlite_utils.Database, keep_id: int, other_id: int, ctx: S
         db.execute("DELETE FROM story_entities WHERE story_id = ?", [other_id])
         db.execute("DELETE FROM story_profiles WHERE story_id = ?", [other_id])
         invalidate_profiles(db, [keep_id], ctx.weights)
-        db.execute("UPDATE stories SET status = 'merged', merged_into = ?, events = 0, mentions = 0 WHERE id = ?",
-                   [keep_id, other_id])
+        db.execute("UPDATE stories SET status = 'merged', merged_into = ?, events = 0, mentions = 0 "
+                   "WHERE id = ?", [keep_id, other_id])
         db.execute("UPDATE stories SET merged_into = ? WHERE merged_into = ?", [keep_id, other_id])
         refresh_story(db, ctx, keep_id, reference_time(db))
 

@@ -57,7 +57,8 @@ def find_candidates(db: sqlite_utils.Database, event: EventProfile, weights: dic
     limit = int(cfg["max_candidates_per_entity"])
     role_weights = cfg["role_weights"]
     participant = float(role_weights["participant"])
-    since = (event.date - dt.timedelta(days=window_days(weights, event.type))).isoformat() if event.date else ""
+    window = dt.timedelta(days=window_days(weights, event.type))
+    since = (event.date - window).isoformat() if event.date else ""
     found: set[int] = set()
     entity_weights: dict[int, float] = {}
     for entity_id in sorted(event.entity_ids):

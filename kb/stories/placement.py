@@ -166,7 +166,8 @@ def place_events(db: sqlite_utils.Database, ctx: ScoringContext, event_ids: Iter
     return affected
 
 
-def refresh_all_stories(db: sqlite_utils.Database, ctx: ScoringContext, now: str | None = None) -> tuple[int, str | None]:
+def refresh_all_stories(db: sqlite_utils.Database, ctx: ScoringContext,
+                        now: str | None = None) -> tuple[int, str | None]:
     """Rebuild every story's entity index and profile, assign events left without a story and
     rescore every story (membership unchanged)."""
     reference = reference_time(db, now)

@@ -201,12 +201,11 @@ class StoryProfiles:
         totals = self.db.execute("SELECT events FROM story_totals WHERE story_id = ?", [story_id]).fetchone()
         size = totals[0] if totals else 0
         # min/max and latest events by index (story_events copies each event's story date and
-        # sort date, kb/story_totals.py); INDEXED BY: the planner, without fresh statistics,
+        # sort date, kb/stories/totals.py); INDEXED BY: the planner, without fresh statistics,
         # may pick another index on story_id and read the whole story.
-        first = self.db.execute("SELECT min(ev_story_date) FROM story_events INDEXED BY idx_story_events_date WHERE story_id = ?",
-                                [story_id]).fetchone()[0]
-        last = self.db.execute("SELECT max(ev_story_date) FROM story_events INDEXED BY idx_story_events_date WHERE story_id = ?",
-                               [story_id]).fetchone()[0]
+        first, last = (self.db.execute(f"SELECT {f}(ev_story_date) FROM story_events INDEXED BY "
+                                       "idx_story_events_date WHERE story_id = ?", [story_id]).fetchone()[0]
+                       for f in ("min", "max"))
         profile = StoryProfile(story_id, story[0], size, first, last)
         parts = int(self.weights["stories"]["family_prefix_parts"])
         for name, kind, count in self.db.execute(
@@ -222,7 +221,8 @@ class StoryProfiles:
                           self.db.execute(
                               """SELECT e.sort_date, e.id, e.sentence FROM story_events se
                                  INDEXED BY idx_story_events_recent JOIN events e ON e.id = se.event_id
-                                 WHERE se.story_id = ? ORDER BY se.ev_sort_date DESC, se.event_id DESC LIMIT ?""",
+                                 WHERE se.story_id = ?
+                                 ORDER BY se.ev_sort_date DESC, se.event_id DESC LIMIT ?""",
                               [story_id, RECENT_SENTENCES])]
         return profile
 

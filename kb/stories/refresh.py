@@ -25,7 +25,8 @@ def text_event_ids(db: sqlite_utils.Database, story_id: int, limit: int) -> list
            WHERE se.story_id = ? ORDER BY se.ev_importance DESC, se.event_id LIMIT ?""", [story_id, limit])]
 
 
-TEXT_COLUMNS = ("id", "status", "importance", "sort_date", "sentence", "summary")  # what titles and overviews read
+# What titles and overviews read of an event.
+TEXT_COLUMNS = ("id", "status", "importance", "sort_date", "sentence", "summary")
 
 
 def text_events_of(db: sqlite_utils.Database, event_ids: list[int]) -> list[dict[str, Any]]:
@@ -41,11 +42,12 @@ def text_events_of(db: sqlite_utils.Database, event_ids: list[int]) -> list[dict
 
 def text_key(event_ids: list[int], section: str, weights: dict[str, Any], entity_edits: int = 0) -> str:
     """A digest of which events a title and overview are written from, the card section, the
-    settings that shape them and the count of entity edits (kb/schema.py m017): while it and
+    settings that shape them and the count of entity edits (kb/store/migrations.py m017): while it and
     those events' rows stay the same, so do they."""
     settings = [weights["stories"], weights["importance"], weights["matching"].get("ignore_entity_types", [])]
     material = [section, event_ids, settings, entity_edits]
-    return hashlib.sha1(json.dumps(material, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+    text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def event_totals(db: sqlite_utils.Database, story_id: int, top_n: int) -> StoryTotals:
@@ -70,7 +72,8 @@ def main_section(db: sqlite_utils.Database, story_id: int, weights: dict[str, An
     """The card section holding most of the story's importance."""
     by_type: dict[int, Counter[str]] = {0: Counter(), 1: Counter()}
     for event_type, live, weight in db.execute(
-            "SELECT type, live, weight FROM story_type_weights WHERE story_id = ? AND events > 0 ORDER BY type",
+            "SELECT type, live, weight FROM story_type_weights WHERE story_id = ? AND events > 0 "
+            "ORDER BY type",
             [story_id]):
         by_type[1 if live else 0][event_type] += weight
     counted = by_type[1] or by_type[0] + by_type[1]
@@ -104,24 +107,27 @@ def story_dates(db: sqlite_utils.Database, story_id: int) -> tuple[str | None, s
     def one(sql: str) -> str | None:
         return db.execute(sql, [story_id]).fetchone()[0]
 
-    return (one("SELECT min(ev_known_at) FROM story_events INDEXED BY idx_story_events_known WHERE story_id = ?"),
-            one("SELECT max(ev_updated) FROM story_events INDEXED BY idx_story_events_updated WHERE story_id = ?"),
-            one("SELECT max(ev_sort_date) FROM story_events INDEXED BY idx_story_events_recent WHERE story_id = ?"))
+    return (one("SELECT min(ev_known_at) FROM story_events INDEXED BY idx_story_events_known "
+                "WHERE story_id = ?"),
+            one("SELECT max(ev_updated) FROM story_events INDEXED BY idx_story_events_updated "
+                "WHERE story_id = ?"),
+            one("SELECT max(ev_sort_date) FROM story_events INDEXED BY idx_story_events_recent "
+                "WHERE story_id = ?"))
 
 
 def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int, reference: str | None,
                   changed_events: AbstractSet[int] | None = None) -> bool:
     """Recompute a story's scores, dates, status, section, title and overview. False if gone.
 
-    Counts and score sums come from the running totals (kb/story_totals.py), dates and the
+    Counts and score sums come from the running totals (kb/stories/totals.py), dates and the
     top events from indexes; titles and overviews read only the story's `text_events` most
     important events: a long story costs no more than a short one. With `changed_events`
     (the events whose rows changed since the last refresh), the title and overview are
     rewritten only when those text events, the card section or the settings changed
-    (stories.text_key); without it, always.
+    (text_key); without it, always.
     """
-    story = db.execute("SELECT status, title_locked, overview_locked, overview_key, text_key FROM stories WHERE id = ?",
-                       [story_id]).fetchone()
+    story = db.execute("SELECT status, title_locked, overview_locked, overview_key, text_key FROM stories "
+                       "WHERE id = ?", [story_id]).fetchone()
     if story is None or story[0] == "merged":
         return False
     totals = db.execute("SELECT events, mentions FROM story_totals WHERE story_id = ?", [story_id]).fetchone()

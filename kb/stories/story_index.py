@@ -58,7 +58,8 @@ def write_story_entities(db: sqlite_utils.Database, story_id: int, weights: dict
         [story_id, *ignored_types])
 
 
-def update_story_entities(db: sqlite_utils.Database, before: dict[int, tuple[int, str | None, frozenset[int]]],
+def update_story_entities(db: sqlite_utils.Database,
+                          before: dict[int, tuple[int, str | None, frozenset[int]]],
                           weights: dict[str, Any]) -> set[int]:
     """Bring story_entities up to date by difference after events changed or were deleted.
 
@@ -76,17 +77,20 @@ def update_story_entities(db: sqlite_utils.Database, before: dict[int, tuple[int
     now_entities: dict[int, set[int]] = {}
     for part in chunks(event_ids):
         for event_id, story_id, date in db.execute(
-                f"SELECT event_id, story_id, ev_story_date FROM story_events WHERE event_id IN ({marks(part)}) "
+                "SELECT event_id, story_id, ev_story_date FROM story_events "
+                f"WHERE event_id IN ({marks(part)}) "
                 "ORDER BY story_id DESC", part):
             now_story[event_id] = (story_id, date)
         for event_id, entity_id in db.execute(
-                f"SELECT DISTINCT event_id, entity_id FROM event_entities WHERE event_id IN ({marks(part)})", part):
+                "SELECT DISTINCT event_id, entity_id FROM event_entities "
+                f"WHERE event_id IN ({marks(part)})", part):
             now_entities.setdefault(event_id, set()).add(entity_id)
     entity_ids = sorted({e for _, _, ents in before.values() for e in ents}
                         | {e for ents in now_entities.values() for e in ents})
     kinds: dict[int, str] = {}
     for part in chunks(entity_ids):
-        kinds.update(db.execute(f"SELECT id, type FROM entities WHERE id IN ({marks(part)})", part).fetchall())
+        kinds.update(db.execute(f"SELECT id, type FROM entities WHERE id IN ({marks(part)})",
+                                part).fetchall())
 
     def counted(ids: Iterable[int]) -> set[int]:
         return {e for e in ids if e in kinds and kinds[e] not in ignored_types}
@@ -98,7 +102,10 @@ def update_story_entities(db: sqlite_utils.Database, before: dict[int, tuple[int
         story_id, old_date, old_ids = before[event_id]
         old = counted(old_ids)
         now = now_story.get(event_id)
-        new, new_date = (counted(now_entities.get(event_id, ())), now[1]) if now and now[0] == story_id else (set(), None)
+        if now and now[0] == story_id:
+            new, new_date = counted(now_entities.get(event_id, ())), now[1]
+        else:
+            new, new_date = set(), None
         for entity_id in old | new:
             key = (story_id, entity_id)
             delta[key] = delta.get(key, 0) + (entity_id in new) - (entity_id in old)
@@ -138,7 +145,8 @@ def update_story_entities(db: sqlite_utils.Database, before: dict[int, tuple[int
             last = max([d for d in (last, *new_dates.get(key, [])) if d is not None], default=None)
         rows.append([story_id, entity_id, count, last])
     db.conn.executemany("DELETE FROM story_entities WHERE story_id = ? AND entity_id = ?", gone)
-    db.conn.executemany("""INSERT INTO story_entities (story_id, entity_id, events, last_date) VALUES (?, ?, ?, ?)
+    db.conn.executemany("""INSERT INTO story_entities (story_id, entity_id, events, last_date)
+                           VALUES (?, ?, ?, ?)
                            ON CONFLICT (story_id, entity_id) DO UPDATE SET events = excluded.events,
                                last_date = excluded.last_date""", rows)
     return {story_id for story_id, _, _ in before.values()}

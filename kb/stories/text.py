@@ -12,6 +12,7 @@ from kb.core.text import shorten
 from kb.ledger.reports import strip_dateline
 from kb.ledger.scoring import ScoringContext
 from kb.ledger.similarity import content_words, cosine, norm_of
+from kb.ledger.sql_helpers import marks
 from kb.stories.profiles import family_of
 
 ROLE_WEIGHT = {"agent": 1.0, "product": 0.9, "partner": 0.8, "object": 0.7, "participant": 0.5}
@@ -25,17 +26,18 @@ def _join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def key_entities(db: sqlite_utils.Database, ctx: ScoringContext, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def key_entities(db: sqlite_utils.Database, ctx: ScoringContext,
+                 events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The story's entities ranked by (importance of their events * role * centrality)."""
     # Denied and superseded claims do not name a story; rumors count half.
-    ids = [e["id"] for e in events if e["status"] not in ("superseded", "denied")] or [e["id"] for e in events]
+    ids = ([e["id"] for e in events if e["status"] not in ("superseded", "denied")]
+           or [e["id"] for e in events])
     importance = {e["id"]: ((e["importance"] or 0.0) + 0.1) * (0.5 if e["status"] == "rumored" else 1.0)
                   for e in events}
     dates = {e["id"]: e["sort_date"] or "" for e in events}
-    marks = ", ".join("?" for _ in ids)
     rows = db.execute(
         f"""SELECT ee.event_id, ee.entity_id, ee.role, en.name, en.type FROM event_entities ee
-            JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id IN ({marks})""", ids).fetchall()
+            JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id IN ({marks(ids)})""", ids).fetchall()
     ranked: dict[int, dict[str, Any]] = {}
     for event_id, entity_id, role, name, kind in rows:
         item = ranked.setdefault(entity_id, {"id": entity_id, "name": name, "type": kind, "score": 0.0,
@@ -44,13 +46,14 @@ def key_entities(db: sqlite_utils.Database, ctx: ScoringContext, events: list[di
         item["first"] = min(item["first"], dates[event_id])
         item["roles"].add(role)
     for item in ranked.values():  # only titles' product lists need it
-        item["first_mentioned"] = (first_mentioned(db, ctx, item["id"]) if item["type"] == "PRODUCT" else None) \
-            or item["first"]
+        product = item["type"] == "PRODUCT"
+        item["first_mentioned"] = (first_mentioned(db, ctx, item["id"]) if product else None) or item["first"]
     return sorted(ranked.values(), key=lambda i: (-round(i["score"], 6), i["name"]))
 
 
 MENTION_DATE_SQL = "substr(coalesce(a.published_at, a.fetched_at), 1, 10)"
-_first_mentioned: weakref.WeakKeyDictionary[ScoringContext, dict[int, str | None]] = weakref.WeakKeyDictionary()
+_first_mentioned: weakref.WeakKeyDictionary[ScoringContext, dict[int, str | None]] = (
+    weakref.WeakKeyDictionary())
 
 
 def first_mentioned(db: sqlite_utils.Database, ctx: ScoringContext, entity_id: int) -> str | None:
@@ -73,22 +76,27 @@ def first_mentioned(db: sqlite_utils.Database, ctx: ScoringContext, entity_id: i
             f"""SELECT min({MENTION_DATE_SQL}) FROM mentions m JOIN articles a ON a.id = m.article_id
                 WHERE m.entity_id = ? AND m.id > ?""", [entity_id, upto]).fetchone()[0]
         first = min((d for d in (first, added) if d is not None), default=None)
-        db.execute("""INSERT INTO entity_first_mentions (entity_id, first_date, upto_mention_id) VALUES (?, ?, ?)
-                      ON CONFLICT (entity_id) DO UPDATE SET first_date = excluded.first_date,
+        db.execute("""INSERT INTO entity_first_mentions (entity_id, first_date, upto_mention_id)
+                      VALUES (?, ?, ?) ON CONFLICT (entity_id) DO UPDATE SET first_date = excluded.first_date,
                           upto_mention_id = excluded.upto_mention_id""", [entity_id, first, newest])
     memo[entity_id] = first
     return first
 
 
 def rebuild_first_mentions(db: sqlite_utils.Database) -> None:
-    """Compute every entity's first-mentioned date afresh (kb rescore, generated bases). The caller commits."""
+    """Compute every entity's first-mentioned date afresh (kb rescore, generated bases).
+
+    The caller commits.
+    """
     db.execute("DELETE FROM entity_first_mentions")
     db.execute(f"""INSERT INTO entity_first_mentions (entity_id, first_date, upto_mention_id)
                    SELECT m.entity_id, min({MENTION_DATE_SQL}), max(m.id) FROM mentions m
-                   JOIN articles a ON a.id = m.article_id WHERE m.entity_id IS NOT NULL GROUP BY m.entity_id""")
+                   JOIN articles a ON a.id = m.article_id WHERE m.entity_id IS NOT NULL
+                   GROUP BY m.entity_id""")
 
 
-def generate_title(db: sqlite_utils.Database, ctx: ScoringContext, events: list[dict[str, Any]], section: str) -> str:
+def generate_title(db: sqlite_utils.Database, ctx: ScoringContext, events: list[dict[str, Any]],
+                   section: str) -> str:
     """A title from the story's key entities and main section (templates in weights.toml)."""
     weights = ctx.weights
     cfg = weights["stories"]
@@ -151,11 +159,12 @@ def generate_overview(events: list[dict[str, Any]], weights: dict[str, Any]) -> 
     for vector in vectors.values():
         centroid.update(vector)
     centroid_norm = norm_of(centroid)  # once, not once per sentence
-    scored = sorted(
-        usable,
-        key=lambda e: (-round(cosine(vectors[e["id"]], centroid, centroid_norm) * (0.5 + (e["importance"] or 0.0)),
-                              6), e["id"]),
-    )
+
+    def rank(e: dict[str, Any]) -> tuple:
+        weight = 0.5 + (e["importance"] or 0.0)
+        return (-round(cosine(vectors[e["id"]], centroid, centroid_norm) * weight, 6), e["id"])
+
+    scored = sorted(usable, key=rank)
     count = int(weights["stories"]["overview_sentences"])
     chosen, seen = [], set()
     for event in scored:

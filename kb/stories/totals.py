@@ -20,8 +20,8 @@ from __future__ import annotations
 import sqlite_utils
 
 # What a story_events row copies from its event `e`.
-COPIED_COLUMNS = ("ev_live", "ev_importance", "ev_weight", "ev_weighted", "ev_type", "ev_known_at", "ev_updated",
-                  "ev_sort_date", "ev_story_date")
+COPIED_COLUMNS = ("ev_live", "ev_importance", "ev_weight", "ev_weighted", "ev_type", "ev_known_at",
+                  "ev_updated", "ev_sort_date", "ev_story_date")
 COLUMN_TYPES = ("INTEGER", "REAL", "INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT")
 COPY_SQL = """(SELECT coalesce(e.status, '') != 'superseded', coalesce(e.importance, 0),
                       max(CAST(round(coalesce(e.importance, 0) * 10000) AS INTEGER), 100),
@@ -64,16 +64,21 @@ CREATE INDEX IF NOT EXISTS idx_story_events_updated ON story_events(story_id, ev
 DROP INDEX IF EXISTS idx_story_events_sort;
 CREATE INDEX IF NOT EXISTS idx_story_events_recent ON story_events(story_id, ev_sort_date, event_id);
 CREATE INDEX IF NOT EXISTS idx_story_events_date ON story_events(story_id, ev_story_date);
-CREATE INDEX IF NOT EXISTS idx_story_events_rank ON story_events(story_id, ev_importance DESC, event_id, ev_live);
+CREATE INDEX IF NOT EXISTS idx_story_events_rank
+    ON story_events(story_id, ev_importance DESC, event_id, ev_live);
 """
 
 ADD_NEW = """
-    INSERT INTO story_totals (story_id, events, live_events, weight_all, weight_live, weighted_all, weighted_live)
-    SELECT NEW.story_id, 1, NEW.ev_live, NEW.ev_weight, NEW.ev_live * NEW.ev_weight, NEW.ev_weighted, NEW.ev_live * NEW.ev_weighted
+    INSERT INTO story_totals (story_id, events, live_events, weight_all, weight_live, weighted_all,
+                              weighted_live)
+    SELECT NEW.story_id, 1, NEW.ev_live, NEW.ev_weight, NEW.ev_live * NEW.ev_weight, NEW.ev_weighted,
+           NEW.ev_live * NEW.ev_weighted
     WHERE NEW.ev_weight IS NOT NULL
-    ON CONFLICT (story_id) DO UPDATE SET events = events + 1, live_events = live_events + excluded.live_events,
+    ON CONFLICT (story_id) DO UPDATE SET events = events + 1,
+        live_events = live_events + excluded.live_events,
         weight_all = weight_all + excluded.weight_all, weight_live = weight_live + excluded.weight_live,
-        weighted_all = weighted_all + excluded.weighted_all, weighted_live = weighted_live + excluded.weighted_live;
+        weighted_all = weighted_all + excluded.weighted_all,
+        weighted_live = weighted_live + excluded.weighted_live;
     INSERT INTO story_type_weights (story_id, type, live, events, weight)
     SELECT NEW.story_id, NEW.ev_type, NEW.ev_live, 1, CAST(round(NEW.ev_importance * 10000) AS INTEGER) + 100
     WHERE NEW.ev_weight IS NOT NULL
@@ -82,7 +87,8 @@ ADD_NEW = """
 TAKE_OLD = """
     UPDATE story_totals SET events = events - 1, live_events = live_events - OLD.ev_live,
         weight_all = weight_all - OLD.ev_weight, weight_live = weight_live - OLD.ev_live * OLD.ev_weight,
-        weighted_all = weighted_all - OLD.ev_weighted, weighted_live = weighted_live - OLD.ev_live * OLD.ev_weighted
+        weighted_all = weighted_all - OLD.ev_weighted,
+        weighted_live = weighted_live - OLD.ev_live * OLD.ev_weighted
     WHERE story_id = OLD.story_id AND OLD.ev_weight IS NOT NULL;
     UPDATE story_type_weights SET events = events - 1,
         weight = weight - (CAST(round(OLD.ev_importance * 10000) AS INTEGER) + 100)
@@ -99,7 +105,8 @@ ADD_ARTICLES = """
 TAKE_ARTICLES = """
     UPDATE story_articles SET reports = reports - (SELECT count(*) FROM event_links l
         WHERE l.event_id = {event} AND l.original_article_id = story_articles.article_id)
-    WHERE story_id = {story} AND article_id IN (SELECT original_article_id FROM event_links WHERE event_id = {event});
+    WHERE story_id = {story}
+        AND article_id IN (SELECT original_article_id FROM event_links WHERE event_id = {event});
     DELETE FROM story_articles WHERE story_id = {story} AND reports <= 0
         AND article_id IN (SELECT original_article_id FROM event_links WHERE event_id = {event});
 """
@@ -143,8 +150,8 @@ END;
 CREATE TRIGGER IF NOT EXISTS event_links_story_insert AFTER INSERT ON event_links BEGIN
     {LINK_ADD}
 END;
-CREATE TRIGGER IF NOT EXISTS event_links_story_update AFTER UPDATE OF event_id, original_article_id ON event_links
-BEGIN
+CREATE TRIGGER IF NOT EXISTS event_links_story_update
+AFTER UPDATE OF event_id, original_article_id ON event_links BEGIN
     {LINK_TAKE}
     {LINK_ADD}
 END;
@@ -207,7 +214,8 @@ def rebuild_story_totals(db: sqlite_utils.Database) -> None:
            FROM stories s LEFT JOIN story_events se ON se.story_id = s.id GROUP BY s.id""")
     db.execute(
         """INSERT INTO story_type_weights (story_id, type, live, events, weight)
-           SELECT story_id, ev_type, ev_live, count(*), sum(CAST(round(ev_importance * 10000) AS INTEGER) + 100)
+           SELECT story_id, ev_type, ev_live, count(*),
+                  sum(CAST(round(ev_importance * 10000) AS INTEGER) + 100)
            FROM story_events GROUP BY story_id, ev_type, ev_live""")
     for statement in TRIGGERS_SQL.split("\nEND;"):
         if statement.strip():
