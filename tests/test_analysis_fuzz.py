@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from kb.dates.timex import is_valid_timex_value
 from kb.jobs.analyse import analyze_articles
-from kb.nlp.temporal.tagger import is_valid_timex_value
 from kb.store.db import open_db
 
 # Each example analyses one article and merges it into a database that keeps growing.

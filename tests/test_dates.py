@@ -18,8 +18,9 @@ import sqlite_utils
 from ingest.extract import choose_published
 from kb.core.time import parse_timestamp
 from kb.dates.spans import date_span
+from kb.dates.timex import is_valid_timex_value
 from kb.jobs.analyse import analyze_articles
-from kb.nlp.temporal.tagger import is_valid_timex_value, tag_timexes
+from kb.nlp.temporal.tagger import tag_timexes
 from kb.store.db import migrate_db
 from kb.store.migrations import core
 from tests.loopback import respond
