@@ -99,6 +99,14 @@ def _select_articles(db: sqlite_utils.Database, article_ids: list[int] | None, f
     return [row[0] for row in db.execute(f"{sql} ORDER BY {ANALYSIS_ORDER}", params).fetchall()]
 
 
+def _stranded_articles(db: sqlite_utils.Database, exclude: set[int]) -> list[int]:
+    """Articles analysed but not yet merged into the claim ledger (a run killed between storing
+    their analysis and its merge), in ANALYSIS_ORDER."""
+    return [row[0] for row in db.execute(
+        "SELECT id FROM articles WHERE id IN (SELECT DISTINCT article_id FROM event_mentions "
+        f"WHERE event_id IS NULL) ORDER BY {ANALYSIS_ORDER}").fetchall() if row[0] not in exclude]
+
+
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
@@ -223,7 +231,9 @@ def analyze_articles(
             "nlp_version = ? WHERE id = ?", [reason[:MAX_ERROR_CHARS], version, article_id])
         summary.failed.append((article_id, reason))
 
-    unmerged: list[int] = []
+    # Articles a killed run analysed but never merged go first: they are the start of the merge
+    # that run was building, so the merges keep the boundaries an unbroken run has.
+    unmerged: list[int] = _stranded_articles(db, set(ids))
     from kb.ledger.session import LedgerSession
 
     session = LedgerSession()  # the claim ledger's state, kept between this run's merges

@@ -289,11 +289,19 @@ class EventFold:
         """The entities the claims are matched on."""
         return self.match[self.group]
 
+    def supersedable(self, current: dict[str, Any], superseding: dict[str, Any] | None) -> bool:
+        """Whether the event stands superseded: another event replaced it and its own reports
+        still make it a rumor. A rumor that later reports confirm is no longer superseded, so the
+        status follows the reports, not the moment a merge happened to look (merge size and
+        arrival order give the same events)."""
+        return (superseding is not None and superseding["id"] != current["id"]
+                and self.replay.status == "rumored")
+
     def matching_fields(self, current: dict[str, Any], superseding: dict[str, Any] | None) -> dict[str, Any]:
         """The fields of fields() that matching reads and that keys are made from (cheaper)."""
         lead = self.leads[self.group][1]  # type: ignore[index]
         best = self.dated[self.group]
-        superseded = superseding is not None and superseding["id"] != current["id"]
+        superseded = self.supersedable(current, superseding)
         return {
             "type": lead.type if not lead.denial else current["type"],
             "article_id": lead.article_id,
@@ -320,7 +328,7 @@ class EventFold:
         first = self.ordered[0]
         changes = list(self.replay.changes)
         superseded_by = None
-        if superseding is not None and superseding["id"] != current["id"]:
+        if self.supersedable(current, superseding):
             superseded_by = superseding["id"]
             changes.append((superseding["known_at"] or "", changes[-1][2] if changes else None, "superseded",
                             f"superseded by event {superseding['id']}", superseding["article_id"]))

@@ -90,7 +90,7 @@ class Ledger(EventWriter):
     def match_score(self, report: Report, event_id: int, min_overlap: float) -> float | None:
         """How well a report fits an event, or None when it cannot be the same fact."""
         event = self.event_row(event_id)
-        if event is None or event["status"] == "superseded":
+        if event is None:
             return None
         overlap = overlap_coefficient(report.match_ids, self.event_entity_ids(event_id))
         if overlap < min_overlap:
