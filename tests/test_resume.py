@@ -85,3 +85,39 @@ def test_a_run_killed_between_analysis_and_merge_resumes_to_the_unbroken_result(
         assert result.returncode == 0, result.stderr
     assert rows(db_path, "select count(*) from event_mentions where event_id is null") == [(0,)]
     assert snapshot(str(db_path)) == expected
+
+
+def test_a_run_killed_while_fetching_resumes_to_the_unbroken_result(tmp_path):
+    """kill -9 once the feeds are read and their entries planned (stored pages are committed in
+    fifty-page batches, the whole sample): the next plain run fetches the pending entries without
+    --force and analyses everything in publication order, building what an unbroken run builds."""
+    with delayed_sample_server(0.05) as server:
+        sources = write_served_sources(tmp_path / "sources.toml", server.base_url)
+        unbroken = tmp_path / "unbroken.db"
+        assert run_kb_process(unbroken, "ingest", "--sources", str(sources)).returncode == 0
+        expected = snapshot(str(unbroken))
+
+        db_path = tmp_path / "killed.db"
+        process = subprocess.Popen(kb_command(db_path, "ingest", "--sources", str(sources)),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pending = 0
+        deadline = time.monotonic() + 60
+        try:
+            while process.poll() is None and time.monotonic() < deadline:
+                try:
+                    pending = rows(db_path, "select count(*) from pending_entries")[0][0]
+                except sqlite3.OperationalError:
+                    pending = 0
+                if pending:
+                    process.kill()
+                    break
+                time.sleep(0.01)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        assert pending, "the run finished before it could be killed"
+        assert rows(db_path, "select count(*) from articles where status = 'ok'")[0][0] < 49
+        result = run_kb_process(db_path, "ingest", "--sources", str(sources))
+        assert result.returncode == 0, result.stderr
+    assert snapshot(str(db_path)) == expected
