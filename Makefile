@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/kb.db
 PORT ?= 8001
 
-.PHONY: install install-test demo build-demo serve test lint bench clean
+.PHONY: install install-test demo build-demo serve test lint bench clean sample-knowledge
 
 $(BIN)/kb: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,9 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm
+
+# Rewrite the knowledge the sample corpus builds (tests/fixtures/sample_knowledge.json) on purpose.
+sample-knowledge: install
+	rm -f /tmp/newskb-sample.db /tmp/newskb-sample.db-wal /tmp/newskb-sample.db-shm
+	$(BIN)/kb --db /tmp/newskb-sample.db ingest --sources data/sample/sources.toml
+	$(BIN)/python -m tests.knowledge /tmp/newskb-sample.db > tests/fixtures/sample_knowledge.json

@@ -48,5 +48,6 @@ def snapshot(db_path: str) -> dict:
     return {"events": sorted(events.values(), key=key), "stories": sorted(stories, key=key)}
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m tests.knowledge DB > FILE
     json.dump(snapshot(sys.argv[1]), sys.stdout, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
