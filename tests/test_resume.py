@@ -3,6 +3,7 @@ the work was cut up (merge size) or interrupted (kill -9 and resume)."""
 
 from __future__ import annotations
 
+import random
 import shutil
 import sqlite3
 import subprocess
@@ -121,3 +122,20 @@ def test_a_run_killed_while_fetching_resumes_to_the_unbroken_result(tmp_path):
         result = run_kb_process(db_path, "ingest", "--sources", str(sources))
         assert result.returncode == 0, result.stderr
     assert snapshot(str(db_path)) == expected
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_articles_arriving_over_two_runs_build_the_events_of_one(fetched_base, tmp_path, seed):
+    """Half the articles, at random, are analysed in a first run and the rest in a second: the
+    late arrivals that come earlier in publication order are merged at their place (the later
+    ones merged again behind them), so the events equal those of one run over all articles."""
+    whole = analysed_copy(fetched_base, tmp_path / "whole.db", 256)
+    path = tmp_path / "two-runs.db"
+    shutil.copy(fetched_base, path)
+    db = open_db(path)
+    ids = [row[0] for row in db.execute("SELECT id FROM articles WHERE status = 'ok' ORDER BY id")]
+    random.Random(seed).shuffle(ids)
+    analyze_articles(db, ids[: len(ids) // 2])
+    analyze_articles(db, None)
+    db.conn.close()
+    assert snapshot(str(path))["events"] == whole["events"]

@@ -107,6 +107,49 @@ def _stranded_articles(db: sqlite_utils.Database, exclude: set[int]) -> list[int
         f"WHERE event_id IS NULL) ORDER BY {ANALYSIS_ORDER}").fetchall() if row[0] not in exclude]
 
 
+def _order_key(row: tuple) -> tuple:
+    """ANALYSIS_ORDER as a Python key for (id, datetime(published_at), canonical_url) rows."""
+    article_id, published, canonical = row
+    return (published is None, published or "", canonical or "", article_id)
+
+
+def _replay_articles(db: sqlite_utils.Database, arriving: list[int]) -> list[int]:
+    """Merged articles that come after the earliest arriving one in ANALYSIS_ORDER, in that order.
+
+    New articles are merged at their place in the order, not after everything merged before:
+    the articles merged after that place are taken out of the claim ledger and merged again
+    behind them, so a knowledge base built over many runs holds the events of one build.
+    """
+    if not arriving:
+        return []
+    found = db.execute(
+        f"SELECT id, datetime(published_at), canonical_url FROM articles WHERE id IN "
+        f"({', '.join('?' * len(arriving))})", arriving).fetchall()
+    if not found:
+        return []
+    first = min(map(_order_key, found))
+    since = "" if first[0] else first[1]
+    later = db.execute(
+        "SELECT id, datetime(published_at), canonical_url FROM articles "
+        "WHERE id IN (SELECT DISTINCT article_id FROM event_links) "
+        "AND (published_at IS NULL OR datetime(published_at) >= ?)", [since]).fetchall()
+    skip = set(arriving)
+    return [row[0] for row in sorted(later, key=_order_key) if row[0] not in skip and _order_key(row) > first]
+
+
+def _never_merged(db: sqlite_utils.Database, ids: list[int]) -> list[int]:
+    """Those of the articles that may report events and have none in the claim ledger yet."""
+    merged: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        merged.update(row[0] for row in db.execute(
+            f"SELECT DISTINCT article_id FROM event_links WHERE article_id IN ({', '.join('?' * len(chunk))})",
+            chunk))
+        merged.update(row[0] for row in db.execute(  # an article off the topics reports no events
+            f"SELECT id FROM articles WHERE relevant = 0 AND id IN ({', '.join('?' * len(chunk))})", chunk))
+    return [i for i in ids if i not in merged]
+
+
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
@@ -213,6 +256,22 @@ def analyze_articles(
     version = nlp_version(settings)
     ids = _select_articles(db, article_ids, force, version)
     summary = AnalysisSummary()
+    arriving = _never_merged(db, ids) + _stranded_articles(db, set(ids))
+    replay = _replay_articles(db, arriving)
+    if len(replay) > MAX_REPLAY:
+        log.warning("%d articles arrived before %d already merged ones; merging them after instead of "
+                    "replaying so many (the events may differ from a rebuild's)", len(arriving), len(replay))
+    elif replay:
+        log.info("%d merged articles come after %d arriving ones: merging them again behind them",
+                 len(replay), len(arriving))
+        for start in range(0, len(replay), 500):
+            chunk = replay[start : start + 500]
+            with db.conn:
+                clear_analysis(db, chunk)
+            _integrate(db, chunk)  # their reports leave the events they joined
+        ids = [row[0] for row in db.execute(
+            f"SELECT id FROM articles WHERE id IN ({', '.join('?' * (len(ids) + len(replay)))}) "
+            f"ORDER BY {ANALYSIS_ORDER}", [*ids, *replay]).fetchall()]
     resolve = _entity_resolver(db)
 
     def batch_items(batch: list[int]) -> list[dict]:
@@ -340,6 +399,9 @@ def analyze_articles(
 # bigger runs cost less per article (busy events are rewritten once per merge), smaller ones
 # overlap better with the workers' NLP and leave less for the end of a run.
 MERGE_EVERY = 256
+# At most this many merged articles are merged again behind earlier ones that arrive late (a
+# backfill of old articles merges after instead, and says so).
+MAX_REPLAY = 5000
 
 
 def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
