@@ -130,11 +130,15 @@ def test_the_as_of_example_holds(sample):
     """ledger-and-scores.md: the Bing Image Creator rumor is unknown, rumored, then denied."""
     sql = canned_queries()["known_as_of"]["sql"]
 
-    def status_on(day: str) -> list[str]:
-        rows = sample.execute(sql, {"as_of": day}).fetchall()
-        return [row[6] for row in rows if "default image model in Bing Image Creator" in row[-1]]
+    def status_on(as_of: str) -> list[str]:
+        cursor = sample.execute(sql, {"as_of": as_of})
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return [row["status_then"] for row in rows if "default image model in Bing Image Creator" in row["summary"]]
 
-    assert (status_on("2026-04-08"), status_on("2026-04-15"), status_on("2026-04-25")) == ([], ["rumored"], ["denied"])
+    assert [status_on(as_of) for as_of in ("2026-04-08", "2026-04-15", "2026-04-25")] == [[], ["rumored"], ["denied"]]
+    # The denial was published at 22:30 UTC on April 20: a timestamp is exact.
+    assert [status_on(as_of) for as_of in ("2026-04-20T22:00:00Z", "2026-04-20T23:00:00Z")] == [["rumored"], ["denied"]]
 
 
 def slug(heading: str) -> str:
