@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/kb.db
 PORT ?= 8001
 
-.PHONY: install install-test demo build-demo serve test lint bench clean sample-knowledge
+.PHONY: install install-test demo build-demo serve test lint bench docs screenshots clean sample-knowledge
 
 $(BIN)/kb: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python bench/bench_ingest.py
+
+# docs/cli.md from `kb --help`, canned queries and weights in docs/ from data/ (tests/test_docs.py checks them)
+docs: install
+	$(BIN)/python docs/gen_docs.py
+
+# docs/images/*.png: the sample base served on loopback, shot with playwright and /usr/bin/chromium
+screenshots: install-test
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm

@@ -169,7 +169,7 @@ def test_readme_taxonomy_examples_give_their_type():
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "extraction.md").read_text(encoding="utf-8")
     rows = re.findall(r'^\| `(\w+)` \| [^|]+ \| "([^"]+)" \|$', readme, flags=re.MULTILINE)
     assert len(rows) == 10
     for event_type, example in rows:
