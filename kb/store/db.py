@@ -10,6 +10,8 @@ from pathlib import Path
 import sqlite_utils
 
 from kb.core.errors import ConfigError, DatabaseError, NoDatabase, SchemaOutdated
+from kb.store.migrations import MIGRATION_SETS
+from kb.store.views import VIEWS, ensure_views
 
 DEFAULT_DB = "data/kb.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -268,11 +270,9 @@ def open_for_reading(path: str | Path | None = None) -> sqlite_utils.Database:
 
 def pending_schema_changes(db: sqlite_utils.Database) -> list[str]:
     """Migrations not yet applied and views whose SQL changed, without writing anything."""
-    from kb.store.migrations import MIGRATION_SETS, VIEWS
-
     pending = [f"{migrations.name}:{m.name}" for migrations in MIGRATION_SETS for m in migrations.pending(db)]
     stored = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
-    # The SQL kb.store.migrations.ensure_views stores for each view.
+    # The SQL kb.store.views.ensure_views stores for each view.
     pending += [f"view {name}" for name, body in VIEWS.items()
                 if stored.get(name) != f"CREATE VIEW {name} AS {body.strip()}"]
     return pending
@@ -280,8 +280,6 @@ def pending_schema_changes(db: sqlite_utils.Database) -> list[str]:
 
 def migrate_db(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations of every migration set; return the names applied."""
-    from kb.store.migrations import MIGRATION_SETS, ensure_views
-
     applied: list[str] = []
     try:
         for migrations in MIGRATION_SETS:
