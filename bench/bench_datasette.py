@@ -72,7 +72,7 @@ async def measure(db_path: Path, requests: int) -> list[tuple[str, float, float,
     """Median and p95 milliseconds of each endpoint over `requests` requests."""
 
     from datasette_plugins import story as story_module
-    from datasette_plugins.serve import build_datasette
+    from kb.cli.serving import build_datasette
 
     ds = build_datasette(db_path)
     await ds.invoke_startup()

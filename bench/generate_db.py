@@ -26,7 +26,7 @@ from kb.core.event_types import EVENT_TYPES  # noqa: E402
 from kb.dates.spans import date_span  # noqa: E402
 from kb.ledger.scoring import load_weights  # noqa: E402
 from kb.store.db import open_db  # noqa: E402
-from kb.stories.totals import drop_story_totals_triggers  # noqa: E402
+from kb.store.story_totals import drop_story_totals_triggers  # noqa: E402
 
 HOSTILE_TITLE = "<script>alert('title')</script> Microsoft ships a model"
 HOSTILE_TEXT = "Microsoft said <img src=x onerror=alert(1)> it released MAI-Image-2 on Tuesday."
@@ -379,9 +379,9 @@ def index_for_ledger(db) -> None:
     its events and stories by index as it would in a real one."""
     from kb.ledger.merge import rebuild_event_keys
     from kb.ledger.scoring import load_weights
+    from kb.store.story_totals import rebuild_story_totals
     from kb.stories.story_index import rebuild_story_index
     from kb.stories.text import rebuild_first_mentions
-    from kb.stories.totals import rebuild_story_totals
 
     weights = load_weights()
     rebuild_story_totals(db)

@@ -22,8 +22,6 @@ MAX_SQL_BYTES = 100_000
 MAX_RESULT_BYTES = 32_000_000
 # Characters JSON writes as \u00XX (six bytes each); tab, newline and return take two.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Everything SQLite allocates in the `kb serve` process; a query asking for more fails.
-SQLITE_HEAP_LIMIT = 160_000_000
 
 
 class ResultTooLarge(sqlite3.OperationalError):
@@ -80,16 +78,3 @@ def prepare_connection(conn):
     conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_SQL_BYTES)
     conn.set_authorizer(authorize)
     conn.row_factory = budgeted_rows()
-
-
-def limit_sqlite_heap(limit: int = SQLITE_HEAP_LIMIT) -> int:
-    """Cap all SQLite allocations of this process (PRAGMA hard_heap_limit; it can only go down).
-
-    Applies to every connection of the process, so `kb serve` sets it and tests do not.
-    Returns the limit in force.
-    """
-    conn = sqlite3.connect(":memory:")
-    try:
-        return conn.execute(f"PRAGMA hard_heap_limit = {int(limit)}").fetchone()[0]
-    finally:
-        conn.close()

@@ -65,7 +65,7 @@ def generated_kb(tmp_path_factory) -> Path:
 @pytest.fixture
 async def kb_datasette(generated_kb: Path):
     """Datasette serving the generated knowledge base with the project's metadata and plugins."""
-    from datasette_plugins.serve import build_datasette
+    from kb.cli.serving import build_datasette
 
     ds = build_datasette(generated_kb)
     await ds.invoke_startup()

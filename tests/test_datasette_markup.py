@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from datasette_plugins.serve import build_datasette
+from kb.cli.serving import build_datasette
 
 TRACKER = "https://tracker.example/p.gif"
 PHISH = "https://phish.example/login"

@@ -230,7 +230,7 @@ async def test_charts_leave_out_superseded_events(kb_datasette, generated_kb):
 
 
 async def test_a_page_over_the_time_limit_is_a_503_not_a_500(generated_kb):
-    from datasette_plugins.serve import build_datasette
+    from kb.cli.serving import build_datasette
 
     ds = build_datasette(generated_kb, settings={"sql_time_limit_ms": 1})
     await ds.invoke_startup()

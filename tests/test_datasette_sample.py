@@ -29,7 +29,7 @@ def sample_kb(tmp_path_factory) -> Path:
 
 @pytest.fixture
 async def sample_datasette(sample_kb: Path):
-    from datasette_plugins.serve import build_datasette
+    from kb.cli.serving import build_datasette
 
     ds = build_datasette(sample_kb)
     await ds.invoke_startup()

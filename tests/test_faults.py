@@ -290,7 +290,7 @@ def slow_corpus():
 
 
 async def test_datasette_and_sqlite_readers_never_see_errors_or_half_articles(slow_corpus, tmp_path):
-    from datasette_plugins.serve import build_datasette
+    from kb.cli.serving import build_datasette
 
     db_path = tmp_path / "kb.db"
     sources = write_served_sources(tmp_path / "sources.toml", slow_corpus.base_url)

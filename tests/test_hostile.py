@@ -174,7 +174,7 @@ def test_script_and_event_handler_payloads_are_stored_as_literal_text(hostile_ru
 
 
 async def test_datasette_shows_the_payloads_escaped(hostile_run):
-    from datasette_plugins.serve import build_datasette
+    from kb.cli.serving import build_datasette
 
     db_path, server, _ = hostile_run
     article_id = rows(db_path, "select id from articles where url = ?", [server.url("/xss.html")])[0][0]

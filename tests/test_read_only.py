@@ -175,7 +175,7 @@ def test_a_wal_with_unindexed_changes_is_an_error_not_stale_data(kb_copy):
 def test_datasette_serves_a_read_only_directory(kb_copy):
     restore = make_read_only(kb_copy, directory_too=True)
     script = ("import asyncio, sys\n"
-              "from datasette_plugins.serve import build_datasette\n"
+              "from kb.cli.serving import build_datasette\n"
               "async def main():\n"
               f"    ds = build_datasette({str(kb_copy)!r})\n"
               "    await ds.invoke_startup()\n"

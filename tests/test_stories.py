@@ -222,9 +222,9 @@ def totals_state(db) -> dict[str, list]:
 
 def test_running_totals_and_entity_rows_equal_a_fresh_count_after_edits(db):
     from kb.ledger.scoring import load_weights
+    from kb.store.story_totals import rebuild_story_totals
     from kb.stories.edits import merge_stories, split_story
     from kb.stories.story_index import rebuild_story_index
-    from kb.stories.totals import rebuild_story_totals
 
     m = build(db)
     mai = story_id_of(db, m["efficient_wire"])

@@ -179,7 +179,7 @@ def score_event(facts: EventFacts, weights: dict[str, Any]) -> tuple[Score, Scor
 @dataclass
 class StoryTotals:
     """The sums a story's scores need from its counted events (superseded ones left out unless
-    all are), read from the running totals SQLite keeps (kb/stories/totals.py)."""
+    all are), read from the running totals SQLite keeps (kb/store/story_totals.py)."""
 
     top_importances: list[float]  # the `top_n` highest, highest first
     count: int

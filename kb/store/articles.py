@@ -66,7 +66,8 @@ def update_row(db: sqlite_utils.Database, table: str, row_id: int, row: dict) ->
     db.conn.execute(f"update {table} set {assignments} where id = ?", [*row.values(), row_id])
 
 
-def find_duplicate(db: sqlite_utils.Database, article_id: int | None, chash: str, signature: bytes) -> int | None:
+def find_duplicate(db: sqlite_utils.Database, article_id: int | None, chash: str,
+                   signature: bytes) -> int | None:
     """The original an article repeats: same content hash, else a near-duplicate body."""
     exclude = article_id or -1
     row = db.execute(
@@ -153,7 +154,8 @@ def save_article(
             db.execute("update articles set fetched_at = ?, attempts = 0 where id = ?", [now, existing["id"]])
             return SaveResult(existing["id"], "unchanged", existing["duplicate_of"])
         duplicate_of = find_duplicate(db, existing["id"] if existing else None, chash, signature)
-        published, published_source, published_note = choose_published(extracted.published_at, feed_published, now)
+        published, published_source, published_note = choose_published(extracted.published_at,
+                                                                         feed_published, now)
         demote = None
         if duplicate_of is not None and published_earlier(published, original_published(db, duplicate_of)):
             # The copy arrived first: the earlier publication is the original.
@@ -265,8 +267,8 @@ def save_failure(
             article_id = existing["id"]
         else:
             published = plausible_date(feed_published, now)
-            row.update({"source_id": source_id, "feed_guid": feed_guid, "title": title, "published_at": published,
-                        "published_source": "feed" if published else None})
+            row.update({"source_id": source_id, "feed_guid": feed_guid, "title": title,
+                        "published_at": published, "published_source": "feed" if published else None})
             article_id = db["articles"].insert(row).last_pk
         record_sighting(db, article_id, source_id, feed_guid, url)
     return SaveResult(article_id, "failed")

@@ -10,6 +10,8 @@ from pathlib import Path
 import sqlite_utils
 
 from kb.core.errors import ConfigError, DatabaseError, NoDatabase, SchemaOutdated
+from kb.store.migrations import MIGRATION_SETS
+from kb.store.views import VIEWS, ensure_views
 
 DEFAULT_DB = "data/kb.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -91,7 +93,8 @@ def max_db_bytes() -> int | None:
 
 
 def cap_size(conn: sqlite3.Connection) -> None:
-    """Let the database grow to $KB_MAX_DB_MB at most: a write beyond it fails as "database or disk is full"."""
+    """Let the database grow to $KB_MAX_DB_MB at most: a write beyond it fails as "database or disk is
+    full"."""
     limit = max_db_bytes()
     if limit is not None:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -100,14 +103,16 @@ def cap_size(conn: sqlite3.Connection) -> None:
 
 def is_disk_full(exc: BaseException) -> bool:
     """Whether a SQLite error means the disk (or the KB_MAX_DB_MB cap) is full."""
-    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
+    return (getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or "database or disk is full" in str(exc))
 
 
 def is_write_refused(exc: BaseException) -> bool:
     """Whether a SQLite error is a write refused by a full disk, a read-only file or another writer's lock."""
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
-    return is_disk_full(exc) or primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return is_disk_full(exc) or primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_BUSY,
+                                            sqlite3.SQLITE_LOCKED)
 
 
 def write_problem(path: str | Path, exc: sqlite3.Error) -> DatabaseError:
@@ -115,8 +120,8 @@ def write_problem(path: str | Path, exc: sqlite3.Error) -> DatabaseError:
     path = Path(path)
     if is_disk_full(exc):
         cap = max_db_bytes()
-        where = f"the disk is full or the KB_MAX_DB_MB cap of {round(cap / 1024 / 1024, 3):g} MB is reached" if cap \
-            else "the disk is full"
+        where = (f"the disk is full or the KB_MAX_DB_MB cap of {round(cap / 1024 / 1024, 3):g} MB is reached"
+                 if cap else "the disk is full")
         return DatabaseError(f"cannot write to database {path}: {where}; the unfinished work was rolled back "
                              "and the database is intact: free space (or raise the cap) and run again")
     if "locked" in str(exc) or "busy" in str(exc):
@@ -171,7 +176,8 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 def readable_only_as_immutable(path: str | Path) -> bool:
-    """Whether SQLite can read this database only as immutable: no -shm and a directory it cannot create one in."""
+    """Whether SQLite can read this database only as immutable: no -shm and a directory it cannot
+    create one in."""
     path = Path(path)
     return (path.exists() and not Path(f"{path}-shm").exists()
             and not os.access(path.parent, os.W_OK) and not _wal_has_changes(path))
@@ -201,9 +207,9 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         except sqlite3.OperationalError:
             conn.close()
         if _wal_has_changes(path):
-            raise DatabaseError(f"cannot read database {path}: {path.name}-wal holds changes not yet in the file and "
-                                f"SQLite cannot create {path.name}-shm in {path.parent}; run any `kb` command once "
-                                "with write access to the directory")
+            raise DatabaseError(f"cannot read database {path}: {path.name}-wal holds changes not yet in "
+                                f"the file and SQLite cannot create {path.name}-shm in {path.parent}; run "
+                                "any `kb` command once with write access to the directory")
         conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=timeout)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
@@ -268,11 +274,9 @@ def open_for_reading(path: str | Path | None = None) -> sqlite_utils.Database:
 
 def pending_schema_changes(db: sqlite_utils.Database) -> list[str]:
     """Migrations not yet applied and views whose SQL changed, without writing anything."""
-    from kb.store.migrations import MIGRATION_SETS, VIEWS
-
     pending = [f"{migrations.name}:{m.name}" for migrations in MIGRATION_SETS for m in migrations.pending(db)]
     stored = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
-    # The SQL kb.store.migrations.ensure_views stores for each view.
+    # The SQL kb.store.views.ensure_views stores for each view.
     pending += [f"view {name}" for name, body in VIEWS.items()
                 if stored.get(name) != f"CREATE VIEW {name} AS {body.strip()}"]
     return pending
@@ -280,8 +284,6 @@ def pending_schema_changes(db: sqlite_utils.Database) -> list[str]:
 
 def migrate_db(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations of every migration set; return the names applied."""
-    from kb.store.migrations import MIGRATION_SETS, ensure_views
-
     applied: list[str] = []
     try:
         for migrations in MIGRATION_SETS:

@@ -49,7 +49,8 @@ def upsert_known(db: sqlite_utils.Database, entry: GazetteerEntry) -> int:
     if row:
         entity_id = row[0]
         clash = db.execute(
-            "SELECT 1 FROM entities WHERE name = ? AND type = ? AND id != ?", [entry.name, entry.type, entity_id]
+            "SELECT 1 FROM entities WHERE name = ? AND type = ? AND id != ?",
+            [entry.name, entry.type, entity_id],
         ).fetchone()
         if clash is None:
             db.execute(
@@ -220,7 +221,8 @@ def example_sentence(db: sqlite_utils.Database, entity: int) -> str | None:
 def _candidate_rows(db: sqlite_utils.Database, name: str, statuses: Iterable[str]) -> list[dict[str, Any]]:
     marks = ", ".join("?" for _ in statuses)
     return _row_dicts(db.execute(
-        f"SELECT e.id, e.type, e.status, (SELECT count(*) FROM mentions m WHERE m.entity_id = e.id) AS mentions "
+        "SELECT e.id, e.type, e.status, (SELECT count(*) FROM mentions m WHERE m.entity_id = e.id) "
+        "AS mentions "
         f"FROM entities e WHERE e.name = ? AND e.status IN ({marks}) ORDER BY mentions DESC, e.id",
         [name, *statuses],
     ))
@@ -249,7 +251,8 @@ def promote_candidate(
     chosen = next((r for r in rows if type and r["type"] == type.upper()), rows[0])
     etype = type.upper() if type else chosen["type"]
     if etype not in ENTITY_TYPES:
-        raise KBError(f"candidate {name!r} has type {etype!r}: give one of {', '.join(ENTITY_TYPES)} with --type")
+        raise KBError(f"candidate {name!r} has type {etype!r}: give one of {', '.join(ENTITY_TYPES)} "
+                      "with --type")
     entries = load_gazetteer(path)
     entry = GazetteerEntry(
         name=name, type=etype, aliases=[a for a in dict.fromkeys(aliases) if a != name],
@@ -261,7 +264,8 @@ def promote_candidate(
         raise EntityConflict(f"cannot promote {name!r}: {exc}") from exc
     with db.conn:
         if chosen["type"] != etype:
-            clash = db.execute("SELECT id FROM entities WHERE name = ? AND type = ?", [name, etype]).fetchone()
+            clash = db.execute("SELECT id FROM entities WHERE name = ? AND type = ?",
+                               [name, etype]).fetchone()
             if clash is None:
                 db.execute("UPDATE entities SET type = ? WHERE id = ?", [etype, chosen["id"]])
         entity = upsert_known(db, entry)

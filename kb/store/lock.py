@@ -73,7 +73,8 @@ class IngestLock:
         stale = self.read_holder()
         if stale and stale.get("pid"):
             self.previous_holder = stale
-            log.warning("taking over a stale lock left by pid %s (run %s)", stale.get("pid"), stale.get("run"))
+            log.warning("taking over a stale lock left by pid %s (run %s)", stale.get("pid"),
+                        stale.get("run"))
         self.write_holder(**info)
 
     def held_message(self, holder: dict) -> str:
@@ -83,9 +84,10 @@ class IngestLock:
         if isinstance(pid, int) and holder.get("host", socket.gethostname()) == socket.gethostname() \
                 and not pid_running(pid):
             others = sorted(open_by(self.path) - {os.getpid()})
-            named = (f"process {', '.join(map(str, others))} still has it open (a leftover of that run, such as "
-                     f"an orphaned worker): stop it (kill {' '.join(map(str, others))}) and run again") if others \
-                else "another process still has it open (`fuser` names it): stop that process and run again"
+            named = (f"process {', '.join(map(str, others))} still has it open (a leftover of that run, "
+                     f"such as an orphaned worker): stop it (kill {' '.join(map(str, others))}) and run again"
+                     if others else
+                     "another process still has it open (`fuser` names it): stop that process and run again")
             return f"{self.path} is locked, but the run that took it ({who}) is no longer running; {named}"
         return (f"another ingest run holds {self.path} ({who or 'holder unknown'}); "
                 "it will release the lock when it finishes")

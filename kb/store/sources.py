@@ -31,10 +31,12 @@ def sync_sources(db: sqlite_utils.Database, sources_file: SourcesFile) -> dict[s
     with db.conn:
         for source in sources_file.sources:
             row = db.execute("select id, url from sources where name = ?", [source.name]).fetchone()
-            clash = db.execute("select name from sources where url = ? and name != ?", [source.url, source.name]).fetchone()
+            clash = db.execute("select name from sources where url = ? and name != ?",
+                               [source.url, source.name]).fetchone()
             if clash:
                 raise ConfigError(
-                    f"{sources_file.path}: source {source.name!r} has the same URL as source {clash[0]!r} in the database; "
+                    f"{sources_file.path}: source {source.name!r} has the same URL as source {clash[0]!r} "
+                    "in the database; "
                     f"rename one or run `kb sources remove {clash[0]!r}`"
                 )
             values = {
@@ -50,7 +52,8 @@ def sync_sources(db: sqlite_utils.Database, sources_file: SourcesFile) -> dict[s
             }
             if row:
                 if row[1] != source.url:  # a moved feed starts afresh: no stale validators
-                    values.update({"etag": None, "last_modified": None, "error_count": 0, "next_fetch_after": None})
+                    values.update({"etag": None, "last_modified": None, "error_count": 0,
+                                   "next_fetch_after": None})
                 db["sources"].update(row[0], values)
                 ids[source.name] = row[0]
             else:
@@ -64,8 +67,9 @@ def is_due(row: dict, now: dt.datetime) -> bool:
     return not after or after <= iso(now)
 
 
-def record_fetch(db: sqlite_utils.Database, source_id: int, *, ok: bool, status: str, error: str | None = None,
-                 etag: str | None = None, last_modified: str | None = None, now: dt.datetime | None = None) -> None:
+def record_fetch(db: sqlite_utils.Database, source_id: int, *, ok: bool, status: str,
+                 error: str | None = None, etag: str | None = None, last_modified: str | None = None,
+                 now: dt.datetime | None = None) -> None:
     """Store a source fetch outcome and schedule its next fetch (with backoff after errors)."""
     now = now or dt.datetime.now(dt.UTC)
     row = db["sources"].get(source_id)
@@ -93,7 +97,8 @@ def source_block(source: SourceConfig | dict) -> str:
     """A `[[source]]` TOML block for a source."""
     data = source if isinstance(source, dict) else source.__dict__
     lines = ["", "[[source]]", f"name = {toml_string(data['name'])}", f"url = {toml_string(data['url'])}",
-             f"kind = {toml_string(data.get('kind', 'feed'))}", f"reliability = {float(data.get('reliability', 0.5))}"]
+             f"kind = {toml_string(data.get('kind', 'feed'))}",
+             f"reliability = {float(data.get('reliability', 0.5))}"]
     tags = data.get("tags") or []
     lines.append("tags = [" + ", ".join(toml_string(t) for t in tags) + "]")
     if data.get("first_party"):
@@ -109,7 +114,8 @@ def add_source_to_file(path: Path, *, name: str, url: str, kind: str = "feed", r
     if not 0 <= reliability <= 1:
         raise ConfigError("reliability must be between 0 and 1")
     if not re.match(r"^https?://", url):
-        raise ConfigError(f"{url!r} is not an http(s) URL; remote sources are fetched over http or https only")
+        raise ConfigError(f"{url!r} is not an http(s) URL; remote sources are fetched over http or https "
+                          "only")
     existing = load_sources(path).sources if path.exists() else []
     for source in existing:
         if source.name == name:
@@ -176,7 +182,8 @@ def read_opml(path: Path) -> list[dict]:
             url = child.get("xmlUrl")
             title = child.get("title") or child.get("text")
             if url:
-                found.append({"name": (title or url).strip(), "url": url.strip(), "kind": "feed", "tags": folders})
+                found.append({"name": (title or url).strip(), "url": url.strip(), "kind": "feed",
+                              "tags": folders})
             else:
                 walk(child, folders + ([title] if title else []))
 

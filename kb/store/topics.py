@@ -47,7 +47,8 @@ def entity_aliases(gazetteer_path: Path | None = None) -> dict[str, list[str]]:
     return aliases
 
 
-def compile_topics(topics: list[Topic] | None = None, gazetteer_path: Path | None = None) -> list[TopicMatcher]:
+def compile_topics(topics: list[Topic] | None = None,
+                   gazetteer_path: Path | None = None) -> list[TopicMatcher]:
     """Matchers for every topic; entity rules match the entity's name or any alias."""
     topics = topics if topics is not None else load_topics()
     aliases = entity_aliases(gazetteer_path)

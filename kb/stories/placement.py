@@ -11,6 +11,7 @@ import sqlite_utils
 
 from kb.ledger.scoring import ScoringContext
 from kb.ledger.sql_helpers import chunks, marks
+from kb.store.story_totals import rebuild_story_totals
 from kb.stories.activity import reference_time, refresh_statuses
 from kb.stories.matching import Candidates, find_candidates, match_story, section_of, window_days
 from kb.stories.profiles import STORY_DATE_SQL, EventProfile, StoryProfiles, event_profiles, to_date
@@ -22,7 +23,6 @@ from kb.stories.story_index import (
     update_story_entities,
 )
 from kb.stories.text import rebuild_first_mentions
-from kb.stories.totals import rebuild_story_totals
 
 log = logging.getLogger(__name__)
 

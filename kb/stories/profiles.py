@@ -201,7 +201,7 @@ class StoryProfiles:
         totals = self.db.execute("SELECT events FROM story_totals WHERE story_id = ?", [story_id]).fetchone()
         size = totals[0] if totals else 0
         # min/max and latest events by index (story_events copies each event's story date and
-        # sort date, kb/stories/totals.py); INDEXED BY: the planner, without fresh statistics,
+        # sort date, kb/store/story_totals.py); INDEXED BY: the planner, without fresh statistics,
         # may pick another index on story_id and read the whole story.
         first, last = (self.db.execute(f"SELECT {f}(ev_story_date) FROM story_events INDEXED BY "
                                        "idx_story_events_date WHERE story_id = ?", [story_id]).fetchone()[0]

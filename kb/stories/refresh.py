@@ -12,10 +12,10 @@ import sqlite_utils
 
 from kb.ledger.scoring import ScoringContext, StoryTotals, components_json, score_story_totals
 from kb.ledger.sql_helpers import chunks, marks
+from kb.store.story_totals import WEIGHT_UNIT, WEIGHTED_UNIT
 from kb.stories.activity import story_status
 from kb.stories.matching import section_of
 from kb.stories.text import generate_overview, generate_title
-from kb.stories.totals import WEIGHT_UNIT, WEIGHTED_UNIT
 
 
 def text_event_ids(db: sqlite_utils.Database, story_id: int, limit: int) -> list[int]:
@@ -119,7 +119,7 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
                   changed_events: AbstractSet[int] | None = None) -> bool:
     """Recompute a story's scores, dates, status, section, title and overview. False if gone.
 
-    Counts and score sums come from the running totals (kb/stories/totals.py), dates and the
+    Counts and score sums come from the running totals (kb/store/story_totals.py), dates and the
     top events from indexes; titles and overviews read only the story's `text_events` most
     important events: a long story costs no more than a short one. With `changed_events`
     (the events whose rows changed since the last refresh), the title and overview are

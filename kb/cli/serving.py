@@ -1,16 +1,25 @@
-"""Build and run the Datasette server of the knowledge base: settings, metadata file and database."""
+"""Build and run the Datasette server of the knowledge base: settings, metadata file and database.
+
+The project's pages and limits are Datasette plugins (datasette_plugins/, loaded through their
+entry points); this module only configures Datasette and runs it for `kb serve`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+from datasette.app import Datasette
 from datasette.utils import parse_metadata
 
 from kb.core.errors import ConfigError
+from kb.store.db import readable_only_as_immutable
 
-METADATA_FILE = Path(__file__).resolve().parent.parent / "data" / "datasette.yaml"
+METADATA_FILE = Path(__file__).resolve().parents[2] / "data" / "datasette.yaml"
 # The metadata file describes the database under this name (data/kb.db).
 METADATA_DATABASE = "kb"
 SETTINGS: dict[str, Any] = {
@@ -27,11 +36,8 @@ SETTINGS: dict[str, Any] = {
     "num_sql_threads": 3,
     "default_cache_ttl": 60,
 }
-
-
-def metadata_path() -> Path:
-    """The Datasette metadata file in the repository."""
-    return METADATA_FILE
+# Everything SQLite allocates in the `kb serve` process; a query asking for more fails.
+SQLITE_HEAP_LIMIT = 160_000_000
 
 
 def datasette_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -62,25 +68,29 @@ def build_datasette(db_path: str | Path, *, settings: dict[str, Any] | None = No
     A database SQLite can only read as immutable (a read-only directory without its -shm file)
     is served immutable.
     """
-    from datasette.app import Datasette
-
-    from kb.store.db import readable_only_as_immutable
-
     db_path = Path(db_path)
     files, immutables = ([], [str(db_path)]) if readable_only_as_immutable(db_path) else ([str(db_path)], [])
     return Datasette(files, immutables=immutables, metadata=load_metadata(db_path.stem),
                      settings=datasette_settings(settings), cors=False)
 
 
+def limit_sqlite_heap(limit: int = SQLITE_HEAP_LIMIT) -> int:
+    """Cap all SQLite allocations of this process (PRAGMA hard_heap_limit; it can only go down).
+
+    Applies to every connection of the process, so `kb serve` sets it and tests do not.
+    Returns the limit in force.
+    """
+    conn = sqlite3.connect(":memory:")
+    try:
+        return conn.execute(f"PRAGMA hard_heap_limit = {int(limit)}").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
     """Run Datasette on host:port until interrupted, with SQLite's heap capped for the process."""
-    import asyncio
-
-    import uvicorn
-
-    from datasette_plugins.limits import limit_sqlite_heap
-
     limit_sqlite_heap()
     ds = build_datasette(db_path)
     asyncio.run(ds.invoke_startup())
     uvicorn.run(ds.app(), host=host, port=port, log_level="info", lifespan="on", workers=1)
+
