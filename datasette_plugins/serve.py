@@ -78,7 +78,7 @@ def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> 
 
     import uvicorn
 
-    from datasette_plugins.limits import limit_sqlite_heap
+    from datasette_plugins.sql_limits import limit_sqlite_heap
 
     limit_sqlite_heap()
     ds = build_datasette(db_path)

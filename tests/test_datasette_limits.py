@@ -1,4 +1,4 @@
-"""One request cannot make the server build huge values or results, nor leak a pointer (limits.py)."""
+"""One request cannot make the server build huge values or results, nor leak a pointer (sql_limits.py)."""
 
 from __future__ import annotations
 
