@@ -24,6 +24,7 @@ from datasette_plugins.responses import (
     plugin_setting,
     wants_json,
 )
+from datasette_plugins.story_queries import story_counts
 
 TYPE_COLORS = {"release": "#2d5bd1", "investment": "#7a3ec8", "partnership": "#1d8a8a",
                "competition": "#c43d3d", "personnel": "#a0701a", "legal": "#5a5a5a",
@@ -128,8 +129,6 @@ async def monthly_type_counts(db, date_from: str | None, date_to: str | None) ->
 
 async def story_activity(db, limit: int) -> list[dict]:
     """The most important stories with their events per month (counts shared with story pages)."""
-    from datasette_plugins.story import story_counts
-
     stories = [dict(r) for r in (await db.execute(
         "SELECT id, title, importance, updated_at, mentions FROM stories WHERE status != 'merged' "
         "ORDER BY importance DESC LIMIT ?", [limit])).rows]

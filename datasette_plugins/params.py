@@ -59,7 +59,7 @@ class TimelineFilters:
         if self.date_to:
             pairs["to"] = self.date_to
         if self.min_importance is not None:
-            pairs["min_importance"] = f"{self.min_importance * 100:g}"
+            pairs["min_importance"] = percent_parameter(self.min_importance)
         if self.q:
             pairs["q"] = self.q
         if self.size != DEFAULT_PAGE_SIZE:
@@ -141,6 +141,11 @@ def parse_percent(value: str | None, name: str) -> float | None:
     if not 0 <= number <= 100:
         raise BadParameter(name, f"expected a percentage from 0 to 100, got {shown(value)}")
     return number / 100
+
+
+def percent_parameter(fraction: float) -> str:
+    """A fraction 0–1 as the percentage parse_percent reads back ('70' for 0.7)."""
+    return f"{fraction * 100:g}"
 
 
 def parse_types(args) -> list[str]:
