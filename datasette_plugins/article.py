@@ -50,7 +50,8 @@ async def article_profile(db, article_id: int) -> dict | None:
     if event_ids:
         marks = placeholders(event_ids)
         event_rows = [dict(r) for r in (await db.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id IN ({marks}) ORDER BY e.sort_date DESC", event_ids)).rows]
+            f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id IN ({marks}) ORDER BY e.sort_date DESC",
+            event_ids)).rows]
         events = await decorate_events(db, event_rows)
     reports = [dict(r) for r in (await db.execute(
         """SELECT id, type, date, date_mod, sentence, event_id, hedged, negated, confidence

@@ -63,12 +63,14 @@ async def select_events(db, filters: TimelineFilters,
     drive_from_links = False
     if filters.story is not None:
         params["story"] = filters.story
-        small = await count_links(db, "story_events", "story_id", filters.story, memo) <= SORT_CANDIDATES_LIMIT
+        links = await count_links(db, "story_events", "story_id", filters.story, memo)
+        small = links <= SORT_CANDIDATES_LIMIT
         drive_from_links = drive_from_links or small
         where.append(STORY_IN if small else STORY_EXISTS)
     if filters.entity is not None:
         params["entity"] = filters.entity
-        small = await count_links(db, "event_entities", "entity_id", filters.entity, memo) <= SORT_CANDIDATES_LIMIT
+        links = await count_links(db, "event_entities", "entity_id", filters.entity, memo)
+        small = links <= SORT_CANDIDATES_LIMIT
         drive_from_links = drive_from_links or small
         where.append(ENTITY_IN if small else ENTITY_EXISTS)
     if filters.fts_query:

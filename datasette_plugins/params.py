@@ -157,7 +157,8 @@ def parse_types(args) -> list[str]:
             if not part:
                 continue
             if part not in EVENT_TYPES:
-                raise BadParameter("type", f"unknown event type {part!r}; use one of {', '.join(EVENT_TYPES)}")
+                raise BadParameter(
+                    "type", f"unknown event type {part!r}; use one of {', '.join(EVENT_TYPES)}")
             if part not in types:
                 types.append(part)
     return types
