@@ -1,7 +1,7 @@
 """Datasette plugins of the knowledge base: shared styling, navigation, the month facet and limits.
 
 Each page lives in its own module (home, timeline, story, entity, article, search, charts),
-registered as its own entry point in pyproject.toml. The SQLite limits (limits.py) and plain-text
+registered as its own entry point in pyproject.toml. The SQLite limits (sql_limits.py) and plain-text
 cells (markup.py) register through this module.
 """
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
-from datasette_plugins.limits import prepare_connection
+from datasette_plugins.bad_requests import classify
 from datasette_plugins.markup import render_cell
 from datasette_plugins.month_facet import MonthFacet
+from datasette_plugins.responses import error_response
+from datasette_plugins.sql_limits import prepare_connection
 
 __all__ = ["prepare_connection", "render_cell"]
 
@@ -45,9 +47,6 @@ def handle_exception(datasette, request, exception):
     """
     if request is None:
         return None
-    from datasette_plugins.bad_requests import classify
-    from datasette_plugins.responses import error_response
-
     refusal = classify(exception, request)
     if refusal is None:
         return None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
-from datasette_plugins.event_queries import EVENT_COLUMNS, decorate_events, event_json
-from datasette_plugins.formatting import date_label, highlight_segments, safe_url
+from datasette_plugins.event_queries import EVENT_COLUMNS, decorate_events, event_json, placeholders
+from datasette_plugins.formatting import highlight_segments, safe_url
 from datasette_plugins.params import BadParameter, parse_id
 from datasette_plugins.responses import (
     error_response,
@@ -14,6 +14,7 @@ from datasette_plugins.responses import (
     kb_database,
     wants_json,
 )
+from kb.dates.labels import format_date
 
 MAX_TEXT_CHARS = 200_000
 
@@ -39,7 +40,7 @@ async def article_profile(db, article_id: int) -> dict | None:
               "title": m["name"] or m["label"],
               "href": f"/-/entity/{m['entity_id']}" if m["entity_id"] else None} for m in mentions]
     spans += [{"start": t["start"], "end": t["end"], "kind": "date",
-               "title": f"{t['type']} {date_label(t['value'], t['mod']) if t['value'] else ''}".strip()}
+               "title": f"{t['type']} {format_date(t['value'], t['mod']) if t['value'] else ''}".strip()}
               for t in timexes]
     event_ids = [r[0] for r in (await db.execute(
         """SELECT id FROM events WHERE article_id = :id
@@ -47,15 +48,16 @@ async def article_profile(db, article_id: int) -> dict | None:
         {"id": article_id})).rows]
     events = []
     if event_ids:
-        marks = ", ".join("?" for _ in event_ids)
+        marks = placeholders(event_ids)
         event_rows = [dict(r) for r in (await db.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id IN ({marks}) ORDER BY e.sort_date DESC", event_ids)).rows]
+            f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id IN ({marks}) ORDER BY e.sort_date DESC",
+            event_ids)).rows]
         events = await decorate_events(db, event_rows)
     reports = [dict(r) for r in (await db.execute(
         """SELECT id, type, date, date_mod, sentence, event_id, hedged, negated, confidence
            FROM event_mentions WHERE article_id = ? ORDER BY start""", [article_id])).rows]
     for report in reports:
-        report["date_label"] = date_label(report["date"], report["date_mod"])
+        report["date_label"] = format_date(report["date"], report["date_mod"])
     return {"article": article, "pieces": highlight_segments(text, spans), "text": text,
             "mentions": mentions, "timexes": timexes, "events": events, "reports": reports}
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
+from feedgen.feed import FeedGenerator
 
 from datasette_plugins.params import BadParameter, parse_id
 
@@ -21,8 +22,6 @@ EMPTY_FEED_MESSAGE = "max() arg is an empty sequence"
 
 def empty_feed(url: str, title: str) -> Response:
     """A valid Atom feed without entries."""
-    from feedgen.feed import FeedGenerator
-
     feed = FeedGenerator()
     feed.id(url)
     feed.title(title)

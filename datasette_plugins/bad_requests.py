@@ -2,7 +2,7 @@
 
 Datasette 0.65's table pages raise a plain 500 for a `_sort` by an unknown column, `_sort` with
 `_sort_desc`, a `_where` holding several statements and a `__gt`/`__lt` filter value of non-ASCII
-digits ("²"); a query stopped by the server's limits (limits.py) fails the same way.
+digits ("²"); a query stopped by the server's limits (sql_limits.py) fails the same way.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datasette.database import QueryInterrupted
 from datasette.views.base import DatasetteError
 
-from datasette_plugins.limits import MAX_VALUE_BYTES, ResultTooLarge, megabytes
 from datasette_plugins.params import shown
+from datasette_plugins.sql_limits import MAX_VALUE_BYTES, ResultTooLarge, megabytes
 
 BUSY_MESSAGE = ("this page took longer than the SQL time limit: narrow it with filters "
                 "(a story, an entity, a type or a date range) or try again in a minute")

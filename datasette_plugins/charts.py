@@ -24,6 +24,7 @@ from datasette_plugins.responses import (
     plugin_setting,
     wants_json,
 )
+from datasette_plugins.story_queries import story_counts
 
 TYPE_COLORS = {"release": "#2d5bd1", "investment": "#7a3ec8", "partnership": "#1d8a8a",
                "competition": "#c43d3d", "personnel": "#a0701a", "legal": "#5a5a5a",
@@ -83,7 +84,8 @@ def activity_chart(counts: dict[str, int], width: int = 320, height: int = 60) -
                          "w": round(max(step - 0.5, 0.5), 2), "h": round(h, 2),
                          "title": f"{month_label(month)}: {n} event{'s' if n != 1 else ''}"})
     return {"width": width, "height": height, "bars": bars, "top": top,
-            "first": month_label(months[0]) if months else "", "last": month_label(months[-1]) if months else ""}
+            "first": month_label(months[0]) if months else "",
+            "last": month_label(months[-1]) if months else ""}
 
 
 async def monthly_type_counts(db, date_from: str | None, date_to: str | None) -> dict[str, dict[str, int]]:
@@ -93,7 +95,8 @@ async def monthly_type_counts(db, date_from: str | None, date_to: str | None) ->
     ones subtracted, which avoids reading a million rows; results are kept CACHE_SECONDS.
     """
     newest, superseded = (await db.execute(
-        "SELECT (SELECT max(id) FROM events), (SELECT count(*) FROM events WHERE status = 'superseded')")).rows[0]
+        "SELECT (SELECT max(id) FROM events), "
+        "(SELECT count(*) FROM events WHERE status = 'superseded')")).rows[0]
     key = (db.name, date_from, date_to, newest, superseded)
     cached = _counts_cache.get(key)
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
@@ -128,8 +131,6 @@ async def monthly_type_counts(db, date_from: str | None, date_to: str | None) ->
 
 async def story_activity(db, limit: int) -> list[dict]:
     """The most important stories with their events per month (counts shared with story pages)."""
-    from datasette_plugins.story import story_counts
-
     stories = [dict(r) for r in (await db.execute(
         "SELECT id, title, importance, updated_at, mentions FROM stories WHERE status != 'merged' "
         "ORDER BY importance DESC LIMIT ?", [limit])).rows]

@@ -1,4 +1,4 @@
-"""The entity profile at /-/entity/{id} (and .json): aliases, its events on a timeline, co-occurring entities."""
+"""The entity profile at /-/entity/{id} (and .json): aliases, events on a timeline, co-occurring entities."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ async def entity_profile(db, entity_id: int) -> dict | None:
             GROUP BY s.id ORDER BY events DESC, s.importance DESC LIMIT {RELATED_SIZE}""",
         {"id": entity_id})).rows]
     mention_count = (await db.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM mentions WHERE entity_id = ? LIMIT 100000)", [entity_id])).rows[0][0]
+        "SELECT count(*) FROM (SELECT 1 FROM mentions WHERE entity_id = ? LIMIT 100000)",
+        [entity_id])).rows[0][0]
     rows, next_cursor = await select_events(db, TimelineFilters(entity=entity_id, size=TIMELINE_SIZE))
     timeline = await decorate_events(db, rows)
     return {"entity": entity, "aliases": aliases, "related": related, "stories": stories,

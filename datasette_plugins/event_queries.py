@@ -6,15 +6,14 @@ from collections import defaultdict
 from typing import Any
 
 from datasette_plugins.formatting import (
-    date_label,
     month_key,
     month_label,
-    percent_number,
     precision_of,
     safe_url,
+    score_labels,
 )
 from datasette_plugins.params import TimelineFilters
-from kb.core.formats import percent
+from kb.dates.labels import format_date
 
 EVENT_COLUMNS = """e.id, e.sort_date, e.date, e.date_mod, e.date_precision, e.type, e.status,
     e.importance, e.confidence, e.mentions, e.sources, e.sentence, e.summary, e.article_id,
@@ -64,12 +63,14 @@ async def select_events(db, filters: TimelineFilters,
     drive_from_links = False
     if filters.story is not None:
         params["story"] = filters.story
-        small = await count_links(db, "story_events", "story_id", filters.story, memo) <= SORT_CANDIDATES_LIMIT
+        links = await count_links(db, "story_events", "story_id", filters.story, memo)
+        small = links <= SORT_CANDIDATES_LIMIT
         drive_from_links = drive_from_links or small
         where.append(STORY_IN if small else STORY_EXISTS)
     if filters.entity is not None:
         params["entity"] = filters.entity
-        small = await count_links(db, "event_entities", "entity_id", filters.entity, memo) <= SORT_CANDIDATES_LIMIT
+        links = await count_links(db, "event_entities", "entity_id", filters.entity, memo)
+        small = links <= SORT_CANDIDATES_LIMIT
         drive_from_links = drive_from_links or small
         where.append(ENTITY_IN if small else ENTITY_EXISTS)
     if filters.fts_query:
@@ -164,15 +165,12 @@ def describe_event(row: dict) -> dict:
     """An event row with the labels a reader needs (date label, precision, percentages)."""
     event = dict(row)
     if row.get("date"):
-        event["date_label"] = date_label(row.get("date"), row.get("date_mod"))
+        event["date_label"] = format_date(row.get("date"), row.get("date_mod"))
     else:  # No date in the text: say so, and place it by when it was first reported.
         reported = (row.get("first_reported_at") or row.get("sort_date") or "")[:10]
-        event["date_label"] = f"undated, reported {date_label(reported)}" if reported else "undated"
+        event["date_label"] = f"undated, reported {format_date(reported)}" if reported else "undated"
     event["precision"] = precision_of(row.get("date"), row.get("date_precision"))
-    event["importance_pct"] = percent(row.get("importance"))
-    event["confidence_pct"] = percent(row.get("confidence"))
-    event["importance_bar"] = percent_number(row.get("importance"))
-    event["confidence_bar"] = percent_number(row.get("confidence"))
+    event.update(score_labels(row))
     event["month"] = month_key(row.get("sort_date"))
     return event
 

@@ -1,4 +1,7 @@
-"""Turn stored values into what a reader sees: date labels, percentages, safe links, month names."""
+"""Turn stored values into what a reader sees: precisions, bar widths, safe links, month names.
+
+Dates are labelled by kb.dates.labels.format_date and percentages by kb.core.formats.percent.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,8 @@ import calendar
 import re
 from urllib.parse import urlsplit
 
-from kb.dates.labels import format_timex
+from kb.core.formats import percent
 from kb.dates.timex import timex_precision
-
-
-def date_label(value: str | None, mod: str | None = None) -> str:
-    """The date of an event as a reader says it: 'April 14, 2026', 'mid-2024', 'Q3 2024'."""
-    if not value:
-        return "undated"
-    try:
-        return str(format_timex(value, mod)) or value
-    except (ValueError, TypeError):
-        return value
 
 
 def precision_of(value: str | None, stored: str | None = None) -> str:
@@ -37,6 +30,16 @@ def percent_number(value: float | None) -> int:
     if value is None:
         return 0
     return max(0, min(100, round(float(value) * 100)))
+
+
+def score_labels(row: dict) -> dict:
+    """A story's or event's importance and confidence as percentages and as bar widths."""
+    return {
+        "importance_pct": percent(row.get("importance")),
+        "confidence_pct": percent(row.get("confidence")),
+        "importance_bar": percent_number(row.get("importance")),
+        "confidence_bar": percent_number(row.get("confidence")),
+    }
 
 
 def safe_url(url: str | None) -> str | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datasette import hookimpl
 
 from datasette_plugins.event_queries import decorate_events, select_events
-from datasette_plugins.formatting import percent_number
-from datasette_plugins.params import TimelineFilters
+from datasette_plugins.formatting import score_labels
+from datasette_plugins.params import TimelineFilters, percent_parameter
 from datasette_plugins.responses import html_response, kb_database, plugin_setting
+from kb.core.config import load_topics
+from kb.core.errors import ConfigError
 from kb.core.formats import percent
 
 STORIES_SHOWN = 10
@@ -17,9 +19,6 @@ HIGH_IMPORTANCE = 0.7
 
 def tracked_topics(datasette) -> list[dict]:
     """The tracked topics from topics.toml (the plugin's `topics_file` setting, else the default)."""
-    from kb.core.config import load_topics
-    from kb.core.errors import ConfigError
-
     path = plugin_setting(datasette, "topics_file", None)
     try:
         topics = load_topics(path) if path else load_topics()
@@ -37,10 +36,7 @@ async def home_view(datasette, request):
            FROM stories WHERE status IN ('developing', 'ongoing')
            ORDER BY importance DESC, id DESC LIMIT ?""", [STORIES_SHOWN])).rows]
     for story in stories:
-        story["importance_pct"] = percent(story["importance"])
-        story["confidence_pct"] = percent(story["confidence"])
-        story["importance_bar"] = percent_number(story["importance"])
-        story["confidence_bar"] = percent_number(story["confidence"])
+        story.update(score_labels(story))
     rows, _ = await select_events(db, TimelineFilters(min_importance=threshold, size=EVENTS_SHOWN))
     counts = {name: (await db.execute(f"SELECT count(*) FROM {name}")).rows[0][0]
               for name in ("events", "stories", "articles", "sources")}
@@ -49,7 +45,7 @@ async def home_view(datasette, request):
         "stories": stories,
         "events": await decorate_events(db, rows),
         "threshold_pct": percent(threshold),
-        "threshold_query": f"{threshold * 100:g}",
+        "threshold_query": percent_parameter(threshold),
         "counts": counts,
     })
 

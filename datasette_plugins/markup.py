@@ -2,9 +2,10 @@
 
 Story overviews and every other text column come from article sentences, so markdown rendering
 (datasette-render-markdown) would turn an article's `<img src=…>` into a tracking pixel and its
-`[text](…)` into a live link, and so would any `?sql=` query naming a column `overview` or
-`*_markdown`. data/datasette.yaml gives that plugin no columns; this hook, which runs before it,
-shows as plain escaped text whatever it would still render (when Datasette runs without the file).
+`[text](…)` into a live link, and so would any `?sql=` query naming a column `*_markdown`. The
+project does not install that plugin, but Datasette loads it wherever it is installed (a venv
+upgraded in place keeps it): this hook, which runs before it, shows as plain escaped text every
+cell its configuration (or its default pattern) claims.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ class TimelineFilters:
         if self.date_to:
             pairs["to"] = self.date_to
         if self.min_importance is not None:
-            pairs["min_importance"] = f"{self.min_importance * 100:g}"
+            pairs["min_importance"] = percent_parameter(self.min_importance)
         if self.q:
             pairs["q"] = self.q
         if self.size != DEFAULT_PAGE_SIZE:
@@ -143,6 +143,11 @@ def parse_percent(value: str | None, name: str) -> float | None:
     return number / 100
 
 
+def percent_parameter(fraction: float) -> str:
+    """A fraction 0–1 as the percentage parse_percent reads back ('70' for 0.7)."""
+    return f"{fraction * 100:g}"
+
+
 def parse_types(args) -> list[str]:
     """Event types from repeated or comma-separated `type` values, each in the taxonomy."""
     types: list[str] = []
@@ -152,7 +157,8 @@ def parse_types(args) -> list[str]:
             if not part:
                 continue
             if part not in EVENT_TYPES:
-                raise BadParameter("type", f"unknown event type {part!r}; use one of {', '.join(EVENT_TYPES)}")
+                raise BadParameter(
+                    "type", f"unknown event type {part!r}; use one of {', '.join(EVENT_TYPES)}")
             if part not in types:
                 types.append(part)
     return types

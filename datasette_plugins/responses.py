@@ -11,10 +11,6 @@ PLUGIN_NAME = "newskb"
 JSON_HEADERS = {"Access-Control-Allow-Origin": "*"}
 
 
-class NotFoundError(LookupError):
-    """The story, entity or article asked for does not exist."""
-
-
 def kb_database(datasette):
     """The Datasette database holding the knowledge base (plugin setting `database`, else the first)."""
     config = datasette.plugin_config(PLUGIN_NAME) or {}

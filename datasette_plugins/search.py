@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 
 from datasette import hookimpl
 
-from datasette_plugins.formatting import date_label, safe_url
+from datasette_plugins.event_queries import placeholders
+from datasette_plugins.formatting import safe_url
 from datasette_plugins.params import BadParameter, fts_phrase_query, single
 from datasette_plugins.responses import (
     error_response,
@@ -15,6 +16,7 @@ from datasette_plugins.responses import (
     kb_database,
     wants_json,
 )
+from kb.dates.labels import format_date
 
 RESULTS_SHOWN = 20
 # Snippet markers: control characters that cannot come from the query, replaced by <mark>.
@@ -38,14 +40,14 @@ async def search_events(db, fts_query: str) -> list[dict]:
     if not hits:
         return []
     ids = [h[0] for h in hits]
-    marks = ", ".join("?" for _ in ids)
+    marks = placeholders(ids)
     info = {r["id"]: dict(r) for r in (await db.execute(
         f"SELECT id, type, status, date, date_mod, importance FROM events WHERE id IN ({marks})", ids)).rows}
     results = []
     for event_id, snip in hits:
         if event_id in info:
             event = info[event_id]
-            event["date_label"] = date_label(event["date"], event["date_mod"])
+            event["date_label"] = format_date(event["date"], event["date_mod"])
             event["snippet"] = snippet_pieces(snip)
             event["snippet_text"] = "".join(p["text"] for p in event["snippet"])
             results.append(event)
@@ -60,7 +62,7 @@ async def search_articles(db, fts_query: str) -> list[dict]:
     if not hits:
         return []
     ids = [h[0] for h in hits]
-    marks = ", ".join("?" for _ in ids)
+    marks = placeholders(ids)
     info = {r["id"]: dict(r) for r in (await db.execute(
         f"""SELECT a.id, a.title, a.url, a.published_at, s.name AS source FROM articles a
             LEFT JOIN sources s ON s.id = a.source_id WHERE a.id IN ({marks})""", ids)).rows}

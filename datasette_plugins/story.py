@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections import Counter, defaultdict
-
 from datasette import hookimpl
 
 from datasette_plugins.charts import activity_chart
 from datasette_plugins.event_queries import (
-    EVENT_COLUMNS,
-    SORT_CANDIDATES_LIMIT,
-    STORY_EXISTS,
-    STORY_IN,
-    count_links,
     decorate_events,
     event_json,
     group_by_month,
+    placeholders,
     select_events,
 )
-from datasette_plugins.formatting import month_label, percent_number
+from datasette_plugins.formatting import month_label, score_labels
 from datasette_plugins.params import EVENT_TYPES, BadParameter, TimelineFilters, parse_id
 from datasette_plugins.responses import (
     error_response,
@@ -28,34 +21,11 @@ from datasette_plugins.responses import (
     kb_database,
     wants_json,
 )
-from kb.core.formats import percent
+from datasette_plugins.story_queries import key_fact_rows, story_counts
 
 TIMELINE_SIZE = 50
 KEY_FACTS = 5
 SECTION_SIZE = 3
-# Counting a big story's events by type, source and month reads every one of them; for stories
-# above SORT_CANDIDATES_LIMIT events the counts are kept for up to STATS_TTL_SECONDS, keyed on
-# the story's membership and update time so a change in the ledger shows at once.
-STATS_TTL_SECONDS = 60.0
-_stats_cache: dict[tuple, tuple[float, tuple]] = {}
-
-
-async def key_fact_rows(db, story_id: int, size: int, memo: dict) -> list[dict]:
-    """The story's most important events (walks the importance index for big stories)."""
-    big = await count_links(db, "story_events", "story_id", story_id, memo) > SORT_CANDIDATES_LIMIT
-    membership = STORY_EXISTS if big else STORY_IN
-    order = "e.importance DESC" if big else "+e.importance DESC"
-    sql = f"""SELECT e.id FROM events e
-        WHERE {membership}
-          AND e.status != 'superseded' AND e.importance IS NOT NULL
-        ORDER BY {order}, e.id DESC LIMIT {size}"""
-    ids = [r[0] for r in (await db.execute(sql, {"story": story_id})).rows]
-    if not ids:
-        return []
-    marks = ", ".join("?" for _ in ids)
-    rows = [dict(r) for r in (await db.execute(
-        f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.id IN ({marks})", ids)).rows]
-    return sorted(rows, key=lambda r: (-(r["importance"] or 0), -r["id"]))
 
 
 async def story_profile(db, story_id: int) -> dict | None:
@@ -64,19 +34,15 @@ async def story_profile(db, story_id: int) -> dict | None:
     if not rows:
         return None
     story = dict(rows[0])
-    story["importance_pct"] = percent(story["importance"])
-    story["confidence_pct"] = percent(story["confidence"])
-    story["importance_bar"] = percent_number(story["importance"])
-    story["confidence_bar"] = percent_number(story["confidence"])
+    story.update(score_labels(story))
     memo: dict = {}
     by_type, by_source, by_month = await story_counts(db, story, memo)
     story["event_count"] = sum(by_type.values())
     sources = []
     if by_source:
         ids = list(by_source)
-        marks = ", ".join("?" for _ in ids)
         for sid, name, first_party in (await db.execute(
-                f"SELECT id, name, first_party FROM sources WHERE id IN ({marks})", ids)).rows:
+                f"SELECT id, name, first_party FROM sources WHERE id IN ({placeholders(ids)})", ids)).rows:
             sources.append({"id": sid, "name": name, "first_party": bool(first_party),
                             "events": by_source[sid]})
     sources.sort(key=lambda s: (-s["events"], s["name"]))
@@ -102,38 +68,6 @@ async def story_profile(db, story_id: int) -> dict | None:
         "sources": sources,
         "activity": {m: dict(c) for m, c in sorted(by_month.items())},
     }
-
-
-async def story_counts(db, story: dict, memo: dict) -> tuple[Counter, Counter, dict[str, Counter]]:
-    """The story's events counted by type, by first-reporting source and by month, in one pass."""
-    story_id = story["id"]
-    size = await count_links(db, "story_events", "story_id", story_id, memo)
-    key = None
-    if size > SORT_CANDIDATES_LIMIT:
-        last = (await db.execute("SELECT max(event_id), count(*) FROM story_events WHERE story_id = ?",
-                                 [story_id])).rows[0]
-        key = (db.name, story_id, tuple(last), story.get("updated_at"), story.get("mentions"))
-        cached = _stats_cache.get(key)
-        if cached and time.monotonic() - cached[0] < STATS_TTL_SECONDS:
-            return cached[1]
-    by_type: Counter = Counter()
-    by_source: Counter = Counter()
-    by_month: dict[str, Counter] = defaultdict(Counter)
-    for etype, source_id, month, n in (await db.execute(
-        """SELECT e.type, e.first_reported_by, substr(e.sort_date, 1, 7), count(*)
-           FROM story_events se JOIN events e ON e.id = se.event_id
-           WHERE se.story_id = ? AND e.status != 'superseded'
-           GROUP BY 1, 2, 3""", [story_id])).rows:
-        by_type[etype] += n
-        if source_id is not None:
-            by_source[source_id] += n
-        if month:
-            by_month[month][etype] += n
-    if key is not None:
-        for stale in [k for k, (at, _) in _stats_cache.items() if time.monotonic() - at >= STATS_TTL_SECONDS]:
-            _stats_cache.pop(stale, None)
-        _stats_cache[key] = (time.monotonic(), (by_type, by_source, by_month))
-    return by_type, by_source, by_month
 
 
 def unique_rows(rows: list[dict]) -> list[dict]:

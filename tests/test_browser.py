@@ -20,7 +20,8 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
 
 
 def free_port() -> int:
@@ -46,7 +47,8 @@ def served(generated_kb: Path):
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError("kb serve did not start: " + process.stdout.read().decode()[-2000:]) from None
+                output = process.stdout.read().decode()[-2000:]
+                raise RuntimeError("kb serve did not start: " + output) from None
             time.sleep(0.2)
     yield base
     process.terminate()
@@ -70,7 +72,8 @@ def visit(browser, url: str, shot: str):
     """Open `url`; return the page text, console errors and dialogs seen, and save a screenshot."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
     response = page.goto(url, wait_until="load")
@@ -90,14 +93,16 @@ def sentence_of(db_path: Path, sql: str) -> str:
         conn.close()
 
 
-NEWEST = """SELECT coalesce(sentence, summary) FROM events WHERE status != 'superseded' AND sort_date IS NOT NULL
+NEWEST = """SELECT coalesce(sentence, summary) FROM events
+            WHERE status != 'superseded' AND sort_date IS NOT NULL
             {extra} ORDER BY sort_date DESC, id DESC LIMIT 1"""
 
 
 def test_home_in_a_browser(browser, served, generated_kb):
     status, text, problems = visit(browser, served + "/", "home.png")
     assert status == 200 and problems == []
-    top_story = sentence_of(generated_kb, "SELECT title FROM stories WHERE status IN ('developing', 'ongoing') "
+    top_story = sentence_of(generated_kb, "SELECT title FROM stories "
+                                          "WHERE status IN ('developing', 'ongoing') "
                                           "ORDER BY importance DESC, id DESC LIMIT 1")
     assert top_story in text
     assert sentence_of(generated_kb, NEWEST.format(extra="AND importance >= 0.7")) in text

@@ -25,8 +25,9 @@ async def test_datasette_table_pages_answer_bad_parameters_with_400(kb_datasette
 
 
 async def test_table_pages_keep_their_normal_behaviour(kb_datasette):
-    for path in ("/kb/events?_sort=importance", "/kb/events?_sort_desc=sort_date&_where=importance%20%3E%200.5",
-                 "/kb/events?id__gt=10", "/kb/events.json?_where=type%20%3D%20%27release%27"):
+    for path in ("/kb/events?_sort=importance",
+                 "/kb/events?_sort_desc=sort_date&_where=importance%20%3E%200.5", "/kb/events?id__gt=10",
+                 "/kb/events.json?_where=type%20%3D%20%27release%27"):
         response = await kb_datasette.client.get(path)
         assert response.status_code == 200, path
     invalid = await kb_datasette.client.get("/kb/events.json?_where=nonexistent%20%3D%201")

@@ -27,23 +27,27 @@ async def test_important_events_feed(kb_datasette, generated_kb):
     assert {e.find(f"{ATOM}id").text for e in found} <= important
     for entry in found:
         link = entry.find(f"{ATOM}link")
-        assert link is None or link.get("href").startswith(("http://", "https://", "/-/article/", "/kb/events/"))
+        assert link is None or link.get("href").startswith(
+            ("http://", "https://", "/-/article/", "/kb/events/"))
 
 
 async def test_feeds_link_an_event_whose_article_url_is_not_http_to_our_own_page(kb_datasette, generated_kb):
     """A lead article with a javascript: (or any non-http) URL used to make both feeds fail
     with a 500 (datasette-atom was given no link); now the entry links to the article page."""
     conn = sqlite3.connect(generated_kb)
-    article_id = conn.execute("SELECT id FROM articles WHERE url NOT LIKE 'http%' ORDER BY id LIMIT 1").fetchone()[0]
+    article_id = conn.execute(
+        "SELECT id FROM articles WHERE url NOT LIKE 'http%' ORDER BY id LIMIT 1").fetchone()[0]
     event_id, importance, known_at = conn.execute(
-        "SELECT id, importance, known_at FROM events WHERE article_id = ? ORDER BY id LIMIT 1", [article_id]).fetchone()
+        "SELECT id, importance, known_at FROM events WHERE article_id = ? ORDER BY id LIMIT 1",
+        [article_id]).fetchone()
     in_story = conn.execute("SELECT count(*) FROM story_events WHERE story_id = 3 AND event_id = ?",
                             [event_id]).fetchone()[0]
     with conn:
-        conn.execute("UPDATE events SET importance = 0.99, known_at = '2999-01-01T00:00:00Z' WHERE id = ?", [event_id])
+        conn.execute("UPDATE events SET importance = 0.99, known_at = '2999-01-01T00:00:00Z' WHERE id = ?",
+                     [event_id])
         if not in_story:
-            conn.execute("INSERT INTO story_events (story_id, event_id, added_at) VALUES (3, ?, '2999-01-01T00:00:00Z')",
-                         [event_id])
+            conn.execute("INSERT INTO story_events (story_id, event_id, added_at) "
+                         "VALUES (3, ?, '2999-01-01T00:00:00Z')", [event_id])
     try:
         for path in ("/kb/important_events_feed.atom", "/kb/story_feed.atom?story=3"):
             response = await kb_datasette.client.get(path)
@@ -54,7 +58,8 @@ async def test_feeds_link_an_event_whose_article_url_is_not_http_to_our_own_page
             assert "javascript:" not in response.text
     finally:
         with conn:
-            conn.execute("UPDATE events SET importance = ?, known_at = ? WHERE id = ?", [importance, known_at, event_id])
+            conn.execute("UPDATE events SET importance = ?, known_at = ? WHERE id = ?",
+                         [importance, known_at, event_id])
             if not in_story:
                 conn.execute("DELETE FROM story_events WHERE story_id = 3 AND event_id = ?", [event_id])
         conn.close()
@@ -94,14 +99,15 @@ async def test_canned_partnership_strain(kb_datasette, generated_kb):
     conn = sqlite3.connect(generated_kb)
     for row in rows[:20]:
         names = {n for (n,) in conn.execute(
-            "SELECT en.name FROM event_entities ee JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id = ?",
-            (row["event_id"],))}
+            "SELECT en.name FROM event_entities ee JOIN entities en ON en.id = ee.entity_id "
+            "WHERE ee.event_id = ?", (row["event_id"],))}
         assert "OpenAI" in names and names & {"Microsoft", "Microsoft AI"}
 
 
 async def test_canned_known_as_of_uses_history(kb_datasette, generated_kb):
     conn = sqlite3.connect(generated_kb)
-    event_id = conn.execute("SELECT id FROM events WHERE known_at < '2024-06-01' ORDER BY id LIMIT 1").fetchone()[0]
+    event_id = conn.execute(
+        "SELECT id FROM events WHERE known_at < '2024-06-01' ORDER BY id LIMIT 1").fetchone()[0]
     conn.execute("INSERT INTO event_history (event_id, at, old_status, new_status, reason) "
                  "VALUES (?, '2024-06-15T08:00:00Z', 'rumored', 'confirmed', 'test')", (event_id,))
     conn.commit()
@@ -132,7 +138,8 @@ async def test_canned_entity_cooccurrence(kb_datasette, generated_kb):
     expected = conn.execute(
         "SELECT count(DISTINCT y.event_id) FROM entities me JOIN event_entities x ON x.entity_id = me.id "
         "JOIN event_entities y ON y.event_id = x.event_id AND y.entity_id != me.id "
-        "JOIN entities o ON o.id = y.entity_id WHERE me.name = 'OpenAI' AND o.name = 'Microsoft'").fetchone()[0]
+        "JOIN entities o ON o.id = y.entity_id "
+        "WHERE me.name = 'OpenAI' AND o.name = 'Microsoft'").fetchone()[0]
     assert next(r for r in rows if r["appears_with"] == "Microsoft")["shared_events"] == expected
     assert [r["shared_events"] for r in rows] == sorted((r["shared_events"] for r in rows), reverse=True)
     pairs = await query(kb_datasette, "entity_pairs")
@@ -148,7 +155,8 @@ async def test_metadata_facets_including_month(kb_datasette, generated_kb):
     count = sqlite3.connect(generated_kb).execute(
         "SELECT count(*) FROM events WHERE sort_date LIKE ?", (month + "%",)).fetchone()[0]
     assert months[0]["count"] == count
-    narrowed = (await kb_datasette.client.get(f"/kb/events.json?sort_date__startswith={month}&_size=1000")).json()
+    narrowed = (await kb_datasette.client.get(
+        f"/kb/events.json?sort_date__startswith={month}&_size=1000")).json()
     assert len(narrowed["rows"]) == count
     timeline = (await kb_datasette.client.get("/kb/timeline")).text
     assert "story" in timeline and "facet-info" in timeline
@@ -173,7 +181,8 @@ async def test_pages_keep_answering_while_a_writer_holds_the_database(kb_dataset
     try:
         writer.execute("BEGIN IMMEDIATE")
         writer.execute("INSERT INTO events (type, sort_date, date, status, sentence, importance, confidence) "
-                       "VALUES ('release', '2030-01-01', '2030-01-01', 'reported', 'Writer test release.', 0.95, 0.9)")
+                       "VALUES ('release', '2030-01-01', '2030-01-01', 'reported', 'Writer test release.', "
+                       "0.95, 0.9)")
         new_id = writer.execute("SELECT last_insert_rowid()").fetchone()[0]
         during = await kb_datasette.client.get("/-/timeline.json?size=3")
         assert during.status_code == 200

@@ -1,4 +1,4 @@
-"""One request cannot make the server build huge values or results, nor leak a pointer (limits.py)."""
+"""One request cannot make the server build huge values or results, nor leak a pointer (sql_limits.py)."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ async def test_result_budget_counts_what_json_escaping_makes_of_control_characte
 
 
 async def test_a_table_page_filter_building_a_huge_value_is_a_400(kb_datasette):
-    response = await kb_datasette.client.get("/kb/events.json?_where=" + quote("length(randomblob(30000000)) > 0"))
+    where = quote("length(randomblob(30000000)) > 0")
+    response = await kb_datasette.client.get("/kb/events.json?_where=" + where)
     assert response.status_code == 400
     assert "too big" in response.json()["error"]

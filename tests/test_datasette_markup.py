@@ -1,12 +1,22 @@
-"""Article markup never goes live on Datasette's own pages: overviews and crafted queries show text."""
+"""Article markup never goes live on Datasette's own pages: overviews and crafted queries show text.
+
+The project installs no markdown renderer, but an environment may still have one (datasette-render-markdown
+stays installed when a venv is upgraded in place, and Datasette loads every installed plugin). Each test
+runs with a stand-in for it registered, so the guarantee is tested whether or not the real one is there.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from fnmatch import fnmatch
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from datasette import hookimpl
+from datasette.app import Datasette
+from datasette.plugins import pm
+from markupsafe import Markup
 
 from kb.cli.serving import build_datasette
 
@@ -14,6 +24,34 @@ TRACKER = "https://tracker.example/p.gif"
 PHISH = "https://phish.example/login"
 HOSTILE_OVERVIEW = (f"Microsoft said <img src={TRACKER}> it shipped [the model]({PHISH}) "
                     "and <a href=javascript:alert(1)>more</a> ![pixel](https://tracker.example/q.gif)")
+
+
+class MarkdownRenderer:
+    """What datasette-render-markdown does with the cells its configuration claims, minus the
+    markdown: the article's own HTML goes into the page (its real cleaner keeps <img> and links)."""
+
+    __name__ = "stand_in_render_markdown"  # Datasette lists plugins by name
+
+    @hookimpl
+    def render_cell(self, value, column, table, database, datasette):
+        config = datasette.plugin_config("datasette-render-markdown", database=database, table=table) or {}
+        patterns = config.get("patterns")
+        patterns = ["*_markdown"] if patterns is None else patterns
+        if isinstance(value, str) and (column in (config.get("columns") or [])
+                                       or any(fnmatch(column, p) for p in patterns)):
+            return Markup(value)
+        return None
+
+
+@pytest.fixture(autouse=True)
+def markdown_renderer():
+    """A markdown renderer installed for the test, as in an environment that still has one."""
+    renderer = MarkdownRenderer()
+    pm.register(renderer, name="stand-in-render-markdown")
+    try:
+        yield renderer
+    finally:
+        pm.unregister(renderer)
 
 
 def assert_no_live_markup(page: str) -> None:
@@ -58,11 +96,25 @@ async def test_a_crafted_query_cannot_render_markup(kb_datasette, column):
 
 
 async def test_no_markup_rendering_without_the_metadata_file_either(generated_kb):
-    from datasette.app import Datasette
-
     ds = Datasette([str(generated_kb)])
     await ds.invoke_startup()
     sql = f"select '{HOSTILE_OVERVIEW}' as notes_markdown, '{HOSTILE_OVERVIEW}' as overview"
     response = await ds.client.get(f"/{generated_kb.stem}?sql=" + quote(sql))
     assert response.status_code == 200
     assert_no_live_markup(response.text)
+
+
+async def test_no_markup_rendering_where_a_metadata_file_asks_for_it(generated_kb):
+    ds = Datasette([str(generated_kb)], metadata={
+        "plugins": {"datasette-render-markdown": {"columns": ["overview", "title"]}}})
+    await ds.invoke_startup()
+    for path in ("/kb/stories", f"/kb?sql={quote(f'select {HOSTILE_OVERVIEW!r} as title')}"):
+        response = await ds.client.get(path)
+        assert response.status_code == 200, path
+        assert_no_live_markup(response.text)
+
+
+def test_the_stand_in_renderer_puts_article_markup_live(markdown_renderer):
+    rendered = markdown_renderer.render_cell(HOSTILE_OVERVIEW, "notes_markdown", None, "kb", Datasette())
+    with pytest.raises(AssertionError):
+        assert_no_live_markup(str(rendered))

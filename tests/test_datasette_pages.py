@@ -1,4 +1,5 @@
-"""The Datasette pages through Datasette's own client: home, timeline, story, entity, article, charts, search."""
+"""The Datasette pages through Datasette's own client: home, timeline, story, entity, article, charts,
+search."""
 
 from __future__ import annotations
 
@@ -82,7 +83,8 @@ async def test_timeline_dates_show_their_precision(kb_datasette, generated_kb):
     ("entity=1", "AND e.id IN (SELECT event_id FROM event_entities WHERE entity_id = ?)", (1,)),
     ("q=released", "AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", ("released",)),
     ("story=1&type=release&min_importance=20",
-     "AND e.id IN (SELECT event_id FROM story_events WHERE story_id = ?) AND e.type = ? AND e.importance >= ?",
+     "AND e.id IN (SELECT event_id FROM story_events WHERE story_id = ?) "
+     "AND e.type = ? AND e.importance >= ?",
      (1, "release", 0.2)),
 ])
 async def test_timeline_filters_select_what_sql_selects(kb_datasette, generated_kb, query, extra, params):
@@ -117,8 +119,8 @@ async def test_timeline_event_links_its_story_entities_and_articles(kb_datasette
     event = data["events"][0]
     assert {"id": 2} .items() <= event["stories"][0].items()
     names = {r[0] for r in sqlite3.connect(generated_kb).execute(
-        "SELECT en.name FROM event_entities ee JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id = ?",
-        (event["id"],))}
+        "SELECT en.name FROM event_entities ee JOIN entities en ON en.id = ee.entity_id "
+        "WHERE ee.event_id = ?", (event["id"],))}
     assert {e["name"] for e in event["entities"]} == names
     lead = one(generated_kb, "SELECT article_id FROM events WHERE id = ?", (event["id"],))[0]
     assert event["articles"][0]["id"] == lead
@@ -132,8 +134,8 @@ async def test_story_card(kb_datasette, generated_kb):
     assert data["story"]["event_count"] == total == sum(s["count"] for s in data["sections"])
     importances = [e["importance"] for e in data["key_facts"]]
     assert importances == sorted(importances, reverse=True) and len(importances) == 5
-    best = one(generated_kb, "SELECT max(e.importance) FROM story_events se JOIN events e ON e.id = se.event_id "
-                             "WHERE se.story_id = ?", (story_id,))[0]
+    best = one(generated_kb, "SELECT max(e.importance) FROM story_events se "
+                             "JOIN events e ON e.id = se.event_id WHERE se.story_id = ?", (story_id,))[0]
     assert importances[0] == best
     assert [e["id"] for e in data["timeline"]] == oracle_ids(
         generated_kb, "AND e.id IN (SELECT event_id FROM story_events WHERE story_id = ?)", (story_id,))[:50]
@@ -157,7 +159,8 @@ async def test_entity_profile(kb_datasette, generated_kb):
     assert {r["id"]: r["events"] for r in data["co_occurring"]}.items() <= expected.items()
     assert data["co_occurring"][0]["events"] == max(expected.values())
     assert [e["id"] for e in data["timeline"]] == oracle_ids(
-        generated_kb, "AND e.id IN (SELECT event_id FROM event_entities WHERE entity_id = ?)", (entity_id,))[:50]
+        generated_kb, "AND e.id IN (SELECT event_id FROM event_entities WHERE entity_id = ?)",
+        (entity_id,))[:50]
     page = (await kb_datasette.client.get(f"/-/entity/{entity_id}")).text
     assert "Also known as" in page and "MSFT" in page and "Appears with" in page
 
@@ -167,10 +170,11 @@ async def test_article_view_highlights_entities_and_dates(kb_datasette, generate
                                    "HAVING count(*) >= 2 ORDER BY article_id LIMIT 1")[0]
     response = await kb_datasette.client.get(f"/-/article/{article_id}")
     assert response.status_code == 200
-    mention = one(generated_kb, "SELECT text FROM mentions WHERE article_id = ? ORDER BY start", (article_id,))[0]
+    mention = one(generated_kb, "SELECT text FROM mentions WHERE article_id = ? ORDER BY start",
+                  (article_id,))[0]
     timex = one(generated_kb, "SELECT text FROM timexes WHERE article_id = ?", (article_id,))[0]
-    assert re.search(r'<mark class="kb-hl-entity" title="[^"]*">' + re.escape(html.escape(mention)) + "</mark>",
-                     response.text)
+    entity_mark = r'<mark class="kb-hl-entity" title="[^"]*">' + re.escape(html.escape(mention)) + "</mark>"
+    assert re.search(entity_mark, response.text)
     assert '<mark class="kb-hl-date" title="DATE' in response.text and timex in response.text
     data = await get_json(kb_datasette, f"/-/article/{article_id}.json")
     expected_events = {r[0] for r in sqlite3.connect(generated_kb).execute(
@@ -216,7 +220,8 @@ async def test_charts_leave_out_superseded_events(kb_datasette, generated_kb):
     before = (await get_json(kb_datasette, "/-/charts.json"))["events_per_month_by_type"]
     conn = sqlite3.connect(generated_kb)
     event_id, etype, sort_date, status = conn.execute(
-        "SELECT id, type, sort_date, status FROM events WHERE sort_date IS NOT NULL ORDER BY id LIMIT 1").fetchone()
+        "SELECT id, type, sort_date, status FROM events WHERE sort_date IS NOT NULL "
+        "ORDER BY id LIMIT 1").fetchone()
     conn.execute("UPDATE events SET status = 'superseded' WHERE id = ?", (event_id,))
     conn.commit()
     try:

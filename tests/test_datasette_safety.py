@@ -14,7 +14,8 @@ BAD_TIMELINE_QUERIES = [
     ("story=abc", "story"), ("story=0", "story"), ("story=99999", "story"), ("story=1&story=2", "story"),
     ("entity=-1", "entity"), ("entity=1.5", "entity"), ("entity=99999", "entity"),
     ("type=rumour", "type"), ("type=release,<script>", "type"),
-    ("from=2024-13", "from"), ("from=2024-00", "from"), ("from=24", "from"), ("to=2023-02-30", "to"), ("to=yesterday", "to"),
+    ("from=2024-13", "from"), ("from=2024-00", "from"), ("from=24", "from"),
+    ("to=2023-02-30", "to"), ("to=yesterday", "to"),
     ("from=2025&to=2024", "from"),
     ("min_importance=150", "min_importance"), ("min_importance=abc", "min_importance"),
     ("min_importance=-1", "min_importance"), ("min_importance=nan", "min_importance"),
@@ -60,9 +61,9 @@ def hostile_pages(db_path) -> list[str]:
     conn.close()
     return ["/", "/-/timeline?size=500", f"/-/timeline?entity={entity}", f"/-/timeline?story={story}",
             "/-/timeline?q=onerror", f"/-/story/{story}", f"/-/entity/{entity}", f"/-/article/{article}",
-            "/-/search?q=script", "/-/search?q=onerror", "/-/charts", "/kb/articles", f"/kb/articles/{article}",
-            "/kb/stories", "/kb/entities", "/kb/timeline", "/kb/important_events_feed.atom",
-            f"/kb/story_feed.atom?story={story}"]
+            "/-/search?q=script", "/-/search?q=onerror", "/-/charts", "/kb/articles",
+            f"/kb/articles/{article}", "/kb/stories", "/kb/entities", "/kb/timeline",
+            "/kb/important_events_feed.atom", f"/kb/story_feed.atom?story={story}"]
 
 
 async def test_hostile_text_renders_as_text_on_every_page(kb_datasette, generated_kb):

@@ -49,7 +49,8 @@ async def test_every_page_of_the_sample_answers(sample_datasette, sample_kb):
              "/-/timeline?q=Azure&type=partnership,investment", "/-/timeline?from=2025&min_importance=50"]
     paths += [f"/-/story/{i}" for i in ids(sample_kb, "SELECT id FROM stories")]
     paths += [f"/-/story/{i}.json" for i in ids(sample_kb, "SELECT id FROM stories LIMIT 5")]
-    paths += [f"/-/entity/{i}" for i in ids(sample_kb, "SELECT DISTINCT entity_id FROM event_entities LIMIT 30")]
+    entities = ids(sample_kb, "SELECT DISTINCT entity_id FROM event_entities LIMIT 30")
+    paths += [f"/-/entity/{i}" for i in entities]
     paths += [f"/-/article/{i}" for i in ids(sample_kb, "SELECT id FROM articles")]
     for path in paths:
         response = await sample_datasette.client.get(path)

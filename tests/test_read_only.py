@@ -40,8 +40,8 @@ def kb_copy(generated_kb: Path, tmp_path: Path) -> Path:
     path = directory / "kb.db"
     shutil.copyfile(generated_kb, path)
     conn = sqlite3.connect(path)
-    conn.execute("insert into ingest_runs (started_at, status, summary) values ('2026-04-01T00:00:00Z', 'ok', "
-                 "'run 1 ok: a run recorded for the test')")
+    conn.execute("insert into ingest_runs (started_at, status, summary) "
+                 "values ('2026-04-01T00:00:00Z', 'ok', 'run 1 ok: a run recorded for the test')")
     conn.commit()
     conn.close()
     assert sorted(p.name for p in directory.iterdir()) == ["kb.db"]

@@ -1,4 +1,5 @@
-"""A real `kb serve` caps SQLite's heap: a query asking for hundreds of MB gets a 503 and the server lives on."""
+"""A real `kb serve` caps SQLite's heap: a query asking for hundreds of MB gets a 503 and the server
+lives on."""
 
 from __future__ import annotations
 
