@@ -21,7 +21,7 @@ from pathlib import Path
 import trafilatura
 
 from ingest.extract import MIN_TEXT_CHARS
-from kb.core.text import shorten
+from kb.core.excerpts import shorten
 from tests.loopback import LoopbackServer, respond
 from tests.test_hostile import article_page, sample_paragraphs
 from tests.test_kill import kb_command, rows

@@ -9,7 +9,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from kb.core.text import shorten
+from kb.core.excerpts import shorten
 from kb.core.time import parse_timestamp
 from kb.dates.spans import PRECISION_RANK, DateSpan, date_span
 from kb.ledger.reports import Report, strip_dateline

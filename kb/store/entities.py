@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from kb.core.errors import KBError, NotFound
-from kb.core.text import shorten, word_start
+from kb.core.excerpts import shorten, word_start
 from kb.nlp.gazetteer import (
     ENTITY_TYPES,
     GazetteerEntry,

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from kb.core.text import shorten
+from kb.core.excerpts import shorten
 from kb.ledger.reports import strip_dateline
 from kb.ledger.scoring import ScoringContext
 from kb.ledger.similarity import content_words, cosine, norm_of
