@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from kb.core.errors import KBError
+from kb.core.time import utcnow
 from kb.nlp.pipeline import (
     AMOUNT_LABELS,
     SKIP_NOT_ENGLISH,
@@ -24,7 +25,6 @@ from kb.nlp.pipeline import (
     nlp_version,
     shared_nlp,
 )
-from kb.store.db import utcnow
 
 if TYPE_CHECKING:
     from kb.ledger.session import LedgerSession

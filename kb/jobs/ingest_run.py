@@ -37,6 +37,7 @@ from ingest.robots import RobotsCache
 from ingest.urls import canonicalize_url, same_site, unwrap_redirect_link
 from kb.core.config import SourcesFile, load_sources
 from kb.core.errors import FetchError
+from kb.core.time import utcnow
 from kb.jobs.fetch_access import AddressAccess, base_policy, fetch_settings
 from kb.jobs.planning import (
     RecordedFailure,
@@ -48,7 +49,7 @@ from kb.jobs.planning import (
     plan_entry,
 )
 from kb.store.articles import save_article, save_failure
-from kb.store.db import open_db, utcnow, write_problem
+from kb.store.db import open_db, write_problem
 from kb.store.lock import IngestLock, die_with_parent
 from kb.store.sources import is_due, record_fetch, sync_sources
 from kb.store.topics import TopicMatcher, compile_topics, match_topics

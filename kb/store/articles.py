@@ -18,7 +18,7 @@ from ingest.fingerprints import (
     estimated_similarity,
     text_keys,
 )
-from kb.store.db import utcnow
+from kb.core.time import utcnow
 
 log = logging.getLogger(__name__)
 

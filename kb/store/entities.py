@@ -12,6 +12,7 @@ import sqlite_utils
 
 from kb.core.errors import KBError, NotFound
 from kb.core.text import shorten, word_start
+from kb.core.time import utcnow
 from kb.nlp.gazetteer import (
     ENTITY_TYPES,
     GazetteerEntry,
@@ -20,7 +21,6 @@ from kb.nlp.gazetteer import (
     load_gazetteer,
     normalize_form,
 )
-from kb.store.db import utcnow
 
 log = logging.getLogger(__name__)
 
