@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from ingest.exceptions import IngestError, PolicyError
 from kb.core.errors import ConfigError, KBError, LockHeld, NoDatabase
 from kb.store.db import (
     default_db_path,
@@ -35,10 +36,10 @@ class KBGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (ConfigError, NoDatabase, LockHeld) as exc:
+        except (ConfigError, PolicyError, NoDatabase, LockHeld) as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_PARTIAL if isinstance(exc, LockHeld) else EXIT_USAGE)
-        except KBError as exc:
+        except (KBError, IngestError) as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_PARTIAL)
         except sqlite3.DatabaseError as exc:
