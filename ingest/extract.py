@@ -179,7 +179,8 @@ def page_metadata(tree) -> dict[str, str | None]:
     for obj in iter_jsonld(tree):
         kind = obj.get("@type")
         kinds = kind if isinstance(kind, list) else [kind]
-        if not any(isinstance(k, str) and k.endswith(("Article", "NewsArticle", "BlogPosting", "Report")) for k in kinds):
+        article_kinds = ("Article", "NewsArticle", "BlogPosting", "Report")
+        if not any(isinstance(k, str) and k.endswith(article_kinds) for k in kinds):
             continue
         published = published or normalize_datetime(obj.get("datePublished"))
         updated = updated or normalize_datetime(obj.get("dateModified"))

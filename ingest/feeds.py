@@ -44,12 +44,18 @@ class ParsedFeed:
     warnings: list[str] = field(default_factory=list)
 
 
+def utc_text(moment: dt.datetime) -> str:
+    """An aware datetime as the UTC text every date of a feed is stored in: 'YYYY-MM-DDTHH:MM:SSZ'.
+    (kb.core.time.utc_iso writes the same form; ingest imports nothing of kb.)"""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def struct_to_iso(value) -> str | None:
     """feedparser's UTC time.struct_time to an ISO 8601 string (Z)."""
     if not value:
         return None
     try:
-        return dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_text(dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC))
     except (OverflowError, ValueError, TypeError):
         return None
 
@@ -70,7 +76,7 @@ def jsonfeed_date(value) -> str | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     try:
-        return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_text(parsed)
     except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the calendar's first day in UTC
         return None
 
@@ -131,7 +137,8 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
     # fetches it as a URL) if it can, so a body reading "/etc/passwd" would be read from disk.
     try:
         parsed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
-    except Exception as exc:  # noqa: BLE001 - feedparser's loose parser raises e.g. UnicodeEncodeError on &#xD800;
+    # feedparser's loose parser raises e.g. UnicodeEncodeError on &#xD800;
+    except Exception as exc:  # noqa: BLE001
         raise FeedParseError(f"feed could not be parsed: {type(exc).__name__}: {exc}") from None
     warnings: list[str] = []
     if parsed.get("bozo"):
@@ -176,7 +183,8 @@ def parse_sitemap(body: bytes) -> ParsedFeed:
     """Parse an XML sitemap (or sitemap index) into entries; entity expansion is disabled."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
     try:
-        root = etree.fromstring(body, parser=parser)  # fromstring: the body is data (etree.parse would open a name)
+        # fromstring: the body is data (etree.parse would open a name)
+        root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise FeedParseError(f"invalid sitemap XML: {exc}") from exc
     if isinstance(root.tag, str) and root.tag.endswith("sitemapindex"):

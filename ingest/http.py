@@ -1,44 +1,44 @@
-"""The project's own HTTP client: bounded, deadline-enforced fetches that refuse private addresses."""
+"""The project's own HTTP client: bounded, deadline-enforced fetches that refuse private addresses.
+
+Which addresses may be reached is ingest.addresses; how a body is decoded, ingest.decoding.
+"""
 
 from __future__ import annotations
 
-import codecs
 import email.utils
 import functools
 import http.client
 import ipaddress
 import logging
 import mimetypes
-import re
 import socket
 import ssl
 import threading
 import time
-import zlib
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from kb.core.errors import ConfigError, FetchError
+from ingest.addresses import check_address, resolve_host
+from ingest.decoding import (
+    BodyDecoder,
+    charset_name,
+    decoding_order,
+    guess_charset,
+    parse_content_type,
+    undo_stray_gzip,
+)
+from ingest.exceptions import FetchError, PolicyError
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_PORTS = {"http": 80, "https": 443}
-SNIFF_BYTES = 4096
 # Characters left alone when quoting a request target: everything already legal in a URL.
 TARGET_SAFE = "/%:@!$&'()*+,;=?~"
 # Extensions mimetypes does not know on every system.
 EXTRA_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml", ".json": "application/json"}
-# Codecs that decode bytes to text but are no web charset (and some are dangerous to honour).
-REFUSED_CHARSETS = frozenset({"utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape",
-                              "undefined", "mbcs", "oem", "charmap"})
-NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
-GZIP_MAGIC = b"\x1f\x8b\x08"
-LATIN1_ALIASES = frozenset({"iso8859-1", "ascii", "latin-1"})
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Response:
 
     def text(self) -> str:
         """The body as text: declared/sniffed charset, then UTF-8, then cp1252 (never raises)."""
-        for name in _decoding_order(self.charset):
+        for name in decoding_order(self.charset):
             try:
                 return self.body.decode(name)
             except (UnicodeError, LookupError, ValueError, TypeError):
@@ -132,76 +132,6 @@ def fetch(url: str, *, policy: FetchPolicy = DEFAULT_POLICY, etag: str | None = 
         if len(redirects) > policy.max_redirects:
             raise FetchError("http_error", f"too many redirects (more than {policy.max_redirects})")
         current = location
-
-
-# --- addresses -------------------------------------------------------------------------------
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def address_problem(ip: IPAddress) -> str | None:
-    """Why `ip` must not be fetched ("loopback", "private", ...), or None if it is public."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return address_problem(ip.ipv4_mapped)
-        if ip in NAT64_PREFIX:  # 64:ff9b::a.b.c.d reaches a.b.c.d (DNS64 networks use these for every site)
-            return address_problem(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            problem = address_problem(embedded)
-            if problem:
-                return problem
-    for kind in ("loopback", "unspecified", "link_local", "multicast", "reserved", "private"):
-        if getattr(ip, f"is_{kind}"):
-            return kind.replace("_", "-")
-    if not ip.is_global:  # e.g. 100.64.0.0/10 carrier-grade NAT
-        return "non-public"
-    return None
-
-
-@functools.lru_cache(maxsize=64)
-def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    try:
-        return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
-    except ValueError as exc:
-        raise ConfigError(f"allow_networks: {exc}") from None
-
-
-def _check_address(ip: IPAddress, host: str, hop: int, policy: FetchPolicy) -> None:
-    if policy.allow_private or any(ip in net for net in _networks(policy.allow_networks)):
-        return
-    problem = address_problem(ip)
-    if problem:
-        via = "" if str(ip) == host else f" ({host})"
-        prefix = "redirect to " if hop else ""
-        raise FetchError("blocked", f"{prefix}{problem} address {ip}{via} refused")
-
-
-_resolver: ThreadPoolExecutor | None = None
-_resolver_lock = threading.Lock()
-
-
-def _resolve(host: str, port: int, timeout: float) -> list[tuple[int, tuple]]:
-    """All (family, sockaddr) for host, with a timeout getaddrinfo itself lacks."""
-    global _resolver
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    if literal is not None:
-        family = socket.AF_INET6 if literal.version == 6 else socket.AF_INET
-        return [(family, (host, port))]
-    with _resolver_lock:
-        if _resolver is None:
-            _resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newskb-dns")
-    future = _resolver.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
-    try:
-        infos = future.result(timeout=timeout)
-    except FutureTimeout:
-        raise FetchError("http_error", f"DNS lookup for {host} timed out") from None
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError("http_error", f"DNS lookup failed for {host}: {exc}") from None
-    return [(family, sockaddr) for family, _, _, _, sockaddr in infos]
 
 
 # --- deadline ---------------------------------------------------------------------------------
@@ -336,9 +266,10 @@ def _fetch_one(url: str, hop: int, headers: dict[str, str], policy: FetchPolicy,
     except UnicodeError:
         raise FetchError("http_error", f"invalid host name in {url!r}") from None
     port = port or DEFAULT_PORTS[scheme]
-    addresses = _resolve(host, port, deadline.timeout(policy.connect_timeout))
+    addresses = resolve_host(host, port, deadline.timeout(policy.connect_timeout))
     for _, sockaddr in addresses:
-        _check_address(ipaddress.ip_address(sockaddr[0]), host, hop, policy)
+        check_address(ipaddress.ip_address(sockaddr[0]), host, hop, allow_private=policy.allow_private,
+                      allow_networks=policy.allow_networks)
     target = quote(parts.path or "/", safe=TARGET_SAFE)
     if parts.query:
         target += "?" + quote(parts.query, safe=TARGET_SAFE)
@@ -349,7 +280,7 @@ def _fetch_one(url: str, hop: int, headers: dict[str, str], policy: FetchPolicy,
         try:
             _tls_context(policy.ca_file)
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-            raise ConfigError(f"cannot load CA file {policy.ca_file}: {exc}") from None
+            raise PolicyError(f"cannot load CA file {policy.ca_file}: {exc}") from None
         conn: http.client.HTTPConnection = _PinnedHTTPSConnection(host, port, opener, policy.ca_file)
     else:
         conn = _PinnedHTTPConnection(host, port, opener)
@@ -387,7 +318,8 @@ def _network_error(exc: Exception, host: str, policy: FetchPolicy, deadline: _De
     if deadline.expired():
         return deadline.error()
     if isinstance(exc, TimeoutError):
-        return FetchError("http_error", f"timed out waiting for {host} ({policy.read_timeout:g}s without data)")
+        return FetchError("http_error",
+                          f"timed out waiting for {host} ({policy.read_timeout:g}s without data)")
     if isinstance(exc, http.client.RemoteDisconnected):
         return FetchError("http_error", f"{host} closed the connection without a response")
     if isinstance(exc, ConnectionRefusedError):
@@ -419,7 +351,7 @@ def _header_dict(items) -> dict[str, str]:
 def _response(url: str, status: int, headers: dict[str, str], body: bytes) -> Response:
     content_type, declared = parse_content_type(headers.get("content-type", ""))
     return Response(url=url, status=status, headers=headers, body=body, content_type=content_type,
-                    charset=guess_charset(body, declared) if body else _charset_name(declared))
+                    charset=guess_charset(body, declared) if body else charset_name(declared))
 
 
 def _read_body(resp: http.client.HTTPResponse, headers: dict[str, str], policy: FetchPolicy,
@@ -428,7 +360,7 @@ def _read_body(resp: http.client.HTTPResponse, headers: dict[str, str], policy: 
     declared = headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > policy.max_bytes and not truncate:
         raise FetchError("too_large", f"Content-Length {declared} exceeds {policy.max_bytes} bytes")
-    decoder = _BodyDecoder(headers.get("content-encoding", ""), policy.max_bytes, truncate)
+    decoder = BodyDecoder(headers.get("content-encoding", ""), policy.max_bytes, truncate)
     while not decoder.full:
         if deadline.expired():
             raise deadline.error()
@@ -438,98 +370,10 @@ def _read_body(resp: http.client.HTTPResponse, headers: dict[str, str], policy: 
         decoder.feed(chunk)
     if deadline.expired():
         raise deadline.error()
-    if resp.length and not decoder.full:  # http.client returns b"" rather than raising when Content-Length is unmet
+    # http.client returns b"" rather than raising when Content-Length is unmet
+    if resp.length and not decoder.full:
         raise http.client.IncompleteRead(b"", resp.length)
     return undo_stray_gzip(decoder.finish(), policy.max_bytes, truncate)
-
-
-def undo_stray_gzip(body: bytes, cap: int, truncate: bool = False) -> bytes:
-    """A body that is itself gzip data with no Content-Encoding saying so (a page compressed
-    twice, a sitemap.xml.gz), decompressed here under the same cap as any body.
-
-    Left as it is, trafilatura would decompress it with its own, larger limit (20 MB); a
-    body inflating past `cap` fails as too_large, broken gzip data as http_error.
-    """
-    if not body.startswith(GZIP_MAGIC):
-        return body
-    decoder = _BodyDecoder("gzip", cap, truncate)
-    try:
-        decoder.feed(body)
-        return decoder.finish()
-    except FetchError as exc:
-        if exc.status == "too_large":
-            raise FetchError("too_large", f"body is gzip data (no Content-Encoding) inflating past {cap} bytes") from None
-        raise FetchError(exc.status, f"body is gzip data (no Content-Encoding): {exc.reason}") from None
-
-
-class _BodyDecoder:
-    """Undo Content-Encoding incrementally, never producing more than `cap` bytes (bomb guard).
-
-    Past `cap` it raises too_large, or with `truncate` keeps the first `cap` bytes and sets `full`.
-    """
-
-    def __init__(self, encoding: str, cap: int, truncate: bool = False):
-        self.encoding = encoding.strip().lower() or "identity"
-        if self.encoding not in ("identity", "gzip", "x-gzip", "deflate"):
-            raise FetchError("http_error", f"unsupported Content-Encoding {self.encoding!r}")
-        self.cap = cap
-        self.truncate = truncate
-        self.full = False
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.raw_size = 0
-        self.pending = b""  # deflate: wait for two bytes to tell zlib-wrapped from raw
-        self.zobj = zlib.decompressobj(16 + zlib.MAX_WBITS) if "gzip" in self.encoding else None
-
-    def feed(self, data: bytes) -> None:
-        if self.full:
-            return
-        self.raw_size += len(data)
-        if self.raw_size > self.cap and not self.truncate:
-            raise FetchError("too_large", f"body exceeds {self.cap} bytes")
-        if self.encoding == "identity":
-            self._keep(data)
-            return
-        if self.zobj is None:
-            self.pending += data
-            if len(self.pending) < 2:
-                return
-            zlib_wrapped = (self.pending[0] & 0x0F) == 8 and int.from_bytes(self.pending[:2], "big") % 31 == 0
-            self.zobj = zlib.decompressobj(zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS)
-            data, self.pending = self.pending, b""
-        try:
-            while data:
-                self._keep(self.zobj.decompress(data, self.cap - self.size + 1))
-                if self.full:
-                    return
-                if self.zobj.unconsumed_tail:  # only left over when the output limit was hit
-                    raise FetchError("too_large", f"decompressed body exceeds {self.cap} bytes")
-                data = b""
-                if self.zobj.eof and self.zobj.unused_data and "gzip" in self.encoding:
-                    data = self.zobj.unused_data  # another gzip member follows
-                    self.zobj = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        except zlib.error as exc:
-            raise FetchError("http_error", f"broken {self.encoding} body: {exc}") from None
-
-    def _keep(self, data: bytes) -> None:
-        if self.size + len(data) > self.cap:
-            if not self.truncate:
-                raise FetchError("too_large", f"body exceeds {self.cap} bytes")
-            data, self.full = data[: self.cap - self.size], True
-        self.size += len(data)
-        self.parts.append(data)
-
-    def finish(self) -> bytes:
-        if self.encoding != "identity" and self.raw_size and not self.full:
-            if self.zobj is None or self.pending:
-                raise FetchError("http_error", f"broken {self.encoding} body: too short")
-            try:
-                self._keep(self.zobj.flush())
-            except zlib.error as exc:
-                raise FetchError("http_error", f"broken {self.encoding} body: {exc}") from None
-            if not self.zobj.eof:
-                raise FetchError("http_error", f"broken {self.encoding} body: truncated")
-        return b"".join(self.parts)
 
 
 # --- file:// ---------------------------------------------------------------------------------
@@ -573,68 +417,3 @@ def _fetch_file(url: str, policy: FetchPolicy, etag: str | None, last_modified: 
     headers["content-type"] = content_type
     return Response(url=url, status=200, headers=headers, body=body, content_type=content_type,
                     charset=guess_charset(body, None))
-
-
-# --- charsets ---------------------------------------------------------------------------------
-
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.I)
-# Matches both <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">.
-_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
-
-
-def parse_content_type(value: str) -> tuple[str, str | None]:
-    """Split a Content-Type header into (media type, charset parameter)."""
-    media, _, params = value.partition(";")
-    charset = None
-    for param in params.split(";"):
-        name, _, raw = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = raw.strip().strip("\"'").strip() or None
-    return media.strip().lower(), charset
-
-
-def _charset_name(label: str | None) -> str | None:
-    """Python's codec name for a charset label, or None if unknown or not a text charset."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip()).name
-    except (LookupError, ValueError, TypeError):
-        return None
-    try:
-        b"a".decode(name)
-    except LookupError:  # a bytes-to-bytes codec such as base64
-        return None
-    except UnicodeError:
-        pass
-    return None if name in REFUSED_CHARSETS else name
-
-
-def guess_charset(body: bytes, declared: str | None) -> str | None:
-    """The body's charset: byte order mark, else the declared one, else the XML or meta declaration."""
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return name
-    name = _charset_name(declared)
-    if name:
-        return name
-    head = body[:SNIFF_BYTES]
-    for pattern in (_XML_DECLARATION, _META_CHARSET):
-        match = pattern.search(head)
-        name = _charset_name(match.group(1).decode("ascii")) if match else None
-        if name:
-            # A declaration readable as ASCII cannot be UTF-16/32: the HTML spec says read UTF-8.
-            return "utf-8" if name.startswith(("utf-16", "utf-32")) else name
-    return None
-
-
-def _decoding_order(charset: str | None) -> list[str]:
-    order: list[str] = []
-    if charset in LATIN1_ALIASES:
-        order.append("cp1252")  # browsers read latin-1 labels as windows-1252 (curly quotes)
-    if charset:
-        order.append("utf-8-sig" if charset == "utf-8" else charset)
-    order.append("utf-8-sig")
-    return order

@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 from urllib.robotparser import RobotFileParser, RuleLine
 
+from ingest.exceptions import FetchError
 from ingest.http import DEFAULT_POLICY, FetchPolicy, Response, fetch
-from kb.core.errors import FetchError
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,8 @@ def _round_up_crawl_delays(text: str) -> str:
 
 
 class PatternRule(RuleLine):
-    """An Allow/Disallow rule with wildcards (RFC 9309): `*` is any run of characters, a final `$` ends the path.
+    """An Allow/Disallow rule with wildcards (RFC 9309): `*` is any run of characters, a final `$`
+    ends the path.
 
     urllib.robotparser compares paths as plain prefixes, where `Disallow: /*.pdf$` matches no URL
     at all and so allows more than the site asked. Matching here scans the URL once per `*`

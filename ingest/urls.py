@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import ipaddress
 import logging
 import re
 import string
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, unquote_plus, urljoin, urlsplit
 
-from kb.core.config import DATA_DIR, read_toml
-from kb.core.errors import FetchError
+from ingest.exceptions import FetchError, PolicyError
 
 log = logging.getLogger(__name__)
 
-URL_RULES_FILE = DATA_DIR / "url_rules.toml"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 # Characters allowed unescaped in a canonical path or query piece (RFC 3986 pchar plus "/" and "?").
@@ -35,7 +33,7 @@ TRIMMED_CHARS = "".join(chr(c) for c in range(0x21))
 
 @dataclass(frozen=True)
 class UrlRules:
-    """The editable rules from data/url_rules.toml."""
+    """The editable canonicalisation rules of a url_rules.toml file (load_url_rules)."""
 
     tracking_names: frozenset[str]
     tracking_prefixes: tuple[str, ...]
@@ -57,25 +55,36 @@ def _lowered(values) -> frozenset[str]:
     return frozenset(str(v).lower() for v in values)
 
 
-@functools.cache
-def url_rules(path: Path = URL_RULES_FILE) -> UrlRules:
-    """Load (once) the canonicalisation rules."""
-    data = read_toml(path)
-    tracking, mobile = data.get("tracking", {}), data.get("mobile", {})
-    return UrlRules(
-        tracking_names=_lowered(tracking.get("names", [])),
-        tracking_prefixes=tuple(p.lower() for p in tracking.get("prefixes", [])),
-        tracking_values={k.lower(): _lowered(v) for k, v in tracking.get("values", {}).items()},
-        mobile_prefixes=tuple(p.lower() for p in mobile.get("host_prefixes", [])),
-        main_host_prefix=mobile.get("main_host_prefix", "www."),
-        amp_params={k.lower(): _lowered(v) for k, v in mobile.get("amp_params", {}).items()},
-        index_pages=_lowered(data.get("index_pages", {}).get("names", [])),
-    )
+def load_url_rules(path: Path) -> UrlRules:
+    """Read the canonicalisation rules from a url_rules.toml file; PolicyError naming the file
+    when it is missing or not TOML."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: invalid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: cannot read: {exc}") from exc
+    try:
+        tracking, mobile = data.get("tracking", {}), data.get("mobile", {})
+        return UrlRules(
+            tracking_names=_lowered(tracking.get("names", [])),
+            tracking_prefixes=tuple(p.lower() for p in tracking.get("prefixes", [])),
+            tracking_values={k.lower(): _lowered(v) for k, v in tracking.get("values", {}).items()},
+            mobile_prefixes=tuple(p.lower() for p in mobile.get("host_prefixes", [])),
+            main_host_prefix=str(mobile.get("main_host_prefix", "www.")),
+            amp_params={k.lower(): _lowered(v) for k, v in mobile.get("amp_params", {}).items()},
+            index_pages=_lowered(data.get("index_pages", {}).get("names", [])),
+        )
+    except (AttributeError, TypeError) as exc:  # a table given as a value, a list as a string
+        raise PolicyError(f"{path}: invalid URL rules ({exc})") from None
 
 
 # --- canonical URLs ---------------------------------------------------------------------------
 
-def canonicalize_url(url: str, base: str | None = None) -> str:
+def canonicalize_url(url: str, rules: UrlRules, base: str | None = None) -> str:
     """The canonical form of an http(s) article URL; raises ValueError for anything else.
 
     Lower-cases scheme and host, IDNA-encodes the host, drops userinfo, default port,
@@ -97,8 +106,7 @@ def canonicalize_url(url: str, base: str | None = None) -> str:
     if host.endswith(AMP_CACHE_SUFFIX):
         inner = _amp_cache_target(parts.path, parts.query)
         if inner:
-            return canonicalize_url(inner)
-    rules = url_rules()
+            return canonicalize_url(inner, rules)
     host = _main_host(host, rules)
     port = parts.port  # raises ValueError for a bad port
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
@@ -246,7 +254,8 @@ def _unwrap_once(url: str) -> str | None:
     if host.endswith("yahoo.com"):
         match = re.search(r"/RU=([^/]+)/R[KS]=", url)
         return unquote(match.group(1)) if match else None
-    if host in ("l.facebook.com", "lm.facebook.com", "www.facebook.com", "m.facebook.com") and path == "/l.php":
+    facebook = ("l.facebook.com", "lm.facebook.com", "www.facebook.com", "m.facebook.com")
+    if host in facebook and path == "/l.php":
         return _first(params, "u")
     if (host == "duckduckgo.com" or host.endswith(".duckduckgo.com")) and path in ("/l/", "/l"):
         return _first(params, "uddg")
@@ -311,7 +320,7 @@ def _protobuf_strings(data: bytes) -> Iterator[str]:
 
 # --- sites and links --------------------------------------------------------------------------
 
-def _site_host(url: str) -> str | None:
+def _site_host(url: str, rules: UrlRules) -> str | None:
     try:
         host = urlsplit(url.strip()).hostname
     except ValueError:
@@ -319,16 +328,16 @@ def _site_host(url: str) -> str | None:
     if not host:
         return None
     host = host.rstrip(".")
-    for prefix in (url_rules().main_host_prefix, *url_rules().mobile_prefixes):
+    for prefix in (rules.main_host_prefix, *rules.mobile_prefixes):
         if host.startswith(prefix) and "." in host[len(prefix):]:
             return host[len(prefix):]
     return host
 
 
-def same_site(a: str, b: str) -> bool:
-    """True if both URLs are on the same host, ignoring www./m./amp./mobile. prefixes."""
-    host_a = _site_host(a)
-    return host_a is not None and host_a == _site_host(b)
+def same_site(a: str, b: str, rules: UrlRules) -> bool:
+    """True if both URLs are on the same host, ignoring the rules' www./m./amp./mobile. prefixes."""
+    host_a = _site_host(a, rules)
+    return host_a is not None and host_a == _site_host(b, rules)
 
 
 def resolve_link(link: str, feed_url: str, *, allow_local_root: str | None) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.limits import Deferred, HostLimiter
+from ingest.politeness import Deferred, HostLimiter
 from tests.conftest import SAMPLE_DIR
 from tests.loopback import LoopbackServer, respond
 from tests.test_kill import rows

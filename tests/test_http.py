@@ -20,8 +20,10 @@ import trustme
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.http import FetchPolicy, Response, address_problem, fetch, guess_charset
-from kb.core.errors import ConfigError, FetchError
+from ingest.addresses import address_problem
+from ingest.decoding import guess_charset
+from ingest.exceptions import FetchError, PolicyError
+from ingest.http import FetchPolicy, Response, fetch
 from tests.loopback import LoopbackServer, respond
 
 LOCAL = FetchPolicy(allow_private=True)
@@ -288,13 +290,13 @@ def test_https_certificate_is_checked(tls_server):
 
 
 def test_bad_allowed_network_is_a_configuration_error():
-    with pytest.raises(ConfigError):
+    with pytest.raises(PolicyError):
         fetch("http://127.0.0.1:9/", policy=FetchPolicy(allow_networks=("10.0.0.0/33",)))
 
 
 def test_missing_ca_file_is_a_configuration_error(tls_server, tmp_path: Path):
     server, _, _ = tls_server
-    with pytest.raises(ConfigError):
+    with pytest.raises(PolicyError):
         fetch(f"https://localhost:{server.port}/secure",
               policy=FetchPolicy(allow_private=True, ca_file=str(tmp_path / "missing.pem")))
 

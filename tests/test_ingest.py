@@ -359,3 +359,25 @@ def test_ingest_with_two_workers_builds_what_one_builds(tmp_path, run_kb, in_pro
     built = _what_ingest_built(two)
     assert len(built[0]) == sample_page_count() and built[1] and built[2]
     assert built == _what_ingest_built(one)
+
+
+def test_feed_update_of_an_article_dated_by_day_only(run_kb, db_path, tmp_path):
+    """A stored date without a time ("2019-07-23") and a feed's timestamp compare (they raised
+    TypeError, naive against aware, and stopped the run)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    page = SAMPLE_DIR / "cloudline" / "2019" / "07" / "microsoft-invests-1-billion-in-openai.html"
+    (site / "story.html").write_text(page.read_text().replace("2019-07-23T06:30:00-07:00", "2019-07-23"))
+    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>One</title>'
+            "<link>https://one.example/</link><item><title>Story</title><link>story.html</link>"
+            "<guid>story-1</guid>{}</item></channel></rss>")
+    (site / "feed.xml").write_text(feed.format(""))
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nname = "One"\nurl = "{site / "feed.xml"}"\n')
+    assert run_kb("ingest", "--no-analyze", "--sources", str(sources)).exit_code == 0
+    assert query(db_path, "select published_at from articles") == [("2019-07-23",)]
+    (site / "feed.xml").write_text(feed.format(
+        '<updated xmlns="http://www.w3.org/2005/Atom">2026-04-16T18:00:00Z</updated>'))
+    result = run_kb("ingest", "--no-analyze", "--force", "--sources", str(sources))
+    assert result.exit_code == 0, result.output
+    assert "1 unchanged" in result.output  # refetched, as the feed says it changed since

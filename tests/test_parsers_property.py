@@ -13,6 +13,7 @@ import json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from ingest.exceptions import FetchError
 from ingest.extract import ExtractedArticle, ExtractionError, extract_article
 from ingest.feeds import (
     FeedEntry,
@@ -23,8 +24,9 @@ from ingest.feeds import (
     parse_sitemap,
 )
 from ingest.urls import resolve_link, same_site
-from kb.core.errors import FetchError
+from kb.jobs.planning import url_rules
 
+RULES = url_rules()
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -206,4 +208,4 @@ def test_resolve_link_gives_a_fetchable_url_or_a_named_error(link, feed):
     except (FetchError, ValueError):
         return
     assert url.startswith(("http://", "https://", "file:///srv/feeds/"))
-    assert isinstance(same_site(url, feed), bool)
+    assert isinstance(same_site(url, feed, RULES), bool)

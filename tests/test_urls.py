@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import base64
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -10,8 +15,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.urls import canonicalize_url, is_http_url, resolve_link, same_site, unwrap_redirect_link
-from kb.core.errors import FetchError
+from ingest.exceptions import FetchError
+from ingest.urls import (
+    canonicalize_url,
+    is_http_url,
+    load_url_rules,
+    resolve_link,
+    same_site,
+    unwrap_redirect_link,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = load_url_rules(ROOT / "data" / "url_rules.toml")
 
 
 @pytest.mark.parametrize(("url", "canonical"), [
@@ -57,12 +72,12 @@ from kb.core.errors import FetchError
     ("file:///srv/news/%7esite/a b.html#x", "file:///srv/news/~site/a%20b.html"),
 ])
 def test_canonicalize_url(url, canonical):
-    assert canonicalize_url(url) == canonical
-    assert canonicalize_url(canonical) == canonical
+    assert canonicalize_url(url, RULES) == canonical
+    assert canonicalize_url(canonical, RULES) == canonical
 
 
 def test_canonicalize_relative_against_base():
-    assert canonicalize_url("../b/c?utm_term=1", base="https://Example.com/x/y/z") == "https://example.com/x/b/c"
+    assert canonicalize_url("../b/c?utm_term=1", RULES, base="https://Example.com/x/y/z") == "https://example.com/x/b/c"
 
 
 @pytest.mark.parametrize("bad", ["", "not a url", "mailto:a@example.com", "javascript:alert(1)", "ftp://example.com/",
@@ -70,7 +85,7 @@ def test_canonicalize_relative_against_base():
                                  "http://example.com:99999/"])
 def test_canonicalize_rejects_non_urls_with_value_error(bad):
     with pytest.raises(ValueError):
-        canonicalize_url(bad)
+        canonicalize_url(bad, RULES)
 
 
 # Arbitrary text, and text shaped like URLs so hypothesis reaches the interesting branches.
@@ -96,10 +111,10 @@ url_texts = st.one_of(
 @given(url_texts)
 def test_canonicalize_never_crashes_and_is_idempotent(url):
     try:
-        once = canonicalize_url(url)
+        once = canonicalize_url(url, RULES)
     except ValueError:
         return
-    assert canonicalize_url(once) == once
+    assert canonicalize_url(once, RULES) == once
     assert "#" not in once
     if not once.startswith("file:"):
         assert is_http_url(once)
@@ -165,7 +180,7 @@ def test_unwrap_never_crashes(text):
     ("not a url", "not a url", False),
 ])
 def test_same_site(a, b, same):
-    assert same_site(a, b) is same
+    assert same_site(a, b, RULES) is same
 
 
 @pytest.mark.parametrize(("url", "expected"), [
@@ -204,3 +219,78 @@ def test_resolve_link_file_links_only_from_local_feeds_inside_root(tmp_path: Pat
         assert info.value.status == "blocked"
     with pytest.raises(FetchError):
         resolve_link("story.html", feed, allow_local_root=None)
+
+
+# --- the rules file is the data directory's ($KB_DATA_DIR) --------------------------------------
+
+SAMPLE_PAGE = ROOT / "data/sample/cloudline/2019/07/microsoft-invests-1-billion-in-openai.html"
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>One</title><link>https://one.example/</link>
+<item><title>Story</title><link>story.html</link><guid>story-1</guid></item>
+</channel></rss>
+"""
+
+
+@pytest.fixture
+def one_story(tmp_path: Path) -> Path:
+    """A local feed of one page whose rel=canonical carries a `keepme` query parameter."""
+    site = tmp_path / "site"
+    site.mkdir()
+    page = SAMPLE_PAGE.read_text().replace(
+        'href="https://cloudline.example/2019/07/microsoft-invests-1-billion-in-openai"',
+        'href="https://one.example/story?keepme=7&amp;utm_source=rss"')
+    (site / "story.html").write_text(page)
+    (site / "feed.xml").write_text(FEED)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nname = "One"\nurl = "{site / "feed.xml"}"\n')
+    return sources
+
+
+def data_dir_with_rules(tmp_path: Path, rules: str) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("*.db*", "sample", "gold"))
+    (data / "url_rules.toml").write_text(rules)
+    return data
+
+
+def kb(data: Path | None, db: Path, *args: str) -> subprocess.CompletedProcess:
+    """The real `kb` command, reading its data files from `data` (else the checkout's data/)."""
+    env = {k: v for k, v in os.environ.items() if k != "KB_DATA_DIR"}
+    if data:
+        env["KB_DATA_DIR"] = str(data)
+    return subprocess.run([str(Path(sys.executable).with_name("kb")), "--db", str(db), *args],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+
+
+def canonical_urls(db: Path) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return [row[0] for row in conn.execute("select canonical_url from articles order by id")]
+    finally:
+        conn.close()
+
+
+def test_ingest_canonicalises_with_the_data_directorys_url_rules(one_story, tmp_path):
+    default = kb(None, tmp_path / "default.db", "ingest", "--no-analyze", "--sources", str(one_story))
+    assert default.returncode == 0, default.stderr
+    assert canonical_urls(tmp_path / "default.db") == ["https://one.example/story?keepme=7"]
+    rules = (ROOT / "data" / "url_rules.toml").read_text()
+    rules = rules.replace('"taid", "fromrss",', '"taid", "fromrss", "keepme",')
+    data = data_dir_with_rules(tmp_path, rules)
+    edited = kb(data, tmp_path / "edited.db", "ingest", "--no-analyze", "--sources", str(one_story))
+    assert edited.returncode == 0, edited.stderr
+    assert canonical_urls(tmp_path / "edited.db") == ["https://one.example/story"]
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    ("[tracking\nnames = 1\n", "url_rules.toml: invalid TOML"),
+    ("tracking = 3\n", "url_rules.toml: invalid URL rules"),
+])
+def test_a_bad_url_rules_file_stops_the_run_before_it_starts(one_story, tmp_path, rules, message):
+    db = tmp_path / "kb.db"
+    data = data_dir_with_rules(tmp_path, rules)
+    result = kb(data, db, "ingest", "--no-analyze", "--sources", str(one_story))
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not db.exists()  # stopped before the run started: nothing written

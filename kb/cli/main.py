@@ -14,6 +14,7 @@ import sys
 
 import click
 
+from ingest.exceptions import IngestError, PolicyError
 from kb.cli.cmd_database import backup, init, migrate
 from kb.cli.cmd_entities import entities
 from kb.cli.cmd_extract import eval_command, extract
@@ -32,10 +33,10 @@ class KBGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (ConfigError, NoDatabase, LockHeld) as exc:
+        except (ConfigError, PolicyError, NoDatabase, LockHeld) as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_PARTIAL if isinstance(exc, LockHeld) else EXIT_USAGE)
-        except KBError as exc:
+        except (KBError, IngestError) as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_PARTIAL)
         except sqlite3.DatabaseError as exc:

@@ -1,4 +1,7 @@
-"""Named exceptions raised by library code; the CLI turns them into messages."""
+"""Named exceptions raised by library code; the CLI turns them into messages.
+
+The fetch-and-parse layer has its own (ingest.exceptions: FetchError, PolicyError).
+"""
 
 
 class KBError(Exception):
@@ -19,16 +22,6 @@ class NoDatabase(DatabaseError):
 
 class LockHeld(KBError):
     """Another ingest run holds the lock."""
-
-
-class FetchError(KBError):
-    """A fetch failed; `status` is one of the article/source status values."""
-
-    def __init__(self, status: str, reason: str, http_status: int | None = None):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.http_status = http_status
 
 
 class NotFound(KBError):

@@ -33,3 +33,8 @@ def parse_timestamp(value: str | None) -> dt.datetime | None:
 def utc_iso(value: dt.datetime) -> str:
     """A UTC timestamp as 'YYYY-MM-DDTHH:MM:SSZ' (sorts and compares as text)."""
     return value.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utcnow() -> str:
+    """The current UTC time as 'YYYY-MM-DDTHH:MM:SSZ' (what the database stores)."""
+    return utc_iso(dt.datetime.now(dt.UTC))

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
 import logging
+import multiprocessing
+import os
+import resource
 import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import sqlite_utils
 
 from kb.core.errors import KBError
+from kb.core.time import utcnow
+from kb.jobs.integrate import integrate_articles
+from kb.ledger.session import LedgerSession
 from kb.nlp.pipeline import (
     AMOUNT_LABELS,
     SKIP_NOT_ENGLISH,
@@ -24,10 +29,9 @@ from kb.nlp.pipeline import (
     nlp_version,
     shared_nlp,
 )
-from kb.store.db import utcnow
-
-if TYPE_CHECKING:
-    from kb.ledger.session import LedgerSession
+from kb.store.articles import PUBLISHED_OR_FETCHED_SQL
+from kb.store.entities import entity_id, sync_gazetteer
+from kb.store.lock import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +70,6 @@ class AnalysisSummary:
 
 def _entity_resolver(db: sqlite_utils.Database) -> Callable[[str, str], int]:
     """A cached (name, label) -> entities.id function over kb.store.entities.entity_id."""
-    from kb.store.entities import entity_id
-
     cache: dict[tuple[str, str], int] = {}
 
     def resolve(name: str, label: str) -> int:
@@ -218,16 +220,11 @@ def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
     return len(mentions), len(result["timexes"]), len(result["events"])
 
 
-def _integrate(db: sqlite_utils.Database, article_ids: list[int], session: LedgerSession | None = None) -> bool:
-    """Hand stored event mentions to the claim ledger, when kb.ledger.merge exists (with the run's
-    LedgerSession, if any, so merges reuse what earlier ones read)."""
-    try:
-        ledger = importlib.import_module("kb.jobs.integrate")
-    except ModuleNotFoundError as exc:
-        if exc.name != "kb.jobs.integrate":
-            raise
-        return False
-    ledger.integrate_articles(db, article_ids, session=session)
+def _integrate(db: sqlite_utils.Database, article_ids: list[int],
+               session: LedgerSession | None = None) -> bool:
+    """Hand stored event mentions to the claim ledger (with the run's LedgerSession, if any, so
+    merges reuse what earlier ones read)."""
+    integrate_articles(db, article_ids, session=session)
     return True
 
 
@@ -277,7 +274,7 @@ def analyze_articles(
     def batch_items(batch: list[int]) -> list[dict]:
         placeholders = ", ".join("?" * len(batch))
         rows = {row[0]: row for row in db.execute(
-            f"SELECT id, text, coalesce(published_at, fetched_at) FROM articles WHERE id IN ({placeholders})",
+            f"SELECT a.id, a.text, {PUBLISHED_OR_FETCHED_SQL} FROM articles a WHERE a.id IN ({placeholders})",
             batch,
         ).fetchall()}
         return [{"id": row[0], "text": row[1], "published": row[2]} for row in map(rows.get, batch) if row]
@@ -293,8 +290,6 @@ def analyze_articles(
     # Articles a killed run analysed but never merged go first: they are the start of the merge
     # that run was building, so the merges keep the boundaries an unbroken run has.
     unmerged: list[int] = _stranded_articles(db, set(ids))
-    from kb.ledger.session import LedgerSession
-
     session = LedgerSession()  # the claim ledger's state, kept between this run's merges
 
     def store_batch(batch: list[int], results: list[dict]) -> None:
@@ -357,7 +352,8 @@ def analyze_articles(
                             len(chunk), type(exc).__name__, exc)
                 for article_id in chunk:
                     merge_alone(article_id)
-            log.debug("merged %d articles into the claim ledger in %.2fs", len(chunk), time.monotonic() - started)
+            log.debug("merged %d articles into the claim ledger in %.2fs", len(chunk),
+                      time.monotonic() - started)
 
     def merge_alone(article_id: int) -> None:
         try:
@@ -442,15 +438,9 @@ class NlpRunner:
 
     def __enter__(self) -> NlpRunner:
         if self.workers > 1:
-            import multiprocessing
-            import os
-            from concurrent.futures import ProcessPoolExecutor
-
             # Build the pipeline once here and fork: workers start with it loaded (copy-on-write)
             # instead of each importing and compiling it. No other thread runs at this point.
             shared_nlp()
-            from kb.store.lock import die_with_parent
-
             # Workers die with this process (kill -9 included) and never hold the run's lock.
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
                                             initializer=die_with_parent, initargs=(os.getpid(),))
@@ -498,3 +488,29 @@ def reprocess(db: sqlite_utils.Database, *, all: bool = False,
     if cleared:
         summary.integrated = _integrate(db, cleared) or summary.integrated
     return summary
+
+
+def analyse_after_ingest(db: sqlite_utils.Database, workers: int = 1) -> AnalysisSummary:
+    """What `kb ingest` runs after storing: the gazetteer synced (aliases and topic weights follow
+    its edits), every article not yet analysed analysed and merged, and the event mentions an
+    interrupted run analysed but never gave to the claim ledger merged."""
+    sync_gazetteer(db)
+    started, cpu = time.monotonic(), process_cpu()
+    summary = analyze_articles(db, None, workers=workers)
+    stranded = [row[0] for row in db.execute(
+        "select distinct article_id from event_mentions where event_id is null order by article_id")]
+    if stranded:
+        log.warning("merging the event mentions of %d articles an interrupted run left unmerged",
+                    len(stranded))
+        integrate_articles(db, stranded)
+    own, in_workers = (after - before for after, before in zip(process_cpu(), cpu, strict=True))
+    log.info("analysed %d articles (%d event mentions) and merged them in %.1fs "
+             "(CPU: %.1fs in this process, %.1fs in workers)",
+             summary.articles, summary.events, time.monotonic() - started, own, in_workers)
+    return summary
+
+
+def process_cpu() -> tuple[float, float]:
+    """CPU seconds used so far by this process and by its finished worker processes."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time(), children.ru_utime + children.ru_stime

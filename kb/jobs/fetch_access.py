@@ -1,5 +1,5 @@
 """Which fetch may reach which non-public address: `allow_private` and `allow_networks`, scoped
-to the sources that need them, and the fetch policies built from them.
+to the sources that need them, and the fetch policies and time budgets built from a sources file.
 
 The HTTP client refuses loopback, private, link-local and other non-public addresses unless
 its FetchPolicy allows them. A permission belongs to a source, never to a whole run:
@@ -17,11 +17,13 @@ Pages given on the command line (`kb add`) get the top-level settings, whatever 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ingest.http import FetchPolicy, Response, fetch
+from ingest.politeness import HOST_BUDGET, RUN_BUDGET
 from kb.core.config import SourceConfig, SourcesFile, parse_networks
 from kb.core.errors import ConfigError
 
@@ -39,6 +41,22 @@ def fetch_settings(sources_file: SourcesFile | None) -> dict:
         found.update(total_timeout=float(timeout), read_timeout=min(float(timeout), FetchPolicy.read_timeout))
     file_networks(sources_file)
     return found
+
+
+def time_budgets(sources_file: SourcesFile | None, max_time: float | None = None) -> tuple[float, float]:
+    """(host budget, run budget) in seconds from a sources file's `host_budget` and `run_budget`;
+    `max_time` overrides the run's."""
+    settings = sources_file.settings if sources_file else {}
+    found = []
+    for key, default in (("host_budget", HOST_BUDGET), ("run_budget", RUN_BUDGET)):
+        value = settings.get(key, default)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not value > 0 or math.isinf(value):
+            raise ConfigError(f"{sources_file.path}: {key} must be a number of seconds above 0")
+        found.append(float(value))
+    if max_time is not None:
+        found[1] = float(max_time)
+    return found[0], found[1]
 
 
 def base_policy(sources_file: SourcesFile | None, user_agent: str | None = None,
@@ -96,7 +114,8 @@ class AddressAccess:
             return self.grant(source, url)
         host = host_name(url)
         private, networks = self.union([s for s in self.sources if host and host_name(s.url) == host], url)
-        return private or self.file_private, networks + tuple(n for n in self.file_networks if n not in networks)
+        extra = tuple(n for n in self.file_networks if n not in networks)
+        return private or self.file_private, networks + extra
 
     def union(self, sources: list[SourceConfig], url: str) -> tuple[bool, tuple[str, ...]]:
         private, networks = False, ()
@@ -116,7 +135,8 @@ class AddressAccess:
 
         def fetch_robots(url: str, *, policy: FetchPolicy, **kwargs) -> Response:
             private, networks = self.union(self.sources, url)
-            return fetch(url, policy=replace(policy, allow_private=private, allow_networks=networks), **kwargs)
+            policy = replace(policy, allow_private=private, allow_networks=networks)
+            return fetch(url, policy=policy, **kwargs)
 
         return fetch_robots
 
@@ -130,5 +150,7 @@ class AddressAccess:
             return reason
         feed_host = host_name(source.url)
         if (source.allow_private or self.file_private) and feed_host:
-            return f"{reason}: source {source.name!r} may fetch private addresses only on its feed's host {feed_host}, not {host}"
-        return f"{reason}: source {source.name!r} is not allowed private addresses on {host} (allow_private, allow_networks)"
+            return (f"{reason}: source {source.name!r} may fetch private addresses only on its feed's "
+                    f"host {feed_host}, not {host}")
+        return (f"{reason}: source {source.name!r} is not allowed private addresses on {host} "
+                "(allow_private, allow_networks)")

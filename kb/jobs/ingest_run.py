@@ -5,39 +5,36 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import multiprocessing
 import os
-import resource
 import socket
 import sqlite3
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import (
     FIRST_COMPLETED,
-    Executor,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from ingest.extract import ExtractedArticle, ExtractionError, extract_article
-from ingest.feeds import FeedEntry, FeedParseError, parse_feed, parse_sitemap
-from ingest.fingerprints import TextKeys, text_keys
-from ingest.http import FetchPolicy, Response, fetch
-from ingest.limits import Deferred, HostLimiter, time_budgets
+from ingest.exceptions import FetchError
+from ingest.extract import ExtractedArticle
+from ingest.http import FetchPolicy, Response
+from ingest.pages import fetch_page, fetch_source
+from ingest.politeness import Deferred, HostLimiter
 from ingest.robots import RobotsCache
-from ingest.urls import canonicalize_url, same_site, unwrap_redirect_link
+from ingest.urls import UrlRules, canonicalize_url, same_site, unwrap_redirect_link
 from kb.core.config import SourcesFile, load_sources
-from kb.core.errors import FetchError
-from kb.jobs.fetch_access import AddressAccess, base_policy, fetch_settings
+from kb.core.time import utcnow
+from kb.jobs.analyse import analyse_after_ingest
+from kb.jobs.extraction import ExtractedPage, Extractor, topic_matchers
+from kb.jobs.fetch_access import AddressAccess, base_policy, fetch_settings, time_budgets
 from kb.jobs.planning import (
     RecordedFailure,
     WorkItem,
@@ -46,20 +43,17 @@ from kb.jobs.planning import (
     local_root_of,
     pending_items,
     plan_entry,
+    url_rules,
 )
 from kb.store.articles import save_article, save_failure
-from kb.store.db import open_db, utcnow, write_problem
-from kb.store.lock import IngestLock, die_with_parent
+from kb.store.db import open_db, write_problem
+from kb.store.lock import IngestLock
 from kb.store.sources import is_due, record_fetch, sync_sources
-from kb.store.topics import TopicMatcher, compile_topics, match_topics
 
 log = logging.getLogger(__name__)
 
-HTML_TYPES = ("text/html", "application/xhtml+xml", "")
-FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 # Articles are saved in batches: a killed run loses at most this many, which the next run refetches.
 COMMIT_EVERY = 50
-PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
 @dataclass
@@ -98,136 +92,32 @@ class RunStats:
     def summary(self) -> str:
         return (
             f"run {self.run_id} {self.status}: sources {self.sources_ok} ok, {self.sources_failed} failed, "
-            f"{self.sources_skipped} not due; articles {self.articles_new} new, {self.articles_updated} updated, "
+            f"{self.sources_skipped} not due; articles {self.articles_new} new, "
+            f"{self.articles_updated} updated, "
             f"{self.articles_duplicate} duplicate, {self.articles_unchanged} unchanged, "
             f"{self.articles_failed} failed, {self.articles_deferred} deferred"
-            + (f"; {self.analysis_failed} not analysed (see articles.analysis_error)" if self.analysis_failed else "")
+            + (f"; {self.analysis_failed} not analysed (see articles.analysis_error)"
+               if self.analysis_failed else "")
             + f"; {self.seconds:.1f}s"
         )
 
 
-def fetch_source(source: dict, policy: FetchPolicy) -> tuple[Response | None, list[FeedEntry], str | None]:
-    """Fetch and parse one source: (response, entries, error); 304 gives no entries."""
-    try:
-        response = fetch(source["url"], policy=policy, etag=source.get("etag"),
-                         last_modified=source.get("last_modified"),
-                         accept=PAGE_ACCEPT if source["kind"] == "page" else FEED_ACCEPT)
-    except FetchError as exc:
-        return None, [], f"{exc.status}: {exc.reason}"
-    if response.not_modified:
-        return response, [], None
-    if source["kind"] == "page":
-        return response, [FeedEntry(link=response.url, guid=None)], None
-    try:
-        parsed = parse_sitemap(response.body) if source["kind"] == "sitemap" else parse_feed(response.body, response.url)
-    except FeedParseError as exc:
-        return response, [], f"not_a_feed: {exc}"
-    for warning in parsed.warnings:
-        log.info("%s: %s", source["name"], warning)
-    return response, parsed.entries, None
-
-
-def fetch_page(item: WorkItem, policy: FetchPolicy, robots: RobotsCache, limiter: HostLimiter) -> Response:
-    """Fetch an article page, honouring robots.txt (rules and Crawl-delay), the per-host limit and
-    the host's and the run's time budgets (Deferred when they are spent)."""
-    if limiter.spent(item.url):
-        raise Deferred("time is up before the fetch: left for the next run")
-    if item.url.startswith(("http://", "https://")) and not robots.allowed(item.url):
-        raise FetchError("blocked", "disallowed by robots.txt")
-    with limiter.slot(item.url) as seconds:
-        cut = seconds < policy.total_timeout
-        if cut:  # the fetch may not outlast the host's or the run's budget
-            policy = replace(policy, total_timeout=seconds, read_timeout=min(policy.read_timeout, seconds),
-                             connect_timeout=min(policy.connect_timeout, seconds))
-        try:
-            response = fetch(item.url, policy=policy, accept=PAGE_ACCEPT)
-        except FetchError as exc:
-            if cut and exc.reason.startswith("timed out") and limiter.spent(item.url):
-                raise Deferred(f"time ran out during the fetch ({exc.reason}): left for the next run") from None
-            raise
-    if response.content_type not in HTML_TYPES:
-        raise FetchError("not_html", f"content type {response.content_type!r} is not HTML", response.status)
-    return response
-
-
-@dataclass
-class ExtractedPage:
-    """An extracted article with what storing it needs that depends on its text alone."""
-
-    article: ExtractedArticle
-    keys: TextKeys
-    topics: list[str]
-
-
-_topic_matchers: list[TopicMatcher] | None = None
-
-
-def topic_matchers(reload: bool = False) -> list[TopicMatcher]:
-    """This process's compiled topic rules (data/topics.toml), compiled once."""
-    global _topic_matchers
-    if _topic_matchers is None or reload:
-        _topic_matchers = compile_topics()
-    return _topic_matchers
-
-
-def extract_page(body: bytes, url: str) -> ExtractedPage | tuple[str, str]:
-    """Extraction for a worker process: the article, its fingerprints and topics (CPU work
-    kept out of the process that stores), or (status, reason)."""
-    try:
-        article = extract_article(body, url)
-        topics = match_topics(topic_matchers(), article.title, article.text)
-        return ExtractedPage(article, text_keys(article.text), topics)
-    except ExtractionError as exc:
-        return ("extract_failed", str(exc))
-    except Exception as exc:  # noqa: BLE001 - a hostile page must not stop the run
-        return ("extract_failed", f"{type(exc).__name__}: {exc}")
-
-
-def final_canonical(item: WorkItem, response: Response, extracted: ExtractedArticle) -> str:
+def final_canonical(item: WorkItem, response: Response, extracted: ExtractedArticle, rules: UrlRules) -> str:
     """The page's rel=canonical when it is trustworthy, else the canonicalised fetched URL."""
-    fetched = canonicalize_url(response.url) if response.url.startswith(("http://", "https://")) else item.canonical
+    fetched = item.canonical
+    if response.url.startswith(("http://", "https://")):
+        fetched = canonicalize_url(response.url, rules)
     declared = extracted.canonical_url
     if not declared or not declared.startswith(("http://", "https://")):
         return fetched
     try:
-        declared = canonicalize_url(declared)
+        declared = canonicalize_url(declared, rules)
     except ValueError:
         return fetched
     # A page may only speak for URLs of its own site; local sample files speak for their outlet.
-    if item.local_root or same_site(declared, fetched):
+    if item.local_root or same_site(declared, fetched, rules):
         return declared
     return fetched
-
-
-class Extractor:
-    """Runs extraction inline (1 worker) or in a process pool (several)."""
-
-    def __init__(self, workers: int):
-        """Create it before any fetch thread starts: the workers are then forked at once, with
-        the extraction code already imported. Forking is safe only while no other thread
-        runs; otherwise (a host program's threads) they come from a fork server."""
-        self.pool: Executor | None = None
-        if workers > 1:
-            if threading.active_count() == 1:
-                context, parent = multiprocessing.get_context("fork"), os.getpid()
-            else:
-                context, parent = multiprocessing.get_context("forkserver"), None
-                context.set_forkserver_preload(["kb.jobs.ingest_run"])
-            # Workers die with this process (kill -9 included) and never hold the run's lock.
-            self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent,
-                                            initargs=(parent,))
-            self.pool.submit(len, b"")  # with fork, the first task starts every worker now
-
-    def submit(self, body: bytes, url: str) -> Future:
-        if self.pool:
-            return self.pool.submit(extract_page, body, url)
-        future: Future = Future()
-        future.set_result(extract_page(body, url))
-        return future
-
-    def close(self) -> None:
-        if self.pool:
-            self.pool.shutdown(cancel_futures=True)
 
 
 class IngestRun:
@@ -243,9 +133,10 @@ class IngestRun:
         self.touched: list[int] = []
         self.uncommitted = 0
         self.access = AddressAccess(sources_file)
-        # Read afresh for each run: a bad topics file stops the run here, not page by page.
-        # Extraction workers compile their own copy from the same file.
+        # Read afresh for each run: a bad topics or URL rules file stops the run here, not page by
+        # page. Extraction workers compile their own copy of the topics from the same file.
         topic_matchers(reload=True)
+        self.rules = url_rules()
         self.started = time.monotonic()
 
     def __enter__(self) -> IngestRun:
@@ -254,10 +145,12 @@ class IngestRun:
             self.db = open_db(self.db_path)
             with self.db.conn:
                 self.db.execute(
-                    "update ingest_runs set status = 'interrupted', finished_at = ? where status = 'running'", [utcnow()]
+                    "update ingest_runs set status = 'interrupted', finished_at = ? where status = 'running'",
+                    [utcnow()],
                 )
                 self.stats.run_id = self.db["ingest_runs"].insert({
-                    "started_at": utcnow(), "status": "running", "pid": os.getpid(), "host": socket.gethostname(),
+                    "started_at": utcnow(), "status": "running", "pid": os.getpid(),
+                    "host": socket.gethostname(),
                     "sources_file": str(self.sources_file.path) if self.sources_file else None,
                 }).last_pk
         except BaseException as exc:
@@ -338,7 +231,7 @@ class IngestRun:
                 now_iso = utcnow()
                 with self.db.conn:
                     for entry in entries:
-                        work = plan_entry(self.db, row, entry, response.url, local_root, now_iso)
+                        work = plan_entry(self.db, row, entry, response.url, local_root, now_iso, self.rules)
                         if isinstance(work, WorkItem):
                             if (work.source_id, work.canonical) not in planned:
                                 planned.add((work.source_id, work.canonical))
@@ -348,7 +241,8 @@ class IngestRun:
                             self.error(work)
                             if isinstance(work, RecordedFailure):
                                 self.stats.articles_failed += 1
-                    record_fetch(self.db, row["id"], ok=True, status="not_modified" if response.not_modified else "ok",
+                    record_fetch(self.db, row["id"], ok=True,
+                                 status="not_modified" if response.not_modified else "ok",
                                  etag=response.etag, last_modified=response.last_modified)
                 items.extend(self.due_retries(row, local_root, {i.canonical for i in items}))
         return items, due
@@ -369,9 +263,7 @@ class IngestRun:
         if not items:
             return
         robots = RobotsCache(self.access.robots_fetcher(), policy=self.base_policy())
-        host_budget, run_budget = time_budgets(self.sources_file.settings if self.sources_file else {},
-                                               str(self.sources_file.path) if self.sources_file else "",
-                                               self.options.max_time)
+        host_budget, run_budget = time_budgets(self.sources_file, self.options.max_time)
         limiter = HostLimiter(self.options.per_host, crawl_delay=robots.crawl_delay, host_budget=host_budget,
                               deadline=self.started + run_budget)
         extractor = Extractor(self.options.workers)
@@ -389,8 +281,9 @@ class IngestRun:
                         item = next(queue, None)
                         if item is None:
                             return
-                        policy = self.access.policy(self.base_policy(item.local_root), item.source_id, item.url)
-                        in_flight[fetchers.submit(fetch_page, item, policy, robots, limiter)] = item
+                        policy = self.access.policy(self.base_policy(item.local_root), item.source_id,
+                                                    item.url)
+                        in_flight[fetchers.submit(fetch_page, item.url, policy, robots, limiter)] = item
 
                 refill()
                 while in_flight or extractions:
@@ -407,7 +300,8 @@ class IngestRun:
                                 self.fail(item, exc.status, exc.reason, exc.http_status)
                                 self.advance()
                                 continue
-                            extractions.append((item, response, extractor.submit(response.body, response.url)))
+                            extraction = extractor.submit(response.body, response.url)
+                            extractions.append((item, response, extraction))
                     # Store in fetch-completion order; block on the oldest when nothing else is left to do.
                     while extractions and (extractions[0][2].done() or not in_flight):
                         item, response, future = extractions.popleft()
@@ -442,9 +336,10 @@ class IngestRun:
         if status == "blocked":
             reason = self.access.explain(item.source_id, item.url, reason)
         with self.db.conn:
-            save_failure(self.db, url=item.url, canonical_url=item.canonical, source_id=item.source_id, status=status,
-                         reason=reason, http_status=http_status, feed_guid=entry.guid if entry else None,
-                         title=entry.title if entry else None, feed_published=entry.published if entry else None)
+            save_failure(self.db, url=item.url, canonical_url=item.canonical, source_id=item.source_id,
+                         status=status, reason=reason, http_status=http_status,
+                         feed_guid=entry.guid if entry else None, title=entry.title if entry else None,
+                         feed_published=entry.published if entry else None)
             finish_pending(self.db, item)
         self.stats.articles_failed += 1
         self.error(f"{item.url}: {status}: {reason}")
@@ -457,7 +352,7 @@ class IngestRun:
         if result.lang and result.lang != "en":
             self.fail(item, "not_english", f"language {result.lang!r} is not tracked", response.status)
             return
-        canonical = final_canonical(item, response, result)
+        canonical = final_canonical(item, response, result, self.rules)
         entry = item.entry
         saved = save_article(
             self.db, url=response.url, canonical_url=canonical, source_id=item.source_id, extracted=result,
@@ -483,43 +378,10 @@ class IngestRun:
         """Run extraction, the claim ledger and stories over stored articles not yet analysed."""
         if not self.options.analyze:
             return
-        try:
-            from kb.jobs.analyse import analyze_articles
-        except ImportError:  # the NLP side is optional for a bare ingest
-            log.info("kb.jobs.analyse not available; skipping analysis")
-            return
-        from kb.store.entities import sync_gazetteer
-
-        sync_gazetteer(self.db)  # aliases and topic weights follow gazetteer edits
-        started, cpu = time.monotonic(), process_cpu()
-        summary = analyze_articles(self.db, None, workers=self.options.workers)
+        summary = analyse_after_ingest(self.db, workers=self.options.workers)
         self.stats.analysis_failed += len(summary.failed)
         for article_id, reason in summary.failed:
             self.error(f"article {article_id}: analysis failed: {reason}")
-        self.integrate_stranded_reports()
-        own, workers = (after - before for after, before in zip(process_cpu(), cpu, strict=True))
-        log.info("analysed %d articles (%d event mentions) and merged them in %.1fs "
-                 "(CPU: %.1fs in this process, %.1fs in workers)",
-                 summary.articles, summary.events, time.monotonic() - started, own, workers)
-
-    def integrate_stranded_reports(self) -> None:
-        """Merge event mentions that a killed run analysed but never gave to the claim ledger."""
-        stranded = [row[0] for row in self.db.execute(
-            "select distinct article_id from event_mentions where event_id is null order by article_id")]
-        if not stranded:
-            return
-        try:
-            from kb.jobs.integrate import integrate_articles
-        except ImportError:
-            return
-        log.warning("merging the event mentions of %d articles an interrupted run left unmerged", len(stranded))
-        integrate_articles(self.db, stranded)
-
-
-def process_cpu() -> tuple[float, float]:
-    """CPU seconds used so far by this process and by its finished worker processes."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time(), children.ru_utime + children.ru_stime
 
 
 def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
@@ -528,7 +390,7 @@ def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,
     options = options or IngestOptions()
     sources_file = load_sources(sources_path)
     fetch_settings(sources_file)  # a bad setting is a usage error before anything starts
-    time_budgets(sources_file.settings, str(sources_file.path), options.max_time)
+    time_budgets(sources_file, options.max_time)
     with IngestRun(db_path, sources_file, options) as run:
         items, _ = run.collect_sources()
         started, cpu = time.monotonic(), time.process_time()
@@ -551,7 +413,8 @@ def add_urls(db_path: str | Path, urls: list[str], sources_path: str | Path | No
                 url = unwrap_redirect_link(raw.strip())
                 if not url.startswith(("http://", "https://")):
                     raise FetchError("blocked", f"only http(s) URLs can be added, not {raw!r}")
-                items.append(WorkItem(url, canonicalize_url(url), page_source_id(run.db, url), None))
+                canonical = canonicalize_url(url, run.rules)
+                items.append(WorkItem(url, canonical, page_source_id(run.db, url), None))
             except (FetchError, ValueError) as exc:
                 run.stats.articles_failed += 1
                 run.error(f"{raw}: {getattr(exc, 'reason', exc)}")

@@ -9,17 +9,28 @@ whether or not its feed still lists them.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from ingest.exceptions import FetchError, PolicyError
 from ingest.feeds import FeedEntry
-from ingest.urls import canonicalize_url, resolve_link, unwrap_redirect_link
-from kb.core.errors import FetchError
+from ingest.urls import (
+    UrlRules,
+    canonicalize_url,
+    load_url_rules,
+    resolve_link,
+    unwrap_redirect_link,
+)
+from kb.core.config import DATA_DIR
+from kb.core.errors import ConfigError
+from kb.core.time import parse_timestamp
 from kb.store.articles import save_failure
+
+# How article URLs are canonicalised (ingest.urls reads the format): in the data directory.
+URL_RULES_FILE = DATA_DIR / "url_rules.toml"
 
 
 @dataclass
@@ -32,6 +43,15 @@ class WorkItem:
     local_root: str | None
     entry: FeedEntry | None = None
     existing_id: int | None = None
+
+
+def url_rules() -> UrlRules:
+    """The URL rules of the data directory (data/url_rules.toml, or $KB_DATA_DIR's), read afresh;
+    ConfigError when the file is missing or invalid."""
+    try:
+        return load_url_rules(URL_RULES_FILE)
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 class RecordedFailure(str):
@@ -47,20 +67,21 @@ def newer(a: str | None, b: str | None) -> bool:
     """Whether timestamp a is later than b (both ISO strings; unknown is never newer)."""
     if not a or not b:
         return False
-    try:
-        return dt.datetime.fromisoformat(a.replace("Z", "+00:00")) > dt.datetime.fromisoformat(b.replace("Z", "+00:00"))
-    except ValueError:
+    time_a, time_b = parse_timestamp(a), parse_timestamp(b)
+    if time_a is None or time_b is None:
         return a > b
+    return time_a > time_b
 
 
 def plan_entry(db: sqlite_utils.Database, source: dict, entry: FeedEntry, feed_url: str,
-               local_root: str | None, now: str) -> WorkItem | str | None:
-    """A WorkItem when the entry needs fetching, None when it is known, or an error message."""
+               local_root: str | None, now: str, rules: UrlRules) -> WorkItem | str | None:
+    """A WorkItem when the entry needs fetching, None when it is known, or an error message
+    (its link canonicalised by `rules`)."""
     if not entry.link:
         return f"{source['name']}: entry {entry.title or entry.guid or '?'!r} has no link"
     try:
         url = resolve_link(unwrap_redirect_link(entry.link), feed_url, allow_local_root=local_root)
-        canonical = canonicalize_url(url)
+        canonical = canonicalize_url(url, rules)
     except FetchError as exc:
         canonical = entry.link[:2000]
         save_failure(db, url=entry.link[:2000], canonical_url=canonical, source_id=source["id"],
@@ -78,7 +99,8 @@ def plan_entry(db: sqlite_utils.Database, source: dict, entry: FeedEntry, feed_u
         article_id, status, published, updated, retry_at, _attempts = row
         if status == "ok":
             if not newer(entry.updated, updated or published):
-                db.execute("insert or ignore into article_sightings (article_id, source_id, guid, entry_url, first_seen_at) "
+                db.execute("insert or ignore into article_sightings "
+                           "(article_id, source_id, guid, entry_url, first_seen_at) "
                            "values (?, ?, ?, ?, ?)", [article_id, source["id"], entry.guid, url, now])
                 return None
         elif retry_at is None or retry_at > now:
@@ -91,7 +113,8 @@ def keep_pending(db: sqlite_utils.Database, item: WorkItem, now: str) -> None:
     """Record a planned item as pending (the caller's transaction also records the source's fetch)."""
     entry = item.entry or FeedEntry(link=item.url, guid=None)
     db.execute(
-        "insert or ignore into pending_entries (source_id, url, canonical_url, feed_guid, title, feed_published, "
+        "insert or ignore into pending_entries (source_id, url, canonical_url, feed_guid, title, "
+        "feed_published, "
         "feed_updated, summary, planned_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [item.source_id, item.url, item.canonical, entry.guid, entry.title, entry.published, entry.updated,
          entry.summary, now],
@@ -107,9 +130,11 @@ def pending_items(db: sqlite_utils.Database, sources: list[dict]) -> list[WorkIt
             "from pending_entries where source_id = ? order by id", [source["id"]],
         ).fetchall()
         for url, canonical, guid, title, published, updated, summary in rows:
-            existing = db.execute("select id from articles where canonical_url = ? or url = ? order by id limit 1",
+            existing = db.execute("select id from articles where canonical_url = ? or url = ? "
+                                  "order by id limit 1",
                                   [canonical, url]).fetchone()
-            entry = FeedEntry(link=url, guid=guid, title=title, summary=summary, published=published, updated=updated)
+            entry = FeedEntry(link=url, guid=guid, title=title, summary=summary, published=published,
+                              updated=updated)
             items.append(WorkItem(url, canonical, source["id"], local_root_of(source), entry,
                                   existing_id=existing[0] if existing else None))
     return items

@@ -18,9 +18,13 @@ from ingest.fingerprints import (
     estimated_similarity,
     text_keys,
 )
-from kb.store.db import utcnow
+from kb.core.time import utcnow
 
 log = logging.getLogger(__name__)
+
+# When an article became known, in SQL over `articles a`: published, else fetched (UTC text).
+# The one home of that choice for queries; kb.ledger.reports.article_known_at is its Python twin.
+PUBLISHED_OR_FETCHED_SQL = "coalesce(a.published_at, a.fetched_at)"
 
 # Failed fetches are retried with growing delays: 1h, 2h, 4h ... up to a week, then weekly.
 RETRY_BASE_SECONDS = 3600

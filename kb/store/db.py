@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sqlite3
 from pathlib import Path
@@ -138,11 +137,6 @@ def write_problem(path: str | Path, exc: sqlite3.Error) -> DatabaseError:
 def default_db_path() -> str:
     """The database path from $KB_DB, else data/kb.db."""
     return os.environ.get("KB_DB") or DEFAULT_DB
-
-
-def utcnow() -> str:
-    """The current UTC time as an ISO 8601 string with seconds precision."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:

@@ -12,6 +12,7 @@ import sqlite_utils
 
 from kb.core.errors import KBError, NotFound
 from kb.core.excerpts import shorten, word_start
+from kb.core.time import utcnow
 from kb.nlp.gazetteer import (
     ENTITY_TYPES,
     GazetteerEntry,
@@ -20,7 +21,7 @@ from kb.nlp.gazetteer import (
     load_gazetteer,
     normalize_form,
 )
-from kb.store.db import utcnow
+from kb.store.articles import PUBLISHED_OR_FETCHED_SQL
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +174,10 @@ def list_candidates(db: sqlite_utils.Database, min_mentions: int = 1) -> list[di
     Names that have since become known (a canonical name or alias) are left out.
     """
     rows = _row_dicts(db.execute(
-        """
+        f"""
         SELECT e.id, e.name, e.type, count(m.id) AS mentions,
                count(DISTINCT m.article_id) AS articles,
-               coalesce(min(coalesce(a.published_at, a.fetched_at)), e.first_seen_at) AS first_seen
+               coalesce(min({PUBLISHED_OR_FETCHED_SQL}), e.first_seen_at) AS first_seen
         FROM entities e
         LEFT JOIN mentions m ON m.entity_id = e.id
         LEFT JOIN articles a ON a.id = m.article_id
@@ -199,7 +200,7 @@ def example_sentence(db: sqlite_utils.Database, entity: int) -> str | None:
     """The sentence around the entity's earliest mention, from the stored article text."""
     found = db.execute(
         'SELECT m.start, m."end", m.text, a.text FROM mentions m JOIN articles a ON a.id = m.article_id '
-        "WHERE m.entity_id = ? ORDER BY coalesce(a.published_at, a.fetched_at), m.id LIMIT 1",
+        f"WHERE m.entity_id = ? ORDER BY {PUBLISHED_OR_FETCHED_SQL}, m.id LIMIT 1",
         [entity],
     ).fetchone()
     if not found:

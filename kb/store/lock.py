@@ -16,7 +16,7 @@ import weakref
 from pathlib import Path
 
 from kb.core.errors import DatabaseError, LockHeld
-from kb.store.db import utcnow
+from kb.core.time import utcnow
 
 log = logging.getLogger(__name__)
 

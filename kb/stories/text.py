@@ -13,6 +13,7 @@ from kb.ledger.reports import strip_dateline
 from kb.ledger.scoring import ScoringContext
 from kb.ledger.similarity import content_words, cosine, norm_of
 from kb.ledger.sql_helpers import marks
+from kb.store.articles import PUBLISHED_OR_FETCHED_SQL
 from kb.stories.profiles import family_of
 
 ROLE_WEIGHT = {"agent": 1.0, "product": 0.9, "partner": 0.8, "object": 0.7, "participant": 0.5}
@@ -51,7 +52,7 @@ def key_entities(db: sqlite_utils.Database, ctx: ScoringContext,
     return sorted(ranked.values(), key=lambda i: (-round(i["score"], 6), i["name"]))
 
 
-MENTION_DATE_SQL = "substr(coalesce(a.published_at, a.fetched_at), 1, 10)"
+MENTION_DATE_SQL = f"substr({PUBLISHED_OR_FETCHED_SQL}, 1, 10)"
 _first_mentioned: weakref.WeakKeyDictionary[ScoringContext, dict[int, str | None]] = (
     weakref.WeakKeyDictionary())
 

@@ -11,33 +11,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from kb.core.errors import ConfigError, FetchError
+from ingest.exceptions import FetchError
 
 log = logging.getLogger(__name__)
 
-# A host asking for more than this between requests is skipped for the run (its pages are retried later).
+# A host asking for more than this between requests is skipped for the run (its pages are
+# retried later).
 MAX_CRAWL_DELAY = 60.0
-# Defaults of the sources file's `host_budget` and `run_budget` (seconds): how long one host may
-# take of a run, and how long a run may fetch pages, before what is left waits for the next run.
+# How long one host may take of a run, and how long a run may fetch pages (seconds), before what
+# is left waits for the next run: the defaults of a sources file's `host_budget` and `run_budget`.
 HOST_BUDGET = 120.0
 RUN_BUDGET = 1800.0
 
 
 class Deferred(Exception):  # noqa: N818 - not an error: the page is left for the next run
     """A page not fetched because its host's or the run's time budget is spent; the next run fetches it."""
-
-
-def time_budgets(settings: dict, where: str, max_time: float | None = None) -> tuple[float, float]:
-    """(host budget, run budget) in seconds from a sources file's settings; `max_time` overrides the run's."""
-    found = []
-    for key, default in (("host_budget", HOST_BUDGET), ("run_budget", RUN_BUDGET)):
-        value = settings.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or math.isinf(value):
-            raise ConfigError(f"{where}: {key} must be a number of seconds above 0")
-        found.append(float(value))
-    if max_time is not None:
-        found[1] = float(max_time)
-    return found[0], found[1]
 
 
 class HostLimiter:
