@@ -20,6 +20,7 @@ import sqlite_utils
 from kb.core.errors import KBError
 from kb.core.time import utcnow
 from kb.jobs.integrate import integrate_articles
+from kb.jobs.merge_order import ANALYSIS_ORDER, never_merged, replay_articles, stranded_articles
 from kb.ledger.session import LedgerSession
 from kb.nlp.pipeline import (
     AMOUNT_LABELS,
@@ -38,10 +39,6 @@ log = logging.getLogger(__name__)
 ANALYSIS_TABLES = ("mentions", "timexes", "event_mentions")
 # Articles whose text is analysed: fetched fine, with text, and not a copy of another article.
 ANALYSABLE = "status = 'ok' AND text IS NOT NULL AND duplicate_of IS NULL"
-# The order articles are analysed and merged in: by publication time (UTC; undated last), then
-# canonical URL and id. It follows the articles, not the order their fetches happened to finish
-# in (which sets their ids), so the same articles build the same events however they arrived.
-ANALYSIS_ORDER = "datetime(published_at) IS NULL, datetime(published_at), canonical_url, id"
 # Longest reason kept in articles.analysis_error.
 MAX_ERROR_CHARS = 500
 
@@ -99,57 +96,6 @@ def _select_articles(db: sqlite_utils.Database, article_ids: list[int] | None, f
         sql += " AND ((processed_at IS NULL AND analysis_status IS NOT 'failed') OR nlp_version IS NOT ?)"
         params.append(version)
     return [row[0] for row in db.execute(f"{sql} ORDER BY {ANALYSIS_ORDER}", params).fetchall()]
-
-
-def _stranded_articles(db: sqlite_utils.Database, exclude: set[int]) -> list[int]:
-    """Articles analysed but not yet merged into the claim ledger (a run killed between storing
-    their analysis and its merge), in ANALYSIS_ORDER."""
-    return [row[0] for row in db.execute(
-        "SELECT id FROM articles WHERE id IN (SELECT DISTINCT article_id FROM event_mentions "
-        f"WHERE event_id IS NULL) ORDER BY {ANALYSIS_ORDER}").fetchall() if row[0] not in exclude]
-
-
-def _order_key(row: tuple) -> tuple:
-    """ANALYSIS_ORDER as a Python key for (id, datetime(published_at), canonical_url) rows."""
-    article_id, published, canonical = row
-    return (published is None, published or "", canonical or "", article_id)
-
-
-def _replay_articles(db: sqlite_utils.Database, arriving: list[int]) -> list[int]:
-    """Merged articles that come after the earliest arriving one in ANALYSIS_ORDER, in that order.
-
-    New articles are merged at their place in the order, not after everything merged before:
-    the articles merged after that place are taken out of the claim ledger and merged again
-    behind them, so a knowledge base built over many runs holds the events of one build.
-    """
-    if not arriving:
-        return []
-    found = db.execute(
-        f"SELECT id, datetime(published_at), canonical_url FROM articles WHERE id IN "
-        f"({', '.join('?' * len(arriving))})", arriving).fetchall()
-    if not found:
-        return []
-    first = min(map(_order_key, found))
-    since = "" if first[0] else first[1]
-    later = db.execute(
-        "SELECT id, datetime(published_at), canonical_url FROM articles "
-        "WHERE id IN (SELECT DISTINCT article_id FROM event_links) "
-        "AND (published_at IS NULL OR datetime(published_at) >= ?)", [since]).fetchall()
-    skip = set(arriving)
-    return [row[0] for row in sorted(later, key=_order_key) if row[0] not in skip and _order_key(row) > first]
-
-
-def _never_merged(db: sqlite_utils.Database, ids: list[int]) -> list[int]:
-    """Those of the articles that may report events and have none in the claim ledger yet."""
-    merged: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        merged.update(row[0] for row in db.execute(
-            f"SELECT DISTINCT article_id FROM event_links WHERE article_id IN ({', '.join('?' * len(chunk))})",
-            chunk))
-        merged.update(row[0] for row in db.execute(  # an article off the topics reports no events
-            f"SELECT id FROM articles WHERE relevant = 0 AND id IN ({', '.join('?' * len(chunk))})", chunk))
-    return [i for i in ids if i not in merged]
 
 
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
@@ -253,8 +199,8 @@ def analyze_articles(
     version = nlp_version(settings)
     ids = _select_articles(db, article_ids, force, version)
     summary = AnalysisSummary()
-    arriving = _never_merged(db, ids) + _stranded_articles(db, set(ids))
-    replay = _replay_articles(db, arriving)
+    arriving = never_merged(db, ids) + stranded_articles(db, set(ids))
+    replay = replay_articles(db, arriving)
     if len(replay) > MAX_REPLAY:
         log.warning("%d articles arrived before %d already merged ones; merging them after instead of "
                     "replaying so many (the events may differ from a rebuild's)", len(arriving), len(replay))
@@ -289,7 +235,7 @@ def analyze_articles(
 
     # Articles a killed run analysed but never merged go first: they are the start of the merge
     # that run was building, so the merges keep the boundaries an unbroken run has.
-    unmerged: list[int] = _stranded_articles(db, set(ids))
+    unmerged: list[int] = stranded_articles(db, set(ids))
     session = LedgerSession()  # the claim ledger's state, kept between this run's merges
 
     def store_batch(batch: list[int], results: list[dict]) -> None:

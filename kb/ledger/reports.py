@@ -68,7 +68,7 @@ class Report:
         # Derived once (a report is not changed after it is read): the ledger asks for them often.
         self.span: DateSpan | None = date_span(self.date, self.date_mod)
         # Chronological order of arrival; ties broken by the order reports were stored in (the
-        # analysis order, kb.jobs.analyse.ANALYSIS_ORDER), not by article ids, which follow fetch timing.
+        # analysis order, kb.jobs.merge_order.ANALYSIS_ORDER), not by article ids, which follow fetch timing.
         self.order: tuple = (self.known_at or "9999", self.mention_id)
 
     @property
