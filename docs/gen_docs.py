@@ -93,15 +93,24 @@ def canned_queries() -> str:
     parts = []
     for name, query in queries.items():
         description = " ".join(str(query.get("description", "")).split())
-        parts.append(f"### `{name}`: {query['title']}\n\n{description}\n\n```sql\n{query['sql'].strip()}\n```\n")
+        parts.append(
+            f"### `{name}`: {query['title']}\n\n{description}\n\n```sql\n{query['sql'].strip()}\n```\n"
+        )
     return "\n".join(parts)
 
 
 def table(label: str, values: dict) -> str:
     """A mapping as a one-row table: its keys as the header, `label` and its values below."""
-    return "\n".join(["| | " + " | ".join(f"`{k}`" for k in values) + " |",
-                      "|---|" + "---|" * len(values),
-                      f"| {label} | " + " | ".join(str(v) for v in values.values()) + " |"]) + "\n"
+    return (
+        "\n".join(
+            [
+                "| | " + " | ".join(f"`{k}`" for k in values) + " |",
+                "|---|" + "---|" * len(values),
+                f"| {label} | " + " | ".join(str(v) for v in values.values()) + " |",
+            ]
+        )
+        + "\n"
+    )
 
 
 def scalars(section: dict) -> dict:
@@ -111,23 +120,25 @@ def scalars(section: dict) -> dict:
 def weight_tables() -> str:
     w = tomllib.loads((ROOT / "data" / "weights.toml").read_text())
     conf, imp, story = w["confidence"], w["importance"], w["story"]
-    return "\n".join([
-        f"Formula version `{w['formula_version']}`.\n",
-        "**Confidence**\n",
-        table("weight", conf["weights"]),
-        table("`status` component", conf["status_score"]),
-        table("status factor", conf["status_factor"]),
-        table("`date` component", conf["date_precision"]),
-        table("other settings", scalars(conf)),
-        "**Importance**\n",
-        table("weight", imp["weights"]),
-        table("`type` component", imp["type"]),
-        table("status factor", imp["status_factor"]),
-        table("other settings", scalars(imp)),
-        "**Stories**\n",
-        table("importance weight", story["importance_weights"]),
-        table("other settings", scalars(story)),
-    ])
+    return "\n".join(
+        [
+            f"Formula version `{w['formula_version']}`.\n",
+            "**Confidence**\n",
+            table("weight", conf["weights"]),
+            table("`status` component", conf["status_score"]),
+            table("status factor", conf["status_factor"]),
+            table("`date` component", conf["date_precision"]),
+            table("other settings", scalars(conf)),
+            "**Importance**\n",
+            table("weight", imp["weights"]),
+            table("`type` component", imp["type"]),
+            table("status factor", imp["status_factor"]),
+            table("other settings", scalars(imp)),
+            "**Stories**\n",
+            table("importance weight", story["importance_weights"]),
+            table("other settings", scalars(story)),
+        ]
+    )
 
 
 def replace_between(text: str, name: str, body: str, path: Path) -> str:
@@ -145,7 +156,9 @@ def generated() -> dict[Path, str]:
     scores_doc = DOCS / "ledger-and-scores.md"
     return {
         DOCS / "cli.md": cli_reference(),
-        queries_doc: replace_between(queries_doc.read_text(), "canned queries", canned_queries(), queries_doc),
+        queries_doc: replace_between(
+            queries_doc.read_text(), "canned queries", canned_queries(), queries_doc
+        ),
         scores_doc: replace_between(scores_doc.read_text(), "weights", weight_tables(), scores_doc),
     }
 

@@ -94,7 +94,9 @@ def parse_networks(value: Any, where: str) -> tuple[str, ...]:
             raise TypeError
         return tuple(str(ipaddress.ip_network(n, strict=False)) for n in value)
     except (TypeError, ValueError):
-        raise ConfigError(f'{where}allow_networks must be a list of networks such as ["10.1.2.0/24"]') from None
+        raise ConfigError(
+            f'{where}allow_networks must be a list of networks such as ["10.1.2.0/24"]'
+        ) from None
 
 
 def parse_source(raw: dict[str, Any], base_dir: Path, where: str) -> SourceConfig:

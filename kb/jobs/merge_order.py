@@ -53,9 +53,9 @@ def never_merged(db: sqlite_utils.Database, ids: list[int]) -> list[int]:
     merged: set[int] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
         merged.update(row[0] for row in db.execute(
-            f"SELECT DISTINCT article_id FROM event_links WHERE article_id IN ({', '.join('?' * len(chunk))})",
-            chunk))
+            f"SELECT DISTINCT article_id FROM event_links WHERE article_id IN ({marks})", chunk))
         merged.update(row[0] for row in db.execute(  # an article off the topics reports no events
-            f"SELECT id FROM articles WHERE relevant = 0 AND id IN ({', '.join('?' * len(chunk))})", chunk))
+            f"SELECT id FROM articles WHERE relevant = 0 AND id IN ({marks})", chunk))
     return [i for i in ids if i not in merged]
