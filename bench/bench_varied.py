@@ -5,7 +5,7 @@
 Serves the corpus on a loopback port, runs `kb ingest` on it in a subprocess into a fresh
 database and prints the run's status and exit code, pages per second (entries planned by the
 feeds over the run's wall time), the rows by status, the failed pages by status and shape, and
-where the publication dates came from. tests/test_varied_pages.py runs the same corpus at 300
+where the publication dates came from. tests/system/test_varied_pages.py runs the same corpus at 300
 pages; this is for manual runs at a size a cron run meets.
 """
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from tests.knowledge import snapshot
-from tests.test_kill import run_kb_process
+from tests.system.test_kill import run_kb_process
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "sample_knowledge.json"

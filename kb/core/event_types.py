@@ -2,7 +2,7 @@
 
 The one list of them: the trigger lexicon (data/event_triggers.toml), the weights file, story
 cards and the pages all check against it. The schema's CHECK constraint (migration m003) was
-written with the same list; tests/test_event_types.py keeps the two equal.
+written with the same list; tests/core/test_event_types.py keeps the two equal.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from kb.ledger.sql_helpers import rows_as_dicts
 # (ties in time: the later row), so it is the status period of event_status_periods covering
 # :as_of, found by index; an event with no history that early (a base written without it)
 # had the old status of its first later change, or else has the status it has now.
-# data/datasette.yaml's canned query `known_as_of` is this text (tests/test_as_of.py).
+# data/datasette.yaml's canned query `known_as_of` is this text (tests/ledger/test_as_of.py).
 AS_OF_SQL = """
 SELECT e.id AS event_id, e.type, e.date, e.date_mod, e.sort_date, e.summary,
        coalesce(h.new_status,

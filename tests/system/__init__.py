@@ -1,0 +1,1 @@
+"""Tests of the whole system: kills, faults, full disks, hostile input, read-only use."""

@@ -1,0 +1,135 @@
+"""A real browser (headless Chromium) on a real `kb serve`: pages show their events, no console errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bench.generate_db import HOSTILE_STORY, HOSTILE_TITLE
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(generated_kb: Path):
+    """`kb serve` in a subprocess on a free loopback port; yields the base URL."""
+    port = free_port()
+    kb = Path(sys.executable).parent / "kb"
+    process = subprocess.Popen([str(kb), "--db", str(generated_kb), "serve", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode()[-2000:]
+                raise RuntimeError("kb serve did not start: " + output) from None
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def visit(browser, url: str, shot: str):
+    """Open `url`; return the page text, console errors and dialogs seen, and save a screenshot."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    response = page.goto(url, wait_until="load")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / shot), full_page=False)
+    text = page.inner_text("body")
+    status = response.status if response else None
+    page.close()
+    return status, text, problems
+
+
+def sentence_of(db_path: Path, sql: str) -> str:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+NEWEST = """SELECT coalesce(sentence, summary) FROM events
+            WHERE status != 'superseded' AND sort_date IS NOT NULL
+            {extra} ORDER BY sort_date DESC, id DESC LIMIT 1"""
+
+
+def test_home_in_a_browser(browser, served, generated_kb):
+    status, text, problems = visit(browser, served + "/", "home.png")
+    assert status == 200 and problems == []
+    top_story = sentence_of(generated_kb, "SELECT title FROM stories "
+                                          "WHERE status IN ('developing', 'ongoing') "
+                                          "ORDER BY importance DESC, id DESC LIMIT 1")
+    assert top_story in text
+    assert sentence_of(generated_kb, NEWEST.format(extra="AND importance >= 0.7")) in text
+
+
+def test_timeline_in_a_browser(browser, served, generated_kb):
+    status, text, problems = visit(browser, served + "/-/timeline?size=500", "timeline.png")
+    assert status == 200 and problems == []
+    assert sentence_of(generated_kb, NEWEST.format(extra="")) in text
+    # The hostile evidence sentence is on this page and shows as text, without running.
+    assert "<img src=x onerror=alert(1)>" in text
+
+
+def test_story_page_in_a_browser(browser, served, generated_kb):
+    status, text, problems = visit(browser, served + "/-/story/1", "story.png")
+    assert status == 200 and problems == []
+    assert sentence_of(generated_kb, "SELECT title FROM stories WHERE id = 1") in text
+    assert sentence_of(generated_kb, NEWEST.format(
+        extra="AND id IN (SELECT event_id FROM story_events WHERE story_id = 1)")) in text
+    assert "Key facts" in text and "Importance" in text
+
+
+def test_hostile_pages_run_no_script(browser, served, generated_kb):
+    hostile_story = sentence_of(generated_kb, f"SELECT id FROM stories WHERE title = '{HOSTILE_STORY}'")
+    for path, shot, shown in [("/-/article/2", "article-hostile.png", HOSTILE_TITLE),
+                              ("/-/search?q=script", "search.png", "Search"),
+                              (f"/-/story/{hostile_story}", "story-hostile.png", HOSTILE_STORY)]:
+        status, text, problems = visit(browser, served + path, shot)
+        assert status == 200 and problems == [], path
+        assert shown in text, path
