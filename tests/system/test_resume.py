@@ -52,6 +52,29 @@ def test_events_do_not_depend_on_merge_size(fetched_base, tmp_path):
         assert analysed_copy(fetched_base, tmp_path / f"by{size}.db", size)["events"] == whole["events"], size
 
 
+def kill_once(db_path: Path, sources: Path, count_sql: str) -> int:
+    """Start `kb ingest` and kill -9 it as soon as `count_sql` counts a row; return that count."""
+    process = subprocess.Popen(kb_command(db_path, "ingest", "--sources", str(sources)),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    found = 0
+    deadline = time.monotonic() + 60
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                found = rows(db_path, count_sql)[0][0]
+            except sqlite3.OperationalError:
+                found = 0
+            if found:
+                process.kill()
+                break
+            time.sleep(0.005)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    return found
+
+
 def test_a_run_killed_between_analysis_and_merge_resumes_to_the_unbroken_result(tmp_path):
     """kill -9 once analysed mentions are stored but not yet merged; one plain run then builds the
     same events and stories as a run that was never interrupted."""
@@ -63,24 +86,7 @@ def test_a_run_killed_between_analysis_and_merge_resumes_to_the_unbroken_result(
 
         db_path = tmp_path / "killed.db"
         assert run_kb_process(db_path, "ingest", "--no-analyze", "--sources", str(sources)).returncode == 0
-        process = subprocess.Popen(kb_command(db_path, "ingest", "--sources", str(sources)),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        stranded = 0
-        deadline = time.monotonic() + 60
-        try:
-            while process.poll() is None and time.monotonic() < deadline:
-                try:
-                    stranded = rows(db_path, "select count(*) from event_mentions where event_id is null")[0][0]
-                except sqlite3.OperationalError:
-                    stranded = 0
-                if stranded:
-                    process.kill()
-                    break
-                time.sleep(0.005)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
+        stranded = kill_once(db_path, sources, "select count(*) from event_mentions where event_id is null")
         assert stranded, "the run finished before it could be killed between analysis and merge"
         result = run_kb_process(db_path, "ingest", "--sources", str(sources))
         assert result.returncode == 0, result.stderr
@@ -99,24 +105,7 @@ def test_a_run_killed_while_fetching_resumes_to_the_unbroken_result(tmp_path):
         expected = snapshot(str(unbroken))
 
         db_path = tmp_path / "killed.db"
-        process = subprocess.Popen(kb_command(db_path, "ingest", "--sources", str(sources)),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        pending = 0
-        deadline = time.monotonic() + 60
-        try:
-            while process.poll() is None and time.monotonic() < deadline:
-                try:
-                    pending = rows(db_path, "select count(*) from pending_entries")[0][0]
-                except sqlite3.OperationalError:
-                    pending = 0
-                if pending:
-                    process.kill()
-                    break
-                time.sleep(0.01)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
+        pending = kill_once(db_path, sources, "select count(*) from pending_entries")
         assert pending, "the run finished before it could be killed"
         assert rows(db_path, "select count(*) from articles where status = 'ok'")[0][0] < 49
         result = run_kb_process(db_path, "ingest", "--sources", str(sources))
