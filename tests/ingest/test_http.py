@@ -30,19 +30,6 @@ LOCAL = FetchPolicy(allow_private=True)
 MB = 1 << 20
 
 
-@pytest.fixture(scope="module")
-def shared_server():
-    with LoopbackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def loopback(shared_server):
-    """One server for the module (each shutdown costs half a second); routes and log reset per test."""
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    return shared_server
-
 
 def fetch_error(url: str, policy: FetchPolicy = LOCAL, **kwargs) -> FetchError:
     with pytest.raises(FetchError) as info:

@@ -30,18 +30,6 @@ Disallow: /
 """
 
 
-@pytest.fixture(scope="module")
-def shared_server():
-    with LoopbackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def loopback(shared_server):
-    shared_server.routes.clear()
-    shared_server.requests.clear()
-    return shared_server
-
 
 def serve_robots(server: LoopbackServer, status: int, text: str = "") -> None:
     server.routes["/robots.txt"] = lambda h: respond(h, status, text, "text/plain; charset=utf-8")
