@@ -138,6 +138,7 @@ class IngestRun:
         topic_matchers(reload=True)
         self.rules = url_rules()
         self.started = time.monotonic()
+        self.started_at: str | None = None  # the run's start in UTC, once its row is written
 
     def __enter__(self) -> IngestRun:
         self.lock.acquire()
@@ -148,8 +149,9 @@ class IngestRun:
                     "update ingest_runs set status = 'interrupted', finished_at = ? where status = 'running'",
                     [utcnow()],
                 )
+                self.started_at = utcnow()
                 self.stats.run_id = self.db["ingest_runs"].insert({
-                    "started_at": utcnow(), "status": "running", "pid": os.getpid(),
+                    "started_at": self.started_at, "status": "running", "pid": os.getpid(),
                     "host": socket.gethostname(),
                     "sources_file": str(self.sources_file.path) if self.sources_file else None,
                 }).last_pk
@@ -359,6 +361,7 @@ class IngestRun:
             topics=page.topics, keys=page.keys,
             feed_guid=entry.guid if entry else None, feed_published=entry.published if entry else None,
             summary=entry.summary if entry else None, http_status=response.status, commit=False,
+            run_started_at=self.started_at,
         )
         finish_pending(self.db, item)  # in the same uncommitted batch as the article
         self.uncommitted += 1

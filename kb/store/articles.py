@@ -143,10 +143,14 @@ def save_article(
     http_status: int | None = 200,
     commit: bool = True,
     keys: TextKeys | None = None,
+    run_started_at: str | None = None,
 ) -> SaveResult:
     """Insert or update an article atomically; record a revision when its text changed.
 
     With commit=False the caller owns the transaction (the ingest run commits in batches).
+    An article with no plausible date of its own is dated by `run_started_at` (the start of
+    the run that fetched it; the fetch time without one), so that every undated article of a
+    run gets the same date however its fetch was timed, and is ordered by its URL.
     """
     now = utcnow()
     keys = keys or text_keys(extracted.text)  # ingest works them out in its extraction workers
@@ -158,8 +162,8 @@ def save_article(
             db.execute("update articles set fetched_at = ?, attempts = 0 where id = ?", [now, existing["id"]])
             return SaveResult(existing["id"], "unchanged", existing["duplicate_of"])
         duplicate_of = find_duplicate(db, existing["id"] if existing else None, chash, signature)
-        published, published_source, published_note = choose_published(extracted.published_at,
-                                                                         feed_published, now)
+        published, published_source, published_note = choose_published(
+            extracted.published_at, feed_published, run_started_at or now)
         demote = None
         if duplicate_of is not None and published_earlier(published, original_published(db, duplicate_of)):
             # The copy arrived first: the earlier publication is the original.

@@ -135,9 +135,13 @@ def test_ingest_dates_unknown_and_future_pages_from_the_feed_or_the_fetch(run_kb
     assert all(r[0] == "ok" and r[5] == "ok" for r in rows.values()), rows
     assert rows["unknown.html"][1:3] == ("2026-04-14T09:00:00Z", "feed")
     assert "0001-01-01T00:00:00Z is before 1990" in rows["unknown.html"][3]
+    # Undated articles take the start of their run, not their own fetch time: every undated
+    # article of a run gets the same date however the fetches were timed.
+    (run_started,), = query(db_path, "select started_at from ingest_runs")
     for name in ("future.html", "both-bad.html"):
         status, published, source, note, fetched, _ = rows[name]
-        assert (published, source) == (fetched, "fetched")
+        assert (published, source) == (run_started, "fetched")
+        assert fetched >= run_started
     assert "more than a day after the fetch" in rows["future.html"][3]
     assert "before 1990" in rows["both-bad.html"][3] and "after the fetch" in rows["both-bad.html"][3]
     assert rows["normal.html"][1:4] == ("2026-04-15T08:00:00-07:00", "page", None)
