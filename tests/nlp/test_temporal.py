@@ -74,7 +74,7 @@ CASES = [
     ("Results for its fiscal third quarter beat forecasts.", WED, "fiscal third quarter", "DATE", "2026-Q3", None),
     ("Growth defined the 2020s.", WED, "the 2020s", "DATE", "202", None),
     ("It began in the '90s.", WED, "the '90s", "DATE", "199", None),
-    ("Fines grew over the past decade.", WED, "the past decade", "DATE", "201", None),
+    ("Fines grew over the past decade.", WED, "the past decade", "DURATION", "P10Y", None),
     # durations
     ("They signed a seven-year deal.", WED, "seven-year", "DURATION", "P7Y", None),
     ("He stayed for three months.", WED, "three months", "DURATION", "P3M", None),

@@ -44,8 +44,10 @@ CONVENTIONS = [
      "2026-Q2"),
     # "the past year", "the last week": the period before this one, a DATE
     ("Sales rose in the last week.", WED, "the last week", "DATE", "2026-W15"),
-    ("Sales rose over the past year.", WED, "the past year", "DATE", "2025"),
-    ("Fines grew over the last decade.", WED, "the last decade", "DATE", "201"),
+    ("Sales rose in the past year.", WED, "the past year", "DATE", "2025"),
+    ("Sales rose over the past year.", WED, "the past year", "DURATION", "P1Y"),
+    ("Fines grew over the last decade.", WED, "the last decade", "DURATION", "P10Y"),
+    ("Fines grew in the last decade.", WED, "the last decade", "DATE", "201"),
     ("A deal may come in the next month.", WED, "the next month", "DATE", "2026-05"),
     # vague plurals with "recent", "the past few", "coming" point at the past or future
     ("Prices climbed in recent years.", WED, "recent years", "DATE", "PAST_REF"),

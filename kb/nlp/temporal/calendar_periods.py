@@ -124,7 +124,12 @@ def handle_season(m: re.Match, ctx: Context) -> Result | None:
     return "DATE", resolve_period(ctx, season, 0, m.start(), m.end(), relative=rel), mod
 
 
-# TimeML reads "the past year" and "the last week" as the calendar period before this one, a DATE.
+# TimeML reads "the past year" and "the last week" as the calendar period before this one, a DATE;
+# after "over", "for", "within"... the words name a stretch of time up to now, a DURATION, so that
+# a sentence about what happened "over the past year" is not dated to last year.
+_SPAN_BEFORE_RE = re.compile(r"\b(?:over|for|during|within|throughout|across)\s+$", re.IGNORECASE)
+_SPAN_CODES = {"week": "P1W", "month": "P1M", "year": "P1Y", "quarter": "P1Q", "decade": "P10Y",
+               "century": "P100Y"}
 _REL_OFFSETS = {
     "the past": -1, "the last": -1, "the next": 1, "this": 0, "the current": 0, "last": -1,
     "this past": -1, "next": 1, "this coming": 1,
@@ -139,8 +144,11 @@ def handle_relative_unit(m: re.Match, ctx: Context) -> Result | None:
     unit = m["unit"].lower()
     rel = re.sub(r"\s+", " ", m["rel"].lower())
     pre = re.sub(r"\s+", " ", (m["pre"] or "").lower()).strip()
-    if rel in ("the past", "the last", "the next") and pre:
-        return None
+    if rel in ("the past", "the last", "the next"):
+        if pre:
+            return None
+        if _SPAN_BEFORE_RE.search(text_before(ctx, m, 12)) and unit in _SPAN_CODES:
+            return "DURATION", _SPAN_CODES[unit], None
     mod = {"early": "START", "late": "END", "mid": "MID", "the start of": "START", "start of": "START",
            "the beginning of": "START", "beginning of": "START", "the middle of": "MID",
            "middle of": "MID", "the end of": "END", "end of": "END", "the close of": "END",
