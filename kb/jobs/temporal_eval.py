@@ -20,7 +20,7 @@ _DOC_RE = re.compile(r"<DOC\b([^>]*)>\n?(.*?)\n?</DOC>", re.DOTALL)
 _TAG_RE = re.compile(r"<TIMEX3\b([^>]*)>(.*?)</TIMEX3>", re.DOTALL)
 _ATTR_RE = re.compile(r'(\w+)="([^"]*)"')
 # TimeML as published (TimeBank, AQUAINT, TempEval-3): the creation time in <DCT>, the text in <TEXT>.
-_DCT_RE = re.compile(r"<DCT>\s*<TIMEX3\b([^>]*)>", re.DOTALL)
+_DCT_RE = re.compile(r"<DCT>[^<]*<TIMEX3\b([^>]*)>", re.DOTALL)
 _TEXT_RE = re.compile(r"<TEXT>(.*?)</TEXT>", re.DOTALL)
 _ANY_TAG_RE = re.compile(r"<(/?)([A-Za-z][\w.-]*)\b([^>]*?)(/?)>")
 

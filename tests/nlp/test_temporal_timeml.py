@@ -66,6 +66,12 @@ CONVENTIONS = [
     ("The offer was extended to Nov. 20, the company said.", NOV, "Nov. 20", "DATE", "1989-11-20"),
     ("It raised $40 billion in the spring.", dt.date(2025, 12, 30), "the spring", "DATE", "2025-SP"),
     ("Talks broke down in January.", dt.date(2025, 10, 28), "January", "DATE", "2025-01"),
+    # a month or day with "last year", decades in words, the near future
+    ("Exports fell in January last year.", WED, "January last year", "DATE", "2025-01"),
+    ("The deal closed on December 23 last year.", WED, "December 23 last year", "DATE", "2025-12-23"),
+    ("The deal closes on June 3.", WED, "June 3", "DATE", "2026-06-03"),
+    ("It was the music of the nineties.", WED, "the nineties", "DATE", "199"),
+    ("Rates will rise in the near future.", WED, "the near future", "DATE", "FUTURE_REF"),
     # a rate is a SET, even before its noun
     ("The app has 700 million weekly users.", WED, "weekly", "SET", "P1W"),
     ("Interest is paid quarterly to holders.", WED, "quarterly", "SET", "P1Q"),
