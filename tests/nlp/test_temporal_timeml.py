@@ -49,6 +49,7 @@ CONVENTIONS = [
     ("Fines grew over the last decade.", WED, "the last decade", "DURATION", "P10Y"),
     ("Fines grew in the last decade.", WED, "the last decade", "DATE", "201"),
     ("A deal may come in the next month.", WED, "the next month", "DATE", "2026-05"),
+    ("It depends on what ships in the next year or two.", WED, "the next year", "DATE", "FUTURE_REF"),
     # vague plurals with "recent", "the past few", "coming" point at the past or future
     ("Prices climbed in recent years.", WED, "recent years", "DATE", "PAST_REF"),
     ("Prices climbed over the past few months.", WED, "the past few months", "DATE", "PAST_REF"),

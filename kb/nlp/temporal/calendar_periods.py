@@ -149,6 +149,9 @@ def handle_relative_unit(m: re.Match, ctx: Context) -> Result | None:
             return None
         if _SPAN_BEFORE_RE.search(text_before(ctx, m, 12)) and unit in _SPAN_CODES:
             return "DURATION", _SPAN_CODES[unit], None
+        if re.match(r"\s+or\s+(?:two|three)\b", text_after(ctx, m)):
+            # "in the next year or two" names no period: TimeBank's "a year or two" is FUTURE_REF
+            return "DATE", "FUTURE_REF" if rel == "the next" else "PAST_REF", None
     mod = {"early": "START", "late": "END", "mid": "MID", "the start of": "START", "start of": "START",
            "the beginning of": "START", "beginning of": "START", "the middle of": "MID",
            "middle of": "MID", "the end of": "END", "end of": "END", "the close of": "END",
