@@ -153,18 +153,30 @@ def print_eval_report(report: dict) -> None:
 @click.option("--floors", "floors_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Floors file (default data/gold/floors.toml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-def eval_command(gold_dir, floors_path, as_json):
+@click.option("--timeml", "timeml_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Score only the temporal tagger on a folder of TimeML .tml files (TimeBank, "
+                   "AQUAINT, TempEval-3); each subfolder is reported on its own.")
+@click.option("--errors", is_flag=True, help="With --timeml: list every missed, spurious or misvalued timex.")
+def eval_command(gold_dir, floors_path, as_json, timeml_dir, errors):
     """Score extraction against the gold annotations; fail below the floors.
 
     Prints precision, recall and F1 for entities, timexes (sample gold and the
     TimeML gold), events (type and sentence) and timeline dates (type,
     sentence and date value). Exits 1 when a figure is below its floor.
 
+    With --timeml DIR, scores only the temporal tagger on TimeML files a person
+    has (their DCT is the anchor), as the TempEval-3 scorer counts: relaxed
+    (overlapping spans) and value F1; no floors apply.
+
     \b
     Example:
         kb eval
         kb eval --json > eval.json
+        kb eval --timeml ~/corpora/TBAQ-cleaned
     """
+    if timeml_dir is not None:
+        _eval_timeml(timeml_dir, as_json, errors)
+        return
     from kb.jobs.evaluate import check_floors, evaluate
 
     report = evaluate(gold_dir)
@@ -177,3 +189,27 @@ def eval_command(gold_dir, floors_path, as_json):
         click.echo(f"Below floor: {failure}", err=True)
     if failures:
         sys.exit(EXIT_PARTIAL)
+
+
+def _eval_timeml(directory: str, as_json: bool, errors: bool) -> None:
+    """`kb eval --timeml DIR`: the tagger's TempEval-3 style scores on a TimeML corpus."""
+    from kb.jobs.temporal_eval import evaluate_timexes, load_timeml_corpus, timex_errors
+
+    docs = load_timeml_corpus(directory)
+    report = evaluate_timexes(docs)
+    if len(report) == 2:
+        report.pop("all")  # one folder: its figures are the overall ones
+    if as_json:
+        echo_json(report)
+    else:
+        click.echo(f"TimeML corpus {directory}: {len(docs)} documents (TempEval-3 measures; DCT as anchor)")
+        for split, f in report.items():
+            click.echo(f"  {split:<12} relaxed P {f['relaxed_precision']:6.2f} R {f['relaxed_recall']:6.2f} "
+                       f"F1 {f['relaxed_f1']:6.2f}   value P {f['value_precision']:6.2f} "
+                       f"R {f['value_recall']:6.2f} F1 {f['value_f1']:6.2f}   strict F1 {f['strict_f1']:6.2f}"
+                       f"  type {f['type_accuracy']:6.2f}  (gold {f['gold']}, predicted {f['predicted']}, "
+                       f"{f['documents']} documents)")
+    if errors:
+        for doc in docs:
+            for line in timex_errors(doc):
+                click.echo(line)

@@ -19,6 +19,10 @@ GOLD_DIR = DATA_DIR / "gold" / "timebank"
 _DOC_RE = re.compile(r"<DOC\b([^>]*)>\n?(.*?)\n?</DOC>", re.DOTALL)
 _TAG_RE = re.compile(r"<TIMEX3\b([^>]*)>(.*?)</TIMEX3>", re.DOTALL)
 _ATTR_RE = re.compile(r'(\w+)="([^"]*)"')
+# TimeML as published (TimeBank, AQUAINT, TempEval-3): the creation time in <DCT>, the text in <TEXT>.
+_DCT_RE = re.compile(r"<DCT>[^<]*<TIMEX3\b([^>]*)>", re.DOTALL)
+_TEXT_RE = re.compile(r"<TEXT>(.*?)</TEXT>", re.DOTALL)
+_ANY_TAG_RE = re.compile(r"<(/?)([A-Za-z][\w.-]*)\b([^>]*?)(/?)>")
 
 
 class TimeMLFormatError(KBError):
@@ -37,8 +41,11 @@ class GoldDoc:
 
 
 def parse_timeml(markup: str, source: str = "<string>") -> tuple[str, dt.date | None, list[Timex]]:
-    """Plain text, publication date and gold Timex list from one TimeML-style document."""
+    """Plain text, publication date and gold Timex list from one TimeML-style document: either
+    TimeML as published (<DCT> and <TEXT>) or the project's own <DOC published=...> files."""
     doc = _DOC_RE.search(markup)
+    if doc is None and "<TEXT>" in markup:
+        return _parse_published_timeml(markup, source)
     if doc is None:
         raise TimeMLFormatError(f"{source}: no <DOC published=...>...</DOC> element")
     doc_attrs = dict(_ATTR_RE.findall(doc[1]))
@@ -67,6 +74,47 @@ def parse_timeml(markup: str, source: str = "<string>") -> tuple[str, dt.date | 
     return "".join(parts), published, gold
 
 
+def _parse_published_timeml(markup: str, source: str) -> tuple[str, dt.date | None, list[Timex]]:
+    """The <TEXT> of a TimeBank/AQUAINT/TempEval-3 file with its TIMEX3 tags, other tags (EVENT,
+    SIGNAL) dropped; the publication date is the value of the <DCT> timex."""
+    dct = _DCT_RE.search(markup)
+    published = parse_iso_date(dict(_ATTR_RE.findall(dct[1])).get("value")) if dct else None
+    body = _TEXT_RE.search(markup)
+    if body is None:
+        raise TimeMLFormatError(f"{source}: no <TEXT>...</TEXT> element")
+    parts: list[str] = []
+    spans: list[tuple[int, int, dict[str, str]]] = []
+    open_timex: tuple[int, dict[str, str]] | None = None
+    length = position = 0
+    for tag in _ANY_TAG_RE.finditer(body[1]):
+        chunk = html.unescape(body[1][position:tag.start()])
+        parts.append(chunk)
+        length += len(chunk)
+        position = tag.end()
+        closing, name, attrs, empty = tag.groups()
+        if name != "TIMEX3" or empty:
+            continue  # EVENT, SIGNAL...; an empty TIMEX3 has no words to find
+        if not closing:
+            if open_timex is not None:
+                raise TimeMLFormatError(f"{source}: nested <TIMEX3> tag")
+            open_timex = (length, dict(_ATTR_RE.findall(attrs)))
+            continue
+        if open_timex is None:
+            raise TimeMLFormatError(f"{source}: </TIMEX3> without its opening tag")
+        start, timex_attrs = open_timex
+        open_timex = None
+        if "type" not in timex_attrs:
+            raise TimeMLFormatError(f"{source}: TIMEX3 {timex_attrs.get('tid', '?')} has no type")
+        spans.append((start, length, timex_attrs))
+    if open_timex is not None:
+        raise TimeMLFormatError(f"{source}: unclosed <TIMEX3> tag")
+    parts.append(html.unescape(body[1][position:]))
+    text = "".join(parts)
+    gold = [Timex(start, end, text[start:end], attrs["type"], attrs.get("value") or None,
+                  attrs.get("mod") or None) for start, end, attrs in spans]
+    return text, published, gold
+
+
 def load_timeml(path: str | Path) -> tuple[str, dt.date | None, list[Timex]]:
     """Plain text, publication date and gold Timex list from a .tml file."""
     path = Path(path)
@@ -84,6 +132,24 @@ def load_gold_dir(directory: str | Path = GOLD_DIR) -> list[GoldDoc]:
         text, published, gold = load_timeml(path)
         split = "test" if path.name.startswith("test_") else "dev"
         docs.append(GoldDoc(path.stem, split, text, published, gold))
+    return docs
+
+
+def load_timeml_corpus(directory: str | Path) -> list[GoldDoc]:
+    """Every .tml file under `directory` (TimeBank, AQUAINT, TempEval-3...); a document's split
+    is the folder it lies in below `directory` (the folder's own name for files directly in it)."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise TimeMLFormatError(f"{root}: not a directory")
+    docs = []
+    for path in sorted(root.rglob("*.tml")):
+        if path.name.startswith("."):
+            continue  # resource forks and editor files, not documents
+        text, published, gold = load_timeml(path)
+        split = path.parent.relative_to(root).as_posix() if path.parent != root else root.resolve().name
+        docs.append(GoldDoc(path.stem, split, text, published, gold))
+    if not docs:
+        raise TimeMLFormatError(f"{root}: no .tml files")
     return docs
 
 
@@ -139,7 +205,7 @@ def evaluate_timexes(
         predicted = tagger(doc.text, doc.published)
         matched = match_timexes(doc.gold, predicted)
         exact = {(g.start, g.end) for g in doc.gold} & {(p.start, p.end) for p in predicted}
-        for split in (doc.split, "all"):
+        for split in {doc.split, "all"}:
             counts = totals.setdefault(split, dict.fromkeys(keys, 0))
             counts["documents"] += 1
             counts["gold"] += len(doc.gold)

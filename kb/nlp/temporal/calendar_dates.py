@@ -54,6 +54,8 @@ def handle_month_day(m: re.Match, ctx: Context) -> Result | None:
     month = V.months()[m["month"].rstrip(".")]
     day = int(m["day"])
     year = year_from(m["year"])
+    if m.groupdict().get("yrel"):  # "December 23 last year"
+        year = year_of_relative(m["yrel"], ctx)
     if year:
         try:
             return "DATE", dt.date(year, month, day).isoformat(), None
@@ -123,8 +125,13 @@ def _year_in_context(m: re.Match, ctx: Context) -> bool:
     return True
 
 
+_DECADE_WORDS = ("twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties", "nineties")
+
+
 def handle_decade(m: re.Match, ctx: Context) -> Result | None:
-    if m["cent"]:
+    if m["word"]:
+        value = f"19{_DECADE_WORDS.index(m['word'].lower()) + 2}"  # "the nineties": 199
+    elif m["cent"]:
         value = f"{m['cent']}{m['dec']}"
     else:
         digit = int(m["dec2"])

@@ -17,13 +17,12 @@ from kb.nlp.temporal.resolve import Context, resolve_month, resolve_period, shif
 
 
 def _fiscal_year(m: re.Match, ctx: Context) -> int | None:
-    """The fiscal year named in a match, or the one the publication date falls in."""
+    """The fiscal year named in a match, or the publication year. TimeML values have no fiscal
+    calendar: "fiscal 1989" is 1989 and "the fiscal first quarter" a calendar quarter."""
     groups = m.groupdict()
     year = year_from(groups.get("fyy")) or year_from(groups.get("year"))
     if year is None and ctx.published:
-        start = V.fiscal_start_month()
-        year = ctx.published.year + (1 if start > 1 and ctx.published.month >= start else 0)
-        year += {"last": -1, "next": 1}.get((groups.get("yrel") or "").lower(), 0)
+        year = ctx.published.year + {"last": -1, "next": 1}.get((groups.get("yrel") or "").lower(), 0)
     return year
 
 
@@ -32,10 +31,8 @@ def handle_quarter(m: re.Match, ctx: Context) -> Result | None:
     quarter = int(groups.get("q") or V.ordinals().get((groups.get("ord") or "").lower(), 4))
     mod = date_mod(groups.get("dmod"))
     fiscal = bool(groups.get("fy") or groups.get("fisc") or groups.get("fisc2") or groups.get("fisc3"))
-    if fiscal:
-        year = _fiscal_year(m, ctx)
-        return "DATE", f"FY{year if year else 'XXXX'}-Q{quarter}", mod
-    year = year_from(groups.get("year")) or year_from(groups.get("yy"))
+    year = _fiscal_year(m, ctx) if fiscal else None  # "the fiscal first quarter": this year's
+    year = year or year_from(groups.get("year")) or year_from(groups.get("yy"))
     if year is None and groups.get("yrel"):
         year = year_of_relative(groups["yrel"], ctx)
     if year is None:
@@ -46,6 +43,32 @@ def handle_quarter(m: re.Match, ctx: Context) -> Result | None:
 
 
 _RESULTS_RE = re.compile(r"\s+(?:\w+\s+)?(?:results|earnings|revenue|sales|profits?|report)\b", re.IGNORECASE)
+
+
+_FIGURES_RE = re.compile(r"\s+(?:results|earnings|levels?|figures?|profits?|net|sales|revenue|loss)")
+
+
+def handle_the_quarter(m: re.Match, ctx: Context) -> Result | None:
+    """"the quarter", "the latest quarter", "the year-ago period" in an earnings report: the
+    quarter mentioned last (nearby), or else the last one completed before publication."""
+    ago = bool(m["ago"] or m["alone"])
+    if m["period"] and not (ago or m["latest"]):
+        return None  # "the period" alone is any stretch of time
+    if m["alone"] and not (_FIGURES_RE.match(text_after(ctx, m))
+                           or re.search(r"\b(?:from|than|the)\s+$", text_before(ctx, m))):
+        return None  # a bare "year-earlier" names a period only next to figures
+    nearby = ctx.anchor_value if ctx.anchor_value and m.start() - ctx.anchor_end < 600 else None
+    if nearby and re.fullmatch(r"\d{4}-Q[1-4]", nearby):
+        quarter = nearby
+    elif ctx.published is None:
+        return "DATE", "XXXX-QX", None
+    elif ago and m["alone"]:
+        return "DATE", f"{ctx.published.year - 1:04d}", None
+    else:
+        quarter = shift_by_unit(ctx.published, "quarter", -1)
+    if ago:
+        return "DATE", f"{int(quarter[:4]) - 1:04d}{quarter[4:]}", None
+    return "DATE", quarter, None
 
 
 def handle_month_quarter(m: re.Match, ctx: Context) -> Result | None:
@@ -62,10 +85,8 @@ def handle_half(m: re.Match, ctx: Context) -> Result | None:
     mod = date_mod(groups.get("dmod"))
     if re.match(r"\s+of\b", text_after(ctx, m)):
         return None  # "the second half of the game"
-    if groups.get("fy") or groups.get("fisc3"):
-        year = _fiscal_year(m, ctx)
-        return "DATE", f"FY{year if year else 'XXXX'}-H{half}", mod
-    year = year_from(groups.get("year")) or year_from(groups.get("yy"))
+    year = _fiscal_year(m, ctx) if groups.get("fyy") or groups.get("fisc3") else None
+    year = year or year_from(groups.get("year")) or year_from(groups.get("yy"))
     if year is None and groups.get("yrel"):
         year = year_of_relative(groups["yrel"], ctx)
     if year is None:
@@ -80,13 +101,12 @@ def handle_fiscal(m: re.Match, ctx: Context) -> Result | None:
     groups = m.groupdict()
     if groups.get("frel"):
         if ctx.published is None:
-            return "DATE", "FYXXXX", None
-        start = V.fiscal_start_month()
-        year = ctx.published.year + (1 if start > 1 and ctx.published.month >= start else 0)
+            return "DATE", "XXXX", None
+        year = ctx.published.year
         year += {"last": -1, "previous": -1, "next": 1}.get(groups["frel"].split()[-1].lower(), 0)
-        return "DATE", f"FY{year}", None
+        return "DATE", f"{year:04d}", None
     year = _fiscal_year(m, ctx)
-    return "DATE", f"FY{year:04d}", None
+    return "DATE", f"{year:04d}", None
 
 
 def handle_season(m: re.Match, ctx: Context) -> Result | None:
@@ -104,8 +124,15 @@ def handle_season(m: re.Match, ctx: Context) -> Result | None:
     return "DATE", resolve_period(ctx, season, 0, m.start(), m.end(), relative=rel), mod
 
 
+# TimeML reads "the past year" and "the last week" as the calendar period before this one, a DATE;
+# after "over", "for", "within"... the words name a stretch of time up to now, a DURATION, so that
+# a sentence about what happened "over the past year" is not dated to last year.
+_SPAN_BEFORE_RE = re.compile(r"\b(?:over|for|during|within|throughout|across)\s+$", re.IGNORECASE)
+_SPAN_CODES = {"week": "P1W", "month": "P1M", "year": "P1Y", "quarter": "P1Q", "decade": "P10Y",
+               "century": "P100Y"}
 _REL_OFFSETS = {
-    "this": 0, "the current": 0, "last": -1, "this past": -1, "next": 1, "this coming": 1,
+    "the past": -1, "the last": -1, "the next": 1, "this": 0, "the current": 0, "last": -1,
+    "this past": -1, "next": 1, "this coming": 1,
     "the coming": 1, "the previous": -1, "the prior": -1, "the following": 1, "the same": 0, "that": 0,
 }
 
@@ -120,9 +147,11 @@ def handle_relative_unit(m: re.Match, ctx: Context) -> Result | None:
     if rel in ("the past", "the last", "the next"):
         if pre:
             return None
-        code = {"week": "P1W", "month": "P1M", "year": "P1Y", "quarter": "P1Q", "decade": "P1DE",
-                "century": "P1CE", "weekend": None}[unit]
-        return ("DURATION", code, None) if code else None
+        if _SPAN_BEFORE_RE.search(text_before(ctx, m, 12)) and unit in _SPAN_CODES:
+            return "DURATION", _SPAN_CODES[unit], None
+        if re.match(r"\s+or\s+(?:two|three)\b", text_after(ctx, m)):
+            # "in the next year or two" names no period: TimeBank's "a year or two" is FUTURE_REF
+            return "DATE", "FUTURE_REF" if rel == "the next" else "PAST_REF", None
     mod = {"early": "START", "late": "END", "mid": "MID", "the start of": "START", "start of": "START",
            "the beginning of": "START", "beginning of": "START", "the middle of": "MID",
            "middle of": "MID", "the end of": "END", "end of": "END", "the close of": "END",

@@ -136,6 +136,10 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
     amount = float(number)
     if amount != int(amount):
         return None
+    if unit == "Y" and sign < 0:
+        # "profit rose in the third quarter from a year ago": the same quarter a year back.
+        if ctx.anchor_value and _QUARTER_RE.fullmatch(ctx.anchor_value) and m.start() - ctx.anchor_end < 300:
+            return "DATE", shift_value(ctx.anchor_value, "Y", -int(amount)), None
     if direction in ("ago", "from now"):
         return "DATE", shift_by_unit(ctx.published, unit, sign * int(amount), by_amount=True), None
     kept = shift_value(ctx.anchor_value, unit, sign * int(amount))
@@ -144,13 +148,12 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
     return "DATE", shift_by_unit(ctx.anchor, unit, sign * int(amount), by_amount=True), None
 
 
+_QUARTER_RE = re.compile(r"\d{4}-Q[1-4]")
+
+
 def handle_reference(m: re.Match, ctx: Context) -> Result | None:
     word = re.sub(r"\s+", " ", m["w"].lower())
     if word == "soon" and (re.search(r"\bas\s+$", text_before(ctx, m).lower())
                            or re.match(r"\s+as\b", text_after(ctx, m))):
         return None
-    if word == "now":
-        previous = text_before(ctx, m, 12).lower()
-        if not any(re.search(rf"\b{re.escape(w)}\s+$", previous) for w in V.now_preceders()):
-            return None
     return "DATE", V.reference_words()[word], None

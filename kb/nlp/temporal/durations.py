@@ -33,11 +33,38 @@ _MONEY_BEFORE_RE = re.compile(
 
 
 def handle_set_word(m: re.Match, ctx: Context) -> Result | None:
+    following = re.match(r"\s+([a-z]+)", text_after(ctx, m))
+    counted = re.search(r"(?:\d|million|billion|thousand)\s+$", text_before(ctx, m))
+    if following and following[1] not in _ADVERB_FOLLOWERS and not counted:
+        return None  # an adjective ("a quarterly dividend"), unless a rate ("700 million weekly users")
     return "SET", V.set_words()[m["w"].lower()], None
 
 
+# Words that may follow "daily", "quarterly"... used as an adverb ("paid quarterly to holders").
+_ADVERB_FOLLOWERS = frozenset({"to", "and", "or", "in", "on", "at", "for", "by", "from", "since", "until",
+                               "through", "with", "as", "than", "but", "after", "before"})
+
+
 def _duration_code(count: str, unit: str) -> str:
-    return f"PT{count}{unit[1:]}" if unit.startswith("T") else f"P{count}{unit}"
+    """The TIMEX3 duration: hours, minutes and seconds after a T; decades and centuries counted in
+    years as TimeML does ("two decades" P20Y), unless vague ("decades" PXDE)."""
+    if unit.startswith("T"):
+        return f"PT{count}{unit[1:]}"
+    if unit in _YEARS_PER and count != "X":
+        years = float(count) * _YEARS_PER[unit]
+        return f"P{int(years) if years == int(years) else years}Y"
+    return f"P{count}{unit}"
+
+
+_YEARS_PER = {"DE": 10, "CE": 100}
+# A bare plural unit after these words is not a span of time ("the days of", "hundreds of years").
+_NOT_A_SPAN_BEFORE_RE = re.compile(
+    r"\b(?:the|these|those|their|its|his|her|our|on|of|early|later?|first|final)\s+$")
+# Plural units with no number after these words are vague references to the past or future
+# ("recent years", "the past few months", "the coming weeks"): TimeML's PAST_REF and FUTURE_REF.
+# "the next few years" stays a vague duration (PXY), as TimeBank has it.
+_PAST_RELS = {"recent", "the past", "the last", "the previous", "the prior"}
+_FUTURE_RELS = {"coming", "the coming"}
 
 
 def handle_duration(m: re.Match, ctx: Context) -> Result | None:
@@ -48,6 +75,10 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
     plural = unit_word.endswith("s") or unit_word == "centuries"
     mod = V.duration_mods().get(re.sub(r"\s+", " ", (m["dm"] or "").lower()))
     after = text_after(ctx, m)
+    if re.match(r"(?:\s+|-)old\b", after) or m["long"] == "-old":
+        return None  # an age ("52 years old") is not annotated in TimeML
+    if unit == "Q" and re.search(r"\w-$", ctx.text[m.start():m.start() + len(m[0]) - len(m["unit"])]):
+        return None  # "three-quarters" is a fraction
     if re.match(r"-[a-z]", after) or (
         raw_num in ("a", "an") and re.match(r"\s+(?:in\s+which|when|that|where)\b", after)
     ):
@@ -56,16 +87,17 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
         if not plural:
             return None
         before = text_before(ctx, m).lower()
-        if re.search(r"\b(?:the|these|those|their|its|his|her|our)\s+$", before):
-            return None
-        if not (rel or m["long"] or re.search(r"\b(?:for|in|over|of|within|after)\s+$", before)
-                or re.match(r"\s+of\s", after)):
+        if _NOT_A_SPAN_BEFORE_RE.search(before):
             return None
         count = "X"
     else:
         count = V.numbers().get(raw_num, raw_num)
         if count == "1" and plural and raw_num in ("a", "an"):
             return None
+    if count == "X" and plural and rel in _PAST_RELS:
+        return "DATE", "PAST_REF", None
+    if count == "X" and plural and rel in _FUTURE_RELS:
+        return "DATE", "FUTURE_REF", None
     if raw_num in ("a", "an", "one") and not rel and not mod:
         if _MONEY_BEFORE_RE.search(text_before(ctx, m, 25)):
             return "SET", _duration_code("1", unit), None

@@ -160,17 +160,32 @@ def tense_near(ctx: Context, start: int, end: int) -> str | None:
     return best[1] if best else None
 
 
-def _pick(candidates: list[tuple[int, str]], target: int, tense: str | None) -> str:
-    """From (index, value) pairs choose by tense: latest <= target, earliest >= target, or nearest."""
+def _pick(
+    candidates: list[tuple[int, str]], target: int, tense: str | None, per_year: int = 12, *,
+    near: bool = True,
+) -> str:
+    """From (index, value) pairs choose by tense: latest <= target, earliest >= target, or nearest.
+
+    `per_year` is how many index steps make a year. A tense cue does not carry a date more than
+    half a year away when another one lies within two months, or the neighbouring quarter
+    ("payable Dec. 15" in a November article is next month, whatever tense the sentence's other
+    verbs have), unless `near` is False (seasons: "raised money in the spring", written in
+    December, is past).
+    """
+    nearest = min(candidates, key=lambda c: (abs(c[0] - target), c[0]))
+    chosen = None
     if tense == "past":
         eligible = [c for c in candidates if c[0] <= target]
-        if eligible:
-            return max(eligible)[1]
-    if tense == "future":
+        chosen = max(eligible) if eligible else None
+    elif tense == "future":
         eligible = [c for c in candidates if c[0] >= target]
-        if eligible:
-            return min(eligible)[1]
-    return min(candidates, key=lambda c: (abs(c[0] - target), c[0]))[1]
+        chosen = min(eligible) if eligible else None
+    if chosen is None:
+        return nearest[1]
+    close = max(1, per_year // 6) if per_year >= 4 else 0
+    if near and abs(chosen[0] - target) * 2 > per_year and abs(nearest[0] - target) <= close:
+        return nearest[1]
+    return chosen[1]
 
 
 def resolve_day_of_month(
@@ -192,7 +207,7 @@ def resolve_day_of_month(
         options = matching or options
     if not options:
         return None
-    return _pick(options, pub.toordinal(), tense_near(ctx, start, end))
+    return _pick(options, pub.toordinal(), tense_near(ctx, start, end), per_year=365)
 
 
 def resolve_month(ctx: Context, month: int, rel: str, start: int, end: int) -> str:
@@ -208,7 +223,7 @@ def resolve_month(ctx: Context, month: int, rel: str, start: int, end: int) -> s
         return max(o for o in options if o[0] < target)[1]
     if rel == "next":
         return min(o for o in options if o[0] > target)[1]
-    return _pick(options, target, tense_near(ctx, start, end))
+    return _pick(options, target, tense_near(ctx, start, end), per_year=12)
 
 
 _SEASON_ORDER = {"SP": 0, "SU": 1, "FA": 2, "WI": 3}
@@ -241,7 +256,8 @@ def resolve_period(ctx: Context, kind: str, number: int, start: int, end: int, r
         return max(o for o in options if o[0] < target)[1]
     if relative in ("next", "this coming"):
         return min(o for o in options if o[0] > target)[1]
-    return _pick(options, target, tense_near(ctx, start, end))
+    tense = tense_near(ctx, start, end)
+    return _pick(options, target, tense, per_year=per_year, near=kind not in _SEASON_ORDER)
 
 
 def resolve_weekday(ctx: Context, weekday: int, rel: str, start: int, end: int) -> str:
@@ -286,4 +302,4 @@ def resolve_holiday(ctx: Context, rule: str, start: int, end: int) -> dt.date | 
     pub = ctx.published
     options = [(d.toordinal(), d.isoformat()) for y in (pub.year - 1, pub.year, pub.year + 1)
                if (d := holiday_date(rule, y)) is not None]
-    return dt.date.fromisoformat(_pick(options, pub.toordinal(), tense_near(ctx, start, end)))
+    return dt.date.fromisoformat(_pick(options, pub.toordinal(), tense_near(ctx, start, end), per_year=365))

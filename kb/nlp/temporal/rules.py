@@ -30,6 +30,7 @@ class Rule:
     handler: Handler
     kind: str = "date"  # "date", "clock" (a time of day to attach to a date) or "other"
     anchored: bool = False  # resolved against the previous date, so run again in text order
+    anchors: bool = True  # its value becomes the anchor of later anchored rules
 
 
 @dataclass
@@ -94,7 +95,8 @@ def _rule(raw: object, fragments: dict[str, str]) -> Rule:
         regex = re.compile(_expand(_joined(raw["pattern"]), fragments, where), re.IGNORECASE)
     except (KeyError, TypeError, re.error) as exc:
         raise ConfigError(f"{PATTERNS_PATH}: {where}: invalid pattern: {exc}") from exc
-    return Rule(raw["name"], regex, handler, kind, bool(raw.get("anchored", False)))
+    return Rule(raw["name"], regex, handler, kind, bool(raw.get("anchored", False)),
+                bool(raw.get("anchors", True)))
 
 
 @cache
@@ -195,7 +197,7 @@ def _resolve_in_order(chosen: list[Candidate], ctx: Context) -> list[Candidate]:
             if result is not None:
                 cand.result = result
         kind, value, _ = cand.result
-        if kind in ("DATE", "TIME"):
+        if kind in ("DATE", "TIME") and cand.rule.anchors:
             anchor = _anchor_from_value(value)
             if anchor is not None:
                 ctx.anchor = anchor
@@ -203,6 +205,7 @@ def _resolve_in_order(chosen: list[Candidate], ctx: Context) -> list[Candidate]:
                 ctx.anchor_end = cand.end
             elif re.fullmatch(r"(?:FY)?\d{4}-Q[1-4]", value):
                 ctx.anchor_value = value
+                ctx.anchor_end = cand.end
     return chosen
 
 

@@ -154,18 +154,8 @@ def not_past_ed() -> frozenset[str]:
 
 
 @cache
-def now_preceders() -> frozenset[str]:
-    return _words("now_preceders")
-
-
-@cache
 def duration_adjectives() -> frozenset[str]:
     return _words("duration_adjectives")
-
-
-@cache
-def fiscal_start_month() -> int:
-    return int(vocab().get("fiscal", {}).get("start_month", 1))
 
 
 FULL_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",

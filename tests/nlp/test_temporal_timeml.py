@@ -1,0 +1,193 @@
+"""TimeML conventions of the TIMEX3 tagger (TimeBank, AQUAINT, TempEval-3) and the TimeML scorer.
+
+Every sentence here was written for these tests; no corpus text is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from kb.jobs.temporal_eval import (
+    GoldDoc,
+    TimeMLFormatError,
+    evaluate_timexes,
+    load_timeml_corpus,
+    parse_timeml,
+)
+from kb.nlp.temporal.tagger import Timex, tag_timexes
+
+WED = dt.date(2026, 4, 15)  # a Wednesday in ISO week 16
+NOV = dt.date(1989, 11, 2)  # a Thursday, in the fourth quarter
+
+# (sentence, published, expected extent, type, value)
+CONVENTIONS = [
+    # "now" is always PRESENT_REF, the aspectual one too
+    ("Prices are high now.", WED, "now", "DATE", "PRESENT_REF"),
+    ("The startup now employs 300 people.", WED, "now", "DATE", "PRESENT_REF"),
+    ("Rates must fall right now, he said.", WED, "right now", "DATE", "PRESENT_REF"),
+    # durations, vague ones included
+    ("He served eight years in prison.", WED, "eight years", "DURATION", "P8Y"),
+    ("It took days to restore the service.", WED, "days", "DURATION", "PXD"),
+    ("The board learned of the plan minutes before the vote.", WED, "minutes", "DURATION", "PTXM"),
+    # decades and centuries are counted in years
+    ("The feud lasted two decades.", WED, "two decades", "DURATION", "P20Y"),
+    ("The bridge stood for a century.", WED, "a century", "DURATION", "P100Y"),
+    ("It was a decade-long fight.", WED, "a decade-long", "DURATION", "P10Y"),
+    # fiscal periods take plain calendar values
+    ("Profit rose this fiscal year.", WED, "this fiscal year", "DATE", "2026"),
+    ("Profit fell last fiscal year.", WED, "last fiscal year", "DATE", "2025"),
+    ("Spending rose in fiscal 2024.", WED, "fiscal 2024", "DATE", "2024"),
+    ("Results for the fiscal second quarter beat forecasts.", WED, "the fiscal second quarter", "DATE",
+     "2026-Q2"),
+    # "the past year", "the last week": the period before this one, a DATE
+    ("Sales rose in the last week.", WED, "the last week", "DATE", "2026-W15"),
+    ("Sales rose in the past year.", WED, "the past year", "DATE", "2025"),
+    ("Sales rose over the past year.", WED, "the past year", "DURATION", "P1Y"),
+    ("Fines grew over the last decade.", WED, "the last decade", "DURATION", "P10Y"),
+    ("Fines grew in the last decade.", WED, "the last decade", "DATE", "201"),
+    ("A deal may come in the next month.", WED, "the next month", "DATE", "2026-05"),
+    ("It depends on what ships in the next year or two.", WED, "the next year", "DATE", "FUTURE_REF"),
+    # vague plurals with "recent", "the past few", "coming" point at the past or future
+    ("Prices climbed in recent years.", WED, "recent years", "DATE", "PAST_REF"),
+    ("Prices climbed over the past few months.", WED, "the past few months", "DATE", "PAST_REF"),
+    ("A ruling is due in the coming weeks.", WED, "the coming weeks", "DATE", "FUTURE_REF"),
+    ("Hiring will continue over the next few years.", WED, "the next few years", "DURATION", "PXY"),
+    # an earnings report: "the quarter", "a year ago" and "year-ago" are quarters
+    ("Net income rose in the quarter.", NOV, "the quarter", "DATE", "1989-Q3"),
+    ("Net income rose in the latest quarter.", NOV, "the latest quarter", "DATE", "1989-Q3"),
+    ("Net income in the third quarter rose to $5 million from $3 million a year ago.", NOV, "a year ago",
+     "DATE", "1988-Q3"),
+    ("Net income in the third quarter rose from the year-ago quarter.", NOV, "the year-ago quarter",
+     "DATE", "1988-Q3"),
+    # a date without a year stays near publication unless a close tense cue says otherwise
+    ("The reduced dividend is payable Dec. 15 to holders of record.", NOV, "Dec. 15", "DATE", "1989-12-15"),
+    ("The offer was extended to Nov. 20, the company said.", NOV, "Nov. 20", "DATE", "1989-11-20"),
+    ("It raised $40 billion in the spring.", dt.date(2025, 12, 30), "the spring", "DATE", "2025-SP"),
+    ("Talks broke down in January.", dt.date(2025, 10, 28), "January", "DATE", "2025-01"),
+    # a month or day with "last year", decades in words, the near future
+    ("Exports fell in January last year.", WED, "January last year", "DATE", "2025-01"),
+    ("The deal closed on December 23 last year.", WED, "December 23 last year", "DATE", "2025-12-23"),
+    ("The deal closes on June 3.", WED, "June 3", "DATE", "2026-06-03"),
+    ("It was the music of the nineties.", WED, "the nineties", "DATE", "199"),
+    ("Rates will rise in the near future.", WED, "the near future", "DATE", "FUTURE_REF"),
+    # a rate is a SET, even before its noun
+    ("The app has 700 million weekly users.", WED, "weekly", "SET", "P1W"),
+    ("Interest is paid quarterly to holders.", WED, "quarterly", "SET", "P1Q"),
+]
+
+# Sentences TimeML leaves untagged.
+NOT_TIMEXES = [
+    "Mr. Smith, 52 years old, will retire.",
+    "The 64-year-old founder will retire.",
+    "The board declared a quarterly dividend.",
+    "About three-quarters of the shares were tendered.",
+    "They ruled the region for hundreds of years.",
+]
+
+
+@pytest.mark.parametrize(("sentence", "published", "extent", "type_", "value"), CONVENTIONS,
+                         ids=[c[2] + " / " + c[0][:30] for c in CONVENTIONS])
+def test_timeml_convention(sentence, published, extent, type_, value):
+    found = {t.text: t for t in tag_timexes(sentence, published)}
+    assert extent in found, f"{extent!r} not found; got {sorted(found)}"
+    assert (found[extent].type, found[extent].value) == (type_, value)
+
+
+@pytest.mark.parametrize("sentence", NOT_TIMEXES)
+def test_not_a_timex_in_timeml(sentence):
+    assert tag_timexes(sentence, WED) == []
+
+
+def test_year_ago_after_a_quarter_does_not_become_the_anchor():
+    text = ("Net income in the third quarter rose from a year ago. "
+            "Revenue in the latest quarter also rose.")
+    values = {t.text: t.value for t in tag_timexes(text, NOV)}
+    assert values["a year ago"] == "1988-Q3"
+    assert values["the latest quarter"] == "1989-Q3"
+
+
+# --- the TimeML scorer ---------------------------------------------------------------------
+
+PUBLISHED_TML = """<?xml version="1.0" ?>
+<TimeML>
+<DOCID>TEST1</DOCID>
+<DCT><TIMEX3 tid="t0" type="DATE" value="2026-04-15" functionInDocument="CREATION_TIME">20260415</TIMEX3></DCT>
+<TITLE>A test &amp; its title</TITLE>
+<TEXT>
+The firm <EVENT eid="e1" class="OCCURRENCE">said</EVENT> <TIMEX3 tid="t1" type="DATE" value="2026-04-14">Tuesday</TIMEX3> \
+that sales rose &amp; fell over <TIMEX3 tid="t2" type="DURATION" value="P3Y">three years</TIMEX3>. \
+Prices are high <TIMEX3 tid="t3" type="DATE" value="PRESENT_REF">now</TIMEX3>.<TIMEX3 tid="t4" type="DATE" value="2026"/>
+</TEXT>
+</TimeML>
+"""
+
+
+def test_published_timeml_is_read_with_its_dct_and_without_other_tags():
+    text, published, gold = parse_timeml(PUBLISHED_TML, "test.tml")
+    assert published == WED
+    assert "<" not in text and "sales rose & fell" in text
+    assert [(g.text, g.type, g.value) for g in gold] == [
+        ("Tuesday", "DATE", "2026-04-14"), ("three years", "DURATION", "P3Y"), ("now", "DATE", "PRESENT_REF")]
+    assert all(text[g.start:g.end] == g.text for g in gold)
+
+
+def test_published_timeml_with_a_nested_timex_is_refused():
+    bad = PUBLISHED_TML.replace('<TIMEX3 tid="t3" type="DATE" value="PRESENT_REF">now',
+                                '<TIMEX3 tid="t3" type="DATE" value="PRESENT_REF"><TIMEX3 tid="t9" type="DATE">now')
+    with pytest.raises(TimeMLFormatError, match="nested"):
+        parse_timeml(bad, "bad.tml")
+
+
+def _write_corpus(root: Path) -> Path:
+    (root / "news").mkdir(parents=True)
+    (root / "news" / "a.tml").write_text(PUBLISHED_TML, encoding="utf-8")
+    other = PUBLISHED_TML.replace("three years", "three yrs").replace("TEST1", "TEST2")
+    (root / "wire").mkdir()
+    (root / "wire" / "b.tml").write_text(other, encoding="utf-8")
+    (root / "wire" / "._b.tml").write_bytes(b"\x00\x05resource fork")
+    return root
+
+
+def test_corpus_scores_per_folder_and_overall(tmp_path):
+    docs = load_timeml_corpus(_write_corpus(tmp_path))
+    assert sorted((d.name, d.split) for d in docs) == [("a", "news"), ("b", "wire")]
+    report = evaluate_timexes(docs)
+    # "three yrs" is not found in b: 3 of 3 gold in a, 2 of 3 in b
+    assert report["news"]["relaxed_recall"] == 100.0
+    assert report["wire"]["gold"] == 3 and report["wire"]["relaxed_recall"] == pytest.approx(66.67)
+    assert report["all"]["documents"] == 2 and report["all"]["value_f1"] > 0
+
+
+def test_value_f1_counts_overlapping_spans_with_equal_values():
+    text, published, gold = parse_timeml(PUBLISHED_TML, "test.tml")
+    doc = GoldDoc("d", "x", text, published, gold)
+
+    def shifted(text: str, published: dt.date | None) -> list[Timex]:
+        # extents one character short still overlap; one value wrong
+        return [Timex(g.start, g.end - 1, g.text[:-1], g.type, "XXXX" if g.text == "now" else g.value)
+                for g in gold]
+
+    scores = evaluate_timexes([doc], tagger=shifted)["x"]
+    assert scores["relaxed_f1"] == 100.0
+    assert scores["strict_f1"] == 0.0
+    assert scores["value_f1"] == pytest.approx(66.67)
+
+
+def test_kb_eval_timeml_prints_the_scores(run_kb, tmp_path):
+    result = run_kb("eval", "--timeml", str(_write_corpus(tmp_path)), "--errors")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "2 documents" in lines[0]
+    assert any(line.split()[0] == "news" and "value P" in line for line in lines)
+    assert any(line.split()[0] == "all" for line in lines)
+    assert "b: missed 'three yrs' DURATION P3Y" in result.output
+
+
+def test_kb_eval_timeml_without_tml_files_says_so(run_kb, tmp_path):
+    result = run_kb("eval", "--timeml", str(tmp_path))
+    assert result.exit_code != 0
+    assert "no .tml files" in result.output
+    assert "Traceback" not in result.output
