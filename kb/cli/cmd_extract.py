@@ -142,6 +142,8 @@ def print_eval_report(report: dict) -> None:
     for split, figures in report.get("events_by_split", {}).items():
         row(f"events ({split})", figures["events"])
         row(f"timeline dates ({split})", figures["timeline_dates"])
+    for split in ("all", "dev", "test") if report.get("passages") else ():
+        row("passages" if split == "all" else f"passages ({split})", report["passages"][split])
     for split, figures in (report.get("timebank") or {}).items():
         click.echo(f"  timebank {split:<13} value F1 {figures['value_f1']:6.2f}  "
                    f"relaxed F1 {figures['relaxed_f1']:6.2f}  ({figures['documents']} documents)")
@@ -158,7 +160,9 @@ def eval_command(gold_dir, floors_path, as_json):
 
     Prints precision, recall and F1 for entities, timexes (sample gold and the
     TimeML gold), events (type and sentence) and timeline dates (type,
-    sentence and date value). Exits 1 when a figure is below its floor.
+    sentence and date value) on the sample articles, and the events of the
+    gold passages (data/gold/passages.toml: type, agent, date and recap).
+    Exits 1 when a figure is below its floor.
 
     \b
     Example:
@@ -166,8 +170,10 @@ def eval_command(gold_dir, floors_path, as_json):
         kb eval --json > eval.json
     """
     from kb.jobs.evaluate import check_floors, evaluate
+    from kb.jobs.passage_eval import score_passages
 
     report = evaluate(gold_dir)
+    report["passages"] = score_passages()
     failures = check_floors(report, floors_path)
     if as_json:
         echo_json({**report, "floor_failures": failures})
