@@ -216,10 +216,14 @@ def test_hedged_and_background_sentences_take_no_date_from_context():
         "OpenAI has already spread its capacity across Oracle and CoreWeave.",
         "Microsoft still holds a stake in OpenAI.",
         "OpenAI signed compute contracts with Oracle over the past year.",
-        "Microsoft, which has invested $13 billion in OpenAI, was told about the move.",
     ):
         events = events_of(LEAD + sentence, "2025-10-29")
         assert len(events) == 2 and events[1]["date"] is None, (sentence, events[1])
+    # An earlier fact recalled without a date of its own makes no event at all.
+    result = analyze(LEAD + "Microsoft, which has invested $13 billion in OpenAI, was told about the move.",
+                     "2025-10-29")
+    assert len(result["events"]) == 1
+    assert [c["kind"] for c in result["context"]] == ["background"]
 
 
 def test_a_date_in_a_later_clause_does_not_date_the_event():
