@@ -268,4 +268,14 @@ def m019_pending_entries(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE ingest_runs ADD COLUMN articles_deferred INTEGER NOT NULL DEFAULT 0")
 
 
+
+@core()
+def m024_event_mention_recap(db: sqlite_utils.Database) -> None:
+    """event_mentions.recap: 1 when the sentence recalls an earlier fact ("the $1 billion Microsoft
+    poured into OpenAI in 2019") rather than reporting news; such a report is dated by the fact's
+    own date, never by publication (kb/nlp/events/clauses.py)."""
+    if "recap" not in db["event_mentions"].columns_dict:
+        db.execute("ALTER TABLE event_mentions ADD COLUMN recap INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATION_SETS: list[Migrations] = [core]

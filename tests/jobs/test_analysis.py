@@ -182,3 +182,13 @@ def test_workers_build_the_same_ledger_as_one_process(tmp_path, run_kb):
         db.conn.close()
     assert dumps[0][0] and dumps[0][2]  # events and stories were built
     assert dumps[0] == dumps[1]
+
+
+def test_a_recap_is_stored_as_a_recap_with_the_facts_own_date(db):
+    article = add_article(db, "recap", (
+        "REDMOND, Wash. — Microsoft on Tuesday released MAI-Image-2-Efficient. The $1 billion Microsoft "
+        "poured into OpenAI in 2019 gave it an exclusive license to the lab's models."))
+    analyze_articles(db)
+    rows = db.execute("select type, date, recap from event_mentions where article_id = ? order by start",
+                      [article]).fetchall()
+    assert rows == [("release", "2026-04-14", 0), ("investment", "2019", 1)]

@@ -15,9 +15,9 @@ from kb.nlp.events.clauses import (
     ClauseRules,
     clause_kind,
     dated_before,
-    is_rumour,
     load_rules,
     recalls_earlier,
+    sentence_cues,
 )
 from kb.nlp.events.context import (
     OWN,
@@ -186,16 +186,18 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             defn = TriggerDef(e.text, "pricing", pricing.priority, lexicon.money_strengths["pricing"],
                               True, "term")
             hits.append(Trigger(e.start_char, e.end_char, e.text, defn))
-    if hits:
-        reported = is_rumour(text, s_start, s_end, rules) or bool(lexicon.denial.search(sentence))
-        facts = []
-        for h in hits:
-            clause = clause_kind(text, s_start, s_end, h, reported, rules)
-            if clause is None:
-                facts.append(h)
-            elif all(c["start"] != s_start or c["kind"] != clause for c in contexts):
-                contexts.append(context_clause(clause, h, s_index, s_start, s_end, text, mentions))
-        hits = facts
+    if not hits:
+        return []
+    cues = sentence_cues(text, s_start, s_end, rules)
+    denial = bool(lexicon.denial.search(sentence))
+    facts = []
+    for h in hits:
+        clause = clause_kind(cues, h, denial or cues.rumour(), rules)
+        if clause is None:
+            facts.append(h)
+        elif all(c["start"] != s_start or c["kind"] != clause for c in contexts):
+            contexts.append(context_clause(clause, h, s_index, s_start, s_end, text, mentions))
+    hits = facts
     if entity_context is not None and hits:
         mentions = resolve_subject(text, s_start, hits, mentions, entity_context, antecedent_floor,
                                    lexicon)
@@ -217,7 +219,6 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     excluded = attribution.media if attribution else frozenset()
     chosen = split_same_type(text, chosen, pool, timexes, attribution, lexicon.context.subordinators)
     hedged_sentence = bool(lexicon.hedge_sentence.search(sentence))
-    denial = bool(lexicon.denial.search(sentence))
     published = doc._.published if Doc.has_extension("published") else None
     events: list[dict] = []
     kinds: list[str] = []
@@ -250,7 +251,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             date_text = timex.text if timex is not None else None
             date_source = "published"
         party_mentions = [m for i, m in enumerate(mentions) if i not in excluded]
-        recap = recalls_earlier(text, s_start, s_end, trigger, rules)
+        recap = recalls_earlier(cues, trigger, rules)
         if recap and kind != OWN:
             # An earlier fact without a date of its own: no event, never one dated at publication.
             contexts.append(context_clause("background", trigger, s_index, s_start, s_end, text,
