@@ -192,3 +192,17 @@ def test_a_recap_is_stored_as_a_recap_with_the_facts_own_date(db):
     rows = db.execute("select type, date, recap from event_mentions where article_id = ? order by start",
                       [article]).fetchall()
     assert rows == [("release", "2026-04-14", 0), ("investment", "2019", 1)]
+
+
+def test_clauses_that_state_no_fact_are_stored_as_context_not_events(db):
+    article = add_article(db, "plan", (
+        "Microsoft plans to release a frontier model of its own next year. Should the talks collapse, "
+        "OpenAI could sue Microsoft for anticompetitive behavior."))
+    analyze_articles(db)
+    assert counts(db, article)[2] == 0
+    rows = db.execute("select kind, type, sentence_index, entities from context_clauses where article_id = ? "
+                      "order by start", [article]).fetchall()
+    assert [row[:3] for row in rows] == [("plan", "release", 0), ("legal_forward", "legal", 1)]
+    assert [e["name"] for e in json.loads(rows[0][3])] == ["Microsoft"]
+    reprocess(db, all=True)
+    assert db.execute("select count(*) from context_clauses where article_id = ?", [article]).fetchone()[0] == 2
