@@ -232,15 +232,18 @@ def clause_kind(cues: SentenceCues, trigger: Trigger, reported: bool, rules: Cla
     return None
 
 
-def recalls_earlier(cues: SentenceCues, trigger: Trigger, rules: ClauseRules) -> bool:
+def recalls_earlier(cues: SentenceCues, trigger: Trigger, rules: ClauseRules,
+                    name_ends: frozenset[int] = frozenset()) -> bool:
     """Whether the trigger's clause recalls an earlier fact by its form: "last year's
-    recapitalization", "MAI-Image-1, released in October,", "Microsoft, which invested ..."."""
+    recapitalization", "MAI-Image-1, released in October," (a participle right after a name
+    ending at one of `name_ends` and a comma), "Microsoft, which invested ..."."""
     recap, text = rules.recap, cues.text
     c_start = clause_start(text, cues.start, trigger.start, rules)
     if cues.has(RECAP, "before", c_start, trigger.start):
         return True
     form = trigger.defn.form
-    if form in recap.appositive_forms and text[cues.start : trigger.start].rstrip().endswith(","):
+    before = text[cues.start : trigger.start].rstrip()
+    if form in recap.appositive_forms and before.endswith(",") and cues.start + len(before) - 1 in name_ends:
         return True
     opener = WORD.findall(text[c_start : trigger.start])
     return (form in recap.relative_forms and c_start > cues.start and bool(opener)

@@ -251,7 +251,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             date_text = timex.text if timex is not None else None
             date_source = "published"
         party_mentions = [m for i, m in enumerate(mentions) if i not in excluded]
-        recap = recalls_earlier(cues, trigger, rules)
+        recap = recalls_earlier(cues, trigger, rules, frozenset(m.end for m in mentions))
         if recap and kind != OWN:
             # An earlier fact without a date of its own: no event, never one dated at publication.
             contexts.append(context_clause("background", trigger, s_index, s_start, s_end, text,
