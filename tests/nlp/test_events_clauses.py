@@ -125,3 +125,9 @@ def test_rules_file_errors_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="invalid TOML"):
         load_rules(bad)
     assert compile_rules({}).kinds == ()
+
+
+def test_only_a_participle_right_after_a_name_recalls_an_earlier_fact():
+    # "Microsoft, its largest backer, took part": the subject's apposition, then the news.
+    assert facts("OpenAI raised $6.6 billion on Wednesday. Microsoft, its largest backer, took part in "
+                 "the round.", "2024-10-02")[1] == ("investment", ["Microsoft"], "2024-10-02", False)
