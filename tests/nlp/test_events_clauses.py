@@ -71,6 +71,9 @@ def test_a_sourced_rumour_and_a_denial_stay_events():
      "2026-04-15", ("release", [], "2025-10", True)),
     ("Microsoft, which invested $10 billion in OpenAI in January 2023, has also backed Mistral.",
      "2024-03-20", ("investment", ["Microsoft"], "2023-01", True)),
+    # "since" keeps a date from dating its clause, not from naming the recalled fact.
+    ("Since last year's recapitalization, OpenAI has been selling through AWS and Bedrock.",
+     "2026-04-02", ("corporate", [], "2025", True)),
 ])
 def test_a_recap_is_a_mention_of_the_earlier_fact_with_its_own_date(text, published, expected):
     assert facts(text, published) == [expected]

@@ -55,6 +55,7 @@ NOUN_MARKERS = DETERMINERS | frozenset({
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 RELATIVE_WORDS = frozenset({"which", "who", "whose"})
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
+ATTACHED = re.compile(r"(?:['’]s)?\s+(?:[\w$.-]+\s+){0,2}")  # "'s ", " ", "'s $1 billion "
 
 
 def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:
@@ -138,6 +139,16 @@ def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timex
     if len(triggers) < 2:
         return chosen
     return triggers + chosen[1:]
+
+
+def attached_date(text: str, timexes: list[Any], trigger: Trigger) -> Any | None:
+    """A date right before a trigger that names the fact ("last year's recapitalization", "its
+    2019 investment"), even after a period bound ("since") that keeps it from dating a clause."""
+    for tx in timexes:
+        if (tx.type == "DATE" and tx.value and tx.value[:1].isdigit() and tx.end <= trigger.start
+                and ATTACHED.fullmatch(text, tx.end, trigger.start)):
+            return tx
+    return None
 
 
 def context_clause(kind: str, trigger: Trigger, s_index: int, s_start: int, s_end: int, text: str,
@@ -252,6 +263,11 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             date_source = "published"
         party_mentions = [m for i, m in enumerate(mentions) if i not in excluded]
         recap = recalls_earlier(cues, trigger, rules, frozenset(m.end for m in mentions))
+        own = recap and kind != OWN and attached_date(text, timexes, trigger)
+        if own:
+            # "Since last year's recapitalization": the recalled fact's own date.
+            kind, date, date_mod, date_text = OWN, own.value.split("T")[0], own.mod, own.text
+            date_source = "explicit" if YEAR.search(own.text) else "relative"
         if recap and kind != OWN:
             # An earlier fact without a date of its own: no event, never one dated at publication.
             contexts.append(context_clause("background", trigger, s_index, s_start, s_end, text,
