@@ -142,6 +142,8 @@ def print_eval_report(report: dict) -> None:
     for split, figures in report.get("events_by_split", {}).items():
         row(f"events ({split})", figures["events"])
         row(f"timeline dates ({split})", figures["timeline_dates"])
+    for split in ("all", "dev", "test") if report.get("passages") else ():
+        row("passages" if split == "all" else f"passages ({split})", report["passages"][split])
     for split, figures in (report.get("timebank") or {}).items():
         click.echo(f"  timebank {split:<13} value F1 {figures['value_f1']:6.2f}  "
                    f"relaxed F1 {figures['relaxed_f1']:6.2f}  ({figures['documents']} documents)")
@@ -162,7 +164,9 @@ def eval_command(gold_dir, floors_path, as_json, timeml_dir, errors):
 
     Prints precision, recall and F1 for entities, timexes (sample gold and the
     TimeML gold), events (type and sentence) and timeline dates (type,
-    sentence and date value). Exits 1 when a figure is below its floor.
+    sentence and date value) on the sample articles, and the events of the
+    gold passages (data/gold/passages.toml: type, agent, date and recap).
+    Exits 1 when a figure is below its floor.
 
     With --timeml DIR, scores only the temporal tagger on TimeML files a person
     has (their DCT is the anchor), as the TempEval-3 scorer counts: relaxed
@@ -178,8 +182,10 @@ def eval_command(gold_dir, floors_path, as_json, timeml_dir, errors):
         _eval_timeml(timeml_dir, as_json, errors)
         return
     from kb.jobs.evaluate import check_floors, evaluate
+    from kb.jobs.passage_eval import score_passages
 
     report = evaluate(gold_dir)
+    report["passages"] = score_passages()
     failures = check_floors(report, floors_path)
     if as_json:
         echo_json({**report, "floor_failures": failures})

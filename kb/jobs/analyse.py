@@ -36,7 +36,7 @@ from kb.store.lock import die_with_parent
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_TABLES = ("mentions", "timexes", "event_mentions")
+ANALYSIS_TABLES = ("mentions", "timexes", "event_mentions", "context_clauses")
 # Articles whose text is analysed: fetched fine, with text, and not a copy of another article.
 ANALYSABLE = "status = 'ok' AND text IS NOT NULL AND duplicate_of IS NULL"
 # Longest reason kept in articles.analysis_error.
@@ -116,7 +116,7 @@ def _event_entities(event: dict, entities: list[dict], resolve: Callable[[str, s
             "entity_id": resolve(name, label),
             "name": name,
             "label": label,
-            "role": event["roles"].get(name, "participant"),
+            "role": event.get("roles", {}).get(name, "participant"),
         })
     return stored
 
@@ -132,7 +132,8 @@ def clear_analysis(db: sqlite_utils.Database, article_ids: list[int]) -> None:
 
 def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
                  resolve: Callable[[str, str], int], relevant: bool = True) -> tuple[int, int, int]:
-    """Insert one article's mentions, timexes and event mentions; return their counts."""
+    """Insert one article's mentions, timexes, event mentions and context clauses; return the
+    counts of the first three."""
     mentions = []
     for e in result["entities"]:
         entity_id = None
@@ -156,12 +157,21 @@ def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
     db.conn.executemany(
         "INSERT INTO event_mentions (article_id, type, date, date_mod, date_text, date_source, "
         'sentence, sentence_index, start, "end", hedged, negated, denial, attributed_to, '
-        "confidence, entities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "confidence, entities, recap) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(article_id, ev["type"], ev["date"], ev["date_mod"], ev["date_text"], ev["date_source"],
           ev["sentence"], ev["sentence_index"], ev["start"], ev["end"], int(ev["hedged"]),
           int(ev["negated"]), int(ev.get("denial", False)), ev["attributed_to"], ev["confidence"],
-          json.dumps(_event_entities(ev, result["entities"], resolve), ensure_ascii=False))
+          json.dumps(_event_entities(ev, result["entities"], resolve), ensure_ascii=False),
+          int(ev.get("recap", False)))
          for ev in result["events"]],
+    )
+    # Clauses that state no fact (plans, conditionals, opinion, allegations...): context, not events.
+    db.conn.executemany(
+        "INSERT INTO context_clauses (article_id, kind, type, trigger, sentence, sentence_index, start, "
+        '"end", entities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [(article_id, c["kind"], c["type"], c["trigger"], c["sentence"], c["sentence_index"], c["start"],
+          c["end"], json.dumps(_event_entities(c, result["entities"], resolve), ensure_ascii=False))
+         for c in result.get("context", [])],
     )
     return len(mentions), len(result["timexes"]), len(result["events"])
 

@@ -146,6 +146,10 @@ def flat_scores(report: dict) -> dict[str, float]:
         "events_f1": report["events"]["f1"],
         "timeline_date_f1": report["timeline_dates"]["f1"],
     }
+    passages = report.get("passages")  # kb.jobs.passage_eval, added by `kb eval`
+    if passages:
+        for split in ("dev", "test"):
+            scores[f"passages_{split}_f1"] = passages[split]["f1"]
     timebank = report.get("timebank")
     if timebank:
         for split, figures in timebank.items():

@@ -26,6 +26,7 @@ from kb.core.config import NLP_SETTINGS, read_nlp_settings
 from kb.core.errors import ConfigError
 from kb.dates.timex import parse_iso_date
 from kb.nlp.candidates import DEFAULT_CANDIDATES
+from kb.nlp.events.clauses import DEFAULT_RULES
 from kb.nlp.events.lexicon import DEFAULT_TRIGGERS
 from kb.nlp.events.sentence_parts import AMOUNT_LABELS  # noqa: F401 - for kb.jobs.analyse
 from kb.nlp.gazetteer import default_gazetteer_path
@@ -79,7 +80,7 @@ def data_files(settings: NLPSettings) -> list[Path]:
     """Every data file the pipeline reads (the gazetteer may be overridden by $KB_GAZETTEER)."""
     return [
         settings.path, VOCAB_PATH, PATTERNS_PATH, default_gazetteer_path(), DEFAULT_QUANTITIES,
-        DEFAULT_CANDIDATES, DEFAULT_TRIGGERS,
+        DEFAULT_CANDIDATES, DEFAULT_TRIGGERS, DEFAULT_RULES,
     ]
 
 
@@ -222,19 +223,20 @@ def doc_result(doc: Doc, offset: int = 0, sentence_offset: int = 0) -> tuple[dic
         }
         for t in (doc._.timexes or [] if Doc.has_extension("timexes") else [])
     ]
-    events = []
-    for event in doc._.events or []:
-        event = dict(event)
-        event["start"] += offset
-        event["end"] += offset
-        event["sentence_index"] += sentence_offset
-        events.append(event)
-    return {"entities": entities, "timexes": timexes, "events": events}, len(starts)
+    shifted: dict[str, list[dict]] = {"events": [], "context": []}
+    for key, items in (("events", doc._.events), ("context", doc._.event_context)):
+        for item in items or []:
+            item = dict(item)
+            item["start"] += offset
+            item["end"] += offset
+            item["sentence_index"] += sentence_offset
+            shifted[key].append(item)
+    return {"entities": entities, "timexes": timexes, **shifted}, len(starts)
 
 
 def empty_result(skipped: str | None = None) -> dict:
     """A result with no findings (and the reason when the text was skipped)."""
-    result: dict[str, Any] = {"entities": [], "timexes": [], "events": []}
+    result: dict[str, Any] = {"entities": [], "timexes": [], "events": [], "context": []}
     if skipped:
         result["skipped"] = skipped
     return result
@@ -278,7 +280,7 @@ def analyze_many(
             if number == 0:
                 pending, sentences = part, count
             else:
-                for key in ("entities", "timexes", "events"):
+                for key in ("entities", "timexes", "events", "context"):
                     pending[key].extend(part[key])
                 sentences += count
             if number < total - 1:

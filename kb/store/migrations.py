@@ -268,4 +268,34 @@ def m019_pending_entries(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE ingest_runs ADD COLUMN articles_deferred INTEGER NOT NULL DEFAULT 0")
 
 
+
+@core()
+def m024_event_recap_and_context_clauses(db: sqlite_utils.Database) -> None:
+    """event_mentions.recap: 1 when the sentence recalls an earlier fact ("the $1 billion Microsoft
+    poured into OpenAI in 2019") rather than reporting news; such a report is dated by the fact's
+    own date, never by publication. context_clauses: the clauses of an article that state no
+    fact (a plan, a conditional, an opinion, an allegation, background...), with the type of
+    their trigger and their entities, for a story's strategic context and legal watch; they
+    never become events (kb/nlp/events/clauses.py)."""
+    if "recap" not in db["event_mentions"].columns_dict:
+        db.execute("ALTER TABLE event_mentions ADD COLUMN recap INTEGER NOT NULL DEFAULT 0")
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS context_clauses (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            type TEXT NOT NULL,
+            trigger TEXT NOT NULL,
+            sentence TEXT NOT NULL,
+            sentence_index INTEGER,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            entities TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX IF NOT EXISTS idx_context_clauses_article ON context_clauses(article_id);
+        """
+    )
+
+
 MIGRATION_SETS: list[Migrations] = [core]

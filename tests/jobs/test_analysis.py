@@ -182,3 +182,27 @@ def test_workers_build_the_same_ledger_as_one_process(tmp_path, run_kb):
         db.conn.close()
     assert dumps[0][0] and dumps[0][2]  # events and stories were built
     assert dumps[0] == dumps[1]
+
+
+def test_a_recap_is_stored_as_a_recap_with_the_facts_own_date(db):
+    article = add_article(db, "recap", (
+        "REDMOND, Wash. — Microsoft on Tuesday released MAI-Image-2-Efficient. The $1 billion Microsoft "
+        "poured into OpenAI in 2019 gave it an exclusive license to the lab's models."))
+    analyze_articles(db)
+    rows = db.execute("select type, date, recap from event_mentions where article_id = ? order by start",
+                      [article]).fetchall()
+    assert rows == [("release", "2026-04-14", 0), ("investment", "2019", 1)]
+
+
+def test_clauses_that_state_no_fact_are_stored_as_context_not_events(db):
+    article = add_article(db, "plan", (
+        "Microsoft plans to release a frontier model of its own next year. Should the talks collapse, "
+        "OpenAI could sue Microsoft for anticompetitive behavior."))
+    analyze_articles(db)
+    assert counts(db, article)[2] == 0
+    rows = db.execute("select kind, type, sentence_index, entities from context_clauses where article_id = ? "
+                      "order by start", [article]).fetchall()
+    assert [row[:3] for row in rows] == [("plan", "release", 0), ("legal_forward", "legal", 1)]
+    assert [e["name"] for e in json.loads(rows[0][3])] == ["Microsoft"]
+    reprocess(db, all=True)
+    assert db.execute("select count(*) from context_clauses where article_id = ?", [article]).fetchone()[0] == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.core.errors import ConfigError
+from kb.core.event_types import EVENT_TYPES
 from kb.nlp.events.lexicon import compile_lexicon, inflect, load_lexicon, verb_forms
 from kb.nlp.pipeline import analyze
 
@@ -171,9 +172,17 @@ def test_readme_taxonomy_examples_give_their_type():
 
     readme = (Path(__file__).resolve().parents[2] / "docs" / "extraction.md").read_text(encoding="utf-8")
     rows = re.findall(r'^\| `(\w+)` \| [^|]+ \| "([^"]+)" \|$', readme, flags=re.MULTILINE)
-    assert len(rows) == 10
-    for event_type, example in rows:
+    types = [(t, example) for t, example in rows if t in EVENT_TYPES]
+    assert len(types) == 10
+    for event_type, example in types:
         assert [e["type"] for e in events_of(example)] == [event_type], example
+    # "What makes no event": each example is context of its kind (the lawsuit itself is an event).
+    kinds = [(k, example) for k, example in rows if k not in EVENT_TYPES]
+    assert len(kinds) == 7
+    for kind, example in kinds:
+        result = analyze(example, "2026-04-15")
+        assert kind in [c["kind"] for c in result["context"]], example
+        assert [e["type"] for e in result["events"]] in ([], ["legal"]), example
 
 
 # --- dates from the article's context ------------------------------------------------------
@@ -216,10 +225,14 @@ def test_hedged_and_background_sentences_take_no_date_from_context():
         "OpenAI has already spread its capacity across Oracle and CoreWeave.",
         "Microsoft still holds a stake in OpenAI.",
         "OpenAI signed compute contracts with Oracle over the past year.",
-        "Microsoft, which has invested $13 billion in OpenAI, was told about the move.",
     ):
         events = events_of(LEAD + sentence, "2025-10-29")
         assert len(events) == 2 and events[1]["date"] is None, (sentence, events[1])
+    # An earlier fact recalled without a date of its own makes no event at all.
+    result = analyze(LEAD + "Microsoft, which has invested $13 billion in OpenAI, was told about the move.",
+                     "2025-10-29")
+    assert len(result["events"]) == 1
+    assert [c["kind"] for c in result["context"]] == ["background"]
 
 
 def test_a_date_in_a_later_clause_does_not_date_the_event():

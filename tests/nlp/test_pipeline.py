@@ -91,12 +91,12 @@ def test_a_two_megabyte_text_is_chunked_not_refused():
 
 def test_non_english_text_is_skipped_with_a_status():
     result = analyze(GERMAN, "2026-04-15")
-    assert result == {"entities": [], "timexes": [], "events": [], "skipped": "not_english"}
+    assert result == {"entities": [], "timexes": [], "events": [], "context": [], "skipped": "not_english"}
 
 
 def test_empty_text_gives_an_empty_result():
-    assert analyze("", None) == {"entities": [], "timexes": [], "events": []}
-    assert analyze("   \n ", "2026-04-15") == {"entities": [], "timexes": [], "events": []}
+    assert analyze("", None) == {"entities": [], "timexes": [], "events": [], "context": []}
+    assert analyze("   \n ", "2026-04-15") == {"entities": [], "timexes": [], "events": [], "context": []}
 
 
 def test_analyze_many_keeps_order_and_ids():

@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # The files each analysis depends on, relative to the data directory.
 PIPELINE_FILES = (
-    "nlp.toml", "event_triggers.toml", "gazetteer.jsonl", "candidates.toml", "quantities.toml",
+    "nlp.toml", "event_triggers.toml", "event_rules.toml", "gazetteer.jsonl", "candidates.toml", "quantities.toml",
     "temporal/vocab.toml", "temporal/patterns.toml",
 )
 

@@ -76,11 +76,13 @@ def choose_timex(text: str, timexes: list[Any], trigger: Trigger,
     return best
 
 
-def reports_same_day(text: str, s_start: int, s_end: int, trigger: Trigger) -> bool:
-    """Whether the sentence reports a same-day event: present (perfect) tense or "today"/"now"."""
+def reports_same_day(text: str, s_start: int, s_end: int, trigger: Trigger,
+                     present_words: frozenset[str] = frozenset()) -> bool:
+    """Whether the sentence reports a same-day event: present (perfect) tense, "today"/"now",
+    or a term of the day ("the new CEO")."""
     prev = words_before(text, trigger.start, 3, s_start)
     form = trigger.defn.form
-    if NOW_WORDS.search(text, s_start, s_end):
+    if NOW_WORDS.search(text, s_start, s_end) or trigger.defn.same_day:
         return True
     if form == "s":
         return True
@@ -91,6 +93,8 @@ def reports_same_day(text: str, s_start: int, s_end: int, trigger: Trigger) -> b
     if form == "base":
         return bool(prev) and prev[-1] not in MODALS and prev[-1] not in DETERMINERS
     if prev and prev[-1] in PRESENT_BE | {"now"}:
+        return True
+    if any(w in present_words for w in prev):  # "costs $19.50 per million tokens"
         return True
     return trigger.text.lower().startswith(("is ", "are ", "goes ", "now "))
 
@@ -105,7 +109,8 @@ def date_kind(text: str, s_start: int, s_end: int, trigger: Trigger, timexes: li
         return SAME_DAY
     if hedged or is_background(text, s_start, trigger, timexes, lexicon):
         return BLOCKED
-    return SAME_DAY if reports_same_day(text, s_start, s_end, trigger) else INHERIT
+    present = lexicon.context.present_words
+    return SAME_DAY if reports_same_day(text, s_start, s_end, trigger, present) else INHERIT
 
 
 def background_clause(text: str, s_start: int, trigger: Trigger, lexicon: EventLexicon) -> bool:

@@ -11,6 +11,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from kb.nlp.doc_text import doc_text
+from kb.nlp.events.clauses import (
+    ClauseRules,
+    clause_kind,
+    dated_before,
+    load_rules,
+    recalls_earlier,
+    sentence_cues,
+)
 from kb.nlp.events.context import (
     OWN,
     SAME_DAY,
@@ -47,6 +55,7 @@ NOUN_MARKERS = DETERMINERS | frozenset({
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 RELATIVE_WORDS = frozenset({"which", "who", "whose"})
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
+ATTACHED = re.compile(r"(?:['’]s)?\s+(?:[\w$.-]+\s+){0,2}")  # "'s ", " ", "'s $1 billion "
 
 
 def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:
@@ -132,13 +141,42 @@ def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timex
     return triggers + chosen[1:]
 
 
+def attached_date(text: str, timexes: list[Any], trigger: Trigger) -> Any | None:
+    """A date right before a trigger that names the fact ("last year's recapitalization", "its
+    2019 investment"), even after a period bound ("since") that keeps it from dating a clause."""
+    for tx in timexes:
+        if (tx.type == "DATE" and tx.value and tx.value[:1].isdigit() and tx.end <= trigger.start
+                and ATTACHED.fullmatch(text, tx.end, trigger.start)):
+            return tx
+    return None
+
+
+def context_clause(kind: str, trigger: Trigger, s_index: int, s_start: int, s_end: int, text: str,
+                   mentions: list[Mention], excluded: frozenset[int] = frozenset()) -> dict:
+    """A clause that states no fact, as the extractor returns it under "context"."""
+    return {
+        "kind": kind,
+        "type": trigger.defn.type,
+        "trigger": trigger.text,
+        "entities": list(dict.fromkeys(m.name for i, m in enumerate(mentions) if i not in excluded)),
+        "sentence": text[s_start:s_end],
+        "sentence_index": s_index,
+        "start": s_start,
+        "end": s_end,
+    }
+
+
 def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list[Trigger],
                     ents: list[Span], timexes: list[Any], lexicon: EventLexicon,
                     quotes: list[tuple[int, int]] = (), text: str | None = None,
                     kinds_out: list[str] | None = None, entity_context: EntityContext | None = None,
-                    antecedent_floor: int = 0) -> list[dict]:
+                    antecedent_floor: int = 0, rules: ClauseRules | None = None,
+                    context_out: list[dict] | None = None) -> list[dict]:
     """The events of one sentence (none, one, or more when clearly distinct types); the
-    source class of each event's date (kb.nlp.events.context) is appended to `kinds_out`."""
+    source class of each event's date (kb.nlp.events.context) is appended to `kinds_out`, and
+    the clauses that state no fact (questions, plans, opinion, ...) to `context_out`."""
+    rules = rules or default_rules()
+    contexts: list[dict] = [] if context_out is None else context_out
     text = doc_text(doc) if text is None else text
     sentence = text[s_start:s_end]
     # Places in a dateline ("REDMOND, Wash. — ...") say where the report was filed.
@@ -159,11 +197,24 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             defn = TriggerDef(e.text, "pricing", pricing.priority, lexicon.money_strengths["pricing"],
                               True, "term")
             hits.append(Trigger(e.start_char, e.end_char, e.text, defn))
+    if not hits:
+        return []
+    cues = sentence_cues(text, s_start, s_end, rules)
+    denial = bool(lexicon.denial.search(sentence))
+    facts = []
+    for h in hits:
+        clause = clause_kind(cues, h, denial or cues.rumour(), rules)
+        if clause is None:
+            facts.append(h)
+        elif all(c["start"] != s_start or c["kind"] != clause for c in contexts):
+            contexts.append(context_clause(clause, h, s_index, s_start, s_end, text, mentions))
+    hits = facts
     if entity_context is not None and hits:
         mentions = resolve_subject(text, s_start, hits, mentions, entity_context, antecedent_floor,
                                    lexicon)
     if not mentions:
-        hits = [h for h in hits if h.defn.type in ("investment", "pricing") and money]
+        hits = [h for h in hits if (h.defn.type in ("investment", "pricing") and money)
+                or (h.defn.type in rules.unnamed_party_types and not h.defn.weak)]
     if not hits:
         return []
     strong = [h for h in hits if not h.defn.weak]
@@ -179,7 +230,6 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     excluded = attribution.media if attribution else frozenset()
     chosen = split_same_type(text, chosen, pool, timexes, attribution, lexicon.context.subordinators)
     hedged_sentence = bool(lexicon.hedge_sentence.search(sentence))
-    denial = bool(lexicon.denial.search(sentence))
     published = doc._.published if Doc.has_extension("published") else None
     events: list[dict] = []
     kinds: list[str] = []
@@ -212,6 +262,18 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             date_text = timex.text if timex is not None else None
             date_source = "published"
         party_mentions = [m for i, m in enumerate(mentions) if i not in excluded]
+        recap = recalls_earlier(cues, trigger, rules, frozenset(m.end for m in mentions))
+        own = recap and kind != OWN and attached_date(text, timexes, trigger)
+        if own:
+            # "Since last year's recapitalization": the recalled fact's own date.
+            kind, date, date_mod, date_text = OWN, own.value.split("T")[0], own.mod, own.text
+            date_source = "explicit" if YEAR.search(own.text) else "relative"
+        if recap and kind != OWN:
+            # An earlier fact without a date of its own: no event, never one dated at publication.
+            contexts.append(context_clause("background", trigger, s_index, s_start, s_end, text,
+                                           mentions, excluded))
+            continue
+        recap = recap or (kind == OWN and dated_before(date, published, rules))
         if date is None and events and events[0]["date"]:
             date, date_mod, date_text, date_source = (
                 events[0]["date"], events[0]["date_mod"], events[0]["date_text"], events[0]["date_source"])
@@ -236,6 +298,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             "negated": negated or denial,
             "denial": denial,
             "attributed_to": attribution.name if attribution else None,
+            "recap": recap,
             "confidence": round(min(0.99, boost + confidence_of(
                 trigger, party_mentions, date_source, hedged, negated or denial,
                 attribution is not None, lexicon.confidence,
@@ -266,8 +329,10 @@ def sentence_bounds(doc: Doc, text: str | None = None) -> list[tuple[int, int]]:
     return bounds
 
 
-def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
-    """Events of a whole document, in text order."""
+def extract_events(doc: Doc, lexicon: EventLexicon, rules: ClauseRules | None = None,
+                   context_out: list[dict] | None = None) -> list[dict]:
+    """Events of a whole document, in text order; its clauses that state no fact are appended
+    to `context_out` (kb.nlp.events.clauses)."""
     text = doc_text(doc)  # shared with the other components; Doc.text rebuilds it per access
     triggers = find_triggers(text, lexicon)
     ents = doc.ents
@@ -309,7 +374,7 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
         events.extend(sentence_events(
             doc, index, s_start, s_end, by_sentence[index], ents_by.get(index, []),
             tx_by.get(index, []), lexicon, quotes, text, kinds, entity_context,
-            bounds[max(0, index - back)][0],
+            bounds[max(0, index - back)][0], rules, context_out,
         ))
     if events:
         published = doc._.published if Doc.has_extension("published") else None
@@ -322,20 +387,36 @@ def extract_events(doc: Doc, lexicon: EventLexicon) -> list[dict]:
 class EventExtractor:
     """Pipeline component setting doc._.events from triggers, entities and timexes."""
 
-    def __init__(self, *, lexicon_path: str | None = None):
+    def __init__(self, *, lexicon_path: str | None = None, rules_path: str | None = None):
         self.lexicon_path = lexicon_path
         self.lexicon = load_lexicon(lexicon_path)
+        self.rules = load_rules(rules_path)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.events = extract_events(doc, self.lexicon)
+        context: list[dict] = []
+        doc._.events = extract_events(doc, self.lexicon, self.rules, context)
+        doc._.event_context = context
         return doc
 
 
-if not Doc.has_extension("events"):
-    Doc.set_extension("events", default=None)
+def default_rules() -> ClauseRules:
+    """data/event_rules.toml, read once."""
+    global _DEFAULT_RULES
+    if _DEFAULT_RULES is None:
+        _DEFAULT_RULES = load_rules()
+    return _DEFAULT_RULES
 
 
-@Language.factory("kb_events", default_config={"lexicon_path": None})
-def make_event_extractor(nlp: Language, name: str, lexicon_path: str | None) -> EventExtractor:
-    """The kb_events pipeline component (trigger lexicon from data/event_triggers.toml)."""
-    return EventExtractor(lexicon_path=lexicon_path)
+_DEFAULT_RULES: ClauseRules | None = None
+
+for _name in ("events", "event_context"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+
+
+@Language.factory("kb_events", default_config={"lexicon_path": None, "rules_path": None})
+def make_event_extractor(nlp: Language, name: str, lexicon_path: str | None,
+                         rules_path: str | None) -> EventExtractor:
+    """The kb_events pipeline component (triggers from data/event_triggers.toml, clause rules
+    from data/event_rules.toml)."""
+    return EventExtractor(lexicon_path=lexicon_path, rules_path=rules_path)

@@ -28,6 +28,7 @@ class TriggerDef:
     strength: float
     weak: bool
     form: str  # base / s / ed / en / ing for verbs, "term" for nouns and fixed phrases
+    same_day: bool = False  # a term that reports news of the day ("the new CEO")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class ContextSettings:
     anaphors: re.Pattern[str] | None = None
     anaphor_kinds: dict[str, str] = field(default_factory=dict)
     antecedent_sentences: int = 3
+    present_words: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -223,7 +225,8 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
                     if " " not in text and GAP not in text and not text.endswith("s"):
                         surfaces.append(("term", text + "s"))
                 for form, surface in surfaces:
-                    defn = TriggerDef(surface, name, priority, strength, weak, form)
+                    defn = TriggerDef(surface, name, priority, strength, weak, form,
+                                      bool(entry.get("same_day", False)))
                     if GAP in surface:
                         gap_triggers.append(defn)
                     else:
@@ -289,4 +292,5 @@ def compile_context(spec: dict[str, Any]) -> ContextSettings:
         lead_max_days=int(spec.get("lead_max_days", 7)),
         background=alternation(background) if background else None,
         subordinators=frozenset(w.lower() for w in spec.get("subordinators", [])),
+        present_words=frozenset(w.lower() for w in spec.get("present_words", [])),
     )
