@@ -42,6 +42,8 @@ class LedgerState:
         self.day_tolerance = int(matching["day_tolerance_days"])
         windows = matching["undated_window_days"]
         self.windows = {kind: dt.timedelta(days=int(days)) for kind, days in windows.items()}
+        self.conflict_days = int(matching.get("conflict_days", 0))
+        self.conflict_types = frozenset(matching.get("conflict_types", []))
         self.entity_types: dict[int, str | None] = {}
         self.start_merge(ctx)
 
@@ -256,7 +258,7 @@ class LedgerState:
         same only the keys of new entities are added, and an unchanged event costs nothing.
         """
         inputs = (fields["type"], fields["status"], fields["date"], fields["date_mod"], fields["known_at"],
-                  fold.version)
+                  fields["date_source"], fold.version)
         match, entity_ids = fold.match_ids(), fold.entity_ids()
         filed = self.key_inputs.get(event_id)
         same = filed is not None and filed[0] == inputs
@@ -273,7 +275,7 @@ class LedgerState:
             self.db.conn.executemany(INSERT_KEY_SQL, [[*k, event_id] for k in sorted(added)])
             self.keys[event_id] |= added
         else:
-            buckets = key_buckets(*inputs[:5])
+            buckets = key_buckets(*inputs[:6])
             self.write_keys(event_id, {(e, t, b) for e in match for t, b in buckets})
         self.key_inputs[event_id] = (inputs, len(match), len(entity_ids), buckets, frozenset(match))
 
