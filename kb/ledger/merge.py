@@ -111,7 +111,8 @@ class Ledger(EventWriter):
         The overlap coefficient must reach `min_overlap` (a report naming a subset of the event's
         entities fits); on the same day, sharing two entities or one product or person is enough
         (reports of one launch name its maker as "Microsoft" or "Microsoft AI", and more or fewer
-        of the places it is available in). Conflicting dates need a shared product.
+        of the places it is available in), and with nested dates ("two weeks ago", "in April") one
+        product. Conflicting dates need a shared product.
         """
         ours, theirs = report.match_ids, self.event_entity_ids(event_id)
         overlap = overlap_coefficient(ours, theirs)
@@ -125,6 +126,8 @@ class Ledger(EventWriter):
             return score
         if fit == "day" and (len(shared) >= 2 or labels & SPECIFIC_LABELS):
             return score
+        if fit == "dated" and "PRODUCT" in labels:
+            return score  # "two weeks ago it released MAI-Voice-1": the launch of that day
         return None
 
     def match_score(self, report: Report, event_id: int, min_overlap: float) -> float | None:
@@ -177,8 +180,8 @@ class Ledger(EventWriter):
             candidates = self.ranked_candidate_ids(report.match_ids, kinds, buckets)
             # Events sharing the report's products and people rank among their own: under the cap,
             # events that share only hub companies ("Microsoft", "OpenAI") do not crowd them out.
-            specific = report.match_ids & {e.get("entity_id") for e in report.entities
-                                           if e.get("label") in SPECIFIC_LABELS}
+            self.load_entity_types(report.match_ids)
+            specific = {e for e in report.match_ids if self.entity_types.get(e) in SPECIFIC_LABELS}
             if specific and specific != report.match_ids:
                 candidates = sorted({*candidates, *self.ranked_candidate_ids(specific, kinds, buckets)})
             min_overlap = float(matching["min_entity_overlap"])
