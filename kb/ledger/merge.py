@@ -109,9 +109,10 @@ class Ledger(EventWriter):
         product or person they share, at most two), or None when they are not about the same things.
 
         The overlap coefficient must reach `min_overlap` (a report naming a subset of the event's
-        entities fits); on the same day, sharing two entities or one product or person is enough
-        (reports of one launch name its maker as "Microsoft" or "Microsoft AI", and more or fewer
-        of the places it is available in), and with nested dates ("two weeks ago", "in April") one
+        entities fits); on the same day, sharing two entities, or one product or person, or one
+        entity and two names of one company (related_names), is enough (reports of one launch name
+        its maker as "Microsoft" or "Microsoft AI", and more or fewer of the places it is
+        available in), and with nested dates ("two weeks ago", "in April") one
         product. Conflicting dates need a shared product.
         """
         ours, theirs = report.match_ids, self.event_entity_ids(event_id)
@@ -126,9 +127,20 @@ class Ledger(EventWriter):
             return score
         if fit == "day" and (len(shared) >= 2 or labels & SPECIFIC_LABELS):
             return score
+        if fit == "day" and shared and self.related_names(ours - shared, theirs - shared):
+            return score  # "Amazon" in one report, "Amazon Web Services" in the other
         if fit == "dated" and "PRODUCT" in labels:
             return score  # "two weeks ago it released MAI-Voice-1": the launch of that day
         return None
+
+    def related_names(self, ours: Iterable[int], theirs: Iterable[int]) -> bool:
+        """Whether an entity of one set is named by extending the name of one of the other
+        ("Amazon" and "Amazon Web Services", "Microsoft" and "Microsoft AI")."""
+        ours, theirs = sorted(ours), sorted(theirs)
+        self.load_entity_names([*ours, *theirs])
+        name = self.entity_names.get
+        pairs = [(name(a) or "", name(b) or "") for a in ours for b in theirs]
+        return any(a and b and (a.startswith(b + " ") or b.startswith(a + " ")) for a, b in pairs)
 
     def match_score(self, report: Report, event_id: int, min_overlap: float) -> float | None:
         """How well a report fits an event, or None when it cannot be the same fact."""

@@ -45,6 +45,7 @@ class LedgerState:
         self.conflict_days = int(matching.get("conflict_days", 0))
         self.conflict_types = frozenset(matching.get("conflict_types", []))
         self.entity_types: dict[int, str | None] = {}
+        self.entity_names: dict[int, str | None] = {}
         self.start_merge(ctx)
 
     def start_merge(self, ctx: ScoringContext) -> None:
@@ -132,6 +133,14 @@ class LedgerState:
                                          part).fetchall())
             for entity_id in part:
                 self.entity_types[entity_id] = found.get(entity_id)
+
+    def load_entity_names(self, entity_ids: Iterable[int]) -> None:
+        wanted = sorted({e for e in entity_ids if e not in self.entity_names})
+        for part in chunks(wanted):
+            found = dict(self.db.execute(f"SELECT id, name FROM entities WHERE id IN ({marks(part)})",
+                                         part).fetchall())
+            for entity_id in part:
+                self.entity_names[entity_id] = found.get(entity_id)
 
     def track(self, event_ids: Iterable[int]) -> None:
         """Hold reports, stored rows and keys in memory for events about to change."""

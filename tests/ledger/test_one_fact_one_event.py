@@ -125,3 +125,15 @@ def test_partnership_and_investment_reports_of_one_deal_are_one_event(db):
     assert len(events) == 1
     # The type most of its reports give.
     assert event_of(db, invest)["type"] == "partnership"
+
+
+def test_a_deal_named_by_two_names_of_one_company_on_its_day_is_one_event(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2025-11-03T13:00:00Z", "aws-openai")
+    deal = c.mention(wire, "partnership", "AWS and OpenAI today announced a $38 billion partnership.",
+                     [("Amazon Web Services", "agent"), ("OpenAI", "partner"), ("Nvidia", "partner")], "2025-11-03")
+    daily = c.article("Cloudline Daily", "2025-11-04T09:00:00Z", "openai-amazon")
+    first = c.mention(daily, "partnership", "It is OpenAI's first big contract with Amazon's cloud.",
+                      [("OpenAI", "agent"), ("Amazon", "partner"), ("Microsoft", "partner")], "2025-11-03")
+    merged(db)
+    assert event_of(db, deal)["id"] == event_of(db, first)["id"]
