@@ -147,6 +147,14 @@ def print_eval_report(report: dict) -> None:
     for split, figures in (report.get("timebank") or {}).items():
         click.echo(f"  timebank {split:<13} value F1 {figures['value_f1']:6.2f}  "
                    f"relaxed F1 {figures['relaxed_f1']:6.2f}  ({figures['documents']} documents)")
+    facts = report.get("facts")
+    if facts:
+        top = "  ".join(f"top {n.removeprefix('top_')} {f['precision']:6.2f} ({f['correct']}/{f['events']})"
+                        for n, f in facts["precision"].items())
+        click.echo(f"Sample facts: {facts['facts']} key facts, {facts['events']} events")
+        click.echo(f"  fact recall {facts['recall']:6.2f}  events per found fact "
+                   f"{facts['fragmentation']:.2f}  most events for one fact {facts['max_events_per_fact']}")
+        click.echo(f"  precision of the most important events: {top}")
 
 
 @click.command(name="eval")
@@ -165,8 +173,11 @@ def eval_command(gold_dir, floors_path, as_json, timeml_dir, errors):
     Prints precision, recall and F1 for entities, timexes (sample gold and the
     TimeML gold), events (type and sentence) and timeline dates (type,
     sentence and date value) on the sample articles, and the events of the
-    gold passages (data/gold/passages.toml: type, agent, date and recap).
-    Exits 1 when a figure is below its floor.
+    gold passages (data/gold/passages.toml: type, agent, date and recap); then
+    builds the sample base in a scratch directory and scores its events against
+    the key facts of data/gold/facts.toml (fact recall, events per found fact,
+    precision of the most important events). Exits 1 when a figure is below
+    its floor (or above its ceiling).
 
     With --timeml DIR, scores only the temporal tagger on TimeML files a person
     has (their DCT is the anchor), as the TempEval-3 scorer counts: relaxed

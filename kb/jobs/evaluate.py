@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.core.config import DATA_DIR, read_toml
+from kb.jobs.fact_eval import DEFAULT_FACTS, evaluate_facts
 from kb.jobs.gold import AMOUNT_LABELS, GoldDoc, load_gold
 from kb.jobs.temporal_eval import GoldDoc as TimexDoc
 from kb.jobs.temporal_eval import evaluate_timexes, load_gold_dir
@@ -117,8 +118,10 @@ def score_timebank(directory: Path = TIMEBANK_DIR) -> dict[str, Any] | None:
     return evaluate_timexes(load_gold_dir(directory))
 
 
-def evaluate(gold_dir: str | Path | None = None, *, timebank_dir: Path | None = TIMEBANK_DIR) -> dict:
-    """All measures on the sample gold (and the TimeML gold when present)."""
+def evaluate(gold_dir: str | Path | None = None, *, timebank_dir: Path | None = TIMEBANK_DIR,
+             facts_path: Path | None = DEFAULT_FACTS) -> dict:
+    """All measures on the sample gold (and the TimeML gold when present; with `facts_path`, the
+    fact-level scores of the sample base, kb.jobs.fact_eval)."""
     gold = load_gold(gold_dir)
     results = analyze_many({"text": d.text, "published": d.published} for d in gold)
     docs = list(zip(gold, results, strict=True))
@@ -132,6 +135,8 @@ def evaluate(gold_dir: str | Path | None = None, *, timebank_dir: Path | None = 
     }
     if timebank_dir is not None:
         report["timebank"] = score_timebank(timebank_dir)
+    if facts_path is not None:
+        report["facts"] = evaluate_facts(facts_path)
     return report
 
 
@@ -154,17 +159,26 @@ def flat_scores(report: dict) -> dict[str, float]:
     if timebank:
         for split, figures in timebank.items():
             scores[f"timebank_{split}_value_f1"] = figures["value_f1"]
+    facts = report.get("facts")
+    if facts:
+        scores["fact_recall"] = facts["recall"]
+        scores["fact_fragmentation"] = facts["fragmentation"]
+        scores["fact_max_events"] = facts["max_events_per_fact"]
+        for n, figures in facts["precision"].items():
+            scores[f"fact_precision_{n}"] = figures["precision"]
     return scores
 
 
 def check_floors(report: dict, floors_path: str | Path | None = None) -> list[str]:
-    """Messages for every figure below its floor in data/gold/floors.toml."""
-    floors = read_toml(floors_path or DEFAULT_FLOORS).get("floors", {})
+    """Messages for every figure below its floor (or above its ceiling) in data/gold/floors.toml."""
+    limits = read_toml(floors_path or DEFAULT_FLOORS)
     scores = flat_scores(report)
     failures = []
-    for name, floor in sorted(floors.items()):
-        if name not in scores:
-            failures.append(f"{name}: no such figure (floor {floor})")
-        elif scores[name] < float(floor):
-            failures.append(f"{name} = {scores[name]:.2f} is below its floor {floor}")
+    for table, worse, word in (("floors", float.__lt__, "below its floor"),
+                               ("ceilings", float.__gt__, "above its ceiling")):
+        for name, limit in sorted(limits.get(table, {}).items()):
+            if name not in scores:
+                failures.append(f"{name}: no such figure ({table[:-1]} {limit})")
+            elif worse(float(scores[name]), float(limit)):
+                failures.append(f"{name} = {scores[name]:.2f} is {word} {limit}")
     return failures

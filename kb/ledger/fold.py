@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import insort
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import lru_cache
@@ -11,7 +12,8 @@ from typing import Any
 
 from kb.core.excerpts import shorten
 from kb.core.time import parse_timestamp
-from kb.dates.spans import PRECISION_RANK, DateSpan, date_span
+from kb.dates.labels import format_timex
+from kb.dates.spans import PRECISION_RANK, DateSpan, date_span, spans_compatible
 from kb.ledger.reports import Report, strip_dateline
 from kb.ledger.scoring import SourceEvidence
 
@@ -82,8 +84,45 @@ def lead_rank(r: Report) -> tuple:
 
 
 def date_rank(r: Report, span: DateSpan) -> tuple:
-    """Sort key of the best date: most precise, then explicit over relative over published, earliest."""
-    return (PRECISION_RANK[span.precision], span.days, DATE_SOURCE_RANK.get(r.date_source, 3), r.order)
+    """Sort key of the best date: a date the text gives over the publication date a report fell back
+    to, then the most precise, then explicit over relative, then the earliest report."""
+    return (r.date_source == "published", PRECISION_RANK[span.precision], span.days,
+            DATE_SOURCE_RANK.get(r.date_source, 3), r.order)
+
+
+def type_precedence(weights: dict[str, Any]) -> dict[str, int]:
+    """Each type's rank in its group of weights' matching.type_groups (ties of the type count are
+    settled by it); 0 for other types."""
+    return {kind: rank for group in weights["matching"].get("type_groups", [])
+            for rank, kind in enumerate(group)}
+
+
+def type_group(weights: dict[str, Any], kind: str) -> tuple[str, ...]:
+    """The types whose events a report of `kind` may join (its own first)."""
+    for group in weights["matching"].get("type_groups", []):
+        if kind in group:
+            return (kind, *(t for t in group if t != kind))
+    return (kind,)
+
+
+def with_date_conflicts(reports: Iterable[Report], best: Report, tolerance: int,
+                        replay: StatusReplay) -> list[StatusChange]:
+    """The status history with a row for each report whose own date (from the text) conflicts with
+    the event's: the event keeps one date and shows the others, each after the changes of the
+    reports that arrived before it, with the status then (a conflict changes no status)."""
+    span = best.span
+    rows: list[tuple[tuple, int, StatusChange]] = [(order, 0, change) for order, change
+                                                   in zip(replay.orders, replay.changes, strict=True)]
+    for r in reports:
+        if r.span is None or r.date_source == "published" or spans_compatible(r.span, span, tolerance):
+            continue
+        then = [c[2] for order, c in zip(replay.orders, replay.changes, strict=True) if order <= r.order]
+        status = then[-1] if then else (replay.changes[0][2] if replay.changes else "reported")
+        who = r.source.name or f"article {r.article_id}"
+        rows.append((r.order, 1, (r.known_at or "", status, status,
+                                  f"date conflict: {who} dates it {format_timex(r.date, r.date_mod)}; "
+                                  f"the event keeps {format_timex(best.date, best.date_mod)}", r.article_id)))
+    return [change for _, _, change in sorted(rows, key=lambda row: row[:2])]
 
 
 def report_evidence(report: Report, attribution: str) -> SourceEvidence:
@@ -118,6 +157,7 @@ class StatusReplay:
         self.reliable_sources: set[str] = set()
         self.status: str | None = None
         self.changes: list[StatusChange] = []  # (at, old, new, reason, article)
+        self.orders: list[tuple] = []  # the order of the report that made each change
 
     def step(self, r: Report) -> None:
         """Apply the next report in arrival order."""
@@ -147,6 +187,7 @@ class StatusReplay:
                 new, reason = "reported", f"{first} by {who}"
         if new is not None and new != status:
             self.changes.append((r.known_at or "", status, new, reason, r.article_id))
+            self.orders.append(r.order)
             self.status = new
 
 
@@ -168,6 +209,9 @@ class EventFold:
         self.attribution_kind = attribution_kind
         self.ignored = ignored
         self.first_party_authority = float(weights["importance"]["first_party_authority"])
+        self.precedence = type_precedence(weights)
+        self.prevailing = frozenset(weights["matching"].get("prevailing_types", []))
+        self.tolerance = int(weights["matching"]["day_tolerance_days"])
         self.by_mention: dict[int, Report] = {}
         self.ordered: list[Report] = []  # arrival order
         self.version = 0  # changes when the entity sets may have lost members (else they only grow)
@@ -180,6 +224,7 @@ class EventFold:
         self.roles: list[set[tuple[int, str]]] = [set(), set()]
         self.role_ids: list[set[int]] = [set(), set()]  # the entities of `roles`
         self.match: list[set[int]] = [set(), set()]
+        self.types: list[Counter[str]] = [Counter(), Counter()]
         self.supporting = self.supporting_hedged = self.negated = 0
         self.originals: set[int] = set()
         self.source_keys: set[str] = set()
@@ -245,6 +290,7 @@ class EventFold:
             self.roles[group].update(roles)
             self.role_ids[group].update(e for e, _ in roles)
             self.match[group].update(r.match_ids)
+            self.types[group][r.type] += 1
         if r.supports:
             self.supporting += 1
             self.supporting_hedged += r.hedged
@@ -265,6 +311,15 @@ class EventFold:
     @property
     def group(self) -> int:
         return CLAIMS if self.leads[CLAIMS] is not None else ALL
+
+    def event_type(self, current: dict[str, Any]) -> str:
+        """The type of most of the claims (ties: the first of its group in type_groups), except that
+        a prevailing type wins when any claim has it (a launch whose price some reports give is a
+        release); the type it has when all reports are denials."""
+        if self.leads[self.group][1].denial:  # type: ignore[index]
+            return current["type"]
+        counts = self.types[self.group]
+        return min(counts, key=lambda t: (t not in self.prevailing, -counts[t], self.precedence.get(t, 0), t))
 
     def entity_roles(self) -> set[tuple[int, str]]:
         """The (entity, role) pairs of the claims' entities (outlets left out)."""
@@ -303,10 +358,11 @@ class EventFold:
         best = self.dated[self.group]
         superseded = self.supersedable(current, superseding)
         return {
-            "type": lead.type if not lead.denial else current["type"],
+            "type": self.event_type(current),
             "article_id": lead.article_id,
             "date": best[1].date if best else None,
             "date_mod": best[1].date_mod if best else None,
+            "date_source": best[1].date_source if best else "none",
             "sentence": lead.sentence,
             "status": "superseded" if superseded else self.replay.status or "reported",
             "superseded_by": superseding["id"] if superseded else None,  # type: ignore[index]
@@ -327,6 +383,9 @@ class EventFold:
         span = dated.span if dated else None
         first = self.ordered[0]
         changes = list(self.replay.changes)
+        if dated is not None:
+            claims = [r for r in self.ordered if not r.denial] if group == CLAIMS else self.ordered
+            changes = with_date_conflicts(claims, dated, self.tolerance, self.replay)
         superseded_by = None
         if self.supersedable(current, superseding):
             superseded_by = superseding["id"]
@@ -334,7 +393,7 @@ class EventFold:
                             f"superseded by event {superseding['id']}", superseding["article_id"]))
         status = changes[-1][2] if changes else "reported"
         fields = {
-            "type": lead.type if not lead.denial else current["type"],
+            "type": self.event_type(current),
             "article_id": lead.article_id,
             "date": dated.date if dated else None,
             "date_mod": dated.date_mod if dated else None,
@@ -367,18 +426,19 @@ RUMOR_KEY = "rumor:"  # key type prefix of rumored events, which later events ma
 
 
 def keys_for(event_type: str, status: str, date: str | None, date_mod: str | None, known_at: str | None,
-             entity_ids: Iterable[int]) -> set[tuple[int, str, str]]:
+             entity_ids: Iterable[int], date_source: str | None = None) -> set[tuple[int, str, str]]:
     """The lookup keys of an event: (entity, type, month) for each month its date covers,
     (entity, type, 'u' + month first known) when undated, (entity, '*', 'k' + that month) for
     denials, and (entity, 'rumor:' + type, 'k' + that month) while rumored, for supersession."""
-    buckets = key_buckets(event_type, status, date, date_mod, known_at)
+    buckets = key_buckets(event_type, status, date, date_mod, known_at, date_source)
     return {(e, t, b) for e in sorted(set(entity_ids)) for t, b in buckets}
 
 
 def key_buckets(event_type: str, status: str, date: str | None, date_mod: str | None,
-                known_at: str | None) -> list[tuple[str, str]]:
-    """The (type, bucket) halves of an event's lookup keys (see keys_for)."""
-    span = matchable_date_span(date, date_mod)
+                known_at: str | None, date_source: str | None = None) -> list[tuple[str, str]]:
+    """The (type, bucket) halves of an event's lookup keys (see keys_for). An event dated only by
+    the publication date its report fell back to is filed as undated (matching treats it so)."""
+    span = matchable_date_span(date, date_mod) if date_source != "published" else None
     known = known_date(known_at)
     buckets: list[tuple[str, str]] = []
     if span is not None:

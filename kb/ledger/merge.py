@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from kb.dates.spans import date_span, more_precise, spans_compatible
+from kb.dates.spans import DateSpan, date_span, more_precise, spans_compatible
 from kb.ledger.fold import (
     RUMOR_KEY,
     keys_for,
@@ -16,6 +16,7 @@ from kb.ledger.fold import (
     matchable_date_span,
     matchable_span,
     months,
+    type_group,
 )
 from kb.ledger.reports import Report, ignored_entity_ids
 from kb.ledger.scoring import load_weights
@@ -23,6 +24,9 @@ from kb.ledger.similarity import content_word_set, jaccard, overlap_coefficient
 from kb.ledger.sql_helpers import chunks, marks
 from kb.ledger.state import INSERT_KEY_SQL
 from kb.ledger.writing import EventWriter
+
+# Entity labels that name one thing a fact is about (a product, a person), not a hub company.
+SPECIFIC_LABELS = frozenset({"PRODUCT", "PERSON"})
 
 
 class Ledger(EventWriter):
@@ -68,43 +72,106 @@ class Ledger(EventWriter):
         ranked = sorted(shared, key=lambda e: (-len(shared[e]), -e))
         return ranked[:cap] if cap else ranked
 
-    def dates_compatible(self, report: Report, event: dict[str, Any]) -> bool:
-        """Equal or nested dates; or, with one side undated, within the type's window."""
+    def date_fit(self, report: Report, event: dict[str, Any]) -> str | None:
+        """How the report's date fits the event's: "day" (the same day, within the tolerance),
+        "dated" (nested dates), "window" (one side undated or dated only by the publication date it
+        fell back to, and the dated side at most the type's window before the other was known),
+        "conflict" (dates from the text at most `conflict_days` apart, for the types that may
+        conflict), or None (another fact)."""
         tolerance = self.day_tolerance
         window = self.windows.get(report.type, self.windows["default"])
         slack = dt.timedelta(days=tolerance)
-        ours = matchable_span(report.span)
-        theirs = matchable_date_span(event["date"], event["date_mod"])
+        ours = report_match_span(report)
+        theirs = event_match_span(event)
         if ours and theirs:
-            return spans_compatible(ours, theirs, tolerance)
+            if spans_compatible(ours, theirs, tolerance):
+                return "day" if ours.precision == theirs.precision == "day" else "dated"
+            if report.type in self.conflict_types and span_gap(ours, theirs) <= self.conflict_days:
+                return "conflict"
+            return None
+        raw = date_span(event["date"], event["date_mod"])
+        if (report.span and raw and report.span.precision == raw.precision == "day"
+                and abs((report.span.start - raw.start).days) <= tolerance):
+            return "day"
         ours_known, theirs_known = known_date(report.known_at), known_date(event["known_at"])
         if ours is None and theirs is None:
             if ours_known is None or theirs_known is None:
-                return True
-            return abs(ours_known - theirs_known) <= window
+                return "window"
+            return "window" if abs(ours_known - theirs_known) <= window else None
         dated, reported = (ours, theirs_known) if ours else (theirs, ours_known)
         if reported is None:
-            return False
-        return dated.start - slack <= reported <= dated.end + window
+            return None
+        return "window" if dated.start - slack <= reported <= dated.end + window else None
+
+    def entities_fit(self, report: Report, event_id: int, min_overlap: float,
+                     fit: str | None) -> float | None:
+        """How well report and event share entities (their overlap coefficient, plus one for each
+        product or person they share, at most two), or None when they are not about the same things.
+
+        The overlap coefficient must reach `min_overlap` (a report naming a subset of the event's
+        entities fits); on the same day, sharing two entities, or one product or person, or one
+        entity and two names of one company (related_names), is enough (reports of one launch name
+        its maker as "Microsoft" or "Microsoft AI", and more or fewer of the places it is
+        available in), and with nested dates ("two weeks ago", "in April") one
+        product. Conflicting dates need a shared product.
+        """
+        ours, theirs = report.match_ids, self.event_entity_ids(event_id)
+        overlap = overlap_coefficient(ours, theirs)
+        shared = ours & theirs
+        self.load_entity_types(shared)
+        labels = {self.entity_types.get(e) for e in shared}
+        score = overlap + min(2, sum(self.entity_types.get(e) in SPECIFIC_LABELS for e in shared))
+        if fit == "conflict":
+            return score if overlap >= min_overlap and "PRODUCT" in labels else None
+        if overlap >= min_overlap:
+            return score
+        if fit == "day" and (len(shared) >= 2 or labels & SPECIFIC_LABELS):
+            return score
+        if fit == "day" and shared and self.related_names(ours - shared, theirs - shared):
+            return score  # "Amazon" in one report, "Amazon Web Services" in the other
+        if fit == "dated" and "PRODUCT" in labels:
+            return score  # "two weeks ago it released MAI-Voice-1": the launch of that day
+        return None
+
+    def related_names(self, ours: Iterable[int], theirs: Iterable[int]) -> bool:
+        """Whether an entity of one set is named by extending the name of one of the other
+        ("Amazon" and "Amazon Web Services", "Microsoft" and "Microsoft AI")."""
+        ours, theirs = sorted(ours), sorted(theirs)
+        self.load_entity_names([*ours, *theirs])
+        name = self.entity_names.get
+        pairs = [(name(a) or "", name(b) or "") for a in ours for b in theirs]
+        return any(a and b and (a.startswith(b + " ") or b.startswith(a + " ")) for a, b in pairs)
 
     def match_score(self, report: Report, event_id: int, min_overlap: float) -> float | None:
         """How well a report fits an event, or None when it cannot be the same fact."""
         event = self.event_row(event_id)
         if event is None:
             return None
-        overlap = overlap_coefficient(report.match_ids, self.event_entity_ids(event_id))
-        if overlap < min_overlap:
-            return None
-        if not report.denial and not self.dates_compatible(report, event):
-            return None
-        if report.denial and (event["known_at"] or "") > (report.known_at or "9999"):
-            return None  # a denial answers a claim already made
+        if report.denial:
+            overlap = overlap_coefficient(report.match_ids, self.event_entity_ids(event_id))
+            if overlap < min_overlap or (event["known_at"] or "") > (report.known_at or "9999"):
+                return None  # a denial answers a claim already made
+            fit = None
+        else:
+            if event["type"] not in type_group(self.weights, report.type):
+                return None
+            fit = self.date_fit(report, event)
+            if fit is None:
+                return None
+            found = self.entities_fit(report, event_id, min_overlap, fit)
+            if found is None:
+                return None
+            overlap = found
         text = jaccard(content_word_set(report.sentence), content_word_set(event["sentence"]))
         bonus = 0.0
         if report.denial and event["status"] == "rumored":
             bonus = 0.5  # denials usually answer rumors
         elif report.date and report.date == event["date"]:
             bonus = 0.1
+        if fit == "conflict":
+            bonus -= 4.0  # an event whose date agrees comes first
+        elif fit in ("day", "dated"):
+            bonus += 0.3  # an event dated as the report is beats one only known at about that time
         return overlap + 0.5 * text + bonus
 
     def find_event(self, report: Report) -> int | None:
@@ -121,8 +188,14 @@ class Ledger(EventWriter):
             candidates = self.ranked_candidate_ids(report.match_ids, ["*"], buckets)
             min_overlap = float(denial["min_entity_overlap"])
         else:
-            candidates = self.ranked_candidate_ids(report.match_ids, [report.type],
-                                                   self.lookup_buckets(report))
+            kinds, buckets = type_group(self.weights, report.type), self.lookup_buckets(report)
+            candidates = self.ranked_candidate_ids(report.match_ids, kinds, buckets)
+            # Events sharing the report's products and people rank among their own: under the cap,
+            # events that share only hub companies ("Microsoft", "OpenAI") do not crowd them out.
+            self.load_entity_types(report.match_ids)
+            specific = {e for e in report.match_ids if self.entity_types.get(e) in SPECIFIC_LABELS}
+            if specific and specific != report.match_ids:
+                candidates = sorted({*candidates, *self.ranked_candidate_ids(specific, kinds, buckets)})
             min_overlap = float(matching["min_entity_overlap"])
         self.load_events(candidates)
         best: tuple[float, int] | None = None
@@ -135,7 +208,7 @@ class Ledger(EventWriter):
     def lookup_buckets(self, report: Report) -> list[str]:
         """Key buckets where a compatible event of the report's type would be filed."""
         # Many reports share a type and a date (or a day known): their buckets are worked out once.
-        span = matchable_span(report.span)
+        span = report_match_span(report)
         key = (report.type, span, None if span else known_date(report.known_at))
         found = self.buckets.get(key)
         if found is None:
@@ -147,9 +220,12 @@ class Ledger(EventWriter):
         windows = matching["undated_window_days"]
         window = dt.timedelta(days=int(windows.get(report.type, windows["default"])))
         slack = dt.timedelta(days=int(matching["day_tolerance_days"]))
-        span = matchable_span(report.span)
+        span = report_match_span(report)
         if span is not None:
-            dated = months(span.start - slack, span.end + slack)
+            reach = slack
+            if report.type in self.conflict_types:
+                reach = max(slack, dt.timedelta(days=self.conflict_days))
+            dated = months(span.start - reach, span.end + reach)
             undated = ["u" + m for m in months(span.start - slack, span.end + window)]
             return dated + undated
         known = known_date(report.known_at)
@@ -242,9 +318,26 @@ class Ledger(EventWriter):
         if event_id is None:
             return None
         row = self.event_row(event_id)
-        if row and (row["type"] == report.type or report.denial):
+        if row and (row["type"] in type_group(self.weights, report.type) or report.denial):
             return event_id
         return None
+
+
+def report_match_span(report: Report) -> DateSpan | None:
+    """The report's date for matching: none when vague, or when it is only the publication date
+    the report fell back to (such a report is matched as an undated one, by when it was known)."""
+    return None if report.date_source == "published" else matchable_span(report.span)
+
+
+def event_match_span(event: dict[str, Any]) -> DateSpan | None:
+    """The event's date for matching (see report_match_span)."""
+    return None if event.get("date_source") == "published" else matchable_date_span(event["date"],
+                                                                                     event["date_mod"])
+
+
+def span_gap(a: DateSpan, b: DateSpan) -> int:
+    """Days between two spans that do not overlap (0 when they do)."""
+    return max((a.start - b.end).days, (b.start - a.end).days, 0)
 
 
 
@@ -262,8 +355,8 @@ def rebuild_event_keys(db: sqlite_utils.Database, weights: dict[str, Any] | None
     db.execute("DELETE FROM event_keys")
     last = 0
     while True:
-        rows = db.execute("SELECT id, type, status, date, date_mod, known_at FROM events WHERE id > ? "
-                          "ORDER BY id LIMIT ?", [last, 5000]).fetchall()
+        rows = db.execute("SELECT id, type, status, date, date_mod, known_at, date_source FROM events "
+                          "WHERE id > ? ORDER BY id LIMIT ?", [last, 5000]).fetchall()
         if not rows:
             break
         first, last = rows[0][0], rows[-1][0]
@@ -275,9 +368,9 @@ def rebuild_event_keys(db: sqlite_utils.Database, weights: dict[str, Any] | None
                 [first, last, *ignored_types]):
             if entity_id not in ignored:
                 entities.setdefault(event_id, set()).add(entity_id)
-        keys = [[*key, event_id] for event_id, event_type, status, date, date_mod, known_at in rows
+        keys = [[*key, event_id] for event_id, event_type, status, date, date_mod, known_at, source in rows
                 for key in sorted(keys_for(event_type, status, date, date_mod, known_at,
-                                           entities.get(event_id, ())))]
+                                           entities.get(event_id, ()), source))]
         db.conn.executemany(INSERT_KEY_SQL, keys)
         count += len(keys)
     return count

@@ -42,7 +42,10 @@ class LedgerState:
         self.day_tolerance = int(matching["day_tolerance_days"])
         windows = matching["undated_window_days"]
         self.windows = {kind: dt.timedelta(days=int(days)) for kind, days in windows.items()}
+        self.conflict_days = int(matching.get("conflict_days", 0))
+        self.conflict_types = frozenset(matching.get("conflict_types", []))
         self.entity_types: dict[int, str | None] = {}
+        self.entity_names: dict[int, str | None] = {}
         self.start_merge(ctx)
 
     def start_merge(self, ctx: ScoringContext) -> None:
@@ -130,6 +133,14 @@ class LedgerState:
                                          part).fetchall())
             for entity_id in part:
                 self.entity_types[entity_id] = found.get(entity_id)
+
+    def load_entity_names(self, entity_ids: Iterable[int]) -> None:
+        wanted = sorted({e for e in entity_ids if e not in self.entity_names})
+        for part in chunks(wanted):
+            found = dict(self.db.execute(f"SELECT id, name FROM entities WHERE id IN ({marks(part)})",
+                                         part).fetchall())
+            for entity_id in part:
+                self.entity_names[entity_id] = found.get(entity_id)
 
     def track(self, event_ids: Iterable[int]) -> None:
         """Hold reports, stored rows and keys in memory for events about to change."""
@@ -256,7 +267,7 @@ class LedgerState:
         same only the keys of new entities are added, and an unchanged event costs nothing.
         """
         inputs = (fields["type"], fields["status"], fields["date"], fields["date_mod"], fields["known_at"],
-                  fold.version)
+                  fields["date_source"], fold.version)
         match, entity_ids = fold.match_ids(), fold.entity_ids()
         filed = self.key_inputs.get(event_id)
         same = filed is not None and filed[0] == inputs
@@ -273,7 +284,7 @@ class LedgerState:
             self.db.conn.executemany(INSERT_KEY_SQL, [[*k, event_id] for k in sorted(added)])
             self.keys[event_id] |= added
         else:
-            buckets = key_buckets(*inputs[:5])
+            buckets = key_buckets(*inputs[:6])
             self.write_keys(event_id, {(e, t, b) for e in match for t, b in buckets})
         self.key_inputs[event_id] = (inputs, len(match), len(entity_ids), buckets, frozenset(match))
 

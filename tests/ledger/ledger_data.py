@@ -46,14 +46,14 @@ class Corpus:
     def mention(self, article_id: int, type: str, sentence: str, entities: Iterable[str | tuple[str, str]],
                 date: str | None = None, date_mod: str | None = None, hedged: bool = False,
                 denial: bool = False, negated: bool = False, attributed_to: str | None = None,
-                confidence: float = 0.8, start: int = 0) -> int:
+                confidence: float = 0.8, start: int = 0, date_source: str | None = None) -> int:
         items = []
         for entity in entities:
             name, role = entity if isinstance(entity, tuple) else (entity, "participant")
             items.append({"entity_id": self.entity(name), "name": name, "label": "ORG", "role": role})
         return self.db["event_mentions"].insert({
             "article_id": article_id, "type": type, "date": date, "date_mod": date_mod,
-            "date_text": date, "date_source": "explicit" if date else "none", "sentence": sentence,
+            "date_text": date, "date_source": date_source or ("explicit" if date else "none"), "sentence": sentence,
             "sentence_index": 0, "start": start, "end": start + len(sentence), "hedged": int(hedged),
             "negated": int(negated), "denial": int(denial), "attributed_to": attributed_to,
             "confidence": confidence, "entities": json.dumps(items),

@@ -7,7 +7,8 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.dates.spans import PRECISION_RANK, date_span
+from kb.dates.labels import format_timex
+from kb.dates.spans import PRECISION_RANK, date_span, spans_compatible
 from kb.jobs.integrate import integrate_articles
 from kb.ledger.fold import ROLES, EventFold, keys_for, summarize
 from kb.ledger.merge import Ledger
@@ -46,16 +47,18 @@ def reference_fields(reports: list[Report], current: dict) -> tuple[dict, list]:
 
     lead = min(claims, key=evidence)
     dated = None
-    for r in claims:  # most precise date; explicit over relative over published; first on ties
+    for r in claims:  # a date from the text; most precise; explicit over relative; first on ties
         if r.span is None:
             continue
         rank = {"explicit": 0, "relative": 1, "published": 2}.get(r.date_source, 3)
-        key = (PRECISION_RANK[r.span.precision], r.span.days, rank)
+        key = (r.date_source == "published", PRECISION_RANK[r.span.precision], r.span.days, rank)
         if dated is None or key < dated[0]:
             dated = (key, r)
     best = dated[1] if dated else None
     span = best.span if best else None
     changes, status, reliable = [], None, set()
+    conflicts = best is not None and [r for r in claims if r.span is not None and r.date_source != "published"
+                                      and not spans_compatible(r.span, span, 1)]
     for r in reports:
         who = r.source.name or f"article {r.article_id}"
         new, reason = status, ""
@@ -80,10 +83,19 @@ def reference_fields(reports: list[Report], current: dict) -> tuple[dict, list]:
         if new is not None and new != status:
             changes.append((r.known_at or "", status, new, reason, r.article_id))
             status = new
+        if conflicts and any(r is c for c in conflicts):  # a date from the text that disagrees: kept, shown in the history
+            then = status or changes[0][2]
+            changes.append((r.known_at or "", then, then, f"date conflict: {who} "
+                            f"dates it {format_timex(r.date, r.date_mod)}; the event keeps "
+                            f"{format_timex(best.date, best.date_mod)}", r.article_id))
+    status_now = changes[-1][2] if changes else "reported"
+    # A release whose price some reports give is a release; else the type most claims give.
+    types = [r.type for r in claims]
+    kind = "release" if "release" in types else max(sorted(set(types)), key=types.count)
     supporting = [r for r in reports if r.supports]
     first = reports[0]
     fields = {
-        "type": lead.type if not lead.denial else current["type"], "article_id": lead.article_id,
+        "type": kind if not lead.denial else current["type"], "article_id": lead.article_id,
         "date": best.date if best else None, "date_mod": best.date_mod if best else None,
         "date_text": best.date_text if best else None, "date_source": best.date_source if best else "none",
         "date_precision": span.precision if span else None,
@@ -92,7 +104,7 @@ def reference_fields(reports: list[Report], current: dict) -> tuple[dict, list]:
         "sentence": lead.sentence, "start": lead.start, "end": lead.end,
         "hedged": int(bool(supporting) and all(r.hedged for r in supporting)),
         "negated": int(all(r.negated for r in reports)), "attributed_to": lead.attributed_to,
-        "status": changes[-1][2] if changes else "reported", "superseded_by": None,
+        "status": status_now, "superseded_by": None,
         "summary": summarize(lead.sentence), "mentions": len({r.original_article_id for r in reports}),
         "sources": len({r.source.key for r in reports}), "first_reported_at": first.known_at,
         "first_reported_by": first.source.source_id, "known_at": first.known_at,

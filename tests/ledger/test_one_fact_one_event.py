@@ -1,0 +1,139 @@
+"""One fact, one event: reports that differ in verb, date precision, entities named or date merge."""
+
+from __future__ import annotations
+
+from kb.jobs.integrate import integrate_articles
+from tests.ledger.ledger_data import Corpus, event_of
+
+
+def merged(db) -> None:
+    ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY published_at, id")]
+    integrate_articles(db, ids)
+
+
+def outlets(db) -> Corpus:
+    c = Corpus(db)
+    c.source("Newsroom Wire", 0.9, first_party=True)
+    c.source("Cloudline Daily", 0.8)
+    c.source("Signal & Stack", 0.55)
+    c.source("Northbeam Review", 0.75)
+    return c
+
+
+def test_a_launch_told_with_other_verbs_a_price_and_other_entities_is_one_release(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-04-14T16:00:00Z", "efficient")
+    launch = c.mention(wire, "release", "Microsoft AI today launched MAI-Image-2-Efficient.",
+                       [("Microsoft AI", "agent"), ("MAI-Image-2-Efficient", "product"),
+                        ("Microsoft Foundry", "product"), ("MAI Playground", "product")], "2026-04-14")
+    daily = c.article("Cloudline Daily", "2026-04-15T09:00:00Z", "efficient-launch")
+    rolled = c.mention(daily, "release", "Microsoft on Tuesday rolled out MAI-Image-2-Efficient.",
+                       [("Microsoft", "agent"), ("MAI-Image-2-Efficient", "product"), ("OpenAI", "object")],
+                       "2026-04-14", date_source="relative")
+    # The same launch, filed under pricing because the sentence gives the price.
+    price = c.mention(daily, "pricing", "It costs $19.50 per million output tokens in Microsoft Foundry.",
+                      [("MAI-Image-2-Efficient", "product"), ("Microsoft Foundry", "product")], "2026-04-14",
+                      start=80)
+    stack = c.article("Signal & Stack", "2026-04-15T11:00:00Z", "efficient-first-look")
+    week = c.mention(stack, "release", "Microsoft debuted its cheaper image model this week.",
+                     [("Microsoft", "agent"), ("MAI-Image-2-Efficient", "product")], "2026-W16",
+                     date_source="relative")
+    fallback = c.mention(stack, "release", "MAI-Image-2-Efficient is available now, with no waitlist.",
+                         [("MAI-Image-2-Efficient", "product")], "2026-04-15", date_source="published", start=90)
+    review = c.article("Northbeam Review", "2026-04-28T08:00:00Z", "efficient-pricing")
+    month = c.mention(review, "release", "Microsoft introduced MAI-Image-2-Efficient this month.",
+                      [("Microsoft", "agent"), ("MAI-Image-2-Efficient", "product")], "2026-04",
+                      date_source="relative")
+    merged(db)
+    events = {event_of(db, m)["id"] for m in (launch, rolled, price, week, fallback, month)}
+    assert len(events) == 1
+    event = event_of(db, launch)
+    # A release, dated by the most precise date the reports give (not a publication-date fallback).
+    assert (event["type"], event["date"], event["date_source"]) == ("release", "2026-04-14", "explicit")
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+
+
+def test_a_price_reported_alone_or_a_later_launch_of_the_family_stays_apart(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-04-02T16:00:00Z", "mai-image-2")
+    flagship = c.mention(wire, "release", "Microsoft AI today released MAI-Image-2.",
+                         [("Microsoft AI", "agent"), ("MAI-Image-2", "product")], "2026-04-02")
+    later = c.article("Newsroom Wire", "2026-04-14T16:00:00Z", "efficient")
+    sibling = c.mention(later, "release", "Microsoft AI today launched MAI-Image-2-Efficient, faster than "
+                        "MAI-Image-2.", [("Microsoft AI", "agent"), ("MAI-Image-2-Efficient", "product"),
+                                         ("MAI-Image-2", "product")], "2026-04-14")
+    cut = c.article("Cloudline Daily", "2026-06-10T09:00:00Z", "price-cut")
+    price = c.mention(cut, "pricing", "Microsoft cut the price of MAI-Image-2 on Tuesday.",
+                      [("Microsoft", "agent"), ("MAI-Image-2", "product")], "2026-06-09")
+    merged(db)
+    ids = [event_of(db, m)["id"] for m in (flagship, sibling, price)]
+    assert len(set(ids)) == 3
+    assert event_of(db, price)["type"] == "pricing"
+
+
+def test_conflicting_dates_of_one_launch_are_one_event_and_the_conflict_is_in_its_history(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-04-14T16:00:00Z", "efficient")
+    launch = c.mention(wire, "release", "Microsoft AI today launched MAI-Image-2-Efficient.",
+                       [("Microsoft AI", "agent"), ("MAI-Image-2-Efficient", "product")], "2026-04-14")
+    stack = c.article("Signal & Stack", "2026-04-18T11:00:00Z", "efficient-late")
+    wrong = c.mention(stack, "release", "Microsoft launched MAI-Image-2-Efficient on Friday.",
+                      [("Microsoft", "agent"), ("MAI-Image-2-Efficient", "product")], "2026-04-17")
+    merged(db)
+    event = event_of(db, launch)
+    assert event_of(db, wrong)["id"] == event["id"]
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+    assert event["date"] == "2026-04-14"
+    history = db.execute("SELECT old_status, new_status, reason, article_id FROM event_history "
+                         "WHERE event_id = ? ORDER BY id", [event["id"]]).fetchall()
+    conflicts = [h for h in history if h[2].startswith("date conflict")]
+    assert conflicts == [("confirmed", "confirmed", "date conflict: Signal & Stack dates it April 17, 2026; "
+                          "the event keeps April 14, 2026", stack)]
+    assert event["status"] == "confirmed"
+    # Merging again changes nothing: the conflict is recorded once.
+    integrate_articles(db, [wire, stack])
+    assert db.execute("SELECT count(*) FROM event_history WHERE event_id = ? AND reason LIKE 'date conflict%'",
+                      [event["id"]]).fetchone()[0] == 1
+
+
+def test_the_same_product_launched_weeks_apart_is_two_events(db):
+    c = outlets(db)
+    first = c.article("Newsroom Wire", "2026-04-14T16:00:00Z", "efficient")
+    launch = c.mention(first, "release", "Microsoft AI today launched MAI-Image-2-Efficient.",
+                       [("Microsoft AI", "agent"), ("MAI-Image-2-Efficient", "product")], "2026-04-14")
+    later = c.article("Cloudline Daily", "2026-05-20T09:00:00Z", "efficient-in-copilot")
+    copilot = c.mention(later, "release", "Microsoft brought MAI-Image-2-Efficient to Copilot on Tuesday.",
+                        [("Microsoft", "agent"), ("MAI-Image-2-Efficient", "product"), ("Copilot", "product")],
+                        "2026-05-19")
+    merged(db)
+    assert event_of(db, launch)["id"] != event_of(db, copilot)["id"]
+
+
+def test_partnership_and_investment_reports_of_one_deal_are_one_event(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2019-07-22T13:00:00Z", "invest")
+    invest = c.mention(wire, "investment", "Microsoft will invest $1 billion in OpenAI.",
+                       [("Microsoft", "agent"), ("OpenAI", "partner")], "2019-07-22")
+    partner = c.mention(wire, "partnership", "OpenAI names Microsoft its preferred partner and moves to Azure.",
+                        [("OpenAI", "agent"), ("Microsoft", "partner"), ("Azure", "product")], "2019-07-22",
+                        start=60)
+    daily = c.article("Cloudline Daily", "2019-07-23T09:00:00Z", "invest-report")
+    more = c.mention(daily, "partnership", "The two companies will jointly build supercomputing on Azure.",
+                     [("Microsoft", "agent"), ("OpenAI", "partner")], "2019-07-22")
+    merged(db)
+    events = {event_of(db, m)["id"] for m in (invest, partner, more)}
+    assert len(events) == 1
+    # The type most of its reports give.
+    assert event_of(db, invest)["type"] == "partnership"
+
+
+def test_a_deal_named_by_two_names_of_one_company_on_its_day_is_one_event(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2025-11-03T13:00:00Z", "aws-openai")
+    deal = c.mention(wire, "partnership", "AWS and OpenAI today announced a $38 billion partnership.",
+                     [("Amazon Web Services", "agent"), ("OpenAI", "partner"), ("Nvidia", "partner")], "2025-11-03")
+    daily = c.article("Cloudline Daily", "2025-11-04T09:00:00Z", "openai-amazon")
+    first = c.mention(daily, "partnership", "It is OpenAI's first big contract with Amazon's cloud.",
+                      [("OpenAI", "agent"), ("Amazon", "partner"), ("Microsoft", "partner")], "2025-11-03")
+    merged(db)
+    assert event_of(db, deal)["id"] == event_of(db, first)["id"]
