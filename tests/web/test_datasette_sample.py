@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli.main import cli
+from tests.web.atom_check import atom_problems, entries
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,3 +74,16 @@ async def test_sample_mai_releases_include_the_models_in_order(sample_datasette,
     assert "MAI-Voice-1" in models and "MAI-Image-2-Efficient" in models
     strain = (await sample_datasette.client.get(f"/{name}/partnership_strain.json?_shape=array")).json()
     assert strain and {r["type"] for r in strain} <= {"competition", "statement", "legal", "regulatory"}
+
+
+async def test_sample_feeds_are_valid_atom(sample_datasette, sample_kb):
+    story = ids(sample_kb, "SELECT story_id FROM story_events GROUP BY story_id ORDER BY count(*) DESC LIMIT 1")[0]
+    entity = ids(sample_kb, "SELECT entity_id FROM event_entities GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1")[0]
+    name = sample_kb.stem
+    for path in (f"/{name}/important_events_feed.atom", f"/{name}/story_feed.atom?story={story}",
+                 f"/-/timeline.atom?entity={entity}", "/-/timeline.atom?type=release&q=model"):
+        response = await sample_datasette.client.get(path)
+        assert response.status_code == 200, path
+        assert atom_problems(response.text) == [], path
+        assert entries(response.text), path
+    assert "file:" not in (await sample_datasette.client.get(f"/-/timeline.atom?story={story}")).text
