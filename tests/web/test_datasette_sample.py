@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import sqlite3
 from pathlib import Path
 
@@ -53,9 +54,12 @@ async def test_every_page_of_the_sample_answers(sample_datasette, sample_kb):
     entities = ids(sample_kb, "SELECT DISTINCT entity_id FROM event_entities LIMIT 30")
     paths += [f"/-/entity/{i}" for i in entities]
     paths += [f"/-/article/{i}" for i in ids(sample_kb, "SELECT id FROM articles")]
+    paths += [f"/-/event/{i}" for i in ids(sample_kb, "SELECT id FROM events")]
     for path in paths:
         response = await sample_datasette.client.get(path)
         assert response.status_code == 200, (path, response.text[:300])
+        if path.startswith(("/-/article/", "/-/event/")):
+            assert "file:" not in response.text, path  # local sample files are named, never linked
 
 
 async def test_sample_timeline_matches_the_ledger(sample_datasette, sample_kb):
@@ -87,3 +91,41 @@ async def test_sample_feeds_are_valid_atom(sample_datasette, sample_kb):
         assert atom_problems(response.text) == [], path
         assert entries(response.text), path
     assert "file:" not in (await sample_datasette.client.get(f"/-/timeline.atom?story={story}")).text
+
+
+async def test_event_page_shows_reports_history_scores_and_storyline(sample_datasette, sample_kb):
+    conn = sqlite3.connect(sample_kb)
+    event_id = conn.execute(
+        "SELECT r.event_id FROM event_reports r JOIN story_events se ON se.event_id = r.event_id "
+        "WHERE r.event_id IN (SELECT event_id FROM event_history GROUP BY event_id HAVING count(*) > 1) "
+        "GROUP BY r.event_id ORDER BY sum(r.independent) < count(*) DESC, count(*) DESC LIMIT 1").fetchone()[0]
+    reports = conn.execute("SELECT source, sentence, independent FROM event_reports WHERE event_id = ?",
+                           (event_id,)).fetchall()
+    history = conn.execute("SELECT new_status, reason FROM event_history WHERE event_id = ?", (event_id,)).fetchall()
+    story_id, story_title = conn.execute(
+        "SELECT s.id, s.title FROM story_events se JOIN stories s ON s.id = se.story_id WHERE se.event_id = ?",
+        (event_id,)).fetchone()
+    conn.close()
+    response = await sample_datasette.client.get(f"/-/event/{event_id}")
+    assert response.status_code == 200
+    page = html.unescape(response.text)
+    for source, sentence, _ in reports:
+        assert source in page and sentence in page
+    for _status, reason in history:
+        assert reason in page
+    assert "How it is scored" in page and "how many independent sources support it" in page
+    assert story_title in page and f'href="/-/story/{story_id}"' in response.text
+    assert 'aria-current="true"' in response.text
+    data = (await sample_datasette.client.get(f"/-/event/{event_id}.json")).json()
+    assert [r["independent"] for r in data["reports"]].count(False) == sum(1 for r in reports if not r[2])
+    assert len(data["history"]) == len(history)
+    assert data["scores"][0].startswith("Importance ") and "weight" in data["scores"][0]
+    assert data["storylines"][0]["story"]["id"] == story_id
+    assert "file:" not in response.text
+
+
+@pytest.mark.parametrize("path, status", [("/-/event/abc", 400), ("/-/event/0", 400), ("/-/event/999999", 404),
+                                          ("/-/event/999999.json", 404)])
+async def test_event_page_bad_and_unknown_ids(sample_datasette, path, status):
+    response = await sample_datasette.client.get(path)
+    assert response.status_code == status
