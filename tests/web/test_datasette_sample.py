@@ -129,3 +129,40 @@ async def test_event_page_shows_reports_history_scores_and_storyline(sample_data
 async def test_event_page_bad_and_unknown_ids(sample_datasette, path, status):
     response = await sample_datasette.client.get(path)
     assert response.status_code == status
+
+
+async def test_entity_counts_each_event_once_whatever_its_roles(sample_datasette, sample_kb):
+    """An entity with two roles in one event (two event_entities rows) counts that event once."""
+    conn = sqlite3.connect(sample_kb)
+    entity = conn.execute(
+        "SELECT entity_id FROM event_entities GROUP BY entity_id "
+        "ORDER BY count(*) - count(DISTINCT event_id) DESC, entity_id LIMIT 1").fetchone()[0]
+    twice = conn.execute("SELECT count(*) - count(DISTINCT event_id) FROM event_entities WHERE entity_id = ?",
+                         (entity,)).fetchone()[0]
+    assert twice > 0, "the sample should have an entity with two roles in one event"
+    expected = dict(conn.execute(
+        "SELECT se.story_id, count(DISTINCT se.event_id) FROM story_events se JOIN events e ON e.id = se.event_id "
+        "WHERE e.status != 'superseded' AND se.event_id IN (SELECT event_id FROM event_entities WHERE entity_id = ?) "
+        "GROUP BY se.story_id", (entity,)).fetchall())
+    live = dict(conn.execute(
+        "SELECT se.story_id, count(*) FROM story_events se JOIN events e ON e.id = se.event_id "
+        "WHERE e.status != 'superseded' GROUP BY se.story_id").fetchall())
+    name = conn.execute("SELECT name FROM entities WHERE id = ?", (entity,)).fetchone()[0]
+    distinct_events = conn.execute(
+        "SELECT count(DISTINCT ee.event_id) FROM event_entities ee JOIN events e ON e.id = ee.event_id "
+        "WHERE ee.entity_id = ? AND e.status != 'superseded'", (entity,)).fetchone()[0]
+    conn.close()
+    data = (await sample_datasette.client.get(f"/-/entity/{entity}.json")).json()
+    assert data["stories"] and {s["id"]: s["events"] for s in data["stories"]} == {
+        k: v for k, v in expected.items() if k in {s["id"] for s in data["stories"]}}
+    assert all(s["events"] <= live[s["id"]] for s in data["stories"])
+    rows = (await sample_datasette.client.get(
+        f"/{sample_kb.stem}/entity_timeline.json?entity_id={entity}&_size=1000&_shape=array")).json()
+    assert len(rows) == len({r["event_id"] for r in rows}) == distinct_events
+    pairs = (await sample_datasette.client.get(f"/{sample_kb.stem}/entity_pairs.json?_shape=array")).json()
+    cooccurring = (await sample_datasette.client.get(
+        f"/{sample_kb.stem}/entity_cooccurrence.json?_shape=array&entity={name}")).json()
+    shared = {r["appears_with"]: r["shared_events"] for r in cooccurring}
+    for pair in pairs:
+        if pair["entity"] == name and pair["appears_with"] in shared:
+            assert pair["shared_events"] == shared[pair["appears_with"]]
