@@ -7,6 +7,7 @@ import html
 import re
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -204,6 +205,30 @@ async def test_search_finds_events_and_articles(kb_datasette, generated_kb):
     assert "<mark>released</mark>" in page.lower()
     empty = await kb_datasette.client.get("/-/search")
     assert empty.status_code == 200 and 'name="q"' in empty.text
+
+
+async def test_search_shows_matching_stories_and_entities_first(kb_datasette, generated_kb):
+    story_id, title = one(generated_kb, "SELECT id, title FROM stories WHERE status != 'merged' "
+                                        "ORDER BY importance DESC LIMIT 1")
+    word = max(re.findall(r"[A-Za-z]{5,}", title), key=len)
+    entity_id, name = one(generated_kb, "SELECT id, name FROM entities WHERE status = 'known' "
+                                        "AND name GLOB '[A-Za-z]*' ORDER BY centrality DESC LIMIT 1")
+    data = await get_json(kb_datasette, f"/-/search.json?q={word}")
+    expected = [r[0] for r in sqlite3.connect(generated_kb).execute(
+        "SELECT id FROM stories WHERE status != 'merged' AND (title LIKE ? OR overview LIKE ?) "
+        "ORDER BY importance DESC, id DESC LIMIT 10", (f"%{word}%", f"%{word}%"))]
+    assert [s["id"] for s in data["stories"]] == expected and story_id in expected
+    by_name = await get_json(kb_datasette, f"/-/search.json?q={name}")
+    assert by_name["entities"][0]["id"] == entity_id
+    alias_row = one(generated_kb, "SELECT entity_id, alias FROM entity_aliases ORDER BY entity_id LIMIT 1")
+    if alias_row:
+        by_alias = await get_json(kb_datasette, f"/-/search.json?{urlencode({'q': alias_row[1]})}")
+        assert alias_row[0] in [e["id"] for e in by_alias["entities"]]
+    page = (await kb_datasette.client.get(f"/-/search?q={word}")).text
+    assert page.index("<h2>Stories</h2>") < page.index("<h2>Entities</h2>") < page.index("<h2>Events</h2>")
+    assert f'href="/-/story/{story_id}"' in page
+    wildcard = await get_json(kb_datasette, "/-/search.json?q=%25_%25")
+    assert wildcard["stories"] == [] and wildcard["entities"] == []
 
 
 async def test_plugins_load_from_entry_points_without_metadata(generated_kb):
