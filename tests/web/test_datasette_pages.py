@@ -267,3 +267,47 @@ async def test_a_page_over_the_time_limit_is_a_503_not_a_500(generated_kb):
     response = await ds.client.get("/-/charts.json?from=2019")
     assert response.status_code == 503
     assert "time limit" in response.json()["error"]
+
+
+async def test_datasette_table_pages_show_percentages_components_and_no_internal_columns(kb_datasette,
+                                                                                      generated_kb):
+    importance, components = one(generated_kb, "SELECT importance, score_components FROM events "
+                                               "WHERE score_components IS NOT NULL ORDER BY id LIMIT 1")
+    page = (await kb_datasette.client.get("/kb/events?_sort=id&_size=5")).text
+    assert f">{round(importance * 100)}%<" in page
+    assert '<ul class="kb-components">' in page
+    assert html.escape(components[:20]) not in page and components[:20] not in page  # no raw JSON
+    raw = (await kb_datasette.client.get("/kb/events.json?_shape=array&_size=1&_sort=id")).json()
+    assert raw[0]["importance"] == importance  # the data itself is unchanged
+    timeline = (await kb_datasette.client.get("/kb/timeline")).text
+    assert "Timeline (view) (view)" not in timeline and "<h1>Timeline (view)</h1>" in timeline
+    columns = re.findall(r'<th [^>]*data-column="([^"]+)"', timeline)
+    assert "event_id" in columns and not {"entity_ids", "article_url"} & set(columns)
+    assert re.search(r'<td class="col-event_id[^>]*><a href="/-/event/\d+">', timeline)
+    chosen = (await kb_datasette.client.get("/kb/timeline?_col=entity_ids&_col=event_id")).text
+    assert 'data-column="entity_ids"' in chosen
+    as_json = (await kb_datasette.client.get("/kb/timeline.json?_shape=array&_size=1")).json()
+    assert "entity_ids" in as_json[0] and "article_url" in as_json[0]
+    sql = (await kb_datasette.client.get("/kb.json?sql=select+entity_ids+from+timeline+limit+1&_shape=array")).json()
+    assert "entity_ids" in sql[0]
+    database = (await kb_datasette.client.get("/kb")).text
+    assert 'class="kb-nav"' in database and 'href="/-/timeline"' in database
+    assert 'href="/kb/event_keys"' not in database and 'href="/kb/stories"' in database
+    assert (await kb_datasette.client.get("/kb/event_keys.json?_size=1")).status_code == 200
+
+
+async def test_article_table_names_local_files_without_linking_them(kb_datasette, generated_kb):
+    conn = sqlite3.connect(generated_kb)
+    with conn:
+        conn.execute("UPDATE articles SET url = 'file:///srv/sample/a.html' WHERE id = "
+                     "(SELECT min(id) FROM articles WHERE url LIKE 'http%')")
+    try:
+        article = one(generated_kb, "SELECT id FROM articles WHERE url LIKE 'file:%'")[0]
+        row = (await kb_datasette.client.get(f"/kb/articles?id={article}")).text
+        assert "local file" in row and 'href="file:' not in row
+        page = (await kb_datasette.client.get(f"/-/article/{article}")).text
+        assert "file:" not in page
+    finally:
+        with conn:
+            conn.execute("UPDATE articles SET url = 'https://example.com/restored' WHERE url LIKE 'file:%'")
+        conn.close()

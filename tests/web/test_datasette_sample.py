@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import sqlite3
 from pathlib import Path
 
@@ -166,3 +167,14 @@ async def test_entity_counts_each_event_once_whatever_its_roles(sample_datasette
     for pair in pairs:
         if pair["entity"] == name and pair["appears_with"] in shared:
             assert pair["shared_events"] == shared[pair["appears_with"]]
+
+
+async def test_sample_stories_table_shows_percentages_and_components_in_words(sample_datasette, sample_kb):
+    importance, components = sqlite3.connect(sample_kb).execute(
+        "SELECT importance, score_components FROM stories WHERE score_components IS NOT NULL "
+        "ORDER BY importance DESC LIMIT 1").fetchone()
+    page = (await sample_datasette.client.get(f"/{sample_kb.stem}/stories")).text
+    assert f">{round(importance * 100)}%<" in page
+    assert '<ul class="kb-components">' in page and "<strong>Importance " in page and "lead " in page
+    assert components[:15] not in page and html.escape(components[:15]) not in page
+    assert not re.search(r">0\.\d+<", page)  # no 0–1 floats in the cells
