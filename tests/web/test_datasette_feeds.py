@@ -126,6 +126,9 @@ async def test_a_saved_search_is_a_feed_of_the_same_events(kb_datasette, generat
     name = one(generated_kb, "SELECT name FROM entities WHERE id = ?", (entity,))[0]
     entity_feed = (await kb_datasette.client.get(f"/-/timeline.atom?entity={entity}")).text
     assert ET.fromstring(entity_feed).find(f"{ATOM}title").text.startswith(name)
+    page = (await kb_datasette.client.get(f"/-/timeline?{query}")).text
+    assert 'href="/-/timeline.atom?type=release%2Cpartnership&amp;from=2024&amp;min_importance=40"' in page
+    assert f'href="/-/timeline.atom?entity={entity}"' in (await kb_datasette.client.get(f"/-/entity/{entity}")).text
 
 
 async def test_feed_links_use_the_configured_base_url(generated_kb):
