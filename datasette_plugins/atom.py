@@ -76,8 +76,9 @@ async def filter_heads(db, filters: TimelineFilters) -> tuple[dict[str, str], di
     names: dict[str, str] = {}
     story: dict = {}
     if filters.story is not None:
-        rows = (await db.execute("SELECT id, title, overview, updated_at FROM stories WHERE id = ?",
-                                 [filters.story])).rows
+        rows = (await db.execute(
+            "SELECT id, title, overview, updated_at, status, merged_into FROM stories WHERE id = ?",
+            [filters.story])).rows
         if not rows:
             raise NotFound(f"no story has id {filters.story}")
         story = dict(rows[0])
@@ -140,6 +141,10 @@ async def timeline_feed(datasette, request, filters: TimelineFilters) -> Respons
     except NotFound as exc:
         return await error_response(datasette, request, 404, str(exc))
     absolute = url_maker(datasette, request)
+    if story.get("status") == "merged" and story.get("merged_into"):
+        # A merged story's events live on in the story it was merged into: so does its feed.
+        query = {**feed_query(filters), "story": str(story["merged_into"])}
+        return Response.redirect(absolute(with_query("/-/timeline.atom", query)), status=301)
     rows, _ = await select_events(db, filters)
     return await feed_response(db, timeline_head(filters, names, story, absolute), rows, absolute)
 

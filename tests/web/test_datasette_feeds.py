@@ -106,6 +106,24 @@ async def test_a_feed_of_an_unknown_story_or_entity_is_a_404(kb_datasette, path)
     assert response.status_code == 404 and "99999" in response.text
 
 
+async def test_the_feed_of_a_merged_story_moves_to_the_story_it_was_merged_into(kb_datasette, generated_kb):
+    keep = biggest_story(generated_kb)
+    other = one(generated_kb, "SELECT id FROM stories WHERE id != ? ORDER BY id LIMIT 1", (keep,))[0]
+    conn = sqlite3.connect(generated_kb)
+    before = conn.execute("SELECT status, merged_into FROM stories WHERE id = ?", (other,)).fetchone()
+    with conn:
+        conn.execute("UPDATE stories SET status = 'merged', merged_into = ? WHERE id = ?", (keep, other))
+    try:
+        for path in (f"/kb/story_feed.atom?story={other}", f"/-/timeline.atom?story={other}"):
+            response = await kb_datasette.client.get(path)
+            assert response.status_code == 301
+            assert response.headers["location"] == f"http://localhost/-/timeline.atom?story={keep}"
+    finally:
+        with conn:
+            conn.execute("UPDATE stories SET status = ?, merged_into = ? WHERE id = ?", (*before, other))
+        conn.close()
+
+
 @pytest.mark.parametrize("path, parameter", [("/-/timeline.atom?story=abc", "story"),
                                              ("/-/timeline.atom?type=gossip", "type"),
                                              ("/-/timeline.atom?from=2024-13", "from")])
