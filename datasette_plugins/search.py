@@ -24,6 +24,8 @@ from kb.dates.labels import format_date
 
 RESULTS_SHOWN = 20
 NAMED_SHOWN = 10
+# An entity's events are counted up to this many (a hub entity has hundreds of thousands).
+EVENTS_COUNTED = 10_000
 MAX_WORDS = 8
 # Snippet markers: control characters that cannot come from the query, replaced by <mark>.
 MARK_START, MARK_END = "\x02", "\x03"
@@ -72,8 +74,8 @@ async def search_entities(db, q: str) -> list[dict]:
     params["q"] = q.strip()
     return [dict(r) for r in (await db.execute(
         f"""SELECT en.id, en.name, en.type, en.status, en.description,
-                   (SELECT count(DISTINCT event_id) FROM event_entities ee
-                     WHERE ee.entity_id = en.id) AS events
+                   (SELECT count(*) FROM (SELECT DISTINCT event_id FROM event_entities ee
+                     WHERE ee.entity_id = en.id LIMIT {EVENTS_COUNTED + 1})) AS events
             FROM entities en
             WHERE en.status != 'ignored' AND en.id IN (
                 SELECT n.id FROM (SELECT id, name AS text FROM entities
