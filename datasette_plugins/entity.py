@@ -34,8 +34,10 @@ async def entity_profile(db, entity_id: int) -> dict | None:
     entity = dict(rows[0])
     aliases = [r[0] for r in (await db.execute(
         "SELECT alias FROM entity_aliases WHERE entity_id = ? ORDER BY alias", [entity_id])).rows]
-    recent = f"""SELECT event_id FROM event_entities WHERE entity_id = :id
-                 ORDER BY event_id DESC LIMIT {RECENT_EVENTS}"""
+    # Distinct events: an entity with two roles in one event (buyer and product) counts it once.
+    recent = f"""SELECT DISTINCT ee.event_id FROM event_entities ee JOIN events e ON e.id = ee.event_id
+                 WHERE ee.entity_id = :id AND e.status != 'superseded'
+                 ORDER BY ee.event_id DESC LIMIT {RECENT_EVENTS}"""
     related = [dict(r) for r in (await db.execute(
         f"""SELECT en.id, en.name, en.type, count(DISTINCT ee.event_id) AS events
             FROM ({recent}) recent JOIN event_entities ee ON ee.event_id = recent.event_id
@@ -43,7 +45,7 @@ async def entity_profile(db, entity_id: int) -> dict | None:
             WHERE ee.entity_id != :id GROUP BY en.id ORDER BY events DESC, en.name LIMIT {RELATED_SIZE}""",
         {"id": entity_id})).rows]
     stories = [dict(r) for r in (await db.execute(
-        f"""SELECT s.id, s.title, s.importance, count(*) AS events
+        f"""SELECT s.id, s.title, s.importance, count(DISTINCT se.event_id) AS events
             FROM ({recent}) recent JOIN story_events se ON se.event_id = recent.event_id
             JOIN stories s ON s.id = se.story_id
             GROUP BY s.id ORDER BY events DESC, s.importance DESC LIMIT {RELATED_SIZE}""",

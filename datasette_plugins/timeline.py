@@ -49,6 +49,7 @@ async def timeline_view(datasette, request):
     rows, next_cursor = await select_events(db, filters)
     events = await decorate_events(db, rows)
     query = filters.as_query()
+    feed_query = {k: v for k, v in query.items() if k != "size"}
     next_url = None
     if next_cursor:
         next_url = "?" + urlencode({**query, "next": f"{next_cursor[0]},{next_cursor[1]}"})
@@ -70,6 +71,7 @@ async def timeline_view(datasette, request):
         "event_types": EVENT_TYPES,
         "next_url": next_url,
         "json_url": "/-/timeline.json" + ("?" + urlencode(query) if query else ""),
+        "feed_url": "/-/timeline.atom" + ("?" + urlencode(feed_query) if feed_query else ""),
     })
 
 

@@ -5,8 +5,9 @@
 
 docs/cli.md comes from `kb --help` and each group's and command's `--help`. The canned
 queries in docs/pages-and-queries.md come from data/datasette.yaml, and the weight tables in
-docs/ledger-and-scores.md from data/weights.toml, each between BEGIN/END markers. Edit the
-code or the data file, never the generated text.
+docs/ledger-and-scores.md from data/weights.toml, and the examples of README.md and
+docs/pages-and-queries.md from a fresh build of the sample corpus (docs/sample_examples.py),
+each between BEGIN/END markers. Edit the code or the data file, never the generated text.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import click
 import yaml
 from click.testing import CliRunner
+from sample_examples import sample_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -154,12 +156,15 @@ def generated() -> dict[Path, str]:
     """Each generated file with the text it should have."""
     queries_doc = DOCS / "pages-and-queries.md"
     scores_doc = DOCS / "ledger-and-scores.md"
+    readme = ROOT / "README.md"
+    examples = sample_examples()
+    queries_text = replace_between(queries_doc.read_text(), "canned queries", canned_queries(), queries_doc)
     return {
         DOCS / "cli.md": cli_reference(),
-        queries_doc: replace_between(
-            queries_doc.read_text(), "canned queries", canned_queries(), queries_doc
-        ),
+        queries_doc: replace_between(queries_text, "timeline example", examples["timeline example"],
+                                     queries_doc),
         scores_doc: replace_between(scores_doc.read_text(), "weights", weight_tables(), scores_doc),
+        readme: replace_between(readme.read_text(), "sample commands", examples["sample commands"], readme),
     }
 
 

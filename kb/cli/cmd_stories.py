@@ -42,10 +42,11 @@ def stories_list(ctx: click.Context, status: str | None, limit: int | None, as_j
     if not rows:
         click.echo("No stories yet: run `kb ingest` (stories are built as articles are analysed).")
         return
+    click.echo(f"{'ID':>5}  {'STATUS':<10}  {'IMPORTANCE':>10}  {'CONFIDENCE':>10}  {'MENTIONS':>8}  TITLE")
     for row in rows:
         importance, confidence = percent(row["importance"]), percent(row["confidence"])
-        click.echo(f"{row['id']:>5}  {row['status']:<10} I {importance:>4}  C {confidence:>4}  "
-                   f"M {row['mentions']:>3}  {row['title']}")
+        click.echo(f"{row['id']:>5}  {row['status']:<10}  {importance:>10}  {confidence:>10}  "
+                   f"{row['mentions']:>8}  {row['title']}")
 
 
 @stories.command("show")

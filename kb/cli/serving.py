@@ -11,6 +11,7 @@ import copy
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from datasette.app import Datasette
@@ -62,15 +63,30 @@ def load_metadata(database_name: str, path: Path | None = None) -> dict:
     return metadata
 
 
-def build_datasette(db_path: str | Path, *, settings: dict[str, Any] | None = None):
+def check_base_url(value: str) -> str:
+    """The public address of the site ('https://news.example.com'), for the feeds' absolute links."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError("base URL must be an http(s) address such as https://news.example.com, "
+                          f"got {value!r}")
+    return value.strip().rstrip("/")
+
+
+def build_datasette(db_path: str | Path, *, settings: dict[str, Any] | None = None,
+                    base_url: str | None = None):
     """A Datasette instance serving `db_path` (mutable, so ingest can write while it serves).
 
     A database SQLite can only read as immutable (a read-only directory without its -shm file)
-    is served immutable.
+    is served immutable. `base_url` (else the metadata's plugin setting) makes the feeds' links
+    absolute on that address; without it they are built from each request.
     """
     db_path = Path(db_path)
     files, immutables = ([], [str(db_path)]) if readable_only_as_immutable(db_path) else ([str(db_path)], [])
-    return Datasette(files, immutables=immutables, metadata=load_metadata(db_path.stem),
+    metadata = load_metadata(db_path.stem)
+    plugin = metadata["plugins"]["newskb"]
+    if base_url or plugin.get("base_url"):
+        plugin["base_url"] = check_base_url(base_url or plugin["base_url"])
+    return Datasette(files, immutables=immutables, metadata=metadata,
                      settings=datasette_settings(settings), cors=False)
 
 
@@ -87,10 +103,11 @@ def limit_sqlite_heap(limit: int = SQLITE_HEAP_LIMIT) -> int:
         conn.close()
 
 
-def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
+def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001,
+          base_url: str | None = None) -> None:
     """Run Datasette on host:port until interrupted, with SQLite's heap capped for the process."""
     limit_sqlite_heap()
-    ds = build_datasette(db_path)
+    ds = build_datasette(db_path, base_url=base_url)
     asyncio.run(ds.invoke_startup())
     uvicorn.run(ds.app(), host=host, port=port, log_level="info", lifespan="on", workers=1)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 UNKNOWN = "–"  # an en dash: the score is not known (no scores yet)
 
 
-def percent(value: float | None) -> str:
-    """A 0–1 score as a whole percentage ('73%'), or an en dash when it is unknown."""
+def percent(value: float | None, unknown: str = UNKNOWN) -> str:
+    """A 0–1 score as a whole percentage ('73%'), or `unknown` (an en dash) when it is not known."""
     if value is None:
-        return UNKNOWN
+        return unknown
     return f"{round(float(value) * 100):d}%"

@@ -176,6 +176,9 @@ class IngestRun:
                     s.errors.append(f"run stopped: {exc_type.__name__}: {exc}")
                 elif s.sources_failed and not s.sources_ok:
                     s.status = "failed"
+                elif s.articles_failed and not (s.sources_ok or s.articles_new or s.articles_updated
+                                                or s.articles_duplicate or s.articles_unchanged):
+                    s.status = "failed"  # e.g. `kb add` where every page failed
                 elif s.sources_failed or s.articles_failed or s.analysis_failed:
                     s.status = "partial"
                 with self.db.conn:
@@ -186,6 +189,7 @@ class IngestRun:
                         "articles_duplicate": s.articles_duplicate, "articles_failed": s.articles_failed,
                         "articles_deferred": s.articles_deferred,
                         "errors": json.dumps(s.errors[:200]), "summary": s.summary(),
+                        "seconds": round(s.seconds, 3),
                     })
                 self.db.conn.close()
         finally:

@@ -298,4 +298,12 @@ def m024_event_recap_and_context_clauses(db: sqlite_utils.Database) -> None:
     )
 
 
+@core()
+def m025_ingest_run_seconds(db: sqlite_utils.Database) -> None:
+    """ingest_runs.seconds: how long a run took (`kb runs` shows it; older runs are measured from
+    their start and finish times, to the second)."""
+    if "seconds" not in db["ingest_runs"].columns_dict:
+        db.execute("ALTER TABLE ingest_runs ADD COLUMN seconds REAL")
+
+
 MIGRATION_SETS: list[Migrations] = [core]

@@ -97,11 +97,12 @@ VIEWS: dict[str, str] = {
         FROM stories st
         WHERE st.status != 'merged'
     """,
-    # One row per (event, entity): lets Datasette facet and filter the timeline by entity.
+    # One row per (event, entity), whatever roles the entity has in it: lets Datasette facet
+    # and filter the timeline by entity, counting each event once.
     "entity_timeline": """
         SELECT e.id AS event_id, e.sort_date, e.date, e.date_mod, e.type, e.status,
                e.importance, e.confidence, en.id AS entity_id, en.name AS entity,
-               en.type AS entity_type, ee.role,
+               en.type AS entity_type, group_concat(DISTINCT ee.role) AS role,
                (SELECT st.title FROM story_events se JOIN stories st ON st.id = se.story_id
                   WHERE se.event_id = e.id ORDER BY st.importance DESC LIMIT 1) AS story,
                e.sentence
@@ -109,6 +110,7 @@ VIEWS: dict[str, str] = {
         JOIN events e ON e.id = ee.event_id
         JOIN entities en ON en.id = ee.entity_id
         WHERE e.status != 'superseded'
+        GROUP BY e.id, en.id
     """,
 }
 

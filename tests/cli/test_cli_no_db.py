@@ -92,7 +92,7 @@ def test_a_missing_directory_is_named_the_same_way(tmp_path):
     assert "does not exist" in result.stderr and "kb init" in result.stderr
 
 
-@pytest.mark.parametrize("command", [["init"], ["add", "ftp://example.invalid/x"]])
+@pytest.mark.parametrize("command", [["init"], ["add", "http://127.0.0.1:9/x"]])
 def test_init_and_add_still_create_the_database(tmp_path, command):
     db_path = tmp_path / "kb.db"
     run_kb_process(db_path, *command)

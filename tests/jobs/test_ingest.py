@@ -271,10 +271,11 @@ def test_bad_sources_file_is_a_usage_error(run_kb, tmp_path):
 def test_kb_add_ingests_single_pages(run_kb, db_path, sample_server, tmp_path):
     page = next((SAMPLE_DIR / "newsroomwire").rglob("*.html")).relative_to(SAMPLE_DIR)
     sources = write_sources(tmp_path / "s.toml", sample_server.base_url, feeds=[])
-    result = run_kb("add", "--no-analyze", "--sources", str(sources), sample_server.url(str(page)),
-                    "ftp://example.com/x")
-    assert result.exit_code == 1
-    assert "only http(s)" in result.output
+    refused = run_kb("add", "--no-analyze", "--sources", str(sources), sample_server.url(str(page)),
+                     "ftp://example.com/x")
+    assert refused.exit_code == 2 and "is not an http(s) URL" in refused.output  # refused before any run
+    result = run_kb("add", "--no-analyze", "--sources", str(sources), sample_server.url(str(page)))
+    assert result.exit_code == 0, result.output
     assert query(db_path, "select status from articles") == [("ok",)]
 
 

@@ -133,3 +133,28 @@ def test_hostile_pages_run_no_script(browser, served, generated_kb):
         status, text, problems = visit(browser, served + path, shot)
         assert status == 200 and problems == [], path
         assert shown in text, path
+
+
+def test_datasette_table_pages_in_a_browser(browser, served):
+    """/kb/timeline opens on its rows, not on a tall facet block; internal columns stay out; /kb has the
+    site's navigation."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(served + "/kb/timeline", wait_until="load")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "datasette-timeline.png"), full_page=False)
+        assert page.inner_text("h1").strip() == "Timeline (view)"
+        facets = page.eval_on_selector(".facet-results", "e => e.getBoundingClientRect().height")
+        assert facets < 400, f"the facet block is {facets:.0f} px tall"
+        rows_top = page.eval_on_selector("table.rows-and-columns", "e => e.getBoundingClientRect().top")
+        assert rows_top < 900, f"the rows start {rows_top:.0f} px down, below the first screen"
+        headers = page.eval_on_selector_all("table.rows-and-columns th", "els => els.map(e => e.dataset.column)")
+        assert "event_id" in headers and not {"entity_ids", "article_url"} & set(headers)
+        page.goto(served + "/kb", wait_until="load")
+        nav = page.eval_on_selector_all(".kb-nav a", "els => els.map(e => e.textContent)")
+        assert nav[:4] == ["Home", "Timeline", "Charts", "Search"]
+        tables = page.inner_text("body")
+        assert "event_keys" not in tables, tables[max(0, tables.find("event_keys") - 300):][:400]
+        assert "story_events" in tables and "timeline" in tables
+    finally:
+        page.close()

@@ -2,78 +2,190 @@
 
 from __future__ import annotations
 
+import html
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from kb.cli.main import cli
-
-ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def entries(xml_text: str) -> list[ET.Element]:
-    return ET.fromstring(xml_text).findall(f"{ATOM}entry")
+from tests.web.atom_check import ATOM, atom_problems, entries
 
 
-async def test_important_events_feed(kb_datasette, generated_kb):
+def one(db_path, sql: str, params=()):
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchone()
+    finally:
+        conn.close()
+
+
+def biggest_story(db_path) -> int:
+    return one(db_path, "SELECT story_id FROM story_events GROUP BY story_id ORDER BY count(*) DESC, story_id "
+                        "LIMIT 1")[0]
+
+
+def busiest_entity(db_path) -> int:
+    return one(db_path, "SELECT entity_id FROM event_entities GROUP BY entity_id ORDER BY count(*) DESC LIMIT 1")[0]
+
+
+def feed_paths(db_path) -> list[str]:
+    story, entity = biggest_story(db_path), busiest_entity(db_path)
+    return ["/kb/important_events_feed.atom", f"/kb/story_feed.atom?story={story}",
+            f"/-/timeline.atom?story={story}", f"/-/timeline.atom?entity={entity}", "/-/timeline.atom",
+            "/-/timeline.atom?type=release,partnership&from=2024&min_importance=40",
+            "/-/timeline.atom?q=model&size=5", "/-/timeline.atom?from=2999"]
+
+
+async def test_every_feed_is_valid_atom_with_absolute_links(kb_datasette, generated_kb):
+    for path in feed_paths(generated_kb):
+        response = await kb_datasette.client.get(path)
+        assert response.status_code == 200, (path, response.text[:300])
+        assert response.headers["content-type"].startswith("application/atom+xml")
+        assert atom_problems(response.text) == [], path
+        root = ET.fromstring(response.text)
+        assert root.find(f"{ATOM}author/{ATOM}name").text
+        hrefs = [link.get("href") for link in root.iter(f"{ATOM}link")]
+        assert hrefs and all(h.startswith("http://localhost/") or h.startswith("https://") for h in hrefs), path
+        for entry in entries(response.text):
+            assert entry.find(f"{ATOM}author/{ATOM}name").text, path
+
+
+async def test_important_events_feed_lists_the_newest_known_important_events(kb_datasette, generated_kb):
     response = await kb_datasette.client.get("/kb/important_events_feed.atom")
-    assert response.status_code == 200 and "xml" in response.headers["content-type"]
-    found = entries(response.text)
     conn = sqlite3.connect(generated_kb)
-    important = {f"tag:newskb,2025:event/{r[0]}" for r in conn.execute(
-        "SELECT id FROM events WHERE importance >= 0.7 AND status != 'superseded'")}
-    assert len(found) == min(50, len(important))
-    assert {e.find(f"{ATOM}id").text for e in found} <= important
-    for entry in found:
-        link = entry.find(f"{ATOM}link")
-        assert link is None or link.get("href").startswith(
-            ("http://", "https://", "/-/article/", "/kb/events/"))
+    expected = [f"tag:newskb,2025:event/{r[0]}" for r in conn.execute(
+        "SELECT id FROM events WHERE importance >= 0.7 AND status != 'superseded' AND sort_date IS NOT NULL "
+        "ORDER BY known_at DESC, id DESC LIMIT 50")]
+    assert [e.find(f"{ATOM}id").text for e in entries(response.text)] == expected
 
 
-async def test_feeds_link_an_event_whose_article_url_is_not_http_to_our_own_page(kb_datasette, generated_kb):
-    """A lead article with a javascript: (or any non-http) URL used to make both feeds fail
-    with a 500 (datasette-atom was given no link); now the entry links to the article page."""
+async def test_story_feed_names_the_story_and_each_entry_its_sources_and_story(kb_datasette, generated_kb):
+    story = biggest_story(generated_kb)
+    title, overview = one(generated_kb, "SELECT title, overview FROM stories WHERE id = ?", (story,))
+    event_id, confidence = one(generated_kb, "SELECT e.id, e.confidence FROM story_events se "
+                               "JOIN events e ON e.id = se.event_id WHERE se.story_id = ? "
+                               "AND e.status != 'superseded' ORDER BY e.sort_date DESC, e.id DESC LIMIT 1", (story,))
+    conn = sqlite3.connect(generated_kb)
+    with conn:
+        conn.execute("UPDATE events SET confidence = NULL WHERE id = ?", (event_id,))
+    try:
+        for path in (f"/kb/story_feed.atom?story={story}", f"/-/timeline.atom?story={story}"):
+            text = (await kb_datasette.client.get(path)).text
+            root = ET.fromstring(text)
+            assert title in root.find(f"{ATOM}title").text
+            assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == f"http://localhost/-/story/{story}"
+            assert not re.search(r"\d\.\d%", text)  # no SQLite-rounded floats such as 71.0%
+            for entry in entries(text):
+                content = html.unescape(entry.find(f"{ATOM}content").text)
+                entry_id = int(entry.find(f"{ATOM}id").text.rsplit("/", 1)[1])
+                sources = [r[0] for r in conn.execute(
+                    "SELECT DISTINCT s.name FROM event_mentions em JOIN articles a ON a.id = em.article_id "
+                    "JOIN sources s ON s.id = a.source_id WHERE em.event_id = ? UNION "
+                    "SELECT s.name FROM events e JOIN articles a ON a.id = e.article_id "
+                    "JOIN sources s ON s.id = a.source_id WHERE e.id = ?", (entry_id, entry_id))]
+                assert any(name in content for name in sources), (entry_id, sources)
+                assert f'href="http://localhost/-/story/{story}"' in content and title in content
+                if overview:
+                    assert overview.split()[0] in content
+                assert entry.find(f"{ATOM}link").get("href") == f"http://localhost/-/event/{entry_id}"
+                if entry_id == event_id:
+                    assert "confidence unknown" in content.lower()
+            assert any(int(e.find(f"{ATOM}id").text.rsplit("/", 1)[1]) == event_id for e in entries(text))
+    finally:
+        with conn:
+            conn.execute("UPDATE events SET confidence = ? WHERE id = ?", (confidence, event_id))
+        conn.close()
+
+
+@pytest.mark.parametrize("path", ["/kb/story_feed.atom?story=99999", "/-/timeline.atom?story=99999",
+                                  "/-/timeline.atom?entity=99999"])
+async def test_a_feed_of_an_unknown_story_or_entity_is_a_404(kb_datasette, path):
+    response = await kb_datasette.client.get(path)
+    assert response.status_code == 404 and "99999" in response.text
+
+
+async def test_the_feed_of_a_merged_story_moves_to_the_story_it_was_merged_into(kb_datasette, generated_kb):
+    keep = biggest_story(generated_kb)
+    other = one(generated_kb, "SELECT id FROM stories WHERE id != ? ORDER BY id LIMIT 1", (keep,))[0]
+    conn = sqlite3.connect(generated_kb)
+    before = conn.execute("SELECT status, merged_into FROM stories WHERE id = ?", (other,)).fetchone()
+    with conn:
+        conn.execute("UPDATE stories SET status = 'merged', merged_into = ? WHERE id = ?", (keep, other))
+    try:
+        for path in (f"/kb/story_feed.atom?story={other}", f"/-/timeline.atom?story={other}"):
+            response = await kb_datasette.client.get(path)
+            assert response.status_code == 301
+            assert response.headers["location"] == f"http://localhost/-/timeline.atom?story={keep}"
+    finally:
+        with conn:
+            conn.execute("UPDATE stories SET status = ?, merged_into = ? WHERE id = ?", (*before, other))
+        conn.close()
+
+
+@pytest.mark.parametrize("path, parameter", [("/-/timeline.atom?story=abc", "story"),
+                                             ("/-/timeline.atom?type=gossip", "type"),
+                                             ("/-/timeline.atom?from=2024-13", "from")])
+async def test_a_feed_with_a_malformed_filter_is_a_400_naming_it(kb_datasette, path, parameter):
+    response = await kb_datasette.client.get(path)
+    assert response.status_code == 400 and f"{parameter}:" in response.text
+
+
+async def test_a_saved_search_is_a_feed_of_the_same_events(kb_datasette, generated_kb):
+    query = "type=release,partnership&from=2024&min_importance=40&size=20"
+    page = (await kb_datasette.client.get(f"/-/timeline.json?{query}")).json()
+    feed = (await kb_datasette.client.get(f"/-/timeline.atom?{query}")).text
+    assert [e.find(f"{ATOM}id").text for e in entries(feed)] == [
+        f"tag:newskb,2025:event/{e['id']}" for e in page["events"]]
+    title = ET.fromstring(feed).find(f"{ATOM}title").text
+    assert "release, partnership" in title and "from 2024" in title and "40%" in title
+    entity = busiest_entity(generated_kb)
+    name = one(generated_kb, "SELECT name FROM entities WHERE id = ?", (entity,))[0]
+    entity_feed = (await kb_datasette.client.get(f"/-/timeline.atom?entity={entity}")).text
+    assert ET.fromstring(entity_feed).find(f"{ATOM}title").text.startswith(name)
+    page = (await kb_datasette.client.get(f"/-/timeline?{query}")).text
+    assert 'href="/-/timeline.atom?type=release%2Cpartnership&amp;from=2024&amp;min_importance=40"' in page
+    assert f'href="/-/timeline.atom?entity={entity}"' in (await kb_datasette.client.get(f"/-/entity/{entity}")).text
+
+
+async def test_feed_links_use_the_configured_base_url(generated_kb):
+    from kb.cli.serving import build_datasette
+
+    ds = build_datasette(generated_kb, base_url="https://news.example.com/")
+    await ds.invoke_startup()
+    story = biggest_story(generated_kb)
+    text = (await ds.client.get(f"/kb/story_feed.atom?story={story}")).text
+    assert atom_problems(text) == []
+    hrefs = [link.get("href") for link in ET.fromstring(text).iter(f"{ATOM}link")]
+    assert f"https://news.example.com/-/story/{story}" in hrefs
+    assert all(h.startswith("https://news.example.com/") for h in hrefs if "/-/" in h)
+    assert "http://localhost" not in text
+
+
+async def test_feeds_link_an_event_whose_article_url_is_not_http_to_its_own_page(kb_datasette, generated_kb):
+    """A lead article with a javascript: URL is never linked; the entry links to the event's page."""
     conn = sqlite3.connect(generated_kb)
     article_id = conn.execute(
         "SELECT id FROM articles WHERE url NOT LIKE 'http%' ORDER BY id LIMIT 1").fetchone()[0]
     event_id, importance, known_at = conn.execute(
-        "SELECT id, importance, known_at FROM events WHERE article_id = ? ORDER BY id LIMIT 1",
-        [article_id]).fetchone()
-    in_story = conn.execute("SELECT count(*) FROM story_events WHERE story_id = 3 AND event_id = ?",
-                            [event_id]).fetchone()[0]
+        "SELECT id, importance, known_at FROM events WHERE article_id = ? AND sort_date IS NOT NULL "
+        "AND status != 'superseded' ORDER BY id LIMIT 1", [article_id]).fetchone()
     with conn:
         conn.execute("UPDATE events SET importance = 0.99, known_at = '2999-01-01T00:00:00Z' WHERE id = ?",
                      [event_id])
-        if not in_story:
-            conn.execute("INSERT INTO story_events (story_id, event_id, added_at) "
-                         "VALUES (3, ?, '2999-01-01T00:00:00Z')", [event_id])
     try:
-        for path in ("/kb/important_events_feed.atom", "/kb/story_feed.atom?story=3"):
-            response = await kb_datasette.client.get(path)
-            assert response.status_code == 200, (path, response.text[:300])
-            entry = next(e for e in entries(response.text)
-                         if e.find(f"{ATOM}id").text == f"tag:newskb,2025:event/{event_id}")
-            assert entry.find(f"{ATOM}link").get("href") == f"/-/article/{article_id}"
-            assert "javascript:" not in response.text
+        response = await kb_datasette.client.get("/kb/important_events_feed.atom")
+        entry = next(e for e in entries(response.text)
+                     if e.find(f"{ATOM}id").text == f"tag:newskb,2025:event/{event_id}")
+        assert [link.get("href") for link in entry.findall(f"{ATOM}link")] == [
+            f"http://localhost/-/event/{event_id}"]
+        assert "javascript:" not in response.text
     finally:
         with conn:
             conn.execute("UPDATE events SET importance = ?, known_at = ? WHERE id = ?",
                          [importance, known_at, event_id])
-            if not in_story:
-                conn.execute("DELETE FROM story_events WHERE story_id = 3 AND event_id = ?", [event_id])
         conn.close()
-
-
-async def test_story_feed_and_empty_feed(kb_datasette, generated_kb):
-    conn = sqlite3.connect(generated_kb)
-    expected = conn.execute("SELECT count(*) FROM story_events WHERE story_id = 3").fetchone()[0]
-    response = await kb_datasette.client.get("/kb/story_feed.atom?story=3")
-    assert response.status_code == 200
-    assert len(entries(response.text)) == min(50, expected)
-    empty = await kb_datasette.client.get("/kb/story_feed.atom?story=99999")
-    assert empty.status_code == 200 and entries(empty.text) == []
-    assert ET.fromstring(empty.text).find(f"{ATOM}title").text
 
 
 async def query(ds, name: str, params: str = "") -> list[dict]:

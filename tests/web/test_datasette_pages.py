@@ -7,6 +7,7 @@ import html
 import re
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -206,6 +207,30 @@ async def test_search_finds_events_and_articles(kb_datasette, generated_kb):
     assert empty.status_code == 200 and 'name="q"' in empty.text
 
 
+async def test_search_shows_matching_stories_and_entities_first(kb_datasette, generated_kb):
+    story_id, title = one(generated_kb, "SELECT id, title FROM stories WHERE status != 'merged' "
+                                        "ORDER BY importance DESC LIMIT 1")
+    word = max(re.findall(r"[A-Za-z]{5,}", title), key=len)
+    entity_id, name = one(generated_kb, "SELECT id, name FROM entities WHERE status = 'known' "
+                                        "AND name GLOB '[A-Za-z]*' ORDER BY centrality DESC LIMIT 1")
+    data = await get_json(kb_datasette, f"/-/search.json?q={word}")
+    expected = [r[0] for r in sqlite3.connect(generated_kb).execute(
+        "SELECT id FROM stories WHERE status != 'merged' AND (title LIKE ? OR overview LIKE ?) "
+        "ORDER BY importance DESC, id DESC LIMIT 10", (f"%{word}%", f"%{word}%"))]
+    assert [s["id"] for s in data["stories"]] == expected and story_id in expected
+    by_name = await get_json(kb_datasette, f"/-/search.json?q={name}")
+    assert by_name["entities"][0]["id"] == entity_id
+    alias_row = one(generated_kb, "SELECT entity_id, alias FROM entity_aliases ORDER BY entity_id LIMIT 1")
+    if alias_row:
+        by_alias = await get_json(kb_datasette, f"/-/search.json?{urlencode({'q': alias_row[1]})}")
+        assert alias_row[0] in [e["id"] for e in by_alias["entities"]]
+    page = (await kb_datasette.client.get(f"/-/search?q={word}")).text
+    assert page.index("<h2>Stories</h2>") < page.index("<h2>Entities</h2>") < page.index("<h2>Events</h2>")
+    assert f'href="/-/story/{story_id}"' in page
+    wildcard = await get_json(kb_datasette, "/-/search.json?q=%25_%25")
+    assert wildcard["stories"] == [] and wildcard["entities"] == []
+
+
 async def test_plugins_load_from_entry_points_without_metadata(generated_kb):
     from datasette.app import Datasette
 
@@ -242,3 +267,47 @@ async def test_a_page_over_the_time_limit_is_a_503_not_a_500(generated_kb):
     response = await ds.client.get("/-/charts.json?from=2019")
     assert response.status_code == 503
     assert "time limit" in response.json()["error"]
+
+
+async def test_datasette_table_pages_show_percentages_components_and_no_internal_columns(kb_datasette,
+                                                                                      generated_kb):
+    importance, components = one(generated_kb, "SELECT importance, score_components FROM events "
+                                               "WHERE score_components IS NOT NULL ORDER BY id LIMIT 1")
+    page = (await kb_datasette.client.get("/kb/events?_sort=id&_size=5")).text
+    assert f">{round(importance * 100)}%<" in page
+    assert '<ul class="kb-components">' in page
+    assert html.escape(components[:20]) not in page and components[:20] not in page  # no raw JSON
+    raw = (await kb_datasette.client.get("/kb/events.json?_shape=array&_size=1&_sort=id")).json()
+    assert raw[0]["importance"] == importance  # the data itself is unchanged
+    timeline = (await kb_datasette.client.get("/kb/timeline")).text
+    assert "Timeline (view) (view)" not in timeline and "<h1>Timeline (view)</h1>" in timeline
+    columns = re.findall(r'<th [^>]*data-column="([^"]+)"', timeline)
+    assert "event_id" in columns and not {"entity_ids", "article_url"} & set(columns)
+    assert re.search(r'<td class="col-event_id[^>]*><a href="/-/event/\d+">', timeline)
+    chosen = (await kb_datasette.client.get("/kb/timeline?_col=entity_ids&_col=event_id")).text
+    assert 'data-column="entity_ids"' in chosen
+    as_json = (await kb_datasette.client.get("/kb/timeline.json?_shape=array&_size=1")).json()
+    assert "entity_ids" in as_json[0] and "article_url" in as_json[0]
+    sql = (await kb_datasette.client.get("/kb.json?sql=select+entity_ids+from+timeline+limit+1&_shape=array")).json()
+    assert "entity_ids" in sql[0]
+    database = (await kb_datasette.client.get("/kb")).text
+    assert 'class="kb-nav"' in database and 'href="/-/timeline"' in database
+    assert 'href="/kb/event_keys"' not in database and 'href="/kb/stories"' in database
+    assert (await kb_datasette.client.get("/kb/event_keys.json?_size=1")).status_code == 200
+
+
+async def test_article_table_names_local_files_without_linking_them(kb_datasette, generated_kb):
+    conn = sqlite3.connect(generated_kb)
+    with conn:
+        conn.execute("UPDATE articles SET url = 'file:///srv/sample/a.html' WHERE id = "
+                     "(SELECT min(id) FROM articles WHERE url LIKE 'http%')")
+    try:
+        article = one(generated_kb, "SELECT id FROM articles WHERE url LIKE 'file:%'")[0]
+        row = (await kb_datasette.client.get(f"/kb/articles?id={article}")).text
+        assert "local file" in row and 'href="file:' not in row
+        page = (await kb_datasette.client.get(f"/-/article/{article}")).text
+        assert "file:" not in page
+    finally:
+        with conn:
+            conn.execute("UPDATE articles SET url = 'https://example.com/restored' WHERE url LIKE 'file:%'")
+        conn.close()
