@@ -39,7 +39,7 @@ INSTRUCTIONS = {
 }
 RULES = (
     "Use only the facts listed below. End every sentence with the number of the source it comes from "
-    "in square brackets, like [2]. Do not add anything the facts do not say."
+    "in square brackets, like [n]. Do not add anything the facts do not say."
 )
 CLOSING = "Answer with the prose only, without a heading or a list."
 
@@ -92,7 +92,7 @@ def story_version(material: dict[str, Any]) -> str:
 def build_prompt(material: dict[str, Any], part: str) -> str:
     lines = [INSTRUCTIONS[part], RULES, "", f"Story: {material['story']}", "", "Facts:"]
     lines += [
-        f"- {f['text']}{'' if f['text'].endswith(('.', '!', '?')) else '.'} [{f['source']}]"
+        f"- {f['text'].rstrip('.…!? ')} [{f['source']}]."
         for f in material["facts"]
     ]
     lines += ["", "Sources:"]
