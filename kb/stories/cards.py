@@ -131,3 +131,21 @@ def timeline_entry(material: Material, event: dict[str, Any]) -> dict[str, Any]:
             for a in (r["article_id"], *material.copies_of(r["article_id"]))
         ],
     }
+
+
+def card_summary(db: sqlite_utils.Database, story_id: int) -> dict[str, Any]:
+    """What a story's Atom entry carries: the card's summary (model-written one when cached),
+    heading, scores, mentions, updated date and status."""
+    card = story_card(db, story_id)
+    prose = card["prose"]
+    return {
+        "heading": card["heading"],
+        "summary": card["summary"]["text"],
+        "model_summary": prose["summary"] if prose else None,
+        "model": prose["model"] if prose else None,
+        "importance_pct": card["importance_pct"],
+        "confidence_pct": card["confidence_pct"],
+        "mentions": card["mentions"],
+        "updated": card["updated_display"],
+        "status": card["status"],
+    }
