@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from kb.cli.shared import echo_json, get_db, read_db
@@ -51,22 +53,90 @@ def stories_list(ctx: click.Context, status: str | None, limit: int | None, as_j
 
 @stories.command("show")
 @click.argument("story_id", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print the card as JSON.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")), default="text",
+              help="text for a terminal, json (the same as the page's .json) or markdown.")
+@click.option("--json", "as_json", is_flag=True, help="Print the card as JSON (same as --format json).")
 @click.pass_context
-def stories_show(ctx: click.Context, story_id: int, as_json: bool) -> None:
-    """Show a story card: overview, key facts, sections, scores and sourced timeline.
+def stories_show(ctx: click.Context, story_id: int, fmt: str, as_json: bool) -> None:
+    """Show a story card: summary, overview, fact sheets, context, implications, legal watch,
+    key facts, changes and sources.
 
     \b
     Example:
-        kb stories show 3
+        kb stories show 3 --format markdown
     """
-    from kb.stories.cards import render_card, story_card
+    from kb.stories.card_text import render_card, render_markdown
+    from kb.stories.cards import story_card
 
     card = story_card(read_db(ctx), story_id)
-    if as_json:
+    if as_json or fmt == "json":
         echo_json(card)
+    elif fmt == "markdown":
+        click.echo(render_markdown(card), nl=False)
     else:
         click.echo(render_card(card))
+
+
+@stories.command("write")
+@click.argument("story_id", type=int, required=False)
+@click.option("--model", "model_id", default=None,
+              help="An llm model id (`llm models`); default: the model set with `llm models default`.")
+@click.option("--force", is_flag=True, help="Ask the model again even when this story version is cached.")
+@click.pass_context
+def stories_write(ctx: click.Context, story_id: int | None, model_id: str | None, force: bool) -> None:
+    """Rewrite a story's summary and overview as fluent prose with a language model you chose.
+
+    Optional: needs the llm library and a model configured for it (a local model through a
+    plugin such as llm-ollama, or a provider key). The model gets only the card's facts and
+    sources and must cite them; sentences without a citation are dropped. The result is cached
+    per story version and shown on the card as model-written. Without STORY_ID, every
+    developing story.
+
+    \b
+    Example:
+        kb stories write 3 --model llama3.2
+    """
+    try:
+        import llm
+    except ImportError:
+        raise click.ClickException(
+            "`kb stories write` needs the llm library: pip install llm (and a model plugin such as "
+            "llm-ollama, or a provider key); nothing else needs it") from None
+    from kb.stories.card_prose import write_prose
+    from kb.stories.cards import list_stories, story_card
+
+    chosen = model_id or _configured_model(llm)
+    if chosen is None:
+        raise click.ClickException("no language model configured: pass --model ID (see `llm models`) or set "
+                                   "one with `llm models default ID`")
+    try:
+        model = llm.get_model(chosen)
+    except llm.UnknownModelError:
+        raise click.ClickException(f"unknown model {chosen!r}: see `llm models` for the installed ones") \
+            from None
+
+    def ask(prompt: str) -> str:
+        try:
+            return model.prompt(prompt).text()
+        except Exception as exc:  # a provider's or plugin's error: one line, nothing written
+            raise click.ClickException(f"model {chosen} failed: {type(exc).__name__}: {exc}") from None
+
+    db = get_db(ctx)
+    ids = [story_id] if story_id is not None else [r["id"] for r in list_stories(db, status="developing")]
+    for sid in ids:
+        card = story_card(db, sid)
+        with db.conn:
+            prose = write_prose(db, card, model.model_id, ask, force=force)
+        state = "cached" if prose["cached"] else f"written, {prose['dropped']} uncited sentences dropped"
+        click.echo(f"story {sid}: model-written summary and overview by {model.model_id} ({state})")
+
+
+def _configured_model(llm_module) -> str | None:
+    """The model the user set with `llm models default`, or None when they set none."""
+    path = llm_module.user_dir() / "default_model.txt"
+    if os.environ.get("LLM_MODEL"):
+        return os.environ["LLM_MODEL"]
+    return path.read_text().strip() or None if path.exists() else None
 
 
 @stories.command("merge")

@@ -49,6 +49,7 @@ from kb.store.articles import save_article, save_failure
 from kb.store.db import open_db, write_problem
 from kb.store.lock import IngestLock
 from kb.store.sources import is_due, record_fetch, sync_sources
+from kb.stories.card_changes import record_story_changes
 
 log = logging.getLogger(__name__)
 
@@ -389,6 +390,8 @@ class IngestRun:
         self.stats.analysis_failed += len(summary.failed)
         for article_id, reason in summary.failed:
             self.error(f"article {article_id}: analysis failed: {reason}")
+        with self.db.conn:  # what this run changed in each story, for the cards' "What changed"
+            record_story_changes(self.db, self.stats.run_id)
 
 
 def run_ingest(db_path: str | Path, sources_path: str | Path | None = None,

@@ -268,6 +268,51 @@ def m019_pending_entries(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE ingest_runs ADD COLUMN articles_deferred INTEGER NOT NULL DEFAULT 0")
 
 
+@core()
+def m023_story_changes_and_prose(db: sqlite_utils.Database) -> None:
+    """What each ingest run changed in each story (for the card's "What changed"), the state a
+    story was last recorded in, and the model-written prose of `kb stories write`, cached per
+    story version (a hash of the card's facts and sources) and model."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS story_changes (
+            id INTEGER PRIMARY KEY,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            run_id INTEGER REFERENCES ingest_runs(id) ON DELETE SET NULL,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('new_story', 'new_fact', 'new_report', 'status', 'score',
+                                               'story_status')),
+            event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+            old TEXT,
+            new TEXT,
+            detail TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_story_changes_story ON story_changes(story_id, id);
+        CREATE TABLE IF NOT EXISTS story_change_marks (
+            story_id INTEGER PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+            importance REAL,
+            confidence REAL,
+            status TEXT,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS story_change_runs (
+            run_id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            history_upto INTEGER NOT NULL,
+            events_upto INTEGER NOT NULL,
+            mentions_upto INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS story_prose (
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            version TEXT NOT NULL,
+            model TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            overview TEXT NOT NULL,
+            dropped INTEGER NOT NULL DEFAULT 0,
+            written_at TEXT NOT NULL,
+            PRIMARY KEY (story_id, version, model)
+        );
+
 
 @core()
 def m024_event_recap_and_context_clauses(db: sqlite_utils.Database) -> None:
@@ -296,6 +341,8 @@ def m024_event_recap_and_context_clauses(db: sqlite_utils.Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_context_clauses_article ON context_clauses(article_id);
         """
     )
+
+
 
 
 @core()

@@ -1,23 +1,33 @@
-"""The story card: a story's facts, sections, scores and sourced timeline, as data and as text."""
+"""The story card: heading, scores, summary, overview, fact sheets, strategic context,
+competitive implications, legal watch, key facts, sources, changes and timeline, as one
+JSON-ready dict shared by the page, its JSON and `kb stories show` (text in card_text.py)."""
 
 from __future__ import annotations
 
 import json
-import textwrap
 from typing import Any
 
 import sqlite_utils
 
 from kb.core.errors import NotFound
-from kb.core.event_types import EVENT_TYPES
 from kb.core.formats import percent
+from kb.core.relations import Relations, default_relations
 from kb.dates.labels import format_date
 from kb.ledger.scoring import load_weights
 from kb.ledger.sql_helpers import rows_as_dicts
-from kb.stories.matching import section_of
-
-# How a card names each event type: by its name, but "people" for personnel changes.
-TYPE_LABELS = {**{name: name for name in EVENT_TYPES}, "personnel": "people"}
+from kb.stories.card_changes import story_changes_of
+from kb.stories.card_facts import all_facts, case_sheets, deal_sheets, key_facts, product_sheets
+from kb.stories.card_material import Material, citation, load_material
+from kb.stories.card_prose import cached_prose
+from kb.stories.card_sections import (
+    competitive_implications,
+    lead_group,
+    legal_watch,
+    overview,
+    strategic_context,
+    summary,
+)
+from kb.stories.card_sentences import context_sentences
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -40,18 +50,16 @@ def list_stories(db: sqlite_utils.Database, status: str | None = None,
     return rows_as_dicts(db.execute(sql, params))
 
 
-def event_sources(db: sqlite_utils.Database, event_id: int) -> list[dict[str, Any]]:
-    """The articles reporting an event (copies flagged), earliest first."""
-    rows = _rows(db, """SELECT DISTINCT article_id, title, url, source, published_at, first_party,
-                               independent, original_article_id
-                        FROM event_reports WHERE event_id = ?""", [event_id])
-    return sorted(rows, key=lambda r: (r["published_at"] or "", r["article_id"]))
+def card_heading(status: str, title: str) -> str:
+    """"Developing Story — <title>": the card's headline with the story's status."""
+    return f"{status.capitalize()} Story — {title}"
 
 
-def story_card(db: sqlite_utils.Database, story_id: int,
-               weights: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything a story card shows, as a JSON-ready dict."""
+def story_card(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any] | None = None,
+               relations: Relations | None = None) -> dict[str, Any]:
+    """Everything a story card shows, as a JSON-ready dict (the page's JSON, `kb stories show`)."""
     weights = weights or load_weights()
+    relations = relations or default_relations()
     rows = _rows(db, "SELECT * FROM stories WHERE id = ?", [story_id])
     if not rows:
         raise NotFound(f"no story with id {story_id}: see `kb stories list`")
@@ -59,101 +67,85 @@ def story_card(db: sqlite_utils.Database, story_id: int,
     if story["status"] == "merged":
         raise NotFound(f"story {story_id} was merged into story {story['merged_into']}: "
                        f"see `kb stories show {story['merged_into']}`")
-    events = _rows(db, """SELECT e.id, e.type, e.date, e.date_mod, e.sort_date, e.status, e.summary,
-                                 e.sentence, e.importance, e.confidence, e.mentions, e.sources,
-                                 e.known_at, e.hedged, e.attributed_to, se.manual
-                          FROM story_events se JOIN events e ON e.id = se.event_id
-                          WHERE se.story_id = ? ORDER BY e.sort_date, e.id""", [story_id])
-    timeline = []
-    for event in events:
-        timeline.append({
-            "event_id": event["id"],
-            "date": event["date"],
-            "date_mod": event["date_mod"],
-            "date_display": format_date(event["date"], event["date_mod"]),
-            "sort_date": event["sort_date"],
-            "type": event["type"],
-            "section": section_of(event["type"], weights),
-            "status": event["status"],
-            "summary": event["summary"],
-            "importance": event["importance"],
-            "confidence": event["confidence"],
-            "mentions": event["mentions"],
-            "sources": event["sources"],
-            "known_at": event["known_at"],
-            "manual": bool(event["manual"]),
-            "reports": event_sources(db, event["id"]),
-        })
-    shown = [e for e in timeline if e["status"] != "superseded"]
-    key_count = int(weights["stories"].get("key_facts", 8))
-    key = sorted((e for e in shown if e["date"] and e["status"] != "denied"),
-                 key=lambda e: (-(e["importance"] or 0.0), e["event_id"]))[:key_count]
-    key.sort(key=lambda e: (e["sort_date"] or "", e["event_id"]))
-    sections = []
-    titles = weights["stories"]["section_titles"]
-    for name in weights["stories"]["sections"]:
-        members = [e for e in shown if e["section"] == name]
-        if members:
-            sections.append({"name": name, "title": titles.get(name, name), "events": members})
-    components = json.loads(story["score_components"]) if story["score_components"] else {}
-    return {
+    material = load_material(db, story)
+    context_sentences(material.sentences)
+    facts = all_facts(material, relations)
+    products = product_sheets(material, relations)
+    lead = lead_group(material, relations)
+    context = strategic_context(material, relations, {" ".join(f["text"].lower().split()) for f in facts})
+    implications = competitive_implications(material, relations, lead)
+    count = int(weights["stories"].get("key_facts", 8))
+    card = {
         "id": story["id"],
         "title": story["title"],
-        "overview": story["overview"],
+        "heading": card_heading(story["status"], story["title"]),
         "status": story["status"],
-        "section": story["section"],
         "importance": story["importance"],
         "confidence": story["confidence"],
         "importance_pct": percent(story["importance"]),
         "confidence_pct": percent(story["confidence"]),
         "mentions": story["mentions"],
-        "events": len(timeline),
+        "events": story["events"],
         "first_seen": story["first_seen"],
         "updated_at": story["updated_at"],
         "updated_display": format_date((story["updated_at"] or "")[:10] or None),
         "first_seen_display": format_date((story["first_seen"] or "")[:10] or None),
         "title_locked": bool(story["title_locked"]),
         "overview_locked": bool(story["overview_locked"]),
-        "score_components": components,
+        "score_components": json.loads(story["score_components"]) if story["score_components"] else {},
         "formula_version": story["formula_version"],
-        "key_facts": [{k: e[k] for k in ("event_id", "date", "date_display", "type", "status",
-                                          "summary", "importance", "confidence")} for e in key],
-        "sections": sections,
-        "timeline": timeline,
+        "summary": summary(material, facts, context, implications, products),
+        "overview": (overview(material, facts) if not story["overview_locked"]
+                     else {"text": story["overview"] or "", "sentences": [], "locked": True}),
+        "fact_sheets": products + deal_sheets(material) + case_sheets(material, relations),
+        "strategic_context": context,
+        "competitive_implications": implications,
+        "legal_watch": legal_watch(material, facts, relations),
+        "key_facts": key_facts(facts, count),
+        "sources": story_sources(material),
+        "changes": story_changes_of(db, story_id),
+        "timeline": [timeline_entry(material, e) for e in material.events],
+    }
+    card["prose"] = cached_prose(db, card)
+    return card
+
+
+def story_sources(material: Material) -> list[dict[str, Any]]:
+    """The storyline's articles, earliest first, copies pointing at their originals."""
+    out = [{**citation(a), "first_party": bool(a["first_party"]), "independent": a["duplicate_of"] is None,
+            "original_article_id": a["duplicate_of"] or a["id"]} for a in material.articles.values()]
+    return sorted(out, key=lambda s: (s["date"] or "", s["article_id"]))
+
+
+def timeline_entry(material: Material, event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": event["id"], "date": event["date"], "date_mod": event["date_mod"],
+        "date_display": event["date_display"], "sort_date": event["sort_date"], "type": event["type"],
+        "status": event["status"], "summary": event["summary"], "importance": event["importance"],
+        "confidence": event["confidence"], "mentions": event["mentions"], "sources": event["sources"],
+        "known_at": event["known_at"], "manual": bool(event["manual"]),
+        "reports": [
+            {**material.cite(a, event["id"]), "independent": a == r["article_id"], "copy_of": None
+             if a == r["article_id"] else r["article_id"]}
+            for r in material.reports.get(event["id"], []) if r["article_id"] in material.articles
+            for a in (r["article_id"], *material.copies_of(r["article_id"]))
+        ],
     }
 
 
-def _fact_line(event: dict[str, Any]) -> str:
-    status = "" if event["status"] in ("reported", "confirmed") else f" [{event['status']}]"
-    return f"{event['date_display']}: {event['summary'] or ''}{status}"
-
-
-def render_card(card: dict[str, Any], width: int = 88) -> str:
-    """The card as plain text for a terminal."""
-    wrap = textwrap.TextWrapper(width=width, subsequent_indent="    ", break_long_words=False,
-                                break_on_hyphens=False)
-    lines = [card["title"], "=" * min(len(card["title"]), width)]
-    lines.append(
-        f"Importance {card['importance_pct']} · Confidence {card['confidence_pct']} · "
-        f"Mentions {card['mentions']} · {card['status'].capitalize()} · "
-        f"First seen {card['first_seen_display']} · Updated {card['updated_display']}"
-    )
-    if card["overview"]:
-        lines += ["", *textwrap.wrap(card["overview"], width)]
-    if card["key_facts"]:
-        lines += ["", "Key facts"]
-        lines += [wrap.fill(f"  - {_fact_line(e)}") for e in card["key_facts"]]
-    for section in card["sections"]:
-        lines += ["", section["title"]]
-        for event in section["events"]:
-            lines.append(wrap.fill(
-                f"  - {_fact_line(event)} ({TYPE_LABELS.get(event['type'], event['type'])}; "
-                f"importance {percent(event['importance'])}, confidence {percent(event['confidence'])})"))
-    lines += ["", "Timeline and sources"]
-    for event in card["timeline"]:
-        lines.append(wrap.fill(f"  #{event['event_id']} {_fact_line(event)} ({event['status']})"))
-        for report in event["reports"]:
-            copy = "" if report["independent"] else f", copy of article {report['original_article_id']}"
-            lines.append(wrap.fill(f"      {report['source'] or 'unknown source'}: "
-                                   f"{report['title'] or report['url']} <{report['url']}>{copy}"))
-    return "\n".join(lines)
+def card_summary(db: sqlite_utils.Database, story_id: int) -> dict[str, Any]:
+    """What a story's Atom entry carries: the card's summary (model-written one when cached),
+    heading, scores, mentions, updated date and status."""
+    card = story_card(db, story_id)
+    prose = card["prose"]
+    return {
+        "heading": card["heading"],
+        "summary": card["summary"]["text"],
+        "model_summary": prose["summary"] if prose else None,
+        "model": prose["model"] if prose else None,
+        "importance_pct": card["importance_pct"],
+        "confidence_pct": card["confidence_pct"],
+        "mentions": card["mentions"],
+        "updated": card["updated_display"],
+        "status": card["status"],
+    }

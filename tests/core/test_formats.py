@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kb.core.formats import percent
-from kb.stories.cards import render_card, story_card
+from kb.stories.card_text import render_card
+from kb.stories.cards import story_card
 
 
 def test_percent_rounds_to_whole_percent_and_marks_unknown_with_a_dash():
@@ -20,4 +21,4 @@ def test_unscored_story_reads_the_same_in_the_cli_and_the_card(db, run_kb):
     assert listing.exit_code == 0, listing.output
     assert "I    –  C  50%" in listing.output
     card = render_card(story_card(db, 1))
-    assert "Importance – · Confidence 50%" in card
+    assert "Importance: – · Confidence: 50%" in card
