@@ -312,6 +312,8 @@ def m023_story_changes_and_prose(db: sqlite_utils.Database) -> None:
             written_at TEXT NOT NULL,
             PRIMARY KEY (story_id, version, model)
         );
+        """
+    )
 
 
 @core()
@@ -341,8 +343,6 @@ def m024_event_recap_and_context_clauses(db: sqlite_utils.Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_context_clauses_article ON context_clauses(article_id);
         """
     )
-
-
 
 
 @core()
