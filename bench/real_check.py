@@ -50,9 +50,13 @@ def ingest(folder: Path, db: Path) -> None:
 
 
 def date_ok(event_date: str | None, fact_dates: list[str]) -> bool:
-    if not event_date:
+    """Whether the calendar spans overlap, as `kb eval` counts them: an event inside the fact's
+    month or year, or an event of coarser precision (a month) that contains the fact's day."""
+    if not event_date or not event_date[:4].isdigit():
         return False
-    return any(event_date[:len(d)] == d if len(d) < 10 else event_date[:10] == d for d in fact_dates)
+    event = event_date[:10]
+    return any(event[:len(d)] == d or (len(event) < len(d) and d[:len(event)] == event)
+               for d in fact_dates)
 
 
 def page_of(url: str, canonical: str, by_url: dict[str, int]) -> int | None:
