@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import trafilatura
 from trafilatura.utils import load_html
 
+from ingest.blocks import Block, BlockRules, article_blocks, link_shares
 from ingest.http import DEFAULT_POLICY
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class ExtractedArticle:
     lang: str | None
     canonical_url: str | None
     description: str | None
+    # The text's blocks (ingest.blocks): what is the article's body and what is around it.
+    blocks: tuple[Block, ...] = ()
 
 
 def clean_text(value: str | None) -> str | None:
@@ -246,14 +249,19 @@ def result_text(result) -> str | None:
     return clean_text(getattr(result, "text", None)) if result is not None else None
 
 
-def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
-    """Main text and metadata of an article page; raise ExtractionError when there is none."""
+def extract_article(page: str | bytes, url: str, rules: BlockRules | None = None) -> ExtractedArticle:
+    """Main text, blocks and metadata of an article page; raise ExtractionError when there is none.
+
+    `rules` (ingest.blocks.load_block_rules) sort the blocks into body and not; without them each
+    block keeps the kind of its markup.
+    """
     tree = load_html(page, max_size=MAX_PAGE_BYTES)
     if tree is None:
         raise ExtractionError("page could not be parsed as HTML")
     if not tree_size_ok(tree):
         raise ExtractionError(f"page has more than {MAX_TREE_NODES} elements; not extracted")
     meta = page_metadata(tree)  # read first: trafilatura may prune the tree in place
+    shares = link_shares(tree) if rules is not None else {}
     result = run_trafilatura(tree, url, fast=True)
     text = result_text(result)
     if not text or len(text) < MIN_TEXT_CHARS:
@@ -283,4 +291,5 @@ def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
         lang=lang,
         canonical_url=meta["canonical_url"],
         description=meta["description"] or clean_text(getattr(result, "description", None)),
+        blocks=tuple(article_blocks(text, getattr(result, "body", None), shares, rules)),
     )

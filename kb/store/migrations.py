@@ -268,4 +268,24 @@ def m019_pending_entries(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE ingest_runs ADD COLUMN articles_deferred INTEGER NOT NULL DEFAULT 0")
 
 
+@core()
+def m020_article_blocks(db: sqlite_utils.Database) -> None:
+    """The blocks of each article's text (ingest.blocks): kind and offsets into articles.text.
+    Analysis reads the body kinds only; search keeps the whole text. An article stored before
+    this migration has no blocks and is analysed whole."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS article_blocks (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('paragraph', 'heading', 'list_item', 'blockquote',
+                'dateline', 'caption', 'byline', 'related_links', 'faq')),
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            PRIMARY KEY (article_id, seq)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
 MIGRATION_SETS: list[Migrations] = [core]
