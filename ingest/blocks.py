@@ -252,10 +252,11 @@ def article_blocks(text: str, body, shares: dict[str, float], rules: BlockRules 
         if kind == "paragraph":
             paragraphs += 1
             if paragraphs <= rules.dateline_paragraphs:
-                found = next((m for p in rules.datelines if (m := p.match(text, line.start, line.end))), None)
-                if found and found.end() < line.end:
+                raw = text[line.start:line.end]
+                found = next((m for p in rules.datelines if (m := p.match(raw))), None)
+                if found and found.end() < len(raw):
                     blocks.append(Block("dateline", line.start, line.start + len(found.group(0).rstrip())))
-                    blocks.append(Block("paragraph", found.end(), line.end))
+                    blocks.append(Block("paragraph", line.start + found.end(), line.end))
                     continue
         blocks.append(Block(kind, line.start, line.end))
     return blocks
