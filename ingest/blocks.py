@@ -134,15 +134,21 @@ def output_elements(body) -> list[_Element]:
     return found
 
 
-def link_shares(tree) -> dict[str, float]:
-    """The share of link text of each list item of the page that holds a link, by its text
-    (read before trafilatura prunes the tree)."""
+MAX_LINK_LOOKUPS = 40  # list items of one page whose link share is looked up
+
+
+def link_shares(tree, items: list[str]) -> dict[str, float]:
+    """The share of link text of the page's list items with these texts (looked up in a tree
+    trafilatura has not pruned; only for the items of the extracted text, as pages carry
+    hundreds of menu items)."""
     shares: dict[str, float] = {}
-    for item in tree.xpath("//li[.//a]"):
-        text = _norm(item.text_content())
-        if text:
-            linked = sum(len(_norm(a.text_content())) for a in item.iter("a"))
-            shares.setdefault(text, min(1.0, linked / len(text)))
+    for text in items[:MAX_LINK_LOOKUPS]:
+        if text in shares:
+            continue
+        found = tree.xpath("//li[normalize-space(.) = $text][1]", text=text)
+        if found:
+            linked = sum(len(_norm(a.text_content())) for a in found[0].iter("a"))
+            shares[text] = min(1.0, linked / len(text))
     return shares
 
 
@@ -240,10 +246,12 @@ def classify_lines(lines: list[_Line], rules: BlockRules) -> list[str]:
     return kinds
 
 
-def article_blocks(text: str, body, shares: dict[str, float], rules: BlockRules | None) -> list[Block]:
-    """The blocks of an article's text, given trafilatura's output tree (`body`) and the link
-    shares of the page's list items; with no rules, each line keeps its element's kind."""
-    lines = _lines(text, output_elements(body), shares)
+def article_blocks(text: str, elements: list[_Element], shares: dict[str, float],
+                   rules: BlockRules | None) -> list[Block]:
+    """The blocks of an article's text, given the elements of trafilatura's output
+    (output_elements) and the link shares of its list items (link_shares); with no rules, each
+    line keeps its element's kind."""
+    lines = _lines(text, elements, shares)
     if rules is None:
         return [Block(line.kind, line.start, line.end) for line in lines]
     blocks: list[Block] = []

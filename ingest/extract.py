@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import trafilatura
 from trafilatura.utils import load_html
 
-from ingest.blocks import Block, BlockRules, article_blocks, link_shares
+from ingest.blocks import Block, BlockRules, article_blocks, link_shares, output_elements
 from ingest.http import DEFAULT_POLICY
 
 log = logging.getLogger(__name__)
@@ -261,7 +261,6 @@ def extract_article(page: str | bytes, url: str, rules: BlockRules | None = None
     if not tree_size_ok(tree):
         raise ExtractionError(f"page has more than {MAX_TREE_NODES} elements; not extracted")
     meta = page_metadata(tree)  # read first: trafilatura may prune the tree in place
-    shares = link_shares(tree) if rules is not None else {}
     result = run_trafilatura(tree, url, fast=True)
     text = result_text(result)
     if not text or len(text) < MIN_TEXT_CHARS:
@@ -278,6 +277,12 @@ def extract_article(page: str | bytes, url: str, rules: BlockRules | None = None
         )
     title = clean_text(getattr(result, "title", None)) or meta["title"]
     text = strip_leading_labels(text, title)
+    elements = output_elements(getattr(result, "body", None))
+    items = [e.text for e in elements if e.kind == "list_item" and e.text]
+    shares = {}
+    if rules is not None and items:  # trafilatura pruned `tree`: read the page again for its links
+        whole = load_html(page, max_size=MAX_PAGE_BYTES)
+        shares = link_shares(whole, items) if whole is not None else {}
     published = meta["published_at"] or normalize_datetime(getattr(result, "date", None))
     lang = meta["lang"] or clean_text(getattr(result, "language", None)) or guess_language(text)
     if lang and lang != "en" and guess_language(text) == "en":
@@ -291,5 +296,5 @@ def extract_article(page: str | bytes, url: str, rules: BlockRules | None = None
         lang=lang,
         canonical_url=meta["canonical_url"],
         description=meta["description"] or clean_text(getattr(result, "description", None)),
-        blocks=tuple(article_blocks(text, getattr(result, "body", None), shares, rules)),
+        blocks=tuple(article_blocks(text, elements, shares, rules)),
     )
