@@ -78,3 +78,19 @@ def test_blocks_are_stored_with_their_kinds(ingested):
     assert len(by_kind["paragraph"]) == 3
     assert by_kind["related_links"][0] == "Further Reading" and len(by_kind["related_links"]) == 4
     assert by_kind["faq"][0] == "Common Questions Answered" and len(by_kind["faq"]) == 5
+
+
+def test_an_article_stored_without_blocks_is_analysed_whole_until_its_page_is_fetched_again(
+        ingested, run_kb, loopback, tmp_path):
+    conn = sqlite3.connect(ingested)
+    with conn:  # as stored before blocks were kept
+        conn.execute("delete from article_blocks")
+    conn.close()
+    assert run_kb("reprocess", "--all").exit_code == 0
+    sentences = [s for (s,) in rows(ingested, "select sentence from event_mentions")]
+    assert any("Quillfeather" in s for s in sentences)  # the FAQ, read as body
+    result = run_kb("add", "--sources", str(tmp_path / "sources.toml"), loopback.url("/2026/04/mai-voice-2"))
+    assert result.exit_code == 0, result.output
+    assert rows(ingested, "select count(*) from article_blocks where kind = 'faq'") == [(5,)]
+    sentences = [s for (s,) in rows(ingested, "select sentence from event_mentions")]
+    assert sentences and not any("Quillfeather" in s for s in sentences)
