@@ -44,11 +44,11 @@ class BlockRules:
     min_link_share: float
     max_headline_words: int
     faq_headings: re.Pattern
-    captions: tuple[re.Pattern, ...]
+    captions: re.Pattern
     caption_classes: frozenset[str]
-    bylines: tuple[re.Pattern, ...]
+    bylines: re.Pattern
     max_byline_words: int
-    datelines: tuple[re.Pattern, ...]
+    datelines: re.Pattern
     dateline_paragraphs: int
 
 
@@ -56,9 +56,12 @@ def _headings(values: list[str]) -> re.Pattern:
     return re.compile("|".join(fnmatch.translate(str(v).lower()) for v in values) or r"(?!)")
 
 
-def _patterns(values: list[str], where: str) -> tuple[re.Pattern, ...]:
+def _patterns(values: list[str], where: str) -> re.Pattern:
+    """The patterns as one alternation (each checked on its own first, so an error names it)."""
     try:
-        return tuple(re.compile(str(v)) for v in values)
+        for value in values:
+            re.compile(str(value))
+        return re.compile("|".join(f"(?:{v})" for v in values) or r"(?!)")
     except re.error as exc:
         raise PolicyError(f"{where}: invalid pattern: {exc}") from None
 
@@ -202,9 +205,9 @@ def _standalone_kind(line: _Line, rules: BlockRules) -> str:
     """The kind a line has on its own: a caption, a byline, a link to another article, or its
     element's kind."""
     classes = line.classes.lower().split()
-    if any(c in rules.caption_classes for c in classes) or any(p.search(line.text) for p in rules.captions):
+    if rules.captions.search(line.text) or (classes and any(c in rules.caption_classes for c in classes)):
         return "caption"
-    if len(line.text.split()) <= rules.max_byline_words and any(p.match(line.text) for p in rules.bylines):
+    if rules.bylines.match(line.text) and len(line.text.split()) <= rules.max_byline_words:
         return "byline"
     if line.text.lower().startswith(rules.related_prefixes):
         return "related_links"
@@ -261,7 +264,7 @@ def article_blocks(text: str, elements: list[_Element], shares: dict[str, float]
             paragraphs += 1
             if paragraphs <= rules.dateline_paragraphs:
                 raw = text[line.start:line.end]
-                found = next((m for p in rules.datelines if (m := p.match(raw))), None)
+                found = rules.datelines.match(raw)
                 if found and found.end() < len(raw):
                     blocks.append(Block("dateline", line.start, line.start + len(found.group(0).rstrip())))
                     blocks.append(Block("paragraph", line.start + found.end(), line.end))

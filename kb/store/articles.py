@@ -130,9 +130,11 @@ def record_sighting(db: sqlite_utils.Database, article_id: int, source_id: int |
     )
 
 
-def write_blocks(db: sqlite_utils.Database, article_id: int, blocks: tuple[Block, ...] | list[Block]) -> None:
-    """Replace the stored blocks of an article (inside the caller's transaction)."""
-    db.execute("delete from article_blocks where article_id = ?", [article_id])
+def write_blocks(db: sqlite_utils.Database, article_id: int, blocks: tuple[Block, ...] | list[Block],
+                 replace: bool = True) -> None:
+    """Store the blocks of an article, replacing those it had (inside the caller's transaction)."""
+    if replace:
+        db.execute("delete from article_blocks where article_id = ?", [article_id])
     db.conn.executemany(
         'insert into article_blocks (article_id, seq, kind, start, "end") values (?, ?, ?, ?, ?)',
         [(article_id, seq, b.kind, b.start, b.end) for seq, b in enumerate(blocks)],
@@ -159,7 +161,7 @@ def _adopt_blocks(db: sqlite_utils.Database, article_id: int, blocks: tuple[Bloc
     if not blocks or db.execute("select 1 from article_blocks where article_id = ? limit 1",
                                 [article_id]).fetchone():
         return
-    write_blocks(db, article_id, blocks)
+    write_blocks(db, article_id, blocks, replace=False)
     if any(b.kind not in ("paragraph", "heading", "list_item", "blockquote") for b in blocks):
         db.execute("update articles set processed_at = null where id = ?", [article_id])
 
@@ -253,7 +255,7 @@ def save_article(
             row["feed_guid"] = feed_guid
             article_id = insert_row(db, "articles", row)
             outcome = "new"
-        write_blocks(db, article_id, extracted.blocks)
+        write_blocks(db, article_id, extracted.blocks, replace=bool(existing))
         if demote is not None:
             db.execute("update articles set duplicate_of = ? where id = ? or duplicate_of = ?",
                        [article_id, demote, demote])
