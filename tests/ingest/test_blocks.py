@@ -83,6 +83,7 @@ def test_a_byline_is_not_a_sentence_that_starts_with_by():
     ("SAN FRANCISCO, April 14 (Reuters) - ", "SAN FRANCISCO, April 14 (Reuters) -"),
     ("(Reuters) - ", "(Reuters) -"),
     ("REDMOND, Wash. — ", "REDMOND, Wash. —"),
+    ("REDMOND, Wash. — April 14, 2026 /PR Wire/ — ", "REDMOND, Wash. — April 14, 2026 /PR Wire/ —"),
 ])
 def test_a_dateline_is_a_block_of_its_own_before_its_paragraph(opening, dateline):
     found = blocks_of(f"<p>{opening}Microsoft said on Tuesday it would open a data center in Wisconsin "
