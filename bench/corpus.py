@@ -252,17 +252,39 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+LINK_RE = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def render_inline(text: str) -> str:
+    """Escape text, turning `[words](href)` into links (used in list items: related-links lists)."""
+    parts, at = [], 0
+    for m in LINK_RE.finditer(text):
+        parts.append(html.escape(text[at:m.start()]))
+        parts.append(f'<a href="{html.escape(m.group(2))}">{html.escape(m.group(1))}</a>')
+        at = m.end()
+    parts.append(html.escape(text[at:]))
+    return "".join(parts)
+
+
 def render_body(body: str, outlet: Outlet) -> str:
-    """Turn paragraphs, `## ` subheads, `- ` lists and `> ` quotes into escaped HTML, with the outlet's inline ad."""
+    """Turn paragraphs, `## ` and `### ` subheads, `- ` lists (with `[words](href)` links), `> ` quotes
+    and `!caption ` image captions into escaped HTML, with the outlet's inline ad."""
     blocks = [b.strip() for b in re.split(r"\n\s*\n", body.strip()) if b.strip()]
     parts: list[str] = []
-    paragraphs = 0
+    paragraphs = images = 0
     for index, block in enumerate(blocks):
         lines = [line.strip() for line in block.splitlines()]
-        if block.startswith("## "):
+        if block.startswith("### "):
+            parts.append(f"<h3>{html.escape(' '.join(lines)[4:].strip())}</h3>")
+        elif block.startswith("## "):
             parts.append(f"<h2>{html.escape(' '.join(lines)[3:].strip())}</h2>")
+        elif block.startswith("!caption "):
+            images += 1
+            caption = " ".join(lines)[len("!caption "):].strip()
+            parts.append(f'<div class="story-art"><img src="https://{outlet.domain}/static/art/{images}.jpg" '
+                         f'alt=""><p class="art-credit">{html.escape(caption)}</p></div>')
         elif all(line.startswith("- ") for line in lines):
-            items = "".join(f"<li>{html.escape(line[2:].strip())}</li>" for line in lines)
+            items = "".join(f"<li>{render_inline(line[2:].strip())}</li>" for line in lines)
             parts.append(f"<ul>{items}</ul>")
         elif all(line.startswith(">") for line in lines):
             quote = " ".join(line[1:].strip() for line in lines)

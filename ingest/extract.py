@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import trafilatura
 from trafilatura.utils import load_html
 
+from ingest.blocks import Block, BlockRules, article_blocks, link_shares, output_elements
 from ingest.http import DEFAULT_POLICY
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class ExtractedArticle:
     lang: str | None
     canonical_url: str | None
     description: str | None
+    # The text's blocks (ingest.blocks): what is the article's body and what is around it.
+    blocks: tuple[Block, ...] = ()
 
 
 def clean_text(value: str | None) -> str | None:
@@ -246,8 +249,12 @@ def result_text(result) -> str | None:
     return clean_text(getattr(result, "text", None)) if result is not None else None
 
 
-def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
-    """Main text and metadata of an article page; raise ExtractionError when there is none."""
+def extract_article(page: str | bytes, url: str, rules: BlockRules | None = None) -> ExtractedArticle:
+    """Main text, blocks and metadata of an article page; raise ExtractionError when there is none.
+
+    `rules` (ingest.blocks.load_block_rules) sort the blocks into body and not; without them each
+    block keeps the kind of its markup.
+    """
     tree = load_html(page, max_size=MAX_PAGE_BYTES)
     if tree is None:
         raise ExtractionError("page could not be parsed as HTML")
@@ -270,6 +277,12 @@ def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
         )
     title = clean_text(getattr(result, "title", None)) or meta["title"]
     text = strip_leading_labels(text, title)
+    elements = output_elements(getattr(result, "body", None))
+    items = [e.text for e in elements if e.kind == "list_item" and e.text]
+    shares = {}
+    if rules is not None and items:  # trafilatura pruned `tree`: read the page again for its links
+        whole = load_html(page, max_size=MAX_PAGE_BYTES)
+        shares = link_shares(whole, items) if whole is not None else {}
     published = meta["published_at"] or normalize_datetime(getattr(result, "date", None))
     lang = meta["lang"] or clean_text(getattr(result, "language", None)) or guess_language(text)
     if lang and lang != "en" and guess_language(text) == "en":
@@ -283,4 +296,5 @@ def extract_article(page: str | bytes, url: str) -> ExtractedArticle:
         lang=lang,
         canonical_url=meta["canonical_url"],
         description=meta["description"] or clean_text(getattr(result, "description", None)),
+        blocks=tuple(article_blocks(text, elements, shares, rules)),
     )

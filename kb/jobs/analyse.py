@@ -19,6 +19,8 @@ import sqlite_utils
 
 from kb.core.errors import KBError
 from kb.core.time import utcnow
+from kb.jobs.article_body import ArticleBody, article_bodies, on_article_text
+from kb.jobs.extraction import block_rules
 from kb.jobs.integrate import integrate_articles
 from kb.jobs.merge_order import ANALYSIS_ORDER, never_merged, replay_articles, stranded_articles
 from kb.ledger.session import LedgerSession
@@ -226,14 +228,19 @@ def analyze_articles(
             f"SELECT id FROM articles WHERE id IN ({', '.join('?' * (len(ids) + len(replay)))}) "
             f"ORDER BY {ANALYSIS_ORDER}", [*ids, *replay]).fetchall()]
     resolve = _entity_resolver(db)
+    body_kinds = block_rules().body_kinds
+    bodies: dict[int, ArticleBody] = {}  # of the batches in flight
 
     def batch_items(batch: list[int]) -> list[dict]:
+        """The articles' body text (their body blocks) with their publication time."""
         placeholders = ", ".join("?" * len(batch))
         rows = {row[0]: row for row in db.execute(
             f"SELECT a.id, a.text, {PUBLISHED_OR_FETCHED_SQL} FROM articles a WHERE a.id IN ({placeholders})",
             batch,
         ).fetchall()}
-        return [{"id": row[0], "text": row[1], "published": row[2]} for row in map(rows.get, batch) if row]
+        bodies.update(article_bodies(db, {row[0]: row[1] for row in rows.values()}, body_kinds))
+        return [{"id": row[0], "text": bodies[row[0]].body.text, "published": row[2]}
+                for row in map(rows.get, batch) if row]
 
     def record_failure(article_id: int, reason: str) -> None:
         """Mark the article failed (inside the caller's transaction); retried when nlp_version changes."""
@@ -259,6 +266,9 @@ def analyze_articles(
             clear_analysis(db, batch)
             for result in results:
                 article_id = result["id"]
+                body = bodies.pop(article_id, None)
+                if body is not None and "error" not in result:
+                    result = on_article_text(result, body)
                 if "error" in result:
                     record_failure(article_id, result["error"])
                     continue

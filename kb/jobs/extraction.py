@@ -9,8 +9,10 @@ import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
+from ingest.blocks import BlockRules, load_block_rules
 from ingest.extract import ExtractedArticle, ExtractionError, extract_article
 from ingest.fingerprints import TextKeys, text_keys
+from kb.core.config import DATA_DIR
 from kb.store.lock import die_with_parent
 from kb.store.topics import TopicMatcher, compile_topics, match_topics
 
@@ -25,6 +27,8 @@ class ExtractedPage:
 
 
 _topic_matchers: list[TopicMatcher] | None = None
+_block_rules: BlockRules | None = None
+BLOCK_RULES_FILE = DATA_DIR / "blocks.toml"
 
 
 def topic_matchers(reload: bool = False) -> list[TopicMatcher]:
@@ -35,11 +39,20 @@ def topic_matchers(reload: bool = False) -> list[TopicMatcher]:
     return _topic_matchers
 
 
+def block_rules() -> BlockRules:
+    """This process's rules for what is an article's body (data/blocks.toml), read once;
+    PolicyError naming the file when it is broken."""
+    global _block_rules
+    if _block_rules is None:
+        _block_rules = load_block_rules(BLOCK_RULES_FILE)
+    return _block_rules
+
+
 def extract_page(body: bytes, url: str) -> ExtractedPage | tuple[str, str]:
     """Extraction for a worker process: the article, its fingerprints and topics (CPU work
     kept out of the process that stores), or (status, reason)."""
     try:
-        article = extract_article(body, url)
+        article = extract_article(body, url, block_rules())
         topics = match_topics(topic_matchers(), article.title, article.text)
         return ExtractedPage(article, text_keys(article.text), topics)
     except ExtractionError as exc:
@@ -56,6 +69,7 @@ class Extractor:
         the extraction code already imported. Forking is safe only while no other thread
         runs; otherwise (a host program's threads) they come from a fork server."""
         self.pool: Executor | None = None
+        block_rules()  # a broken rules file stops the run here, before any page is fetched
         if workers > 1:
             if threading.active_count() == 1:
                 context, parent = multiprocessing.get_context("fork"), os.getpid()

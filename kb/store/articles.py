@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from ingest.blocks import Block
 from ingest.extract import ExtractedArticle, choose_published, plausible_date
 from ingest.fingerprints import (
     NEAR_DUPLICATE_THRESHOLD,
@@ -129,6 +130,42 @@ def record_sighting(db: sqlite_utils.Database, article_id: int, source_id: int |
     )
 
 
+def write_blocks(db: sqlite_utils.Database, article_id: int, blocks: tuple[Block, ...] | list[Block],
+                 replace: bool = True) -> None:
+    """Store the blocks of an article, replacing those it had (inside the caller's transaction)."""
+    if replace:
+        db.execute("delete from article_blocks where article_id = ?", [article_id])
+    db.conn.executemany(
+        'insert into article_blocks (article_id, seq, kind, start, "end") values (?, ?, ?, ?, ?)',
+        [(article_id, seq, b.kind, b.start, b.end) for seq, b in enumerate(blocks)],
+    )
+
+
+def read_blocks(db: sqlite_utils.Database, article_ids: list[int]) -> dict[int, list[Block]]:
+    """The stored blocks of these articles, in order; an article stored before blocks were kept
+    has none (its whole text is its body)."""
+    found: dict[int, list[Block]] = {}
+    for start in range(0, len(article_ids), 500):
+        chunk = article_ids[start : start + 500]
+        rows = db.execute(
+            f'select article_id, kind, start, "end" from article_blocks where article_id in '
+            f"({', '.join('?' * len(chunk))}) order by article_id, seq", chunk).fetchall()
+        for article_id, kind, begin, end in rows:
+            found.setdefault(article_id, []).append(Block(kind, begin, end))
+    return found
+
+
+def _adopt_blocks(db: sqlite_utils.Database, article_id: int, blocks: tuple[Block, ...]) -> None:
+    """Give an unchanged article stored before blocks were kept its blocks; analyse it again when
+    some of its text turns out not to be body."""
+    if not blocks or db.execute("select 1 from article_blocks where article_id = ? limit 1",
+                                [article_id]).fetchone():
+        return
+    write_blocks(db, article_id, blocks, replace=False)
+    if any(b.kind not in ("paragraph", "heading", "list_item", "blockquote") for b in blocks):
+        db.execute("update articles set processed_at = null where id = ?", [article_id])
+
+
 def save_article(
     db: sqlite_utils.Database,
     *,
@@ -160,6 +197,7 @@ def save_article(
         if existing and existing["status"] == "ok" and existing["content_hash"] == chash:
             record_sighting(db, existing["id"], source_id, feed_guid, url)
             db.execute("update articles set fetched_at = ?, attempts = 0 where id = ?", [now, existing["id"]])
+            _adopt_blocks(db, existing["id"], extracted.blocks)
             return SaveResult(existing["id"], "unchanged", existing["duplicate_of"])
         duplicate_of = find_duplicate(db, existing["id"] if existing else None, chash, signature)
         published, published_source, published_note = choose_published(
@@ -221,6 +259,7 @@ def save_article(
             row["feed_guid"] = feed_guid
             article_id = insert_row(db, "articles", row)
             outcome = "new"
+        write_blocks(db, article_id, extracted.blocks, replace=bool(existing))
         if demote is not None:
             db.execute("update articles set duplicate_of = ? where id = ? or duplicate_of = ?",
                        [article_id, demote, demote])

@@ -269,6 +269,26 @@ def m019_pending_entries(db: sqlite_utils.Database) -> None:
 
 
 @core()
+def m020_article_blocks(db: sqlite_utils.Database) -> None:
+    """The blocks of each article's text (ingest.blocks): kind and offsets into articles.text.
+    Analysis reads the body kinds only; search keeps the whole text. An article stored before
+    this migration has no blocks and is analysed whole."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS article_blocks (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('paragraph', 'heading', 'list_item', 'blockquote',
+                'dateline', 'caption', 'byline', 'related_links', 'faq')),
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            PRIMARY KEY (article_id, seq)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+@core()
 def m023_story_changes_and_prose(db: sqlite_utils.Database) -> None:
     """What each ingest run changed in each story (for the card's "What changed"), the state a
     story was last recorded in, and the model-written prose of `kb stories write`, cached per

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import html
 import json
 import re
 import tomllib
@@ -274,3 +275,37 @@ def test_bad_front_matter_is_reported_with_the_file_name(tmp_path):
     with pytest.raises(CorpusError, match=r"no-offset\.md.*UTC offset"):
         render_sample(sample, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_page_furniture_is_on_the_page_in_its_markup():
+    case = PLANTED["page_furniture"]
+    source = page_path(case["article"]).read_text(encoding="utf-8")
+    text = page_text(page_path(case["article"]))
+    assert f'<p class="art-credit">{html.escape(case["caption"])}' in source
+    assert f"<p>{html.escape(case['dateline'])} " in source
+    assert f"<h2>{case['related_heading']}</h2>" in source and f"<h2>{case['faq_heading']}</h2>" in source
+    for headline in case["related_headlines"]:
+        assert f">{html.escape(headline)}</a> (" in source
+    for question in case["faq_questions"]:
+        assert f"<h3>{html.escape(question)}</h3>" in source
+    assert source.index(case["related_heading"]) < source.index(case["faq_heading"])
+    assert case["caption"] in text
+
+
+def test_reworded_copy_first_party_mirror_and_no_news_analysis_are_there():
+    copy = PLANTED["reworded_syndication"]
+    copy_page = parse_page(page_path(copy["copy"]))
+    assert json.loads(copy_page.json_ld[0])["isBasedOn"] == parse_page(page_path(copy["original"])).canonical[0]
+    assert f"<h2>{copy['related_heading']}</h2>" in page_path(copy["copy"]).read_text(encoding="utf-8")
+    mirror = PLANTED["first_party_mirror"]
+    original_text = page_text(page_path(mirror["original"]))
+    mirror_text = page_text(page_path(mirror["mirror"]))
+    first_paragraph = original_text[original_text.index("REDMOND"):][:300]
+    assert first_paragraph in mirror_text
+    assert OUTLETS[mirror["original"].split("/")[0]].first_party
+    analysis = PLANTED["no_news_analysis"]
+    text = page_text(page_path(analysis["article"]))
+    for key in ("plan", "conditional", "question", "opinion"):
+        assert analysis[key] in text, key
+    for recap in analysis["recaps"]:
+        assert recap in text, recap
