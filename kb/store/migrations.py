@@ -268,4 +268,28 @@ def m019_pending_entries(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE ingest_runs ADD COLUMN articles_deferred INTEGER NOT NULL DEFAULT 0")
 
 
+@core()
+def m022_storylines(db: sqlite_utils.Database) -> None:
+    """Storylines (kb/stories/storylines.py): each event's storyline key, its own (from its type and
+    entities) and the one it takes (its own, else its article's), and the story of each key. An
+    event whose key has no story is a brief (the `briefs` view)."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS storyline_events (
+            event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+            article_id INTEGER,
+            own_key TEXT,
+            key TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_storyline_events_article ON storyline_events(article_id);
+        CREATE INDEX IF NOT EXISTS idx_storyline_events_key ON storyline_events(key, event_id);
+        CREATE TABLE IF NOT EXISTS storyline_keys (
+            key TEXT PRIMARY KEY,
+            story_id INTEGER REFERENCES stories(id) ON DELETE SET NULL
+        );
+        CREATE INDEX IF NOT EXISTS idx_storyline_keys_story ON storyline_keys(story_id);
+        """
+    )
+
+
 MIGRATION_SETS: list[Migrations] = [core]

@@ -43,6 +43,8 @@ def merge_stories(db: sqlite_utils.Database, keep_id: int, other_id: int,
         db.execute("UPDATE stories SET status = 'merged', merged_into = ?, events = 0, mentions = 0 "
                    "WHERE id = ?", [keep_id, other_id])
         db.execute("UPDATE stories SET merged_into = ? WHERE merged_into = ?", [keep_id, other_id])
+        # The other story's lines now lead to the kept one: their later events join it.
+        db.execute("UPDATE storyline_keys SET story_id = ? WHERE story_id = ?", [keep_id, other_id])
         refresh_story(db, ctx, keep_id, reference_time(db))
 
 
