@@ -73,3 +73,30 @@ async def test_sample_mai_releases_include_the_models_in_order(sample_datasette,
     assert "MAI-Voice-1" in models and "MAI-Image-2-Efficient" in models
     strain = (await sample_datasette.client.get(f"/{name}/partnership_strain.json?_shape=array")).json()
     assert strain and {r["type"] for r in strain} <= {"competition", "statement", "legal", "regulatory"}
+
+
+async def test_a_merged_story_id_redirects_and_briefs_are_marked(sample_kb: Path, tmp_path):
+    """After `kb stories merge`, /-/story/{old id} (and .json) leads to the kept story; an event in
+    no storyline is shown as a brief on the timeline."""
+    import shutil
+
+    from kb.cli.serving import build_datasette
+
+    path = tmp_path / "kb.db"
+    shutil.copy(sample_kb, path)
+    keep, other = ids(path, "SELECT id FROM stories WHERE status != 'merged' ORDER BY id LIMIT 2")
+    result = CliRunner().invoke(cli, ["--db", str(path), "stories", "merge", str(keep), str(other)])
+    assert result.exit_code == 0, result.output
+    ds = build_datasette(path)
+    await ds.invoke_startup()
+    for suffix in ("", ".json"):
+        response = await ds.client.get(f"/-/story/{other}{suffix}")
+        assert response.status_code == 302
+        assert response.headers["location"] == f"/-/story/{keep}{suffix}"
+    assert (await ds.client.get(f"/-/story/{keep}")).status_code == 200
+    brief = ids(path, "SELECT event_id FROM briefs ORDER BY event_id LIMIT 1")[0]
+    entity = ids(path, f"SELECT entity_id FROM event_entities WHERE event_id = {brief} LIMIT 1")
+    page = await ds.client.get("/-/timeline?size=500")
+    assert page.status_code == 200 and ">Brief</span>" in page.text
+    if entity:
+        assert ">Brief</span>" in (await ds.client.get(f"/-/entity/{entity[0]}")).text
