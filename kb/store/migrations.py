@@ -288,6 +288,15 @@ def m022_storylines(db: sqlite_utils.Database) -> None:
             story_id INTEGER REFERENCES stories(id) ON DELETE SET NULL
         );
         CREATE INDEX IF NOT EXISTS idx_storyline_keys_story ON storyline_keys(story_id);
+        -- The article and key of an event deleted since the last placement: its article's key
+        -- and its line's article count are checked again at the next one.
+        CREATE TABLE IF NOT EXISTS storyline_dirty (
+            article_id INTEGER,
+            key TEXT
+        );
+        CREATE TRIGGER IF NOT EXISTS storyline_events_gone AFTER DELETE ON storyline_events BEGIN
+            INSERT INTO storyline_dirty (article_id, key) VALUES (OLD.article_id, OLD.key);
+        END;
         """
     )
 

@@ -69,9 +69,11 @@ def key_articles(db: sqlite_utils.Database, key: str, enough: int) -> int:
 
 
 def update_keys(db: sqlite_utils.Database, event_ids: Iterable[int], ignored_types: Iterable[str],
-                rel: Relations, rules: StorylineRules) -> dict[int, tuple[str | None, str | None]]:
-    """Give these events (and the others of their articles) their keys; return every event
-    whose key changed, with (old key, new key). Deleted events lose their rows by cascade."""
+                rel: Relations, rules: StorylineRules,
+                ) -> tuple[dict[int, tuple[str | None, str | None]], set[str]]:
+    """Give these events (and the others of their articles, and of deleted events' articles)
+    their keys; return every event whose key changed, with (old key, new key), and the keys of
+    events deleted since the last placement (their rows go by cascade; a trigger notes them)."""
     ids = sorted(set(event_ids))
     facts = event_facts(db, ids, ignored_types)
     old: dict[int, tuple[int | None, str | None, str | None]] = {}
@@ -82,6 +84,13 @@ def update_keys(db: sqlite_utils.Database, event_ids: Iterable[int], ignored_typ
                 part):
             old[event_id] = (article_id, own, key)
     articles: set[int] = set()
+    gone_keys: set[str] = set()
+    for article_id, key in db.execute("SELECT article_id, key FROM storyline_dirty").fetchall():
+        if article_id is not None:
+            articles.add(article_id)
+        if key is not None:
+            gone_keys.add(key)
+    db.execute("DELETE FROM storyline_dirty")
     rows = []
     for event_id, fact in facts.items():
         own = own_key(fact, rel, rules)
@@ -110,7 +119,7 @@ def update_keys(db: sqlite_utils.Database, event_ids: Iterable[int], ignored_typ
                 changed[event_id] = (key, own or shared)
     db.conn.executemany("UPDATE storyline_events SET key = ? WHERE event_id = ?",
                         [[new, event_id] for event_id, (_, new) in sorted(changed.items())])
-    return changed
+    return changed, gone_keys
 
 
 def place_storylines(db: sqlite_utils.Database, event_ids: Iterable[int], ignored_types: Iterable[str],
@@ -121,8 +130,8 @@ def place_storylines(db: sqlite_utils.Database, event_ids: Iterable[int], ignore
     """
     rel = rel or default_relations()
     rules = rules or default_rules()
-    changed = update_keys(db, event_ids, ignored_types, rel, rules)
-    keys = sorted({k for pair in changed.values() for k in pair if k})
+    changed, gone_keys = update_keys(db, event_ids, ignored_types, rel, rules)
+    keys = sorted({k for pair in changed.values() for k in pair if k} | gone_keys)
     moved: dict[int, int] = {}
     for key in keys:
         story_id = key_story(db, key)
