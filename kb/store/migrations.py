@@ -288,6 +288,8 @@ def m022_storylines(db: sqlite_utils.Database) -> None:
             story_id INTEGER REFERENCES stories(id) ON DELETE SET NULL
         );
         CREATE INDEX IF NOT EXISTS idx_storyline_keys_story ON storyline_keys(story_id);
+        -- Story profiles were what matching an event against a story compared: gone with it.
+        DROP TABLE IF EXISTS story_profiles;
         -- The article and key of an event deleted since the last placement: its article's key
         -- and its line's article count are checked again at the next one.
         CREATE TABLE IF NOT EXISTS storyline_dirty (

@@ -16,8 +16,8 @@ from kb.stories.profiles import event_profiles
 from kb.stories.refresh import refresh_story
 from kb.stories.story_index import (
     count_event_in_story,
-    invalidate_profiles,
     rebuild_story_index,
+    rewrite_story_entities,
     update_story_entities,
 )
 from kb.stories.storylines import place_storylines
@@ -79,9 +79,7 @@ def assign_storylines(db: sqlite_utils.Database, ctx: ScoringContext, event_ids:
             count_event_in_story(db, now[event_id], events[event_id], {})
     # Stories that lost events the ledger did not report changed: their index is rebuilt.
     lost = {story for e, story in moved.items() if story and e not in before}
-    invalidate_profiles(db, lost, ctx.weights)
-    for story_id in sorted(set(now.values())):
-        db.execute("DELETE FROM story_profiles WHERE story_id = ?", [story_id])
+    rewrite_story_entities(db, lost, ctx.weights)
     return lost | set(now.values())
 
 
@@ -98,9 +96,7 @@ def place_events(db: sqlite_utils.Database, ctx: ScoringContext, event_ids: Iter
     event_ids = sorted(set(event_ids))
     placed = assign_storylines(db, ctx, set(event_ids) | set(story_before or {}), story_before)
     updated = update_story_entities(db, story_before or {}, ctx.weights)
-    for story_id in sorted(updated):
-        db.execute("DELETE FROM story_profiles WHERE story_id = ?", [story_id])
-    invalidate_profiles(db, set(stale_story_ids) - updated - placed, ctx.weights)
+    rewrite_story_entities(db, set(stale_story_ids) - updated - placed, ctx.weights)
     affected = set(extra_story_ids) | set(stale_story_ids) | placed | stories_of_events(db, event_ids)
     reference = reference_time(db)
     changed = set(event_ids) | set(story_before or {})
