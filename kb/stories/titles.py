@@ -36,10 +36,13 @@ def years_label(events: list[dict[str, Any]]) -> str:
 
 def story_keys(db: sqlite_utils.Database, story_id: int) -> list[str]:
     """The storyline keys leading to a story, the one with most events first."""
-    return [r[0] for r in db.execute(
-        """SELECT k.key FROM storyline_keys k WHERE k.story_id = ?
-           ORDER BY (SELECT count(*) FROM storyline_events sl WHERE sl.key = k.key) DESC, k.key""",
-        [story_id])]
+    keys = [r[0] for r in db.execute("SELECT key FROM storyline_keys WHERE story_id = ? ORDER BY key",
+                                     [story_id])]
+    if len(keys) < 2:  # the usual case: no count of a long line's events
+        return keys
+    sizes = {k: db.execute("SELECT count(*) FROM storyline_events WHERE key = ?", [k]).fetchone()[0]
+             for k in keys}
+    return sorted(keys, key=lambda k: (-sizes[k], k))
 
 
 def entities_of(db: sqlite_utils.Database, event_ids: list[int]) -> list[tuple[int, str, str, str]]:
