@@ -8,7 +8,7 @@
    real `kb ingest` into a scratch database, for its articles and event mentions.
 2. Base knowledge bases of `--small` and `--large` articles (10 events each) come from
    bench/generate_db.py, which also fills the ledger's lookup tables (event keys, story
-   entities, story profiles) as the ledger would have. `--story-skew 0.5` gives story sizes
+   entities) as the ledger would have. `--story-skew 0.5` gives story sizes
    as the ledger makes them (bench/generate_db.py: REALISTIC_STORY_SKEW); the default 1.0
    has far larger top stories. The ledger makes about 3 events per synthetic article
    (`--events-per-article 3`); the default 10 is the issue's 1,000,000 events per 100,000.

@@ -375,7 +375,7 @@ def mark_analysed(db) -> None:
 
 def index_for_ledger(db) -> None:
     """The lookup tables the claim ledger and story assignment keep current as they go (story
-    totals, event keys, story entities, story profiles, first mentions), so that adding articles to a generated base finds
+    totals, event keys, story entities, first mentions), so that adding articles to a generated base finds
     its events and stories by index as it would in a real one."""
     from kb.ledger.merge import rebuild_event_keys
     from kb.ledger.scoring import load_weights

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datasette import hookimpl
+from datasette.utils.asgi import Response
 
 from datasette_plugins.charts import activity_chart
 from datasette_plugins.event_queries import (
@@ -70,6 +71,17 @@ async def story_profile(db, story_id: int) -> dict | None:
     }
 
 
+async def current_story_id(db, story_id: int) -> int:
+    """The story a merged story's id leads to (through later merges); the id itself otherwise."""
+    seen = {story_id}
+    while True:
+        rows = (await db.execute("SELECT status, merged_into FROM stories WHERE id = ?", [story_id])).rows
+        if not rows or rows[0][0] != "merged" or rows[0][1] is None or rows[0][1] in seen:
+            return story_id
+        story_id = rows[0][1]
+        seen.add(story_id)
+
+
 def unique_rows(rows: list[dict]) -> list[dict]:
     """Rows with duplicate ids removed, first occurrence kept."""
     seen: dict[int, dict] = {}
@@ -85,6 +97,11 @@ async def story_view(datasette, request):
         story_id = parse_id(request.url_vars["id"], "id")
     except BadParameter as exc:
         return await error_response(datasette, request, 400, f"story {exc.message}", "id")
+    target = await current_story_id(db, story_id)
+    if target != story_id:  # a merged story: its id keeps leading to the story it joined
+        suffix = ".json" if request.url_vars.get("format") else ""
+        query = f"?{request.query_string}" if request.query_string else ""
+        return Response.redirect(f"/-/story/{target}{suffix}{query}")
     profile = await story_profile(db, story_id)
     if profile is None:
         return await error_response(datasette, request, 404, f"no story has id {story_id}")

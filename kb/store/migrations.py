@@ -289,6 +289,41 @@ def m020_article_blocks(db: sqlite_utils.Database) -> None:
 
 
 @core()
+def m022_storylines(db: sqlite_utils.Database) -> None:
+    """Storylines (kb/stories/storylines.py): each event's storyline key, its own (from its type and
+    entities) and the one it takes (its own, else its article's), and the story of each key. An
+    event whose key has no story is a brief (the `briefs` view)."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS storyline_events (
+            event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
+            article_id INTEGER,
+            own_key TEXT,
+            key TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_storyline_events_article ON storyline_events(article_id);
+        CREATE INDEX IF NOT EXISTS idx_storyline_events_key ON storyline_events(key, event_id);
+        CREATE TABLE IF NOT EXISTS storyline_keys (
+            key TEXT PRIMARY KEY,
+            story_id INTEGER REFERENCES stories(id) ON DELETE SET NULL
+        );
+        CREATE INDEX IF NOT EXISTS idx_storyline_keys_story ON storyline_keys(story_id);
+        -- Story profiles were what matching an event against a story compared: gone with it.
+        DROP TABLE IF EXISTS story_profiles;
+        -- The article and key of an event deleted since the last placement: its article's key
+        -- and its line's article count are checked again at the next one.
+        CREATE TABLE IF NOT EXISTS storyline_dirty (
+            article_id INTEGER,
+            key TEXT
+        );
+        CREATE TRIGGER IF NOT EXISTS storyline_events_gone AFTER DELETE ON storyline_events BEGIN
+            INSERT INTO storyline_dirty (article_id, key) VALUES (OLD.article_id, OLD.key);
+        END;
+        """
+    )
+
+
+@core()
 def m023_story_changes_and_prose(db: sqlite_utils.Database) -> None:
     """What each ingest run changed in each story (for the card's "What changed"), the state a
     story was last recorded in, and the model-written prose of `kb stories write`, cached per

@@ -97,6 +97,14 @@ VIEWS: dict[str, str] = {
         FROM stories st
         WHERE st.status != 'merged'
     """,
+    # Briefs: events in no storyline (a dated item on the timeline and on entities' pages).
+    "briefs": """
+        SELECT e.id AS event_id, e.sort_date, e.date, e.date_mod, e.type, e.status, e.importance,
+               e.confidence, e.summary, e.sentence, e.article_id, sl.key AS storyline_key
+        FROM events e LEFT JOIN storyline_events sl ON sl.event_id = e.id
+        WHERE e.status != 'superseded'
+          AND NOT EXISTS (SELECT 1 FROM story_events se WHERE se.event_id = e.id)
+    """,
     # One row per (event, entity), whatever roles the entity has in it: lets Datasette facet
     # and filter the timeline by entity, counting each event once.
     "entity_timeline": """

@@ -9,7 +9,7 @@ from kb.ledger.scoring import ScoringContext
 from kb.stories.activity import reference_time
 from kb.stories.placement import add_event_to_story, create_story
 from kb.stories.refresh import refresh_story
-from kb.stories.story_index import invalidate_profiles
+from kb.stories.story_index import rewrite_story_entities
 
 
 class StoryEditError(KBError):
@@ -38,11 +38,12 @@ def merge_stories(db: sqlite_utils.Database, keep_id: int, other_id: int,
         db.execute("UPDATE story_events SET story_id = ?, manual = 1 WHERE story_id = ?", [keep_id, other_id])
         db.execute("UPDATE story_events SET manual = 1 WHERE story_id = ?", [keep_id])
         db.execute("DELETE FROM story_entities WHERE story_id = ?", [other_id])
-        db.execute("DELETE FROM story_profiles WHERE story_id = ?", [other_id])
-        invalidate_profiles(db, [keep_id], ctx.weights)
+        rewrite_story_entities(db, [keep_id], ctx.weights)
         db.execute("UPDATE stories SET status = 'merged', merged_into = ?, events = 0, mentions = 0 "
                    "WHERE id = ?", [keep_id, other_id])
         db.execute("UPDATE stories SET merged_into = ? WHERE merged_into = ?", [keep_id, other_id])
+        # The other story's lines now lead to the kept one: their later events join it.
+        db.execute("UPDATE storyline_keys SET story_id = ? WHERE story_id = ?", [keep_id, other_id])
         refresh_story(db, ctx, keep_id, reference_time(db))
 
 
@@ -67,7 +68,7 @@ def split_story(db: sqlite_utils.Database, story_id: int, event_ids: list[int],
         for event_id in wanted:
             add_event_to_story(db, new_id, event_id, manual=True)
         db.execute("UPDATE story_events SET manual = 1 WHERE story_id = ?", [story_id])
-        invalidate_profiles(db, [story_id, new_id], ctx.weights)
+        rewrite_story_entities(db, [story_id, new_id], ctx.weights)
         reference = reference_time(db)
         refresh_story(db, ctx, story_id, reference)
         refresh_story(db, ctx, new_id, reference)

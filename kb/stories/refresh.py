@@ -15,7 +15,8 @@ from kb.ledger.sql_helpers import chunks, marks
 from kb.store.story_totals import WEIGHT_UNIT, WEIGHTED_UNIT
 from kb.stories.activity import story_status
 from kb.stories.matching import section_of
-from kb.stories.text import generate_overview, generate_title
+from kb.stories.text import generate_overview
+from kb.stories.titles import story_keys, storyline_title
 
 
 def text_event_ids(db: sqlite_utils.Database, story_id: int, limit: int) -> list[int]:
@@ -26,7 +27,7 @@ def text_event_ids(db: sqlite_utils.Database, story_id: int, limit: int) -> list
 
 
 # What titles and overviews read of an event.
-TEXT_COLUMNS = ("id", "status", "importance", "sort_date", "sentence", "summary")
+TEXT_COLUMNS = ("id", "type", "status", "importance", "sort_date", "sentence", "summary")
 
 
 def text_events_of(db: sqlite_utils.Database, event_ids: list[int]) -> list[dict[str, Any]]:
@@ -40,12 +41,13 @@ def text_events_of(db: sqlite_utils.Database, event_ids: list[int]) -> list[dict
     return events
 
 
-def text_key(event_ids: list[int], section: str, weights: dict[str, Any], entity_edits: int = 0) -> str:
+def text_key(event_ids: list[int], section: str, weights: dict[str, Any], entity_edits: int = 0,
+             keys: list[str] | None = None) -> str:
     """A digest of which events a title and overview are written from, the card section, the
     settings that shape them and the count of entity edits (kb/store/migrations.py m017): while it and
     those events' rows stay the same, so do they."""
     settings = [weights["stories"], weights["importance"], weights["matching"].get("ignore_entity_types", [])]
-    material = [section, event_ids, settings, entity_edits]
+    material = [section, event_ids, settings, entity_edits, keys or []]
     text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha1(text.encode()).hexdigest()
 
@@ -158,11 +160,12 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
     }
     if not story[1] or not story[2]:
         ids = text_event_ids(db, story_id, int(weights["stories"].get("text_events", 200)))
-        key = text_key(ids, section, weights, entity_edit_count(db))
+        key = text_key(ids, section, weights, entity_edit_count(db), story_keys(db, story_id))
         if changed_events is None or key != story[4] or not changed_events.isdisjoint(ids):
             events = text_events_of(db, ids)
             if not story[1]:
-                fields["title"] = generate_title(db, ctx, events, section)
+                fields["title"] = storyline_title(db, story_id, events,
+                                                  weights["stories"]["section_titles"].get(section, section))
             if not story[2]:
                 digest = overview_key(events, weights)
                 if digest != story[3]:

@@ -1,5 +1,5 @@
-"""The story entity index (story_entities) and stored story profiles: written as events join,
-updated by difference when events change, rebuilt by `kb rescore`."""
+"""The story entity index (story_entities): written as events join, updated by difference when
+events change, rebuilt by `kb rescore`."""
 
 from __future__ import annotations
 
@@ -9,24 +9,23 @@ from typing import Any
 import sqlite_utils
 
 from kb.ledger.sql_helpers import chunks, marks
-from kb.stories.profiles import STORY_DATE_SQL, EventProfile, StoryProfiles
+from kb.stories.profiles import STORY_DATE_SQL, EventProfile
 
 
-def invalidate_profiles(db: sqlite_utils.Database, story_ids: Iterable[int], weights: dict[str, Any]) -> None:
-    """Rebuild story_entities of stories whose events changed; their profiles follow when needed."""
+def rewrite_story_entities(db: sqlite_utils.Database, story_ids: Iterable[int],
+                           weights: dict[str, Any]) -> None:
+    """Rebuild story_entities of stories whose events changed."""
     for story_id in sorted(set(story_ids)):
         write_story_entities(db, story_id, weights)
-        db.execute("DELETE FROM story_profiles WHERE story_id = ?", [story_id])
 
 
 def rebuild_story_index(db: sqlite_utils.Database, weights: dict[str, Any]) -> int:
-    """Rebuild story_entities and story_profiles of every story from its events; return stories.
+    """Rebuild story_entities of every story from its events; return the stories.
 
     Used by `kb rescore` and for databases whose stories were written without the story
     assignment (bench/generate_db.py). The caller commits.
     """
     ignored_types = sorted(weights["matching"].get("ignore_entity_types", []))
-    db.execute("DELETE FROM story_profiles")
     db.execute("DELETE FROM story_entities")
     db.execute(
         f"""INSERT INTO story_entities (story_id, entity_id, events, last_date)
@@ -36,13 +35,7 @@ def rebuild_story_index(db: sqlite_utils.Database, weights: dict[str, Any]) -> i
             JOIN events e ON e.id = se.event_id JOIN entities en ON en.id = ee.entity_id
             WHERE s.status != 'merged' AND en.type NOT IN ({marks(ignored_types)})
             GROUP BY se.story_id, ee.entity_id""", ignored_types)
-    story_ids = [r[0] for r in db.execute("SELECT id FROM stories WHERE status != 'merged' ORDER BY id")]
-    profiles = StoryProfiles(db, weights)
-    for part in chunks(story_ids):
-        profiles.get(part)
-        profiles.save()
-        profiles.loaded.clear()
-    return len(story_ids)
+    return db.execute("SELECT count(*) FROM stories WHERE status != 'merged'").fetchone()[0]
 
 
 def write_story_entities(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any]) -> None:

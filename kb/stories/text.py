@@ -1,4 +1,5 @@
-"""Story titles and overviews, generated from the story's own material (no network service)."""
+"""Story overviews, generated from the story's own material (no network service), and when each
+entity was first named (entity_first_mentions)."""
 
 from __future__ import annotations
 
@@ -12,44 +13,9 @@ from kb.core.excerpts import shorten
 from kb.ledger.reports import strip_dateline
 from kb.ledger.scoring import ScoringContext
 from kb.ledger.similarity import content_words, cosine, norm_of
-from kb.ledger.sql_helpers import marks
 from kb.store.articles import PUBLISHED_OR_FETCHED_SQL
-from kb.stories.profiles import family_of
 
-ROLE_WEIGHT = {"agent": 1.0, "product": 0.9, "partner": 0.8, "object": 0.7, "participant": 0.5}
 OVERVIEW_SENTENCE_CHARS = 300
-TITLE_CHARS = 100
-
-
-def _join_names(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def key_entities(db: sqlite_utils.Database, ctx: ScoringContext,
-                 events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The story's entities ranked by (importance of their events * role * centrality)."""
-    # Denied and superseded claims do not name a story; rumors count half.
-    ids = ([e["id"] for e in events if e["status"] not in ("superseded", "denied")]
-           or [e["id"] for e in events])
-    importance = {e["id"]: ((e["importance"] or 0.0) + 0.1) * (0.5 if e["status"] == "rumored" else 1.0)
-                  for e in events}
-    dates = {e["id"]: e["sort_date"] or "" for e in events}
-    rows = db.execute(
-        f"""SELECT ee.event_id, ee.entity_id, ee.role, en.name, en.type FROM event_entities ee
-            JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id IN ({marks(ids)})""", ids).fetchall()
-    ranked: dict[int, dict[str, Any]] = {}
-    for event_id, entity_id, role, name, kind in rows:
-        item = ranked.setdefault(entity_id, {"id": entity_id, "name": name, "type": kind, "score": 0.0,
-                                             "first": "9999", "roles": set()})
-        item["score"] += importance[event_id] * ROLE_WEIGHT.get(role, 0.5) * ctx.centrality(entity_id)
-        item["first"] = min(item["first"], dates[event_id])
-        item["roles"].add(role)
-    for item in ranked.values():  # only titles' product lists need it
-        product = item["type"] == "PRODUCT"
-        item["first_mentioned"] = (first_mentioned(db, ctx, item["id"]) if product else None) or item["first"]
-    return sorted(ranked.values(), key=lambda i: (-round(i["score"], 6), i["name"]))
 
 
 MENTION_DATE_SQL = f"substr({PUBLISHED_OR_FETCHED_SQL}, 1, 10)"
@@ -96,57 +62,8 @@ def rebuild_first_mentions(db: sqlite_utils.Database) -> None:
                    GROUP BY m.entity_id""")
 
 
-def generate_title(db: sqlite_utils.Database, ctx: ScoringContext, events: list[dict[str, Any]],
-                   section: str) -> str:
-    """A title from the story's key entities and main section (templates in weights.toml)."""
-    weights = ctx.weights
-    cfg = weights["stories"]
-    templates = cfg["title_templates"]
-    section_title = cfg["section_titles"].get(section, section)
-    ignored_types = set(weights["matching"].get("ignore_entity_types", []))
-    ranked = [e for e in key_entities(db, ctx, events) if e["type"] not in ignored_types]
-    if not ranked:  # nothing but places or amounts: the lead sentence says it best
-        lead_event = max(events, key=lambda e: (e["importance"] or 0.0, -e["id"]))
-        return _shorten(lead_event["summary"] or section_title, TITLE_CHARS)
-    actors = [e for e in ranked if e["type"] != "PRODUCT"]
-    products = [e for e in ranked if e["type"] == "PRODUCT"]
-    lead = (actors or ranked)[0]["name"]
-    actor_names = [e["name"] for e in actors[:3]]
-    if lead not in actor_names:
-        actor_names = [lead, *actor_names[:2]]
-    objects = _objects_phrase(products, int(cfg["family_prefix_parts"]))
-    values = {"lead": lead, "actors": _join_names(actor_names), "objects": objects,
-              "section": section_title.lower()}
-    template = templates.get(section, templates["single"])
-    needs_objects = "{objects}" in template
-    needs_actors = "{actors}" in template
-    if (needs_objects and not objects) or (needs_actors and len(actor_names) < 2):
-        template = templates["single"]
-    return template.format(**values)
-
-
 def _shorten(text: str, limit: int) -> str:
     return shorten(" ".join(text.split()), limit)
-
-
-def _objects_phrase(products: list[dict[str, Any]], family_parts: int) -> str:
-    """The story's key products, newest first; a product family stands for its members.
-
-    "MAI-Image-2-Efficient, MAI-Image-2 and 3 more MAI models" when one family has two or
-    more products; otherwise up to three names.
-    """
-    if not products:
-        return ""
-    newest = sorted(products, key=lambda p: (p["first_mentioned"], p["score"]), reverse=True)
-    families = Counter(f for p in newest if (f := family_of(p["name"], p["type"], family_parts)))
-    if families and families.most_common(1)[0][1] >= 2:
-        family = families.most_common(1)[0][0]
-        newest = [p for p in newest if family_of(p["name"], p["type"], family_parts) == family]
-        prefix = newest[0]["name"].split("-")[0]
-        if len(newest) > 3:
-            rest = len(newest) - 2
-            return f"{newest[0]['name']}, {newest[1]['name']} and {rest} more {prefix} models"
-    return _join_names([p["name"] for p in newest[:3]])
 
 
 def generate_overview(events: list[dict[str, Any]], weights: dict[str, Any]) -> str:

@@ -23,18 +23,20 @@ def story_id_of(db, mention_id: int) -> int:
     return story_of(db, event_of(db, mention_id)["id"])
 
 
-def test_model_releases_and_partnership_strain_are_two_story_lines(db):
+def test_model_releases_and_compute_deals_are_two_storylines_and_lone_reports_briefs(db):
     m = build(db)
     mai = {story_id_of(db, m[k]) for k in ("voice_wire", "image1_wire", "image2_wire", "efficient_wire", "rumor")}
-    strain = {story_id_of(db, m[k]) for k in ("recap", "aws", "bedrock", "memo")}
+    deals = {story_id_of(db, m[k]) for k in ("aws", "bedrock")}
     assert len(mai) == 1
-    assert len(strain) == 1
-    assert mai != strain
+    assert len(deals) == 1
+    assert mai != deals
     title = db.execute("SELECT title FROM stories WHERE id = ?", [mai.pop()]).fetchone()[0]
-    assert title == "Microsoft AI releases MAI-Image-2-Efficient, MAI-Image-2 and 3 more MAI models"
-    strain_title = db.execute("SELECT title FROM stories WHERE id = ?", [strain.pop()]).fetchone()[0]
-    assert strain_title.endswith(": partnership and strategy")
-    assert "OpenAI" in strain_title and "Microsoft" in strain_title
+    assert title == "Microsoft AI – MAI models (2025–2026)"
+    deals_title = db.execute("SELECT title FROM stories WHERE id = ?", [deals.pop()]).fetchone()[0]
+    assert deals_title == "OpenAI – compute deals with Amazon (2025–2026)"
+    # The recapitalization and the memo are the only reports of their lines: briefs, not stories.
+    briefs = {r[0] for r in db.execute("SELECT event_id FROM briefs")}
+    assert {event_of(db, m["recap"])["id"], event_of(db, m["memo"])["id"]} <= briefs
 
 
 def test_story_fields_scores_and_status(db):
@@ -53,7 +55,7 @@ def test_story_fields_scores_and_status(db):
     assert "Bing Image Creator" not in overview  # a denied claim does not summarize the story
 
 
-def test_unrelated_event_starts_its_own_story(db):
+def test_unrelated_lone_event_is_a_brief(db):
     build(db)
     c = Corpus(db)
     c.source("Sports Desk", 0.6)
@@ -63,8 +65,8 @@ def test_unrelated_event_starts_its_own_story(db):
     db.conn.commit()
     before = db.execute("SELECT count(*) FROM stories").fetchone()[0]
     integrate_articles(db, [a])
-    assert db.execute("SELECT count(*) FROM stories").fetchone()[0] == before + 1
-    assert db.execute("SELECT events FROM stories WHERE id = ?", [story_id_of(db, mention)]).fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM stories").fetchone()[0] == before
+    assert event_of(db, mention)["id"] in {r[0] for r in db.execute("SELECT event_id FROM briefs")}
 
 
 def test_stories_list_and_show(db, run_kb):
@@ -75,7 +77,7 @@ def test_stories_list_and_show(db, run_kb):
     listing = run_kb("stories", "list")
     assert listing.exit_code == 0
     first_line = listing.output.splitlines()[0]
-    assert "MAI-Image-2-Efficient" in first_line and "developing" in first_line
+    assert "MAI models" in first_line and "developing" in first_line
     rows = json.loads(run_kb("stories", "list", "--json", "--status", "developing").output)
     assert {r["status"] for r in rows} == {"developing"}
     shown = run_kb("stories", "show", str(story_id))
@@ -106,7 +108,7 @@ def test_merge_split_rename_survive_reprocessing_and_rescore(db_path, run_kb):
     db = open_db(db_path)
     m = build(db)
     mai = story_id_of(db, m["efficient_wire"])
-    strain = story_id_of(db, m["memo"])
+    strain = story_id_of(db, m["aws"])
     rumor_event = event_of(db, m["rumor"])["id"]
     voice_event = event_of(db, m["voice_wire"])["id"]
     db.conn.close()
@@ -152,10 +154,10 @@ def test_merge_split_rename_survive_reprocessing_and_rescore(db_path, run_kb):
 def test_edit_mistakes_get_clear_messages(db, run_kb):
     m = build(db)
     mai = story_id_of(db, m["efficient_wire"])
-    strain = story_id_of(db, m["memo"])
-    memo_event = event_of(db, m["memo"])["id"]
+    strain = story_id_of(db, m["aws"])
+    deal_event = event_of(db, m["aws"])["id"]
     db.conn.close()
-    result = run_kb("stories", "split", str(mai), str(memo_event))
+    result = run_kb("stories", "split", str(mai), str(deal_event))
     assert result.exit_code == 1 and f"are not in story {mai}" in result.output
     result = run_kb("stories", "merge", str(mai), str(mai))
     assert result.exit_code == 1 and "itself" in result.output
@@ -175,7 +177,7 @@ def test_timeline_view_answers_common_questions(db):
         [f"%,{db.execute('SELECT id FROM entities WHERE name = ?', ['MAI-Image-2-Efficient']).fetchone()[0]},%"]))
     assert [r["event_id"] for r in rows] == [launch["id"]]
     row = rows[0]
-    assert row["story"].startswith("Microsoft AI releases")
+    assert row["story"].startswith("Microsoft AI – MAI models")
     # Every outlet that carried a report, the syndicated copy's too; `sources` counts independent ones.
     assert row["reported_by"] == "Cloudline Daily; Newsroom Wire; Northbeam Review; Signal Stack"
     assert row["sources"] == 3
@@ -191,24 +193,6 @@ def test_help_has_examples(run_kb):
         result = run_kb(*command, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.output
-
-
-def test_story_profiles_kept_as_events_join_equal_profiles_rebuilt_from_scratch(db):
-    from kb.ledger.scoring import load_weights
-    from kb.stories.story_index import rebuild_story_index
-
-    build(db)
-
-    def index():
-        return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
-                for t in ("story_profiles", "story_entities")}
-
-    kept = index()
-    assert len(kept["story_profiles"]) == db.execute(
-        "SELECT count(*) FROM stories WHERE status != 'merged'").fetchone()[0]
-    with db.conn:
-        rebuild_story_index(db, load_weights())
-    assert index() == kept
 
 
 def totals_state(db) -> dict[str, list]:
@@ -228,7 +212,7 @@ def test_running_totals_and_entity_rows_equal_a_fresh_count_after_edits(db):
 
     m = build(db)
     mai = story_id_of(db, m["efficient_wire"])
-    strain = story_id_of(db, m["memo"])
+    strain = story_id_of(db, m["aws"])
     split_story(db, mai, [event_of(db, m["rumor"])["id"]])
     merge_stories(db, strain, mai)
     # Reprocess half the articles with one report dropped: events change or disappear.

@@ -73,18 +73,6 @@ def test_mai_model_releases_form_one_story_line(sample_db):
     assert set(MAI_MODELS) <= names
 
 
-def test_partnership_strain_forms_another_story_line(sample_db):
-    memo = stories_of(sample_db, "en.name = 'Denise Dresser' AND e.type IN ('statement', 'partnership')", [])
-    bedrock = stories_of(sample_db, "en.name = 'Amazon Bedrock' AND e.sort_date >= '2026-01-01'", [])
-    strain = memo & bedrock
-    assert len(strain) == 1
-    marks = ", ".join("?" for _ in MAI_MODELS)
-    mai = stories_of(sample_db, f"e.type = 'release' AND en.name IN ({marks})", list(MAI_MODELS))
-    assert not strain & mai
-    title = sample_db.execute("SELECT title FROM stories WHERE id = ?", [strain.pop()]).fetchone()[0]
-    assert "OpenAI" in title and "partnership" in title
-
-
 def test_syndicated_copy_does_not_inflate_mentions_or_confidence(sample_db):
     row = sample_db.execute("SELECT id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL").fetchone()
     assert row is not None, "ingest marked no article of the sample corpus as a syndicated copy"

@@ -178,3 +178,30 @@ async def test_sample_stories_table_shows_percentages_and_components_in_words(sa
     assert '<ul class="kb-components">' in page and "<strong>Importance " in page and "lead " in page
     assert components[:15] not in page and html.escape(components[:15]) not in page
     assert not re.search(r">0\.\d+<", page)  # no 0–1 floats in the cells
+
+
+async def test_a_merged_story_id_redirects_and_briefs_are_marked(sample_kb: Path, tmp_path):
+    """After `kb stories merge`, /-/story/{old id} (and .json) leads to the kept story; an event in
+    no storyline is shown as a brief on the timeline."""
+    import shutil
+
+    from kb.cli.serving import build_datasette
+
+    path = tmp_path / "kb.db"
+    shutil.copy(sample_kb, path)
+    keep, other = ids(path, "SELECT id FROM stories WHERE status != 'merged' ORDER BY id LIMIT 2")
+    result = CliRunner().invoke(cli, ["--db", str(path), "stories", "merge", str(keep), str(other)])
+    assert result.exit_code == 0, result.output
+    ds = build_datasette(path)
+    await ds.invoke_startup()
+    for suffix in ("", ".json"):
+        response = await ds.client.get(f"/-/story/{other}{suffix}")
+        assert response.status_code == 302
+        assert response.headers["location"] == f"/-/story/{keep}{suffix}"
+    assert (await ds.client.get(f"/-/story/{keep}")).status_code == 200
+    brief = ids(path, "SELECT event_id FROM briefs ORDER BY event_id LIMIT 1")[0]
+    entity = ids(path, f"SELECT entity_id FROM event_entities WHERE event_id = {brief} LIMIT 1")
+    page = await ds.client.get("/-/timeline?size=500")
+    assert page.status_code == 200 and ">Brief</span>" in page.text
+    if entity:
+        assert ">Brief</span>" in (await ds.client.get(f"/-/entity/{entity[0]}")).text

@@ -1,0 +1,200 @@
+"""Storylines: events grouped by their storyline key (kb/stories/themes.py), one story per key.
+
+An event's key is its own (from its type and entities) or, when no theme fits it, the key of
+most of its article's events. A key whose events are reported by at least `min_articles`
+articles has a story; the events of other keys are briefs. Every step is a function of the
+set of events, not of the order they arrived in: a base built in one run, in several, or
+with any merge size holds the same storylines (their ids may differ). A key keeps its story
+once it has one; `kb stories merge` points the other story's keys at the kept one, so later
+events of either line join it, and events placed by hand (story_events.manual) never move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlite_utils
+
+from kb.core.relations import Relations, default_relations
+from kb.ledger.sql_helpers import chunks, marks
+from kb.stories.themes import EventFacts, StorylineRules, article_key, default_rules, own_key
+
+
+def event_facts(db: sqlite_utils.Database, event_ids: list[int],
+                ignored_types: Iterable[str] = ()) -> dict[int, EventFacts]:
+    """What storyline keys read of these events (a few queries per 500)."""
+    ignored = set(ignored_types)
+    facts: dict[int, EventFacts] = {}
+    for part in chunks(sorted(set(event_ids))):
+        for event_id, event_type, sentence, article_id in db.execute(
+                f"SELECT id, type, sentence, article_id FROM events WHERE id IN ({marks(part)})", part):
+            facts[event_id] = EventFacts(event_id, event_type, sentence or "", article_id, [])
+        for event_id, name, kind, role in db.execute(
+                f"""SELECT ee.event_id, en.name, en.type, ee.role FROM event_entities ee
+                    JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id IN ({marks(part)})
+                    ORDER BY ee.event_id, en.name, ee.role""", part):
+            if kind not in ignored:
+                facts[event_id].entities.append((name, kind, role))
+    return facts
+
+
+def key_story(db: sqlite_utils.Database, key: str) -> int | None:
+    """The story of a key (through merges), or None."""
+    row = db.execute("SELECT story_id FROM storyline_keys WHERE key = ?", [key]).fetchone()
+    return resolve_story_id(db, row[0]) if row and row[0] is not None else None
+
+
+def resolve_story_id(db: sqlite_utils.Database, story_id: int) -> int | None:
+    """The story a story id stands for now: itself, or the story it was merged into (followed
+    through later merges); None for a story that no longer exists."""
+    seen: set[int] = set()
+    current: int | None = story_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = db.execute("SELECT status, merged_into FROM stories WHERE id = ?", [current]).fetchone()
+        if row is None:
+            return None
+        if row[0] != "merged" or row[1] is None:
+            return current
+        current = row[1]
+    return None
+
+
+def key_articles(db: sqlite_utils.Database, key: str, enough: int) -> int:
+    """How many distinct articles report the key's events (counted up to `enough`)."""
+    return db.execute(
+        """SELECT count(*) FROM (SELECT DISTINCT em.article_id FROM storyline_events sl
+               JOIN event_mentions em ON em.event_id = sl.event_id WHERE sl.key = ? LIMIT ?)""",
+        [key, enough]).fetchone()[0]
+
+
+def update_keys(db: sqlite_utils.Database, event_ids: Iterable[int], ignored_types: Iterable[str],
+                rel: Relations, rules: StorylineRules,
+                ) -> tuple[dict[int, tuple[str | None, str | None]], set[str]]:
+    """Give these events (and the others of their articles, and of deleted events' articles)
+    their keys; return every event whose key changed, with (old key, new key), and the keys of
+    events deleted since the last placement (their rows go by cascade; a trigger notes them)."""
+    ids = sorted(set(event_ids))
+    facts = event_facts(db, ids, ignored_types)
+    old: dict[int, tuple[int | None, str | None, str | None]] = {}
+    for part in chunks(ids):
+        for event_id, article_id, own, key in db.execute(
+                "SELECT event_id, article_id, own_key, key FROM storyline_events "
+                f"WHERE event_id IN ({marks(part)})",
+                part):
+            old[event_id] = (article_id, own, key)
+    articles: set[int] = set()
+    gone_keys: set[str] = set()
+    for article_id, key in db.execute("SELECT article_id, key FROM storyline_dirty").fetchall():
+        if article_id is not None:
+            articles.add(article_id)
+        if key is not None:
+            gone_keys.add(key)
+    db.execute("DELETE FROM storyline_dirty")
+    rows = []
+    for event_id, fact in facts.items():
+        own = own_key(fact, rel, rules)
+        before = old.get(event_id)
+        if before is None or before[0] != fact.article_id or before[1] != own:
+            rows.append([event_id, fact.article_id, own])
+            articles.update(a for a in (fact.article_id, before[0] if before else None) if a is not None)
+        if before is None and fact.article_id is None:
+            articles.add(-event_id)  # an event without an article keeps its own key
+    db.conn.executemany(
+        """INSERT INTO storyline_events (event_id, article_id, own_key, key) VALUES (?, ?, ?, NULL)
+           ON CONFLICT (event_id) DO UPDATE SET article_id = excluded.article_id,
+               own_key = excluded.own_key""",
+        rows)
+    changed: dict[int, tuple[str | None, str | None]] = {}
+    for article_id in sorted(articles):
+        if article_id < 0:
+            members = db.execute("SELECT event_id, own_key, key FROM storyline_events WHERE event_id = ?",
+                                 [-article_id]).fetchall()
+        else:
+            members = db.execute("SELECT event_id, own_key, key FROM storyline_events WHERE article_id = ? "
+                                 "ORDER BY event_id", [article_id]).fetchall()
+        shared = article_key([own for _, own, _ in members if own], rules) if article_id > 0 else None
+        for event_id, own, key in members:
+            if (own or shared) != key:
+                changed[event_id] = (key, own or shared)
+    db.conn.executemany("UPDATE storyline_events SET key = ? WHERE event_id = ?",
+                        [[new, event_id] for event_id, (_, new) in sorted(changed.items())])
+    return changed, gone_keys
+
+
+def place_storylines(db: sqlite_utils.Database, event_ids: Iterable[int], ignored_types: Iterable[str],
+                     rel: Relations | None = None, rules: StorylineRules | None = None) -> dict[int, int]:
+    """Place these events (and any whose key changed with them) into their storylines.
+
+    Returns event -> its story before, for every event whose story changed (0: none).
+    """
+    rel = rel or default_relations()
+    rules = rules or default_rules()
+    changed, gone_keys = update_keys(db, event_ids, ignored_types, rel, rules)
+    keys = sorted({k for pair in changed.values() for k in pair if k} | gone_keys)
+    moved: dict[int, int] = {}
+    for key in keys:
+        story_id = key_story(db, key)
+        enough = key_articles(db, key, rules.min_articles) >= rules.min_articles
+        if story_id is not None and enough:
+            members = [e for e, (_, new) in changed.items() if new == key]
+        elif enough:
+            story_id = _adopt_or_create(db, key)
+            members = [r[0] for r in db.execute("SELECT event_id FROM storyline_events WHERE key = ?", [key])]
+        else:  # too few articles: the line's events are briefs
+            story_id = None
+            members = [r[0] for r in db.execute("SELECT event_id FROM storyline_events WHERE key = ?", [key])]
+        moved.update(_put(db, members, story_id))
+    for event_id, (_, new) in sorted(changed.items()):
+        if new is None and event_id not in moved:
+            moved.update(_put(db, [event_id], None))
+    return moved
+
+
+def _adopt_or_create(db: sqlite_utils.Database, key: str) -> int:
+    """A story for a key that has none: the keyless story most of its events are in (so ids
+    carry over), else a new one."""
+    row = db.execute(
+        """SELECT se.story_id FROM storyline_events sl JOIN story_events se ON se.event_id = sl.event_id
+           JOIN stories s ON s.id = se.story_id
+           WHERE sl.key = ? AND s.status != 'merged' AND se.manual = 0
+             AND NOT EXISTS (SELECT 1 FROM storyline_keys k WHERE k.story_id = se.story_id)
+           GROUP BY se.story_id ORDER BY count(*) DESC, se.story_id LIMIT 1""", [key]).fetchone()
+    if row:
+        story_id = row[0]
+    else:
+        story_id = int(db.execute("INSERT INTO stories (title, status) VALUES (?, 'developing')",
+                                  [key.split("|", 1)[-1].replace("|", " and ")]).lastrowid)
+    db.execute("INSERT INTO storyline_keys (key, story_id) VALUES (?, ?) "
+               "ON CONFLICT (key) DO UPDATE SET story_id = excluded.story_id", [key, story_id])
+    return story_id
+
+
+def _put(db: sqlite_utils.Database, event_ids: list[int], story_id: int | None) -> dict[int, int]:
+    """Put events into a story (None: out of any), leaving events placed by hand; return event ->
+    its story before, for those that moved."""
+    moved: dict[int, int] = {}
+    current: dict[int, tuple[int, int]] = {}
+    for part in chunks(sorted(set(event_ids))):
+        for event_id, story, manual in db.execute(
+                f"SELECT event_id, story_id, manual FROM story_events WHERE event_id IN ({marks(part)})",
+                part):
+            current[event_id] = (story, manual)
+    known: dict[int, str] = {}
+    for part in chunks(sorted(set(event_ids))):
+        known.update(db.execute(f"SELECT id, known_at FROM events WHERE id IN ({marks(part)})",
+                                part).fetchall())
+    inserts, deletes = [], []
+    for event_id in sorted(set(event_ids)):
+        story, manual = current.get(event_id, (None, 0))
+        if manual or story == story_id:
+            continue
+        moved[event_id] = story or 0
+        if story is not None:
+            deletes.append([event_id])
+        if story_id is not None:
+            inserts.append([story_id, event_id, known.get(event_id) or ""])
+    db.conn.executemany("DELETE FROM story_events WHERE event_id = ?", deletes)
+    db.conn.executemany("INSERT INTO story_events (story_id, event_id, added_at, manual) VALUES (?, ?, ?, 0)",
+                        inserts)
+    return moved

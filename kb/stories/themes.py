@@ -1,0 +1,311 @@
+"""Storyline keys: which line of coverage an event belongs to, from its type, its entities and
+the relations between them (data/storylines.toml, data/relations.toml).
+
+A key is a function of the event alone (its type, sentence and named entities), so the
+storylines made from keys do not depend on the order events arrive in. Keys read as
+"theme|party[|more]": "maker|Microsoft AI", "deal|OpenAI|compute", "pair|Microsoft|OpenAI",
+"case|Musk v. OpenAI", "claim|copyright", "review|Microsoft", "org|OpenAI" (its people and
+corporate moves).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from kb.core.config import DATA_DIR, read_toml
+from kb.core.errors import ConfigError
+from kb.core.relations import Relations, default_relations
+from kb.stories.profiles import family_of
+
+STORYLINES_PATH = DATA_DIR / "storylines.toml"
+KEY_KINDS = ("legal", "review", "maker", "employer", "deal", "party")
+SUBJECT_ROLES = ("agent", "partner", "product", "object")
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    key: str
+    types: frozenset[str]
+
+
+@dataclass(frozen=True)
+class StorylineRules:
+    """data/storylines.toml, read."""
+
+    themes: tuple[Theme, ...]
+    min_articles: int = 2
+    link_articles: int = 2
+    link_share: float = 0.5
+    claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    deal_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    type_phrases: dict[str, str] = field(default_factory=dict)
+
+    def theme(self, key: str) -> Theme | None:
+        kind = key.split("|", 1)[0]
+        kind = {"pair": "deal", "org": "employer"}.get(kind, kind)
+        return next((t for t in self.themes if t.key == kind), None)
+
+    def rank(self, key: str) -> int:
+        """Priority of a key's theme (lower first), for choosing between keys."""
+        theme = self.theme(key)
+        return self.themes.index(theme) if theme else len(self.themes)
+
+
+def parse_rules(data: dict[str, Any], source: str) -> StorylineRules:
+    themes = []
+    for n, item in enumerate(data.get("themes", [])):
+        if not isinstance(item, dict) or item.get("key") not in KEY_KINDS:
+            raise ConfigError(f"{source}: themes[{n}]: key must be one of {', '.join(KEY_KINDS)}")
+        themes.append(Theme(str(item.get("name", item["key"])), item["key"],
+                            frozenset(item.get("types", []))))
+    linking = data.get("linking", {})
+    return StorylineRules(
+        themes=tuple(themes),
+        min_articles=int(data.get("min_articles", 2)),
+        link_articles=int(linking.get("min_articles", 2)),
+        link_share=float(linking.get("min_share", 0.5)),
+        claims={k: tuple(v) for k, v in data.get("claims", {}).items()},
+        deal_fields={k: tuple(v) for k, v in data.get("deal_fields", {}).items()},
+        titles=dict(data.get("titles", {})),
+        type_phrases=dict(data.get("type_phrases", {})),
+    )
+
+
+def load_rules(path: str | Path | None = None) -> StorylineRules:
+    path = Path(path) if path else STORYLINES_PATH
+    if not path.exists():
+        raise ConfigError(f"{path}: the storyline rules are missing")
+    return parse_rules(read_toml(path), str(path))
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> StorylineRules:
+    return load_rules()
+
+
+@dataclass
+class EventFacts:
+    """What a storyline key reads of an event."""
+
+    id: int
+    type: str
+    sentence: str
+    article_id: int | None
+    entities: list[tuple[str, str, str]]  # (name, entity type, role)
+
+    def names(self, kinds: Iterable[str] = ("ORG", "PERSON", "PRODUCT")) -> dict[str, set[str]]:
+        """Entity name -> roles, for entities of these types."""
+        wanted = set(kinds)
+        out: dict[str, set[str]] = {}
+        for name, kind, role in self.entities:
+            if kind in wanted:
+                out.setdefault(name, set()).add(role)
+        return out
+
+
+# -- the parties ---------------------------------------------------------------------------
+
+
+def tracked_parties(rel: Relations) -> set[str]:
+    """The parties the relations file follows (those with rivals or partners)."""
+    return set(rel.rivals) | set(rel.partners)
+
+
+def tracked_group(name: str, rel: Relations) -> str | None:
+    """The tracked party `name` is, or belongs to (as maker, owner or employer), at the top."""
+    tracked = tracked_parties(rel)
+    group = rel.group_of(name)
+    if group in tracked:
+        return group
+    return next((t for t in sorted(tracked) if rel.belongs_to(name, t)), None)
+
+
+def line_owner(org: str, rel: Relations) -> str:
+    """The organisation a product line or a staff belongs to: the maker or employer, lifted to
+    one level below its top group ("MAI Superintelligence Team" -> "Microsoft AI")."""
+    owners = rel.owners_of(org)
+    return owners[-2] if len(owners) >= 2 else org
+
+
+def maker_of(product: str, rel: Relations, family_parts: int = 1) -> str | None:
+    """The maker of a product, or of a known product of the same family ("MAI-Transcribe-1")."""
+    maker = rel.maker_of(product)
+    if maker is not None:
+        return maker
+    family = family_of(product, "PRODUCT", family_parts) or product.split()[0].split("-")[0].lower()
+    return _family_makers(rel, family_parts).get(family)
+
+
+_FAMILY_MAKERS: dict[tuple[int, int], dict[str, str]] = {}
+
+
+def _family_makers(rel: Relations, family_parts: int) -> dict[str, str]:
+    """Product family -> its one maker, from the relations' products (memoised per relations)."""
+    memo = _FAMILY_MAKERS.get((id(rel), family_parts))
+    if memo is not None:
+        return memo
+    found: dict[str, set[str]] = {}
+    for product, maker in rel.makers.items():
+        family = (family_of(product, "PRODUCT", family_parts)
+                  or (product.lower() if " " not in product else None))
+        if family:
+            found.setdefault(family, set()).add(maker)
+    memo = {family: next(iter(makers)) for family, makers in found.items() if len(makers) == 1}
+    _FAMILY_MAKERS[(id(rel), family_parts)] = memo
+    return memo
+
+
+def mutual_pair(groups: Iterable[str], rel: Relations) -> tuple[str, str] | None:
+    """Two tracked parties that are each other's partners, sorted."""
+    names = sorted(set(groups))
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if b in rel.partners_of(a) and a in rel.partners_of(b):
+                return a, b
+    return None
+
+
+def _vote(counts: Counter[str], prefer: set[str], rel: Relations | None = None) -> str | None:
+    """The most counted name; ties: a preferred one, then the more specific organisation."""
+    if not counts:
+        return None
+    return min(counts, key=lambda n: (-counts[n], n not in prefer,
+                                      -len(rel.owners_of(n)) if rel else 0, n))
+
+
+# -- one builder per kind of key -------------------------------------------------------------
+
+
+def legal_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:
+    """Suits against a tracked party; suits against either of a partnership pair are one line."""
+    groups = {g for name in event.names() if (g := tracked_group(name, rel))}
+    if not groups:
+        return None
+    partners = {p for g in groups for p in rel.partners_of(g) if p in tracked_parties(rel)}
+    pair = mutual_pair(groups | partners, rel)
+    if pair and set(pair) & groups:
+        return f"legal|{pair[0]}|{pair[1]}"
+    return f"legal|{min(groups)}"
+
+
+def review_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:
+    groups: dict[str, bool] = {}
+    for name, roles in event.names().items():
+        if group := tracked_group(name, rel):
+            groups[group] = groups.get(group, False) or "object" in roles
+    if not groups:
+        return None
+    return f"review|{min(groups, key=lambda g: (not groups[g], g))}"
+
+
+def maker_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:
+    names = event.names()
+    agents = {n for n, roles in names.items() if "agent" in roles and n in _orgs(event)}
+    products = sorted({name for name, kind, _ in event.entities if kind == "PRODUCT"})
+    # A named model of a family (MAI-Image-2, GPT-5) says more than the surfaces it ships in.
+    models = [p for p in products if family_of(p, "PRODUCT", 1)]
+    makers: Counter[str] = Counter()
+    for name in models or products:
+        if maker := maker_of(name, rel):
+            makers[line_owner(maker, rel)] += 1
+    prefer = {m for m in makers if any(rel.belongs_to(m, a) or rel.belongs_to(a, m) for a in agents)}
+    makers_of_anything = {line_owner(m, rel) for m in rel.makers.values()}
+    acting = sorted(line_owner(a, rel) for a in agents if line_owner(a, rel) in makers_of_anything)
+    if not prefer and acting:  # a maker acting with others' parts (chips, hosts) ships its own line
+        return f"maker|{min(acting, key=lambda a: (-len(rel.owners_of(a)), a))}"
+    chosen = _vote(makers, prefer, rel)
+    if chosen is None and agents:
+        chosen = line_owner(min(agents, key=lambda a: (tracked_group(a, rel) is None, a)), rel)
+    return f"maker|{chosen}" if chosen else None
+
+
+def employer_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:
+    votes: Counter[str] = Counter()
+    for name, roles in event.names(("PERSON", "ORG")).items():
+        role = rel.people.get(name)
+        if role is not None:
+            votes[line_owner(role.org, rel)] += 1
+        elif name in _orgs(event) and roles & {"agent", "object"}:
+            votes[line_owner(name, rel)] += 1
+    chosen = _vote(votes, {v for v in votes if tracked_group(v, rel)}, rel)
+    return f"org|{chosen}" if chosen else None
+
+
+def deal_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:
+    names = event.names()
+    tracked: dict[str, set[str]] = {}
+    others: set[str] = set()
+    for name, roles in names.items():
+        kind = _kind(event, name)
+        group = tracked_group(name, rel) if kind != "PERSON" else None
+        if group:
+            tracked.setdefault(group, set()).update(roles)
+        elif kind == "ORG":
+            others.add(name)
+    pair = mutual_pair(tracked, rel)
+    if pair and all("agent" in tracked[p] for p in pair):
+        return f"pair|{pair[0]}|{pair[1]}"
+    for party in sorted(tracked, key=lambda p: ("agent" not in tracked[p], p)):
+        fields = rel.partners.get(party, {})
+        matched: Counter[str] = Counter()
+        for line, field_names in rules.deal_fields.items():
+            listed = {n for f in field_names for n in fields.get(f, ())}
+            matched[line] = sum(1 for o in others if any(
+                o == n or rel.belongs_to(o, n) or rel.belongs_to(n, o) for n in listed))
+        best = _vote(Counter({k: v for k, v in matched.items() if v}), set())
+        if best:
+            return f"deal|{party}|{best}"
+    return f"pair|{pair[0]}|{pair[1]}" if pair else None
+
+
+def party_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:
+    roles: dict[str, set[str]] = {}
+    for name, found in event.names(("ORG",)).items():
+        if tracked_group(name, rel):
+            roles.setdefault(line_owner(name, rel), set()).update(found)
+    if not roles:
+        return None
+    return f"org|{min(roles, key=lambda g: ('agent' not in roles[g], -len(rel.owners_of(g)), g))}"
+
+
+def _orgs(event: EventFacts) -> set[str]:
+    return {name for name, kind, _ in event.entities if kind == "ORG"}
+
+
+def _kind(event: EventFacts, name: str) -> str:
+    return next(kind for n, kind, _ in event.entities if n == name)
+
+
+BUILDERS: dict[str, Callable[[EventFacts, Relations, StorylineRules], str | None]] = {
+    "legal": legal_key, "review": review_key, "maker": maker_key,
+    "employer": employer_key, "deal": deal_key, "party": party_key,
+}
+
+
+def own_key(event: EventFacts, rel: Relations | None = None,
+            rules: StorylineRules | None = None) -> str | None:
+    """The storyline key the event's own type and entities point to, or None."""
+    rel = rel or default_relations()
+    rules = rules or default_rules()
+    for theme in rules.themes:
+        if theme.types and event.type not in theme.types:
+            continue
+        key = BUILDERS[theme.key](event, rel, rules)
+        if key:
+            return key
+    return None
+
+
+def article_key(own_keys: Iterable[str], rules: StorylineRules) -> str | None:
+    """The key most of an article's events have (ties: the theme first in the rules, then the key)."""
+    counts = Counter(own_keys)
+    if not counts:
+        return None
+    return min(counts, key=lambda k: (-counts[k], rules.rank(k), k))

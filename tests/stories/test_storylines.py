@@ -1,0 +1,172 @@
+"""Storylines on the sample corpus: the lines an analyst recognises, headline titles, briefs, and the
+same storylines whatever the merge size or the number of runs the articles arrive in."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli.main import cli
+from kb.core.relations import default_relations
+from kb.jobs.analyse import analyze_articles
+from kb.store.db import open_db
+from kb.stories.storylines import resolve_story_id
+
+SAMPLE_SOURCES = Path(__file__).resolve().parents[2] / "data" / "sample" / "sources.toml"
+MAI_MODELS = ("MAI-Voice-1", "MAI-1-preview", "MAI-Image-1", "MAI-Image-2", "MAI-Image-2-Efficient")
+HEADLINE = re.compile(r"^[^–:]+ – [^–:]+ \((\d{4})(–\d{4})?\)$")
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory) -> Path:
+    """The sample corpus fetched and stored, not analysed (copied by each build)."""
+    path = tmp_path_factory.mktemp("storylines") / "stored.db"
+    result = CliRunner().invoke(cli, ["--db", str(path), "ingest", "--no-analyze", "--sources",
+                                      str(SAMPLE_SOURCES)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def build(stored: Path, tmp: Path, name: str, runs: list[slice] | None = None,
+          merge_every: int | None = None) -> Path:
+    """Analyse a copy of the stored corpus: in one run, or in runs over slices of its articles."""
+    path = tmp / f"{name}.db"
+    shutil.copy(stored, path)
+    db = open_db(path)
+    try:
+        ids = [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id")]
+        for part in runs or [slice(None)]:
+            analyze_articles(db, ids[part], merge_every=merge_every)
+    finally:
+        db.conn.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample(stored, tmp_path_factory) -> Path:
+    return build(stored, tmp_path_factory.mktemp("one-run"), "kb")
+
+
+def storylines(path: Path) -> dict[frozenset, str]:
+    """Each storyline's members (as content: type, date, sentence) -> its title; ids left out."""
+    conn = sqlite3.connect(path)
+    try:
+        lines = {}
+        for story_id, title in conn.execute("SELECT id, title FROM stories WHERE status != 'merged'"):
+            members = frozenset(conn.execute(
+                """SELECT e.type, e.sort_date, e.sentence FROM story_events se JOIN events e ON e.id = se.event_id
+                   WHERE se.story_id = ?""", [story_id]).fetchall())
+            lines[members] = title
+        return lines
+    finally:
+        conn.close()
+
+
+def story_with(conn: sqlite3.Connection, sentence_like: str) -> int | None:
+    row = conn.execute("""SELECT se.story_id FROM events e JOIN story_events se ON se.event_id = e.id
+                          WHERE e.sentence LIKE ? ORDER BY e.id LIMIT 1""", [sentence_like]).fetchone()
+    return row[0] if row else None
+
+
+def test_sample_yields_the_storylines_an_analyst_recognises(sample):
+    conn = sqlite3.connect(sample)
+    title = {sid: t for sid, t in conn.execute("SELECT id, title FROM stories WHERE status != 'merged'")}
+    marks = ", ".join("?" for _ in MAI_MODELS)
+    # Microsoft's in-house MAI models: every launch in one storyline.
+    mai = {r[0] for r in conn.execute(
+        f"""SELECT DISTINCT se.story_id FROM story_events se JOIN events e ON e.id = se.event_id
+            JOIN event_entities ee ON ee.event_id = e.id JOIN entities en ON en.id = ee.entity_id
+            WHERE e.type = 'release' AND en.name IN ({marks}) AND e.status != 'denied'""", MAI_MODELS)}
+    assert len(mai) == 1
+    assert title[next(iter(mai))].startswith("Microsoft AI – MAI models")
+    # The partnership's renegotiation: the 2019 deal, the memorandum of understanding, the new agreement.
+    partnership = {story_with(conn, p) for p in ("%when Microsoft invested $1 billion in OpenAI%",
+                                                   "%non-binding memorandum of understanding%",
+                                                   "%Microsoft holds an investment in OpenAI Group PBC%")}
+    assert len(partnership) == 1 and None not in partnership
+    assert title[next(iter(partnership))].startswith("Microsoft and OpenAI – partnership")
+    # OpenAI's compute deals beyond Azure: Oracle, CoreWeave, AWS.
+    compute = {story_with(conn, p) for p in ("%contract with CoreWeave%", "%$38 billion agreement%",
+                                              "%capacity with Oracle, CoreWeave and Google Cloud%")}
+    assert len(compute) == 1 and None not in compute
+    assert title[next(iter(compute))].startswith("OpenAI – compute deals")
+    assert not compute & partnership and not compute & mai
+    # The lawsuits: Musk's suit and the newspaper's.
+    suits = {story_with(conn, p) for p in ("%Elon Musk has sued OpenAI%", "%articles were copied to train%")}
+    assert len(suits) == 1 and None not in suits
+    assert "lawsuits" in title[next(iter(suits))]
+    # A handful of lines, none of a single report; the rest are briefs.
+    articles = conn.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NULL").fetchone()[0]
+    assert len(title) <= articles // 3
+    single = [sid for sid in title if conn.execute(
+        """SELECT count(DISTINCT em.article_id) FROM story_events se JOIN event_mentions em
+           ON em.event_id = se.event_id WHERE se.story_id = ?""", [sid]).fetchone()[0] < 2]
+    assert len(single) <= len(title) // 4
+    briefs = conn.execute("SELECT count(*) FROM briefs").fetchone()[0]
+    placed = conn.execute("SELECT count(*) FROM story_events").fetchone()[0]
+    assert 0 < briefs < placed
+    conn.close()
+
+
+def test_titles_are_headlines_that_never_get_the_maker_wrong(sample):
+    conn = sqlite3.connect(sample)
+    titles = [r[0] for r in conn.execute("SELECT title FROM stories WHERE status != 'merged'")]
+    conn.close()
+    rel = default_relations()
+    for title in titles:
+        assert HEADLINE.match(title), title  # "Party – headline (years)": no fragment, no "A, B and C:"
+        party, headline = title.split(" – ", 1)
+        assert " releases " not in title
+        assert party.count(",") == 0 and party.count(" and ") <= 1, title
+        for product in rel.makers:  # a product in a line's headline is the party's (or its owners')
+            if re.search(rf"\b{re.escape(product)}\b", headline) and party in rel.makers.values():
+                assert rel.can_release(party, product), title
+
+
+def test_storylines_do_not_depend_on_merge_size_or_runs(stored, sample, tmp_path):
+    expected = storylines(sample)
+    assert len(expected) >= 5
+    small_merges = build(stored, tmp_path, "merge-every-3", merge_every=3)
+    assert storylines(small_merges) == expected
+    two_runs = build(stored, tmp_path, "two-runs", runs=[slice(0, None, 2), slice(1, None, 2)])
+    assert storylines(two_runs) == expected
+
+
+def test_rescore_recomputes_the_same_storylines(sample, tmp_path):
+    path = tmp_path / "kb.db"
+    shutil.copy(sample, path)
+    before = storylines(path)
+    result = CliRunner().invoke(cli, ["--db", str(path), "rescore"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert storylines(path) == before
+
+
+def test_a_merged_id_keeps_redirecting_and_later_events_follow(sample, tmp_path):
+    path = tmp_path / "kb.db"
+    shutil.copy(sample, path)
+    conn = sqlite3.connect(path)
+    compute = story_with(conn, "%contract with CoreWeave%")
+    partnership = story_with(conn, "%non-binding memorandum of understanding%")
+    conn.close()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(path), "stories", "merge", str(partnership), str(compute)])
+    assert result.exit_code == 0, result.output
+    db = open_db(path)
+    assert resolve_story_id(db, compute) == partnership
+    assert resolve_story_id(db, partnership) == partnership
+    assert resolve_story_id(db, 987654) is None
+    db.conn.close()
+    for command in (["reprocess", "--all"], ["rescore"]):
+        result = runner.invoke(cli, ["--db", str(path), *command], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        conn = sqlite3.connect(path)
+        assert story_with(conn, "%contract with CoreWeave%") == partnership
+        assert story_with(conn, "%non-binding memorandum of understanding%") == partnership
+        assert conn.execute("SELECT status, merged_into FROM stories WHERE id = ?", [compute]).fetchone() == (
+            "merged", partnership)
+        conn.close()
