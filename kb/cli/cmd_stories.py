@@ -96,6 +96,7 @@ def stories_write(ctx: click.Context, story_id: int | None, model_id: str | None
     Example:
         kb stories write 3 --model llama3.2
     """
+    db = get_db(ctx)  # a missing database is the first thing to say
     try:
         import llm
     except ImportError:
@@ -121,7 +122,6 @@ def stories_write(ctx: click.Context, story_id: int | None, model_id: str | None
         except Exception as exc:  # a provider's or plugin's error: one line, nothing written
             raise click.ClickException(f"model {chosen} failed: {type(exc).__name__}: {exc}") from None
 
-    db = get_db(ctx)
     ids = [story_id] if story_id is not None else [r["id"] for r in list_stories(db, status="developing")]
     for sid in ids:
         card = story_card(db, sid)

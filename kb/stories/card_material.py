@@ -8,6 +8,8 @@ costs about the same for a story of ten events or thirty thousand.
 
 from __future__ import annotations
 
+import re
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +32,9 @@ EVENT_SQL = """SELECT e.id, e.type, e.date, e.date_mod, e.sort_date, e.status, e
 
 
 def cite_label(source: str | None, published_at: str | None) -> str:
-    """How prose cites a report: "(Wirefield Tech, Apr 14)"."""
+    """How prose cites a report: "(Wirefield Tech, Apr 14)". A parenthesis in the outlet's name
+    ("Newsroom Wire (sample)") is left out, so that citations never nest."""
+    source = re.sub(r"\s*\([^()]*\)", "", source).strip() if source else source
     day = (published_at or "")[:10]
     when = ""
     if len(day) == 10 and day[5:7].isdigit() and 1 <= int(day[5:7]) <= 12:

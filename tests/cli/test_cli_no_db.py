@@ -44,6 +44,7 @@ def commands_needing_a_database(tmp_path: Path) -> dict[str, list[str]]:
         "stories split": ["stories", "split", "1", "2"],
         "stories rename": ["stories", "rename", "1", "A title"],
         "stories set-overview": ["stories", "set-overview", "1", "An overview"],
+        "stories write": ["stories", "write", "1"],
         "entities list": ["entities", "list"],
         "entities candidates": ["entities", "candidates"],
         "entities promote": ["entities", "--gazetteer", str(gazetteer), "promote", "Denise Dresser", "--type", "PERSON"],

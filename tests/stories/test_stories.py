@@ -76,7 +76,8 @@ def test_stories_list_and_show(db, run_kb):
     db.conn.close()
     listing = run_kb("stories", "list")
     assert listing.exit_code == 0
-    first_line = listing.output.splitlines()[0]
+    header, first_line = listing.output.splitlines()[:2]
+    assert header.split() == ["ID", "STATUS", "IMPORTANCE", "CONFIDENCE", "MENTIONS", "TITLE"]
     assert "MAI models" in first_line and "developing" in first_line
     rows = json.loads(run_kb("stories", "list", "--json", "--status", "developing").output)
     assert {r["status"] for r in rows} == {"developing"}
