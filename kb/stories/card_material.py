@@ -9,7 +9,6 @@ costs about the same for a story of ten events or thirty thousand.
 from __future__ import annotations
 
 import re
-
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
