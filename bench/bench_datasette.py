@@ -71,7 +71,7 @@ def endpoints(ids: dict[str, int]) -> list[tuple[str, str]]:
 async def measure(db_path: Path, requests: int) -> list[tuple[str, float, float, int]]:
     """Median and p95 milliseconds of each endpoint over `requests` requests."""
 
-    from datasette_plugins import story as story_module
+    from datasette_plugins import story_queries
     from kb.cli.serving import build_datasette
 
     ds = build_datasette(db_path)
@@ -84,7 +84,7 @@ async def measure(db_path: Path, requests: int) -> list[tuple[str, float, float,
         times = []
         for _ in range(requests):
             if path.endswith("?uncached"):
-                story_module._stats_cache.clear()
+                story_queries._stats_cache.clear()
             started = time.perf_counter()
             response = await ds.client.get(path)
             times.append((time.perf_counter() - started) * 1000)
