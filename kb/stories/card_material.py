@@ -61,6 +61,7 @@ class Material:
     reports: dict[int, list[dict[str, Any]]]  # event id -> reports, earliest first
     articles: dict[int, dict[str, Any]]  # article id -> article row
     sentences: list[Sentence] = field(default_factory=list)
+    clauses: list[dict[str, Any]] = field(default_factory=list)  # context clauses of those articles
 
     def copies_of(self, article_id: int) -> list[int]:
         return [a["id"] for a in self.articles.values() if a["duplicate_of"] == article_id]
@@ -223,6 +224,20 @@ def _sentences(
     return sentences
 
 
+def _clauses(db: sqlite_utils.Database, chosen: list[int]) -> list[dict[str, Any]]:
+    """The context clauses (statements of no fact: background, plans, opinion...) the extractor
+    stored for the chosen articles."""
+    if not chosen:
+        return []
+    return rows_as_dicts(
+        db.execute(
+            f"""SELECT article_id, kind, type, start, "end" FROM context_clauses
+                WHERE article_id IN ({marks(chosen)}) ORDER BY article_id, start""",
+            chosen,
+        )
+    )
+
+
 def load_material(db: sqlite_utils.Database, story: dict[str, Any]) -> Material:
     """Everything the card's sections are composed from, for one story."""
     events = load_events(db, story["id"])
@@ -235,4 +250,5 @@ def load_material(db: sqlite_utils.Database, story: dict[str, Any]) -> Material:
         story=story, events=events, entities=_event_entities(db, ids), reports=reports, articles=articles
     )
     material.sentences = _sentences(db, articles, chosen)
+    material.clauses = _clauses(db, chosen)
     return material
