@@ -100,21 +100,21 @@ def load_events(db: sqlite_utils.Database, story_id: int) -> list[dict[str, Any]
     if small <= CARD_EVENTS + LATEST_EVENTS:
         rows = rows_as_dicts(db.execute(f"{EVENT_SQL} WHERE se.story_id = ?", [story_id]))
     else:
+        # story_events carries each event's importance, date and liveness (ev_*), indexed per story:
+        # both walks stop after their LIMIT whatever the story's size.
         ids = {
             r[0]
             for r in db.execute(
-                """SELECT e.id FROM events e WHERE EXISTS (SELECT 1 FROM story_events se
-                   WHERE se.event_id = e.id AND se.story_id = ?) AND e.status != 'superseded'
-               ORDER BY e.importance DESC, e.id DESC LIMIT ?""",
+                """SELECT event_id FROM story_events INDEXED BY idx_story_events_rank
+                   WHERE story_id = ? AND ev_live ORDER BY ev_importance DESC, event_id LIMIT ?""",
                 [story_id, CARD_EVENTS],
             )
         }
         ids |= {
             r[0]
             for r in db.execute(
-                """SELECT e.id FROM events e WHERE EXISTS (SELECT 1 FROM story_events se
-                   WHERE se.event_id = e.id AND se.story_id = ?) AND e.status != 'superseded'
-               ORDER BY e.sort_date DESC, e.id DESC LIMIT ?""",
+                """SELECT event_id FROM story_events INDEXED BY idx_story_events_recent
+                   WHERE story_id = ? AND ev_live ORDER BY ev_sort_date DESC, event_id DESC LIMIT ?""",
                 [story_id, LATEST_EVENTS],
             )
         }
@@ -171,8 +171,9 @@ def _articles(db: sqlite_utils.Database, ids: list[int]) -> dict[int, dict[str, 
     """The reporting articles and their syndicated copies (which carry no reports of their own)."""
     if not ids:
         return {}
-    rows = rows_as_dicts(db.execute(f"{ARTICLE_SQL} WHERE a.id IN ({marks(ids)})", ids))
-    rows += rows_as_dicts(db.execute(f"{ARTICLE_SQL} WHERE a.duplicate_of IN ({marks(ids)})", ids))
+    copies = [r[0] for r in db.execute(f"SELECT id FROM articles WHERE duplicate_of IN ({marks(ids)})", ids)]
+    wanted = sorted(set(ids) | set(copies))  # looked up by id: a join here made SQLite scan articles
+    rows = rows_as_dicts(db.execute(f"{ARTICLE_SQL} WHERE a.id IN ({marks(wanted)})", wanted))
     return {r["id"]: r for r in rows}
 
 
