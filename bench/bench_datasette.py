@@ -1,6 +1,7 @@
 """Benchmark the Datasette pages on a generated knowledge base: p50/p95 per endpoint on one core.
 
 Usage: .venv/bin/python bench/bench_datasette.py [--db bench/out/bench1m.db] [--requests 100]
+       [--only 'story card']
 
 Builds the database with bench/generate_db.py first when it does not exist (1,000,000 events,
 100,000 articles). Requests go through Datasette's own ASGI client in this process, pinned to
@@ -57,10 +58,13 @@ def endpoints(ids: dict[str, int]) -> list[tuple[str, str]]:
         ("timeline, q=released", "/-/timeline?q=released"),
         ("timeline, q=lawsuit (rare)", "/-/timeline?q=restructuring+Oracle"),
         ("timeline, all filters", f"/-/timeline?story={ids['big_story']}&type=release&from=2023&to=2025&min_importance=50&q=model"),
-        (f"story page, biggest ({ids['big_story_n']} events)", f"/-/story/{ids['big_story']}"),
-        (f"story page, biggest, counts not cached ({ids['big_story_n']} events)", f"/-/story/{ids['big_story']}?uncached"),
-        (f"story page, median ({ids['median_story_n']} events)", f"/-/story/{ids['median_story']}"),
-        ("story .json, median", f"/-/story/{ids['median_story']}.json"),
+        (f"story card page, biggest ({ids['big_story_n']} events)", f"/-/story/{ids['big_story']}"),
+        (f"story card page, biggest, counts not cached ({ids['big_story_n']} events)",
+         f"/-/story/{ids['big_story']}?uncached"),
+        (f"story card page, median ({ids['median_story_n']} events)", f"/-/story/{ids['median_story']}"),
+        (f"story card page, small ({ids['small_story_n']} events)", f"/-/story/{ids['small_story']}"),
+        ("story card .json, biggest", f"/-/story/{ids['big_story']}.json"),
+        ("story card .json, median", f"/-/story/{ids['median_story']}.json"),
         ("search q=released (events + articles)", "/-/search?q=released"),
         ("search q=enterprise customers", "/-/search?q=enterprise+customers"),
         ("entity page, busiest", f"/-/entity/{ids['hub_entity']}"),
@@ -68,23 +72,25 @@ def endpoints(ids: dict[str, int]) -> list[tuple[str, str]]:
     ]
 
 
-async def measure(db_path: Path, requests: int) -> list[tuple[str, float, float, int]]:
+async def measure(db_path: Path, requests: int, only: str | None = None) -> list[tuple[str, float, float, int]]:
     """Median and p95 milliseconds of each endpoint over `requests` requests."""
 
-    from datasette_plugins import story as story_module
+    from datasette_plugins import story_queries
     from kb.cli.serving import build_datasette
 
     ds = build_datasette(db_path)
     await ds.invoke_startup()
     results = []
     for label, path in endpoints(pick_ids(db_path)):
+        if only and only not in label and not label.startswith("baseline"):
+            continue
         response = await ds.client.get(path)  # warm caches and check it works
         if response.status_code != 200:
             raise SystemExit(f"{path} answered {response.status_code}: {response.text[:300]}")
         times = []
         for _ in range(requests):
             if path.endswith("?uncached"):
-                story_module._stats_cache.clear()
+                story_queries._stats_cache.clear()
             started = time.perf_counter()
             response = await ds.client.get(path)
             times.append((time.perf_counter() - started) * 1000)
@@ -100,6 +106,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--only", help="measure only the endpoints whose label holds this (e.g. 'story card')")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -112,7 +119,7 @@ def main() -> None:
     events, articles = (conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("events", "articles"))
     conn.close()
     print(f"database {db_path}: {events} events, {articles} articles; {args.requests} requests each, one core")
-    results = asyncio.run(measure(db_path, args.requests))
+    results = asyncio.run(measure(db_path, args.requests, args.only))
     baseline = results[0][1]
     print(f"{'endpoint':58} {'p50 ms':>8} {'p95 ms':>8} {'x base':>7} {'KB':>6}")
     failed = []

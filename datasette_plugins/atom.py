@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import sqlite_utils
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
@@ -25,6 +26,7 @@ from datasette_plugins.params import (
 )
 from datasette_plugins.responses import error_response, kb_database, plugin_setting
 from kb.core.formats import percent
+from kb.stories.cards import card_summary
 
 FEED_SIZE = 50
 HIGH_IMPORTANCE = 0.7
@@ -100,8 +102,24 @@ def feed_query(filters: TimelineFilters) -> dict[str, str]:
     return query
 
 
-def timeline_head(filters: TimelineFilters, names: dict[str, str], story: dict, absolute) -> FeedHead:
-    """Id, title, links and subtitle of the feed of a timeline selection."""
+async def story_card_summary(db, story_id: int) -> dict | None:
+    """What a story's feed says of the story: the card's summary and scores (kb/stories/cards.py)."""
+    try:
+        return await db.execute_fn(lambda conn: card_summary(sqlite_utils.Database(conn), story_id))
+    except NotFound:
+        return None
+
+
+def card_subtitle(card: dict) -> str:
+    """A story feed's subtitle: "Developing story. <the card's summary> Importance 62% · ..."."""
+    return (f"{card['status'].capitalize()} story. {card['summary']} Importance {card['importance_pct']} · "
+            f"Confidence {card['confidence_pct']} · Mentions {card['mentions']} · Updated {card['updated']}")
+
+
+def timeline_head(filters: TimelineFilters, names: dict[str, str], story: dict, absolute,
+                  card: dict | None = None) -> FeedHead:
+    """Id, title, links and subtitle of the feed of a timeline selection (a story's feed is
+    subtitled with its card's summary, when it has one)."""
     query = feed_query(filters)
     only = set(query) - {"size"}
     if only == {"story"}:
@@ -109,7 +127,8 @@ def timeline_head(filters: TimelineFilters, names: dict[str, str], story: dict, 
                         title=f"{names['story']} — {SITE} story",
                         self_url=absolute(with_query("/-/timeline.atom", query)),
                         page_url=absolute(f"/-/story/{filters.story}"),
-                        subtitle=story.get("overview"), updated=story.get("updated_at"))
+                        subtitle=card_subtitle(card) if card and card["summary"] else story.get("overview"),
+                        updated=story.get("updated_at"))
     if only == {"entity"}:
         return FeedHead(feed_id=f"{TAG_PREFIX}entity/{filters.entity}",
                         title=f"{names['entity']} — {SITE} entity",
@@ -126,10 +145,12 @@ def timeline_head(filters: TimelineFilters, names: dict[str, str], story: dict, 
                     updated=story.get("updated_at"))
 
 
-async def feed_response(db, head: FeedHead, rows: list[dict], absolute) -> Response:
+async def feed_response(db, head: FeedHead, rows: list[dict], absolute,
+                        summaries: dict[int, str] | None = None) -> Response:
+    """The feed's XML; each entry's story says its overview, or its card summary when given."""
     events = await decorate_events(db, rows)
     await updated_times(db, events)
-    xml = render_feed(head, events, absolute, await story_overviews(db, events))
+    xml = render_feed(head, events, absolute, {**await story_overviews(db, events), **(summaries or {})})
     return Response(xml, content_type=ATOM_TYPE)
 
 
@@ -146,7 +167,10 @@ async def timeline_feed(datasette, request, filters: TimelineFilters) -> Respons
         query = {**feed_query(filters), "story": str(story["merged_into"])}
         return Response.redirect(absolute(with_query("/-/timeline.atom", query)), status=301)
     rows, _ = await select_events(db, filters)
-    return await feed_response(db, timeline_head(filters, names, story, absolute), rows, absolute)
+    card = await story_card_summary(db, filters.story) if filters.story is not None else None
+    summaries = {filters.story: card["summary"]} if card and card["summary"] else None
+    return await feed_response(db, timeline_head(filters, names, story, absolute, card), rows, absolute,
+                               summaries)
 
 
 async def timeline_feed_view(datasette, request):

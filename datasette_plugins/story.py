@@ -1,20 +1,20 @@
-"""The story card at /-/story/{id} (and .json): overview, key facts, sections by type, timeline, sources."""
+"""The story card at /-/story/{id} (and .json): the card of kb/stories/cards.py (heading, scores,
+summary, overview, fact sheets, strategic context, competitive implications, legal watch, key
+facts, what changed, sources), with the story's activity chart and feed link.
+
+The .json form is exactly the dict `kb stories show ID --format json` prints: both come from
+`story_card`, run here on Datasette's read connection through `db.execute_fn`.
+"""
 
 from __future__ import annotations
 
+import sqlite_utils
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from datasette_plugins.charts import activity_chart
-from datasette_plugins.event_queries import (
-    decorate_events,
-    event_json,
-    group_by_month,
-    placeholders,
-    select_events,
-)
-from datasette_plugins.formatting import month_label, score_labels
-from datasette_plugins.params import EVENT_TYPES, BadParameter, TimelineFilters, parse_id
+from datasette_plugins.formatting import month_label
+from datasette_plugins.params import BadParameter, parse_id
 from datasette_plugins.responses import (
     error_response,
     html_response,
@@ -22,112 +22,57 @@ from datasette_plugins.responses import (
     kb_database,
     wants_json,
 )
-from datasette_plugins.story_queries import key_fact_rows, story_counts
-
-TIMELINE_SIZE = 50
-KEY_FACTS = 5
-SECTION_SIZE = 3
-
-
-async def story_profile(db, story_id: int) -> dict | None:
-    """Everything the story card shows, or None when there is no such story."""
-    rows = (await db.execute("SELECT * FROM stories WHERE id = ?", [story_id])).rows
-    if not rows:
-        return None
-    story = dict(rows[0])
-    story.update(score_labels(story))
-    memo: dict = {}
-    by_type, by_source, by_month = await story_counts(db, story, memo)
-    story["event_count"] = sum(by_type.values())
-    sources = []
-    if by_source:
-        ids = list(by_source)
-        for sid, name, first_party in (await db.execute(
-                f"SELECT id, name, first_party FROM sources WHERE id IN ({placeholders(ids)})", ids)).rows:
-            sources.append({"id": sid, "name": name, "first_party": bool(first_party),
-                            "events": by_source[sid]})
-    sources.sort(key=lambda s: (-s["events"], s["name"]))
-    timeline_rows, next_cursor = await select_events(
-        db, TimelineFilters(story=story_id, size=TIMELINE_SIZE), memo)
-    facts = await key_fact_rows(db, story_id, KEY_FACTS, memo)
-    section_rows: dict[str, list[dict]] = {}
-    for etype in EVENT_TYPES:
-        if by_type.get(etype):
-            section_rows[etype], _ = await select_events(
-                db, TimelineFilters(story=story_id, types=[etype], size=SECTION_SIZE), memo)
-    decorated = {e["id"]: e for e in await decorate_events(
-        db, unique_rows(timeline_rows + facts + [r for rs in section_rows.values() for r in rs]))}
-    timeline = [decorated[r["id"]] for r in timeline_rows]
-    return {
-        "story": story,
-        "key_facts": [decorated[r["id"]] for r in facts],
-        "sections": [{"type": t, "count": by_type[t], "events": [decorated[r["id"]] for r in rs]}
-                     for t, rs in section_rows.items()],
-        "timeline": timeline,
-        "groups": group_by_month(timeline),
-        "more_events": next_cursor is not None,
-        "sources": sources,
-        "activity": {m: dict(c) for m, c in sorted(by_month.items())},
-    }
+from datasette_plugins.story_queries import story_counts
+from kb.core.errors import NotFound
+from kb.stories.card_text import FIELD_LABELS
+from kb.stories.cards import story_card
+from kb.stories.storylines import resolve_story_id
 
 
-async def current_story_id(db, story_id: int) -> int:
-    """The story a merged story's id leads to (through later merges); the id itself otherwise."""
-    seen = {story_id}
-    while True:
-        rows = (await db.execute("SELECT status, merged_into FROM stories WHERE id = ?", [story_id])).rows
-        if not rows or rows[0][0] != "merged" or rows[0][1] is None or rows[0][1] in seen:
-            return story_id
-        story_id = rows[0][1]
-        seen.add(story_id)
+async def story_row(db, story_id: int) -> dict | None:
+    """The story's row (what the page needs besides the card), or None when there is none."""
+    rows = (await db.execute(
+        "SELECT id, status, merged_into, updated_at, mentions FROM stories WHERE id = ?", [story_id])).rows
+    return dict(rows[0]) if rows else None
 
 
-def unique_rows(rows: list[dict]) -> list[dict]:
-    """Rows with duplicate ids removed, first occurrence kept."""
-    seen: dict[int, dict] = {}
-    for row in rows:
-        seen.setdefault(row["id"], row)
-    return list(seen.values())
+async def load_card(db, story_id: int) -> dict:
+    """The story card, composed on the read connection (NotFound for a missing or merged story)."""
+    return await db.execute_fn(lambda conn: story_card(sqlite_utils.Database(conn), story_id))
 
 
 async def story_view(datasette, request):
-    """Serve a story card as HTML or JSON; 400 for a malformed id, 404 for an unknown one."""
+    """Serve a story card as HTML or JSON; 400 for a malformed id, 404 for an unknown one, and a
+    redirect from a story merged into another to that one."""
     db = kb_database(datasette)
     try:
         story_id = parse_id(request.url_vars["id"], "id")
     except BadParameter as exc:
         return await error_response(datasette, request, 400, f"story {exc.message}", "id")
-    target = await current_story_id(db, story_id)
-    if target != story_id:  # a merged story: its id keeps leading to the story it joined
-        suffix = ".json" if request.url_vars.get("format") else ""
-        query = f"?{request.query_string}" if request.query_string else ""
-        return Response.redirect(f"/-/story/{target}{suffix}{query}")
-    profile = await story_profile(db, story_id)
-    if profile is None:
+    story = await story_row(db, story_id)
+    if story is None:
         return await error_response(datasette, request, 404, f"no story has id {story_id}")
-    story = profile["story"]
+    if story["status"] == "merged":  # a merged id keeps leading to the story it joined, through later merges
+        target = await db.execute_fn(lambda conn: resolve_story_id(sqlite_utils.Database(conn), story_id))
+        if target is not None and target != story_id:
+            suffix = ".json" if wants_json(request) else ""
+            query = f"?{request.query_string}" if request.query_string else ""
+            return Response.redirect(datasette.urls.path(f"/-/story/{target}{suffix}") + query)
+    try:
+        card = await load_card(db, story_id)
+    except NotFound as exc:
+        return await error_response(datasette, request, 404, str(exc))
     if wants_json(request):
-        return json_response({
-            "ok": True,
-            "story": {k: story[k] for k in ("id", "title", "overview", "status", "importance",
-                                            "confidence", "importance_pct", "confidence_pct",
-                                            "mentions", "first_seen", "updated_at", "merged_into",
-                                            "event_count")},
-            "key_facts": [event_json(e) for e in profile["key_facts"]],
-            "sections": [{"type": s["type"], "count": s["count"],
-                          "events": [event_json(e) for e in s["events"]]} for s in profile["sections"]],
-            "timeline": [event_json(e) for e in profile["timeline"]],
-            "sources": profile["sources"],
-            "activity": profile["activity"],
-        })
-    months = sorted(profile["activity"])
-    chart = activity_chart({m: sum(c.values()) for m, c in profile["activity"].items()},
-                           width=640, height=120) if months else None
+        return json_response(card)
+    _, _, by_month = await story_counts(db, story, {})
+    activity = {m: sum(c.values()) for m, c in sorted(by_month.items())}
+    months = sorted(activity)
     return await html_response(datasette, request, "kb_story.html", {
-        **profile,
-        "chart": chart,
+        "card": card,
+        "chart": activity_chart(activity, width=640, height=120) if months else None,
         "first_month": month_label(months[0]) if months else None,
         "last_month": month_label(months[-1]) if months else None,
+        "field_labels": FIELD_LABELS,
     })
 
 

@@ -159,12 +159,13 @@ def generated() -> dict[Path, str]:
     readme = ROOT / "README.md"
     examples = sample_examples()
     queries_text = replace_between(queries_doc.read_text(), "canned queries", canned_queries(), queries_doc)
+    readme_text = replace_between(readme.read_text(), "sample commands", examples["sample commands"], readme)
     return {
         DOCS / "cli.md": cli_reference(),
         queries_doc: replace_between(queries_text, "timeline example", examples["timeline example"],
                                      queries_doc),
         scores_doc: replace_between(scores_doc.read_text(), "weights", weight_tables(), scores_doc),
-        readme: replace_between(readme.read_text(), "sample commands", examples["sample commands"], readme),
+        readme: replace_between(readme_text, "story card", examples["story card"], readme),
     }
 
 

@@ -1,6 +1,6 @@
 """Examples the docs show, taken from a fresh build of the sample corpus (for docs/gen_docs.py).
 
-The README's `kb ingest` and `kb stories list` output and the timeline JSON of
+The README's `kb ingest`, `kb stories list` and `kb stories show` output and the timeline JSON of
 docs/pages-and-queries.md come from the real `kb` on data/sample, so their ids and counts
 follow the sample base as extraction, merging and storylines change: `make docs` rewrites
 them and tests/test_docs.py fails when they are stale.
@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,10 +126,25 @@ def timeline_example(db_path: Path) -> str:
     return "```sh\n" + "\n".join(lines) + "\n```"
 
 
+def story_card_example(db_path: Path) -> str:
+    """The README's story card: the leading developing story's `kb stories show`, its heading,
+    scores, summary and first fact sheet, then the names of the sections that follow."""
+    top = json.loads(run_kb(db_path, "stories", "list", "--status", "developing", "--limit", "1",
+                            "--json").stdout)[0]["id"]
+    blocks = run_kb(db_path, "stories", "show", str(top)).stdout.rstrip().split("\n\n")
+    sheets = [b for b in blocks if b.startswith("Fact sheet:")]
+    shown = blocks[:3] + sheets[:1]
+    rest = [b.splitlines()[0] for b in blocks[3:] if b not in shown and not b.startswith("Fact sheet:")]
+    more = f"{len(sheets) - 1} more fact sheets, " if len(sheets) > 1 else ""
+    return "\n".join(["```console", f"$ kb --db data/kb.db stories show {top}", "\n\n".join(shown), "",
+                      textwrap.fill(f"[... {more}{', '.join(rest)}]", 88), "```"])
+
+
 def sample_examples() -> dict[str, str]:
     """Each generated example by its marker name."""
     with tempfile.TemporaryDirectory(prefix="newskb-docs-") as directory:
         db_path = Path(directory) / "kb.db"
         summary = run_kb(db_path, "ingest", "--sources", SAMPLE_SOURCES).stderr.strip().splitlines()[-1]
         return {"sample commands": readme_commands(db_path, summary),
-                "timeline example": timeline_example(db_path)}
+                "timeline example": timeline_example(db_path),
+                "story card": story_card_example(db_path)}

@@ -64,6 +64,7 @@ class Material:
     reports: dict[int, list[dict[str, Any]]]  # event id -> reports, earliest first
     articles: dict[int, dict[str, Any]]  # article id -> article row
     sentences: list[Sentence] = field(default_factory=list)
+    clauses: list[dict[str, Any]] = field(default_factory=list)  # context clauses of those articles
 
     def copies_of(self, article_id: int) -> list[int]:
         return [a["id"] for a in self.articles.values() if a["duplicate_of"] == article_id]
@@ -102,21 +103,21 @@ def load_events(db: sqlite_utils.Database, story_id: int) -> list[dict[str, Any]
     if small <= CARD_EVENTS + LATEST_EVENTS:
         rows = rows_as_dicts(db.execute(f"{EVENT_SQL} WHERE se.story_id = ?", [story_id]))
     else:
+        # story_events carries each event's importance, date and liveness (ev_*), indexed per story:
+        # both walks stop after their LIMIT whatever the story's size.
         ids = {
             r[0]
             for r in db.execute(
-                """SELECT e.id FROM events e WHERE EXISTS (SELECT 1 FROM story_events se
-                   WHERE se.event_id = e.id AND se.story_id = ?) AND e.status != 'superseded'
-               ORDER BY e.importance DESC, e.id DESC LIMIT ?""",
+                """SELECT event_id FROM story_events INDEXED BY idx_story_events_rank
+                   WHERE story_id = ? AND ev_live ORDER BY ev_importance DESC, event_id LIMIT ?""",
                 [story_id, CARD_EVENTS],
             )
         }
         ids |= {
             r[0]
             for r in db.execute(
-                """SELECT e.id FROM events e WHERE EXISTS (SELECT 1 FROM story_events se
-                   WHERE se.event_id = e.id AND se.story_id = ?) AND e.status != 'superseded'
-               ORDER BY e.sort_date DESC, e.id DESC LIMIT ?""",
+                """SELECT event_id FROM story_events INDEXED BY idx_story_events_recent
+                   WHERE story_id = ? AND ev_live ORDER BY ev_sort_date DESC, event_id DESC LIMIT ?""",
                 [story_id, LATEST_EVENTS],
             )
         }
@@ -173,8 +174,9 @@ def _articles(db: sqlite_utils.Database, ids: list[int]) -> dict[int, dict[str, 
     """The reporting articles and their syndicated copies (which carry no reports of their own)."""
     if not ids:
         return {}
-    rows = rows_as_dicts(db.execute(f"{ARTICLE_SQL} WHERE a.id IN ({marks(ids)})", ids))
-    rows += rows_as_dicts(db.execute(f"{ARTICLE_SQL} WHERE a.duplicate_of IN ({marks(ids)})", ids))
+    copies = [r[0] for r in db.execute(f"SELECT id FROM articles WHERE duplicate_of IN ({marks(ids)})", ids)]
+    wanted = sorted(set(ids) | set(copies))  # looked up by id: a join here made SQLite scan articles
+    rows = rows_as_dicts(db.execute(f"{ARTICLE_SQL} WHERE a.id IN ({marks(wanted)})", wanted))
     return {r["id"]: r for r in rows}
 
 
@@ -226,6 +228,20 @@ def _sentences(
     return sentences
 
 
+def _clauses(db: sqlite_utils.Database, chosen: list[int]) -> list[dict[str, Any]]:
+    """The context clauses (statements of no fact: background, plans, opinion...) the extractor
+    stored for the chosen articles."""
+    if not chosen:
+        return []
+    return rows_as_dicts(
+        db.execute(
+            f"""SELECT article_id, kind, type, start, "end" FROM context_clauses
+                WHERE article_id IN ({marks(chosen)}) ORDER BY article_id, start""",
+            chosen,
+        )
+    )
+
+
 def load_material(db: sqlite_utils.Database, story: dict[str, Any]) -> Material:
     """Everything the card's sections are composed from, for one story."""
     events = load_events(db, story["id"])
@@ -238,4 +254,5 @@ def load_material(db: sqlite_utils.Database, story: dict[str, Any]) -> Material:
         story=story, events=events, entities=_event_entities(db, ids), reports=reports, articles=articles
     )
     material.sentences = _sentences(db, articles, chosen)
+    material.clauses = _clauses(db, chosen)
     return material

@@ -6,9 +6,11 @@ the web server, which never loads spaCy: sentences are split here by punctuation
 abbreviations of data/nlp.toml, and carry the entities and amounts the analysis stored for
 their span (mentions rows, by character offsets).
 
-`context_sentences` is the one place sentences get their kinds. Today the kinds come from cues;
-when the event extractor stores typed context sentences (background, plan, opinion, legal
-forward-looking) for the non-event clauses, they plug in there and the sections do not change.
+`context_sentences` is the one place sentences get their kinds: from the cues, and from the
+clauses the event extractor stored as stating no fact (table `context_clauses`, kinds in
+`CLAUSE_KINDS`): background feeds the strategic context, forward-looking legal clauses and
+allegations the legal watch, opinions and plans the competitive implications (where, as for
+cue-found sentences, they count only when they name a rival, partner or customer).
 """
 
 from __future__ import annotations
@@ -125,14 +127,37 @@ def default_cues() -> Cues:
     return load_cues()
 
 
-def context_sentences(sentences: list[Sentence], cues: Cues | None = None) -> list[Sentence]:
-    """The sentences with their kinds set: the seam for the extractor's typed context sentences.
+# The card's kind of a sentence holding a context clause of each kind (kb/nlp/events/clauses.py);
+# questions, conditionals and generic statements feed no section.
+CLAUSE_KINDS = {
+    "background": "background",
+    "legal_forward": "legal",
+    "allegation": "legal",
+    "opinion": "implication",
+    "plan": "implication",
+}
 
-    Today each sentence's kinds come from the cues of data/card_cues.toml. When the extractor
-    stores typed context sentences, their types are read here (by article and offset) and
-    take precedence over the cues.
-    """
+
+def clause_kinds(sentence: Sentence, clauses: list[dict[str, Any]]) -> frozenset[str]:
+    """The card kinds of the stored context clauses that start inside the sentence's span."""
+    return frozenset(
+        CLAUSE_KINDS[c["kind"]]
+        for c in clauses
+        if c["kind"] in CLAUSE_KINDS and sentence.start <= c["start"] < sentence.end
+    )
+
+
+def context_sentences(
+    sentences: list[Sentence], cues: Cues | None = None, clauses: list[dict[str, Any]] | None = None
+) -> list[Sentence]:
+    """The sentences with their kinds set: those of the cues of data/card_cues.toml and those of
+    the stored context clauses (`clauses`: rows of context_clauses with article_id, kind, start)."""
     cues = cues or default_cues()
+    by_article: dict[int, list[dict[str, Any]]] = {}
+    for clause in clauses or ():
+        by_article.setdefault(clause["article_id"], []).append(clause)
     for sentence in sentences:
-        sentence.kinds = cues.kinds_of(sentence.text)
+        sentence.kinds = cues.kinds_of(sentence.text) | clause_kinds(
+            sentence, by_article.get(sentence.article_id, [])
+        )
     return sentences

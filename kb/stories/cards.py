@@ -68,7 +68,7 @@ def story_card(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any]
         raise NotFound(f"story {story_id} was merged into story {story['merged_into']}: "
                        f"see `kb stories show {story['merged_into']}`")
     material = load_material(db, story)
-    context_sentences(material.sentences)
+    context_sentences(material.sentences, clauses=material.clauses)
     facts = all_facts(material, relations)
     products = product_sheets(material, relations)
     lead = lead_group(material, relations)

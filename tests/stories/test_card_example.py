@@ -11,7 +11,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
+from kb.stories.card_material import load_material
+from kb.stories.card_sentences import context_sentences, default_cues
 from tests.conftest import SAMPLE_DIR
 from tests.loopback import LoopbackServer
 
@@ -100,3 +103,25 @@ def test_text_and_markdown_carry_the_sections(run_kb, example_db):
             assert title in out
     assert markdown.startswith("# Developing Story — ")
     assert "Importance: " in text and "Mentions: " in text
+
+
+
+def test_context_clauses_give_sentences_their_card_kinds(run_kb, example_db):
+    """The extractor's stored context clauses type the sentences no cue word types: background
+    for the strategic context, legal_forward for the legal watch, an opinion about a rival for
+    the competitive implications (the example's last paragraph)."""
+    story_id = example_story(example_db)
+    db = sqlite_utils.Database(example_db)
+    material = load_material(db, next(db.query("SELECT * FROM stories WHERE id = ?", [story_id])))
+    assert {c["kind"] for c in material.clauses} >= {"background", "legal_forward", "opinion"}
+    expected = {"For years, Microsoft shipped": "background",
+                "The Federal Trade Commission is expected to scrutinize": "legal",
+                "Analysts said Google DeepMind probably unveils": "implication"}
+    sentences = context_sentences(material.sentences, clauses=material.clauses)
+    for opening, kind in expected.items():
+        sentence = next(s for s in sentences if s.clean.startswith(opening))
+        assert kind not in default_cues().kinds_of(sentence.text), opening  # no cue word types it
+        assert kind in sentence.kinds, (opening, sentence.kinds)
+    card = json.loads(run_kb("stories", "show", str(story_id), "--format", "json").output)
+    rival = [i for i in card["competitive_implications"] if i["party"] == "Google DeepMind"]
+    assert rival and rival[0]["text"].startswith("Analysts said Google DeepMind probably unveils")

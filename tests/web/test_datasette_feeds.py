@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
+from datasette_plugins.atom_xml import OVERVIEW_CHARS
 from kb.cli.main import cli
+from kb.core.excerpts import shorten
 from tests.web.atom_check import ATOM, atom_problems, entries
 
 
@@ -63,7 +69,12 @@ async def test_important_events_feed_lists_the_newest_known_important_events(kb_
 
 async def test_story_feed_names_the_story_and_each_entry_its_sources_and_story(kb_datasette, generated_kb):
     story = biggest_story(generated_kb)
-    title, overview = one(generated_kb, "SELECT title, overview FROM stories WHERE id = ?", (story,))
+    title = one(generated_kb, "SELECT title FROM stories WHERE id = ?", (story,))[0]
+    card = json.loads(subprocess.run([str(Path(sys.executable).parent / "kb"), "--db", str(generated_kb), "stories",
+                                      "show", str(story), "--format", "json"],
+                                     capture_output=True, text=True, check=True).stdout)
+    summary = card["summary"]["text"]
+    assert summary
     event_id, confidence = one(generated_kb, "SELECT e.id, e.confidence FROM story_events se "
                                "JOIN events e ON e.id = se.event_id WHERE se.story_id = ? "
                                "AND e.status != 'superseded' ORDER BY e.sort_date DESC, e.id DESC LIMIT 1", (story,))
@@ -75,6 +86,8 @@ async def test_story_feed_names_the_story_and_each_entry_its_sources_and_story(k
             text = (await kb_datasette.client.get(path)).text
             root = ET.fromstring(text)
             assert title in root.find(f"{ATOM}title").text
+            subtitle = root.find(f"{ATOM}subtitle").text
+            assert summary in subtitle and f"Importance {card['importance_pct']}" in subtitle
             assert root.find(f"{ATOM}link[@rel='alternate']").get("href") == f"http://localhost/-/story/{story}"
             assert not re.search(r"\d\.\d%", text)  # no SQLite-rounded floats such as 71.0%
             for entry in entries(text):
@@ -87,8 +100,7 @@ async def test_story_feed_names_the_story_and_each_entry_its_sources_and_story(k
                     "JOIN sources s ON s.id = a.source_id WHERE e.id = ?", (entry_id, entry_id))]
                 assert any(name in content for name in sources), (entry_id, sources)
                 assert f'href="http://localhost/-/story/{story}"' in content and title in content
-                if overview:
-                    assert overview.split()[0] in content
+                assert shorten(summary, OVERVIEW_CHARS) in content  # the story's card summary
                 assert entry.find(f"{ATOM}link").get("href") == f"http://localhost/-/event/{entry_id}"
                 if entry_id == event_id:
                     assert "confidence unknown" in content.lower()
