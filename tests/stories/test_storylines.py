@@ -68,8 +68,12 @@ def storylines(path: Path) -> dict[frozenset, str]:
 
 
 def story_with(conn: sqlite3.Connection, sentence_like: str) -> int | None:
+    """The story of the event reported by a sentence like this: the event's own sentence or one of
+    its mentions' (a fact reported in several sentences is one event, kb/ledger)."""
     row = conn.execute("""SELECT se.story_id FROM events e JOIN story_events se ON se.event_id = e.id
-                          WHERE e.sentence LIKE ? ORDER BY e.id LIMIT 1""", [sentence_like]).fetchone()
+                          WHERE e.sentence LIKE ?1 OR e.id IN (SELECT event_id FROM event_mentions
+                                                               WHERE sentence LIKE ?1)
+                          ORDER BY e.id LIMIT 1""", [sentence_like]).fetchone()
     return row[0] if row else None
 
 
