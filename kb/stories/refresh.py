@@ -31,12 +31,19 @@ TEXT_COLUMNS = ("id", "type", "status", "importance", "sort_date", "sentence", "
 
 
 def text_events_of(db: sqlite_utils.Database, event_ids: list[int]) -> list[dict[str, Any]]:
-    """These events' TEXT_COLUMNS, in date order (undated first)."""
+    """These events' TEXT_COLUMNS and whether each is only a recap, in date order (undated first)."""
     events: list[dict[str, Any]] = []
     columns = ", ".join(TEXT_COLUMNS)
     for part in chunks(sorted(event_ids)):
         events.extend(dict(zip(TEXT_COLUMNS, row, strict=True)) for row in db.execute(
             f"SELECT {columns} FROM events WHERE id IN ({marks(part)})", part).fetchall())
+    recaps: set[int] = set()
+    for part in chunks(sorted(event_ids)):
+        recaps.update(r[0] for r in db.execute(
+            f"""SELECT event_id FROM event_mentions WHERE event_id IN ({marks(part)})
+                GROUP BY event_id HAVING min(recap) = 1""", part))
+    for event in events:  # reported only as a recap: background, not the line's own fact
+        event["recap"] = event["id"] in recaps
     events.sort(key=lambda e: (e["sort_date"] is not None, e["sort_date"] or "", e["id"]))
     return events
 

@@ -49,7 +49,7 @@ class StorylineRules:
 
     def theme(self, key: str) -> Theme | None:
         kind = key.split("|", 1)[0]
-        kind = {"pair": "deal", "org": "employer"}.get(kind, kind)
+        kind = {"pair": "deal", "org": "employer", "case": "legal", "claim": "legal"}.get(kind, kind)
         return next((t for t in self.themes if t.key == kind), None)
 
     def rank(self, key: str) -> int:
@@ -184,8 +184,23 @@ def _vote(counts: Counter[str], prefer: set[str], rel: Relations | None = None) 
 
 
 def legal_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:
-    """Suits against a tracked party; suits against either of a partnership pair are one line."""
-    groups = {g for name in event.names() if (g := tracked_group(name, rel))}
+    """A court case is its own line: a case of data/relations.toml [cases] whose plaintiff the
+    event names ("case|Musk v. OpenAI"), else a plaintiff acting against a tracked party
+    ("case|<plaintiff>"), else a claim of [claims] its sentence names ("claim|copyright"); other
+    suits against a tracked party, or either of a partnership pair, are one line."""
+    names = event.names()
+    for case in sorted(rel.cases.values(), key=lambda c: c.name):
+        if names.keys() & set(case.plaintiffs) and names.keys() & set(case.defendants):
+            return f"case|{case.name}"
+    groups = {g for name in names if (g := tracked_group(name, rel))}
+    plaintiffs = sorted(n for n, roles in names.items() if "agent" in roles and not tracked_group(n, rel)
+                        and _kind(event, n) in ("ORG", "PERSON") and n not in rel.people)
+    if groups and plaintiffs:
+        return f"case|{plaintiffs[0]}"
+    text = event.sentence.lower()
+    claim = next((c for c, words in sorted(rules.claims.items()) if any(w in text for w in words)), None)
+    if groups and claim:
+        return f"claim|{claim}"
     if not groups:
         return None
     partners = {p for g in groups for p in rel.partners_of(g) if p in tracked_parties(rel)}

@@ -26,11 +26,25 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+# A first year this many years before the next one, holding less than OUTLIER_SHARE of the
+# dated facts, is background (a founding date, an old deal), not the line's own span.
+OUTLIER_GAP = 3
+OUTLIER_SHARE = 0.25
+
+
 def years_label(events: list[dict[str, Any]]) -> str:
-    """"2025" or "2019–2026", from the events' dates."""
-    years = sorted({e["sort_date"][:4] for e in events if e.get("sort_date")})
-    if not years:
+    """"2025" or "2019–2026", from the dates of the line's own facts: events reported only as
+    recaps (event_mentions.recap) are left out, and so is an early outlier year."""
+    facts = [e for e in events if e.get("sort_date") and not e.get("recap")]
+    facts = facts or [e for e in events if e.get("sort_date")]
+    counts = Counter(int(e["sort_date"][:4]) for e in facts if e["sort_date"][:4].isdigit())
+    if not counts:
         return ""
+    years = sorted(counts)
+    while len(years) > 1 and years[1] - years[0] > OUTLIER_GAP and \
+            counts[years[0]] < OUTLIER_SHARE * sum(counts.values()):
+        years = years[1:]
+    years = [str(y) for y in years]
     return years[0] if years[0] == years[-1] else f"{years[0]}{DASH}{years[-1]}"
 
 
@@ -105,6 +119,13 @@ def _cases(events: list[dict[str, Any]], entities: list[tuple[int, str, str, str
     return _join(items) + " " if items else ""
 
 
+def _claims(events: list[dict[str, Any]], rules: StorylineRules) -> str:
+    """The claims of [claims] the events' sentences name, as "copyright "."""
+    text = " ".join((e.get("sentence") or "").lower() for e in events)
+    items = [claim for claim, words in sorted(rules.claims.items()) if any(w in text for w in words)]
+    return _join(items) + " " if items else ""
+
+
 def _counterparties(party: str, line: str, entities: list[tuple[int, str, str, str]], rel: Relations,
                     rules: StorylineRules) -> str:
     fields = rel.partners.get(party, {})
@@ -129,6 +150,15 @@ def headline(key: str, events: list[dict[str, Any]], entities: list[tuple[int, s
     kind, *parts = key.split("|")
     party = _join(parts[:2]) if kind in ("pair", "legal") else parts[0]
     values = {"things": "", "parts": "", "cases": "", "field": "", "with": ""}
+    if kind == "case":  # "Elon Musk – Musk v. OpenAI lawsuit", "The Authors Guild – copyright lawsuit"
+        case = rel.cases.get(parts[0])
+        party = _join(list(case.plaintiffs)) if case else parts[0]
+        values["cases"] = (f"{case.name} " if case else "") + _claims(events, rules)
+    elif kind == "claim":  # "Microsoft and OpenAI – copyright lawsuits"
+        groups = Counter(g for _, name, kind_, _ in entities if kind_ != "PERSON"
+                         and (g := tracked_group(name, rel)))
+        party = _join(sorted(g for g, _ in groups.most_common(2))) if groups else "Defendants"
+        values["cases"] = f"{parts[0]} "
     if kind == "maker":
         values["things"] = _things(parts[0], entities, rel)
     elif kind in ("pair", "org"):
