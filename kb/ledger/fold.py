@@ -6,7 +6,7 @@ import datetime as dt
 from bisect import insort
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -83,11 +83,43 @@ def lead_rank(r: Report) -> tuple:
     )
 
 
+def scheduled(r: Report, span: DateSpan) -> bool:
+    """Whether the report's date lies after the day it was reported: a scheduled date ("is set
+    for trial in April"), not the day something happened."""
+    known = known_date(r.known_at)
+    return known is not None and span.start > known
+
+
 def date_rank(r: Report, span: DateSpan) -> tuple:
-    """Sort key of the best date: a date the text gives over the publication date a report fell back
-    to, then the most precise, then explicit over relative, then the earliest report."""
-    return (r.date_source == "published", PRECISION_RANK[span.precision], span.days,
+    """Sort key of the best date: a date that is not scheduled after its report, then a date the
+    text gives over the publication date a report fell back to, then the most precise, then
+    explicit over relative, then the earliest report."""
+    return (scheduled(r, span), r.date_source == "published", PRECISION_RANK[span.precision], span.days,
             DATE_SOURCE_RANK.get(r.date_source, 3), r.order)
+
+
+@dataclass(frozen=True)
+class EventDate:
+    """The date an event takes from its reports."""
+
+    date: str | None
+    mod: str | None
+    text: str | None
+    source: str
+    span: DateSpan | None
+
+
+def event_date(dated: Report | None, first_day: Report | None) -> EventDate:
+    """The best dated report's date, made precise by the earliest report dated by its publication
+    day when that day lies inside it ("in July 2019" and a July 22, 2019 report of the news)."""
+    if dated is None:
+        return EventDate(None, None, None, "none", None)
+    span = dated.span
+    if (first_day is not None and span is not None and first_day.span is not None
+            and dated.date_source != "published" and span.precision != "day"
+            and span.start <= first_day.span.start <= span.end):
+        return EventDate(first_day.date, None, dated.date_text, dated.date_source, first_day.span)
+    return EventDate(dated.date, dated.date_mod, dated.date_text, dated.date_source, span)
 
 
 def type_precedence(weights: dict[str, Any]) -> dict[str, int]:
@@ -221,6 +253,8 @@ class EventFold:
         self.replay = StatusReplay(self.weights, self.attribution_kind)
         self.leads: list[tuple[tuple, Report] | None] = [None, None]
         self.dated: list[tuple[tuple, Report] | None] = [None, None]
+        # The earliest report dated by its publication day (event_date).
+        self.first_day: list[Report | None] = [None, None]
         self.roles: list[set[tuple[int, str]]] = [set(), set()]
         self.role_ids: list[set[int]] = [set(), set()]  # the entities of `roles`
         self.match: list[set[int]] = [set(), set()]
@@ -287,6 +321,9 @@ class EventFold:
             best = self.dated[group]
             if dated is not None and (best is None or dated < best[0]):
                 self.dated[group] = (dated, r)
+            if (r.date_source == "published" and span is not None and span.precision == "day"
+                    and (self.first_day[group] is None or r.order < self.first_day[group].order)):
+                self.first_day[group] = r
             self.roles[group].update(roles)
             self.role_ids[group].update(e for e, _ in roles)
             self.match[group].update(r.match_ids)
@@ -356,13 +393,14 @@ class EventFold:
         """The fields of fields() that matching reads and that keys are made from (cheaper)."""
         lead = self.leads[self.group][1]  # type: ignore[index]
         best = self.dated[self.group]
+        date = event_date(best[1] if best else None, self.first_day[self.group])
         superseded = self.supersedable(current, superseding)
         return {
             "type": self.event_type(current),
             "article_id": lead.article_id,
-            "date": best[1].date if best else None,
-            "date_mod": best[1].date_mod if best else None,
-            "date_source": best[1].date_source if best else "none",
+            "date": date.date,
+            "date_mod": date.mod,
+            "date_source": date.source,
             "sentence": lead.sentence,
             "status": "superseded" if superseded else self.replay.status or "reported",
             "superseded_by": superseding["id"] if superseded else None,  # type: ignore[index]
@@ -380,7 +418,8 @@ class EventFold:
         lead = self.leads[group][1]  # type: ignore[index]
         best = self.dated[group]
         dated = best[1] if best else None
-        span = dated.span if dated else None
+        date = event_date(dated, self.first_day[group])
+        span = date.span
         first = self.ordered[0]
         changes = list(self.replay.changes)
         if dated is not None:
@@ -395,10 +434,10 @@ class EventFold:
         fields = {
             "type": self.event_type(current),
             "article_id": lead.article_id,
-            "date": dated.date if dated else None,
-            "date_mod": dated.date_mod if dated else None,
-            "date_text": dated.date_text if dated else None,
-            "date_source": dated.date_source if dated else "none",
+            "date": date.date,
+            "date_mod": date.mod,
+            "date_text": date.text,
+            "date_source": date.source,
             "date_precision": span.precision if span else None,
             "date_start": span.start.isoformat() if span else None,
             "date_end": span.end.isoformat() if span else None,

@@ -51,11 +51,19 @@ def reference_fields(reports: list[Report], current: dict) -> tuple[dict, list]:
         if r.span is None:
             continue
         rank = {"explicit": 0, "relative": 1, "published": 2}.get(r.date_source, 3)
-        key = (r.date_source == "published", PRECISION_RANK[r.span.precision], r.span.days, rank)
+        future = r.known_at is not None and r.span.start.isoformat() > r.known_at[:10]  # a scheduled date
+        key = (future, r.date_source == "published", PRECISION_RANK[r.span.precision], r.span.days, rank)
         if dated is None or key < dated[0]:
             dated = (key, r)
     best = dated[1] if dated else None
     span = best.span if best else None
+    # The earliest report dated by its publication day makes a coarser date from the text precise.
+    days = [r for r in claims if r.date_source == "published" and r.span is not None and r.span.precision == "day"]
+    day = days[0] if days else None
+    date = (best.date, best.date_mod, best.date_text, best.date_source, span) if best else None
+    if (best is not None and day is not None and best.date_source != "published" and span.precision != "day"
+            and span.start <= day.span.start <= span.end):
+        date = (day.date, None, best.date_text, best.date_source, day.span)
     changes, status, reliable = [], None, set()
     conflicts = best is not None and [r for r in claims if r.span is not None and r.date_source != "published"
                                       and not spans_compatible(r.span, span, 1)]
@@ -96,11 +104,12 @@ def reference_fields(reports: list[Report], current: dict) -> tuple[dict, list]:
     first = reports[0]
     fields = {
         "type": kind if not lead.denial else current["type"], "article_id": lead.article_id,
-        "date": best.date if best else None, "date_mod": best.date_mod if best else None,
-        "date_text": best.date_text if best else None, "date_source": best.date_source if best else "none",
-        "date_precision": span.precision if span else None,
-        "date_start": span.start.isoformat() if span else None, "date_end": span.end.isoformat() if span else None,
-        "sort_date": span.start.isoformat() if span else (first.known_at or "")[:10] or None,
+        "date": date[0] if date else None, "date_mod": date[1] if date else None,
+        "date_text": date[2] if date else None, "date_source": date[3] if date else "none",
+        "date_precision": date[4].precision if date else None,
+        "date_start": date[4].start.isoformat() if date else None,
+        "date_end": date[4].end.isoformat() if date else None,
+        "sort_date": date[4].start.isoformat() if date else (first.known_at or "")[:10] or None,
         "sentence": lead.sentence, "start": lead.start, "end": lead.end,
         "hedged": int(bool(supporting) and all(r.hedged for r in supporting)),
         "negated": int(all(r.negated for r in reports)), "attributed_to": lead.attributed_to,
@@ -299,3 +308,37 @@ def test_batches_of_any_size_build_the_same_ledger(tmp_path):
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         db.conn.close()
     assert built[0] == built[1] == built[2]
+
+
+def dated_report(mention_id: int, date: str, source: str, known_at: str, text: str | None = None) -> Report:
+    return Report(
+        mention_id=mention_id, article_id=mention_id, event_id=None, type="investment", date=date,
+        date_mod=None, date_text=text or date, date_source=source, sentence=f"Report {mention_id}.",
+        sentence_index=0, start=0, end=10, hedged=False, negated=False, denial=False, attributed_to=None,
+        confidence=0.8, entities=[], known_at=known_at, original_article_id=mention_id, source=SOURCES[1],
+    )
+
+
+def fold_of(*reports: Report) -> dict:
+    fold = EventFold(WEIGHTS, attribution_kind, IGNORED)
+    fold.extend(reports)
+    return fold.fields({"type": "investment"}, None)[0]
+
+
+def test_a_month_from_the_text_is_made_precise_by_the_earliest_report_of_the_news():
+    # The day's report (dated by its publication), a reprint a day later, a recap "in July 2019".
+    fields = fold_of(dated_report(1, "2019-07-22", "published", "2019-07-22T12:00:00Z"),
+                     dated_report(2, "2019-07-23", "published", "2019-07-23T12:00:00Z"),
+                     dated_report(3, "2019-07", "explicit", "2023-01-23T12:00:00Z", "July 2019"))
+    assert (fields["date"], fields["date_precision"], fields["date_source"]) == ("2019-07-22", "day", "explicit")
+    # A publication day outside the text's month does not date the event.
+    fields = fold_of(dated_report(1, "2019-08-02", "published", "2019-08-02T12:00:00Z"),
+                     dated_report(3, "2019-07", "explicit", "2023-01-23T12:00:00Z", "July 2019"))
+    assert (fields["date"], fields["date_precision"]) == ("2019-07", "month")
+
+
+def test_a_date_scheduled_after_its_report_does_not_date_a_fact_that_has_happened():
+    # "The case is set for trial on April 27, 2026" reported in January, and the ruling's report.
+    fields = fold_of(dated_report(1, "2026-04-27", "explicit", "2026-01-08T12:00:00Z", "April 27, 2026"),
+                     dated_report(2, "2026-01-07", "relative", "2026-01-08T13:00:00Z", "Wednesday"))
+    assert fields["date"] == "2026-01-07"

@@ -62,9 +62,26 @@ def test_same_day_report_takes_the_published_date():
     assert (event["date"], event["date_source"]) == ("2026-04-15", "published")
 
 
-def test_past_tense_without_a_date_has_no_date():
-    event = only_event("Microsoft released MAI-Image-2 with a new text renderer.")
+def test_past_tense_without_a_date_has_no_date_in_an_undated_article():
+    event = only_event("Microsoft released MAI-Image-2 with a new text renderer.", None)
     assert (event["date"], event["date_source"]) == (None, "none")
+
+
+def test_undated_news_in_a_dated_article_falls_back_to_its_publication_day():
+    # "Azure becomes the exclusive cloud" in a 2019 report: news of the day it was reported.
+    text = ("OpenAI announces a major investment: Microsoft is investing $1 billion in OpenAI.\n"
+            "Microsoft will become OpenAI's exclusive cloud provider.")
+    events = events_of(text, "2019-07-22")
+    assert [(e["type"], e["date"], e["date_source"]) for e in events] == [
+        ("investment", "2019-07-22", "published"), ("partnership", "2019-07-22", "published")]
+
+
+def test_undated_past_tense_deep_in_an_article_or_hedged_stays_undated():
+    opening = "\n".join(["Analysts were pleased."] * 4)
+    late = only_event(opening + "\nMicrosoft released MAI-Image-2 with a new text renderer.")
+    assert late["date"] is None
+    hedged = only_event("Microsoft may have released MAI-Image-2 with a new text renderer.")
+    assert hedged["date"] is None
 
 
 def test_hedged_attributed_rumor_scores_lower_than_a_plain_report():
@@ -209,7 +226,7 @@ def test_past_tense_sentence_without_a_date_takes_the_lead_date():
     text = LEAD + "Unrelated line.\nThe attorneys general of Delaware and California approved the recapitalization."
     events = events_of(text, "2025-10-29")
     assert [e["date"] for e in events] == ["2025-10-28", "2025-10-28"]
-    assert events[1]["confidence"] > only_event(events[1]["sentence"], "2025-10-29")["confidence"]
+    assert events[1]["confidence"] > only_event(events[1]["sentence"], None)["confidence"]
 
 
 def test_earlier_date_of_the_same_paragraph_governs_before_the_lead():
@@ -238,7 +255,7 @@ def test_hedged_and_background_sentences_take_no_date_from_context():
 def test_a_date_in_a_later_clause_does_not_date_the_event():
     event = only_event("Microsoft and OpenAI signed an agreement that replaces the memorandum "
                        "they announced in September.", "2025-10-29")
-    assert event["date"] is None
+    assert (event["date"], event["date_source"]) == ("2025-10-29", "published")  # not September
     dated = only_event("Microsoft will make MAI-Image-2 the default model in Bing Image Creator "
                        "before the end of April 2026.")
     assert (dated["date"], dated["date_mod"]) == ("2026-04", "END")

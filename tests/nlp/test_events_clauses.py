@@ -134,3 +134,24 @@ def test_only_a_participle_right_after_a_name_recalls_an_earlier_fact():
     # "Microsoft, its largest backer, took part": the subject's apposition, then the news.
     assert facts("OpenAI raised $6.6 billion on Wednesday. Microsoft, its largest backer, took part in "
                  "the round.", "2024-10-02")[1] == ("investment", ["Microsoft"], "2024-10-02", False)
+
+
+@pytest.mark.parametrize("text", [
+    "Now, OpenAI, a long-term partner and beneficiary of Microsoft's reported $13 billion investment, joins that roster.",
+    "OpenAI's outlook has been intertwined with Microsoft since the software giant invested $13 billion into OpenAI.",
+])
+def test_a_possessive_amount_or_a_since_clause_recalls_an_earlier_fact(text):
+    result = analyze(text, "2024-08-02")
+    assert result["events"] == []
+    assert ("background", "investment") in [(c["kind"], c["type"]) for c in result["context"]]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Microsoft said OpenAI has agreed to purchase an incremental $250 billion of Azure services.", "partnership"),
+    ("OpenAI contracted CoreWeave in May 2025 for a $4 billion top-up to its cloud commitment.", "partnership"),
+    ("The Competition and Markets Authority issued an invitation to comment on the partnership.", "regulatory"),
+    ("Emmett Shear is the current interim CEO of OpenAI.", "personnel"),
+])
+def test_news_triggers_of_real_prose_make_dated_events(text, kind):
+    events = analyze(text, "2025-10-28")["events"]
+    assert [e["type"] for e in events] == [kind] and events[0]["date"], events

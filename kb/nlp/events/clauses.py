@@ -43,6 +43,8 @@ class RecapRules:
     appositive_forms: frozenset[str]
     relative_openers: frozenset[str]
     relative_forms: frozenset[str]
+    reason_openers: frozenset[str] = frozenset()
+    possessive_amount: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
             appositive_forms=frozenset(recap.get("appositive_forms", [])),
             relative_openers=frozenset(w.lower() for w in recap.get("relative_openers", [])),
             relative_forms=frozenset(recap.get("relative_forms", [])),
+            reason_openers=frozenset(w.lower() for w in recap.get("reason_openers", [])),
+            possessive_amount=bool(recap.get("possessive_amount", False)),
         ),
         unnamed_party_types=_types(data.get("participants", {}).get("unnamed_party_types", []),
                                    "[participants] unnamed_party_types"),
@@ -232,6 +236,13 @@ def clause_kind(cues: SentenceCues, trigger: Trigger, reported: bool, rules: Cla
     return None
 
 
+# A possessive and an amount right before a noun trigger: "Microsoft's $13 billion investment",
+# "its reported $10 billion partnership" name a fact told before.
+POSSESSIVE_AMOUNT = re.compile(
+    r"(?:['’]s|\b(?:its|their|his|her))\s+(?:[A-Za-z-]+\s+)?(?:US|C|A)?[$£€]\s?\d[\d.,]*"
+    r"(?:\s*(?:billion|million|trillion|bn|m)\b)?(?:-dollar)?\s+(?:[A-Za-z-]+\s+)?$", re.IGNORECASE)
+
+
 def recalls_earlier(cues: SentenceCues, trigger: Trigger, rules: ClauseRules,
                     name_ends: frozenset[int] = frozenset()) -> bool:
     """Whether the trigger's clause recalls an earlier fact by its form: "last year's
@@ -246,8 +257,12 @@ def recalls_earlier(cues: SentenceCues, trigger: Trigger, rules: ClauseRules,
     if form in recap.appositive_forms and before.endswith(",") and cues.start + len(before) - 1 in name_ends:
         return True
     opener = WORD.findall(text[c_start : trigger.start])
-    return (form in recap.relative_forms and c_start > cues.start and bool(opener)
-            and opener[0].lower() in recap.relative_openers)
+    first = opener[0].lower() if opener and c_start > cues.start else None
+    if first in recap.reason_openers:
+        return True  # "comes after heightened scrutiny", "since the software giant invested"
+    if recap.possessive_amount and form == "term" and POSSESSIVE_AMOUNT.search(text, c_start, trigger.start):
+        return True  # "Microsoft's reported $13 billion investment"
+    return form in recap.relative_forms and first in recap.relative_openers
 
 
 def dated_before(value: str | None, published: dt.date | None, rules: ClauseRules) -> bool:

@@ -83,13 +83,17 @@ def lead_date(text: str, timexes: list[Any], published: dt.date | None, starts: 
 
 
 def apply_context_dates(events: list[dict], classes: list[str], lead: ContextDate | None,
-                        published: dt.date | None, starts: list[int], bonus: float = 0.0) -> None:
+                        published: dt.date | None, starts: list[int], bonus: float = 0.0,
+                        news_paragraphs: int = 0) -> None:
     """Date the events that have no date of their own from their context (in place).
 
     A present-tense report ("is now available", "has hired") takes the date of the news the
     lead reports, else the publication date. A past or future sentence without a date takes the
     date of the nearest earlier dated event of its paragraph, else the lead's date."""
     last_own: dict[int, dict] = {}
+    # An undated, unhedged report in the first paragraphs of a dated article (where news is told)
+    # is news of the day it was reported; recaps without a date of their own made no event.
+    reported_day = ContextDate(published.isoformat(), None, None, "published") if published else None
     for event, kind in zip(events, classes, strict=True):
         paragraph = paragraph_of(starts, event["start"])
         if kind == OWN and event["date"]:
@@ -105,8 +109,10 @@ def apply_context_dates(events: list[dict], classes: list[str], lead: ContextDat
             if earlier is not None:
                 source = ContextDate(earlier["date"], earlier["date_mod"], earlier["date_text"],
                                      earlier["date_source"])
-            else:
+            elif lead is not None:
                 source = lead
+            elif not event["hedged"] and paragraph < news_paragraphs:
+                source = reported_day
         if source is None:
             continue
         if kind == SAME_DAY and published is not None and source.value == published.isoformat():

@@ -94,6 +94,8 @@ def reports_same_day(text: str, s_start: int, s_end: int, trigger: Trigger,
         return bool(prev) and prev[-1] not in MODALS and prev[-1] not in DETERMINERS
     if prev and prev[-1] in PRESENT_BE | {"now"}:
         return True
+    if form == "term" and any(w in PRESENT_BE for w in prev[-3:]) and not MODALS & set(prev[-3:]):
+        return True  # "Emmett Shear is the current interim CEO"
     if any(w in present_words for w in prev):  # "costs $19.50 per million tokens"
         return True
     return trigger.text.lower().startswith(("is ", "are ", "goes ", "now "))
@@ -120,7 +122,11 @@ def background_clause(text: str, s_start: int, trigger: Trigger, lexicon: EventL
     stop = CLAUSE_END.search(text, trigger.end, min(len(text), trigger.end + 80))
     clause_end = stop.start() if stop else min(len(text), trigger.end + 80)
     before = " ".join(words_before(text, trigger.start, 6, clause_start))
-    after = " ".join(w.lower() for w in WORD.findall(text[trigger.end : clause_end]))
+    # The words after the trigger up to the next clause ("to return as CEO that they had talked"
+    # tells nothing of the return's tense).
+    following = [w.lower() for w in WORD.findall(text[trigger.end : clause_end])]
+    cut = next((i for i, w in enumerate(following) if w in lexicon.context.subordinators), len(following))
+    after = " ".join(following[:cut])
     cues = lexicon.context.background
     if cues is not None and (cues.search(before) or cues.search(after)):
         return True

@@ -380,7 +380,7 @@ def extract_events(doc: Doc, lexicon: EventLexicon, rules: ClauseRules | None = 
         published = doc._.published if Doc.has_extension("published") else None
         lead = lead_date(text, timexes, published, paragraphs, lexicon.context)
         apply_context_dates(events, kinds, lead, published, paragraphs,
-                            lexicon.confidence.get("date_context", 0.0))
+                            lexicon.confidence.get("date_context", 0.0), lexicon.context.news_paragraphs)
     return events
 
 

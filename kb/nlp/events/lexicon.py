@@ -48,6 +48,7 @@ class ContextSettings:
 
     lead_paragraphs: int = 3
     lead_max_days: int = 7
+    news_paragraphs: int = 4
     background: re.Pattern[str] | None = None
     subordinators: frozenset[str] = frozenset()
     anaphors: re.Pattern[str] | None = None
@@ -290,6 +291,7 @@ def compile_context(spec: dict[str, Any]) -> ContextSettings:
         antecedent_sentences=int(spec.get("antecedent_sentences", 3)),
         lead_paragraphs=int(spec.get("lead_paragraphs", 3)),
         lead_max_days=int(spec.get("lead_max_days", 7)),
+        news_paragraphs=int(spec.get("news_paragraphs", 4)),
         background=alternation(background) if background else None,
         subordinators=frozenset(w.lower() for w in spec.get("subordinators", [])),
         present_words=frozenset(w.lower() for w in spec.get("present_words", [])),
