@@ -34,6 +34,8 @@ def register_facet_classes():
 def menu_links(datasette):
     return [
         {"href": datasette.urls.path("/-/timeline"), "label": "Timeline"},
+        {"href": datasette.urls.path("/-/changes"), "label": "Changes"},
+        {"href": datasette.urls.path("/-/watch"), "label": "Watch"},
         {"href": datasette.urls.path("/-/charts"), "label": "Charts"},
         {"href": datasette.urls.path("/-/search"), "label": "Search"},
     ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from datasette import hookimpl
 
+from datasette_plugins.changes_queries import changes_since, default_since
 from datasette_plugins.event_queries import decorate_events, select_events
 from datasette_plugins.formatting import score_labels
 from datasette_plugins.params import TimelineFilters, percent_parameter
@@ -13,6 +16,7 @@ from kb.core.errors import ConfigError
 from kb.core.formats import percent
 
 STORIES_SHOWN = 10
+CHANGED_STORIES_SHOWN = 5  # in the "Since yesterday" block
 EVENTS_SHOWN = 10
 HIGH_IMPORTANCE = 0.7
 
@@ -40,7 +44,10 @@ async def home_view(datasette, request):
     rows, _ = await select_events(db, TimelineFilters(min_importance=threshold, size=EVENTS_SHOWN))
     counts = {name: (await db.execute(f"SELECT count(*) FROM {name}")).rows[0][0]
               for name in ("events", "stories", "articles", "sources")}
+    since = await default_since(db, dt.datetime.now(dt.UTC))
+    changes = await changes_since(db, since, stories_shown=CHANGED_STORIES_SHOWN)
     return await html_response(datasette, request, "kb_home.html", {
+        "changes": changes,
         "topics": tracked_topics(datasette),
         "stories": stories,
         "events": await decorate_events(db, rows),
