@@ -92,4 +92,4 @@ async def entity_view(datasette, request):
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/entity/(?P<id>[^/]+?)(?P<format>\.json)?$", entity_view)]
+    return [(r"^/-/entity/(?P<id>[^/]+?)(?P<format>\.json)?(?<!\.csv)$", entity_view)]
