@@ -31,15 +31,6 @@ def register_facet_classes():
 
 
 @hookimpl
-def menu_links(datasette):
-    return [
-        {"href": datasette.urls.path("/-/timeline"), "label": "Timeline"},
-        {"href": datasette.urls.path("/-/charts"), "label": "Charts"},
-        {"href": datasette.urls.path("/-/search"), "label": "Search"},
-    ]
-
-
-@hookimpl
 def handle_exception(datasette, request, exception):
     """A bad parameter or a query over the server's limits is a 400 or 503 (bad_requests.py), not a 500.
 

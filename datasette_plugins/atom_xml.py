@@ -105,7 +105,7 @@ def entry_html(event: dict, absolute: Callable[[str], str], overviews: dict[int,
     reports = event.get("mentions") or 0
     count = f"{reports} report{'s' if reports != 1 else ''}"
     parts.append(Markup("<p>Reported by {} ({}). Date: {}.</p>").format(
-        ", ".join(names) if names else "an unnamed source", count, event.get("date_label") or "undated"))
+        ", ".join(names) if names else "an unnamed source", count, event.get("date_label") or "date unknown"))
     for story in event.get("stories", []):
         overview = overviews.get(story["id"])
         parts.append(Markup('<p>Story: <a href="{}">{}</a>{}</p>').format(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import time
 from collections import defaultdict
 
@@ -31,6 +32,8 @@ TYPE_COLORS = {"release": "#2d5bd1", "investment": "#7a3ec8", "partnership": "#1
                "regulatory": "#3c6e3c", "corporate": "#355c7d", "statement": "#b3477d",
                "pricing": "#d9622b"}
 STORIES_CHARTED = 12
+MIN_SLOTS = 12  # a chart of fewer months keeps bars a month wide, not the whole width
+OUTLIER_SHARE = 0.03  # by default, months before (after) the first (last) 3% of events are left out
 CACHE_SECONDS = 60.0
 _counts_cache: dict[tuple, tuple[float, dict]] = {}
 
@@ -45,13 +48,39 @@ def month_range(first: str, last: str) -> list[str]:
     return months
 
 
+def main_window(counts: dict[str, dict[str, int]]) -> tuple[str, str] | None:
+    """The months where the events sit: from the month before which fewer than 3% of them fall
+    to the month after which fewer than 3% fall (a recalled 2014 fact does not stretch the axis)."""
+    if not counts:
+        return None
+    months = sorted(counts)
+    totals = [sum(counts[m].values()) for m in months]
+    allowed = sum(totals) * OUTLIER_SHARE
+    start, end, before, after = 0, len(months) - 1, 0, 0
+    while start < end and before + totals[start] <= allowed:
+        before += totals[start]
+        start += 1
+    while end > start and after + totals[end] <= allowed:
+        after += totals[end]
+        end -= 1
+    return months[start], months[end]
+
+
+def axis_label(month: str, first: bool, span: int) -> str:
+    """'2025' at a year's start (or 'Jan 2025' on a short axis), 'Apr' for a quarter of a short axis."""
+    name = calendar.month_abbr[int(month[5:7])]
+    if span > 36:
+        return month[:4]
+    return f"{name} {month[:4]}" if first or month.endswith("-01") else name
+
+
 def stacked_chart(counts: dict[str, dict[str, int]], width: int = 900, height: int = 260) -> dict:
     """Geometry of a stacked bar chart: one bar per month, one segment per event type."""
     months = month_range(min(counts), max(counts)) if counts else []
     top = max((sum(c.values()) for c in counts.values()), default=0)
     left, bottom = 40, 24
     plot_w, plot_h = width - left - 8, height - bottom - 8
-    step = plot_w / max(len(months), 1)
+    step = plot_w / max(len(months), MIN_SLOTS)
     bars = []
     for i, month in enumerate(months):
         y = 8 + plot_h
@@ -64,8 +93,9 @@ def stacked_chart(counts: dict[str, dict[str, int]], width: int = 900, height: i
             bars.append({"x": round(left + i * step, 2), "y": round(y, 2), "w": round(max(step - 1, 1), 2),
                          "h": round(h, 2), "color": TYPE_COLORS[etype],
                          "title": f"{month_label(month)}: {n} {etype}"})
-    labels = [{"x": round(left + i * step, 2), "text": m[:4]} for i, m in enumerate(months)
-              if m.endswith("-01") or i == 0]
+    labels = [{"x": round(left + i * step, 2), "text": axis_label(m, i == 0, len(months))}
+              for i, m in enumerate(months) if m.endswith("-01") or i == 0
+              or (len(months) <= 36 and m[5:7] in ("04", "07", "10"))]
     return {"width": width, "height": height, "bars": bars, "labels": labels, "top": top,
             "left": left, "baseline": 8 + plot_h}
 
@@ -74,7 +104,7 @@ def activity_chart(counts: dict[str, int], width: int = 320, height: int = 60) -
     """Geometry of a small bar chart of one story's events per month."""
     months = month_range(min(counts), max(counts)) if counts else []
     top = max(counts.values(), default=0) or 1
-    step = width / max(len(months), 1)
+    step = width / max(len(months), MIN_SLOTS)
     bars = []
     for i, month in enumerate(months):
         n = counts.get(month, 0)
@@ -151,13 +181,19 @@ async def charts_view(datasette, request):
         return await error_response(datasette, request, 400, str(exc), exc.parameter)
     counts = await monthly_type_counts(db, period_start(date_from) if date_from else None,
                                        period_end_exclusive(date_to) if date_to else None)
+    charted, left_out, window = counts, 0, None
+    if not date_from and not date_to and (window := main_window(counts)):
+        charted = {m: c for m, c in counts.items() if window[0] <= m <= window[1]}
+        left_out = sum(sum(c.values()) for m, c in counts.items() if m not in charted)
     stories = await story_activity(db, plugin_setting(datasette, "stories_charted", STORIES_CHARTED))
     if wants_json(request):
         return json_response({"ok": True, "events_per_month_by_type": counts,
                               "story_activity": [{"id": s["id"], "title": s["title"], "months": s["months"]}
                                                  for s in stories]})
     return await html_response(datasette, request, "kb_charts.html", {
-        "chart": stacked_chart(counts), "stories": stories, "type_colors": TYPE_COLORS,
+        "chart": stacked_chart(charted), "stories": stories, "type_colors": TYPE_COLORS,
+        "left_out": left_out, "all_from": min(counts) if counts else None,
+        "all_to": max(counts) if counts else None,
         "date_from": date_from, "date_to": date_to,
     })
 

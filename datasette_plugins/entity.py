@@ -18,6 +18,7 @@ from datasette_plugins.responses import (
     kb_database,
     wants_json,
 )
+from datasette_plugins.story_queries import story_event_counts
 
 TIMELINE_SIZE = 50
 # Co-occurrence and stories are counted over the entity's most recently recorded events,
@@ -45,11 +46,14 @@ async def entity_profile(db, entity_id: int) -> dict | None:
             WHERE ee.entity_id != :id GROUP BY en.id ORDER BY events DESC, en.name LIMIT {RELATED_SIZE}""",
         {"id": entity_id})).rows]
     stories = [dict(r) for r in (await db.execute(
-        f"""SELECT s.id, s.title, s.importance, count(DISTINCT se.event_id) AS events
+        f"""SELECT s.id, s.title, s.importance, count(DISTINCT se.event_id) AS with_entity
             FROM ({recent}) recent JOIN story_events se ON se.event_id = recent.event_id
             JOIN stories s ON s.id = se.story_id
-            GROUP BY s.id ORDER BY events DESC, s.importance DESC LIMIT {RELATED_SIZE}""",
+            GROUP BY s.id ORDER BY with_entity DESC, s.importance DESC LIMIT {RELATED_SIZE}""",
         {"id": entity_id})).rows]
+    totals = await story_event_counts(db, [s["id"] for s in stories])
+    for story in stories:  # the story's own count, the same on every page
+        story["events"] = totals[story["id"]]
     mention_count = (await db.execute(
         "SELECT count(*) FROM (SELECT 1 FROM mentions WHERE entity_id = ? LIMIT 100000)",
         [entity_id])).rows[0][0]
@@ -88,4 +92,4 @@ async def entity_view(datasette, request):
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/entity/(?P<id>[^/]+?)(?P<format>\.json)?$", entity_view)]
+    return [(r"^/-/entity/(?P<id>[^/]+?)(?P<format>\.json)?(?<!\.csv)$", entity_view)]

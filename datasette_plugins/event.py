@@ -32,7 +32,7 @@ async def event_reports(db, event_id: int) -> list[dict]:
     for row in rows:
         row["url"] = safe_url(row["url"])
         published = (row["published_at"] or "")[:10]
-        row["date_label"] = format_date(published) if published else "undated"
+        row["date_label"] = format_date(published) if published else "date unknown"
         row["independent"] = bool(row["independent"])
         row["first_party"] = bool(row["first_party"])
     return rows
@@ -58,7 +58,7 @@ async def storyline(db, event_id: int, stories: list[dict]) -> list[dict]:
         at = next((i for i, r in enumerate(rows) if r["id"] == event_id), 0)
         shown = rows[max(0, at - STORYLINE_SIDE): at + STORYLINE_SIDE + 1]
         for row in shown:
-            row["date_label"] = format_date(row["date"], row["date_mod"]) if row["date"] else "undated"
+            row["date_label"] = format_date(row["date"], row["date_mod"]) if row["date"] else "date unknown"
             row["current"] = row["id"] == event_id
         lines.append({"story": story, "events": shown, "total": len(rows),
                       "before": max(0, at - STORYLINE_SIDE),

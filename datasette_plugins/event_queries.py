@@ -9,6 +9,7 @@ from datasette_plugins.formatting import (
     month_key,
     month_label,
     precision_of,
+    precision_words,
     safe_url,
     score_labels,
 )
@@ -168,8 +169,10 @@ def describe_event(row: dict) -> dict:
         event["date_label"] = format_date(row.get("date"), row.get("date_mod"))
     else:  # No date in the text: say so, and place it by when it was first reported.
         reported = (row.get("first_reported_at") or row.get("sort_date") or "")[:10]
-        event["date_label"] = f"undated, reported {format_date(reported)}" if reported else "undated"
+        event["date_label"] = (f"date unknown, first reported {format_date(reported)}" if reported
+                               else "date unknown")
     event["precision"] = precision_of(row.get("date"), row.get("date_precision"))
+    event["precision_label"] = precision_words(event["precision"])
     event.update(score_labels(row))
     event["month"] = month_key(row.get("sort_date"))
     return event
@@ -187,7 +190,8 @@ def group_by_month(events: list[dict]) -> list[dict]:
 
 def event_json(event: dict) -> dict:
     """The public JSON shape of one event."""
-    keys = ("id", "type", "status", "date", "date_mod", "date_label", "precision", "sort_date",
+    keys = ("id", "type", "status", "date", "date_mod", "date_label", "precision", "precision_label",
+            "sort_date",
             "importance", "confidence", "importance_pct", "confidence_pct", "mentions", "sources",
             "sentence", "summary", "attributed_to", "hedged", "negated", "known_at",
             "first_reported_at", "stories", "entities", "articles")

@@ -25,6 +25,17 @@ def precision_of(value: str | None, stored: str | None = None) -> str:
         return "unknown"
 
 
+# A date's precision as a reader says it (the stored word stays in JSON as `precision`).
+PRECISION_WORDS = {"day": "exact date", "month": "month only", "quarter": "quarter only",
+                   "season": "season only", "year": "year only", "none": "date unknown",
+                   "unknown": "date unclear"}
+
+
+def precision_words(precision: str | None) -> str:
+    """'exact date' for day, 'month only' for month, 'date unknown' for none."""
+    return PRECISION_WORDS.get(precision or "none", f"{precision} only")
+
+
 def percent_number(value: float | None) -> int:
     """A 0–1 score as a whole number 0–100 (0 when unknown), for bar widths."""
     if value is None:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from datasette import hookimpl
 
+from datasette_plugins.changes_queries import changes_since, default_since
 from datasette_plugins.event_queries import decorate_events, select_events
 from datasette_plugins.formatting import score_labels
 from datasette_plugins.params import TimelineFilters, percent_parameter
 from datasette_plugins.responses import html_response, kb_database, plugin_setting
+from datasette_plugins.story_queries import story_event_counts
 from kb.core.config import load_topics
 from kb.core.errors import ConfigError
 from kb.core.formats import percent
+from kb.dates.labels import format_date
 
 STORIES_SHOWN = 10
+CHANGED_STORIES_SHOWN = 5  # in the "Since yesterday" block
 EVENTS_SHOWN = 10
 HIGH_IMPORTANCE = 0.7
 
@@ -32,21 +38,27 @@ async def home_view(datasette, request):
     db = kb_database(datasette)
     threshold = float(plugin_setting(datasette, "high_importance", HIGH_IMPORTANCE))
     stories = [dict(r) for r in (await db.execute(
-        """SELECT id, title, overview, status, importance, confidence, mentions, updated_at
+        """SELECT id, title, overview, status, importance, confidence, mentions, updated_at, last_event_date
            FROM stories WHERE status IN ('developing', 'ongoing')
            ORDER BY importance DESC, id DESC LIMIT ?""", [STORIES_SHOWN])).rows]
+    counts = await story_event_counts(db, [s["id"] for s in stories])
     for story in stories:
         story.update(score_labels(story))
+        story["events"] = counts[story["id"]]
+        story["latest_fact"] = format_date(story["last_event_date"]) if story["last_event_date"] else None
     rows, _ = await select_events(db, TimelineFilters(min_importance=threshold, size=EVENTS_SHOWN))
-    counts = {name: (await db.execute(f"SELECT count(*) FROM {name}")).rows[0][0]
+    totals = {name: (await db.execute(f"SELECT count(*) FROM {name}")).rows[0][0]
               for name in ("events", "stories", "articles", "sources")}
+    since = await default_since(db, dt.datetime.now(dt.UTC))
+    changes = await changes_since(db, since, stories_shown=CHANGED_STORIES_SHOWN)
     return await html_response(datasette, request, "kb_home.html", {
+        "changes": changes,
         "topics": tracked_topics(datasette),
         "stories": stories,
         "events": await decorate_events(db, rows),
         "threshold_pct": percent(threshold),
         "threshold_query": percent_parameter(threshold),
-        "counts": counts,
+        "counts": totals,
     })
 
 

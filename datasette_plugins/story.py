@@ -78,4 +78,4 @@ async def story_view(datasette, request):
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/story/(?P<id>[^/]+?)(?P<format>\.json)?$", story_view)]
+    return [(r"^/-/story/(?P<id>[^/]+?)(?P<format>\.json)?(?<!\.md)$", story_view)]

@@ -21,6 +21,20 @@ STATS_TTL_SECONDS = 60.0
 _stats_cache: dict[tuple, tuple[float, tuple]] = {}
 
 
+# A story's events, wherever a page counts them: its events not superseded (story_totals.live_events,
+# kept by kb/store/story_totals.py's triggers), read in one query.
+STORY_EVENTS_SQL = "SELECT story_id, live_events FROM story_totals WHERE story_id IN ({marks})"
+
+
+async def story_event_counts(db, story_ids: list[int]) -> dict[int, int]:
+    """How many events each story has: the one definition every page shows (0 when unknown)."""
+    if not story_ids:
+        return {}
+    counts = {r[0]: r[1] for r in (await db.execute(
+        STORY_EVENTS_SQL.format(marks=placeholders(story_ids)), story_ids)).rows}
+    return {story_id: counts.get(story_id, 0) for story_id in story_ids}
+
+
 async def key_fact_rows(db, story_id: int, size: int, memo: dict) -> list[dict]:
     """The story's most important events (walks the importance index for big stories)."""
     big = await count_links(db, "story_events", "story_id", story_id, memo) > SORT_CANDIDATES_LIMIT

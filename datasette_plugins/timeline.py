@@ -72,6 +72,7 @@ async def timeline_view(datasette, request):
         "next_url": next_url,
         "json_url": "/-/timeline.json" + ("?" + urlencode(query) if query else ""),
         "feed_url": "/-/timeline.atom" + ("?" + urlencode(feed_query) if feed_query else ""),
+        "csv_url": "/-/timeline.csv" + ("?" + urlencode(feed_query) if feed_query else ""),
     })
 
 

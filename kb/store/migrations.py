@@ -408,4 +408,19 @@ def m025_ingest_run_seconds(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE ingest_runs ADD COLUMN seconds REAL")
 
 
+
+@core()
+def m026_changes_and_watch_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes of the pages an analyst returns to: /-/changes reads story_changes by time, and
+    /-/watch reads rumored and denied events newest first, denying reports and date conflicts."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS idx_story_changes_at ON story_changes(at);
+        CREATE INDEX IF NOT EXISTS idx_events_status_known ON events(status, known_at);
+        CREATE INDEX IF NOT EXISTS idx_event_mentions_denial ON event_mentions(event_id) WHERE denial = 1;
+        CREATE INDEX IF NOT EXISTS idx_event_history_date_conflicts ON event_history(at)
+            WHERE reason LIKE 'date conflict:%';
+        """
+    )
+
 MIGRATION_SETS: list[Migrations] = [core]

@@ -152,9 +152,57 @@ def test_datasette_table_pages_in_a_browser(browser, served):
         assert "event_id" in headers and not {"entity_ids", "article_url"} & set(headers)
         page.goto(served + "/kb", wait_until="load")
         nav = page.eval_on_selector_all(".kb-nav a", "els => els.map(e => e.textContent)")
-        assert nav[:4] == ["Home", "Timeline", "Charts", "Search"]
+        assert nav[:6] == ["Home", "Timeline", "Changes", "Watch", "Charts", "Search"]
         tables = page.inner_text("body")
         assert "event_keys" not in tables, tables[max(0, tables.find("event_keys") - 300):][:400]
         assert "story_events" in tables and "timeline" in tables
     finally:
         page.close()
+
+
+OVERLAPS_JS = """sel => {
+  const boxes = [...document.querySelectorAll(sel)].flatMap(form =>
+    [...form.querySelectorAll('input:not([type=hidden]), select, button, a')].map(e => {
+      const r = e.getBoundingClientRect();
+      return {name: e.outerHTML.slice(0, 60), l: r.left, r: r.right, t: r.top, b: r.bottom};
+    }));
+  const found = [];
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+    if (a.l < b.r - 1 && b.l < a.r - 1 && a.t < b.b - 1 && b.t < a.b - 1) found.push(a.name + ' / ' + b.name);
+  }));
+  return found;
+}"""
+LAYOUT_PAGES = [("/", "home"), ("/-/timeline?size=50", "timeline"), ("/-/search?q=model", "search"),
+                ("/-/charts", "charts"), ("/-/story/1", "story"), ("/-/changes?since=2000-01-01", "changes"),
+                ("/-/watch", "watch"), ("/-/entity/1", "entity")]
+
+
+@pytest.mark.parametrize("width", [1366, 400])
+def test_pages_lay_out_at_desktop_and_phone_width(browser, served, width):
+    """No control of a filter bar or search form covers another, nothing runs off the right edge,
+    no '≡' menu beside the full navigation, no console errors; screenshots are saved as artifacts."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    failures = []
+    for path, name in LAYOUT_PAGES:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        problems: list[str] = []
+        page.on("console", lambda msg, p=problems: p.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc, p=problems: p.append(str(exc)))
+        try:
+            response = page.goto(served + path, wait_until="load")
+            page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{width}.png"), full_page=True)
+            if response is None or response.status != 200:
+                failures.append(f"{path}: status {response.status if response else None}")
+            overlaps = page.evaluate(OVERLAPS_JS, ".kb-filters")
+            if overlaps:
+                failures.append(f"{path} at {width}px: overlapping controls {overlaps}")
+            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            if scroll > inner:
+                failures.append(f"{path} at {width}px: {scroll - inner}px of horizontal overflow")
+            if page.evaluate("!!document.querySelector('details.nav-menu')"):
+                failures.append(f"{path}: a menu icon shows beside the navigation")
+            if problems:
+                failures.append(f"{path}: console errors {problems}")
+        finally:
+            page.close()
+    assert failures == []
