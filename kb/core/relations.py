@@ -8,6 +8,7 @@ host or a reseller as a product's maker.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +109,13 @@ class Relations:
     def cases_of(self, name: str) -> list[Case]:
         """The cases where `name` is a party."""
         return [case for case in self.cases.values() if name in case.parties]
+
+    def cases_between(self, names: Iterable[str]) -> list[str]:
+        """The known cases a legal event naming these parties is about: a plaintiff and a
+        defendant of the case are both among them (sorted by case name)."""
+        named = set(names)
+        return sorted(case.name for case in self.cases.values()
+                      if named & set(case.plaintiffs) and named & set(case.defendants))
 
     def names(self) -> set[str]:
         """Every entity name the file uses (for checking them against the gazetteer)."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from kb.core.errors import KBError
+from kb.core.relations import default_relations
 from kb.core.time import utcnow
 from kb.jobs.article_body import ArticleBody, article_bodies, on_article_text
 from kb.jobs.extraction import block_rules
@@ -120,6 +121,12 @@ def _event_entities(event: dict, entities: list[dict], resolve: Callable[[str, s
             "label": label,
             "role": event.get("roles", {}).get(name, "participant"),
         })
+    # A suit's known case (data/relations.toml [cases]) is linked to its legal events, so that
+    # the case's entity page lists them although the sentence does not name the case.
+    cases = default_relations().cases_between(event["entities"]) if event.get("type") == "legal" else []
+    for case in (c for c in cases if c not in event["entities"]):
+        stored.append({"entity_id": resolve(case, "LAW"), "name": case, "label": "LAW",
+                       "role": "participant"})
     return stored
 
 

@@ -189,9 +189,9 @@ def legal_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str |
     ("case|<plaintiff>"), else a claim of [claims] its sentence names ("claim|copyright"); other
     suits against a tracked party, or either of a partnership pair, are one line."""
     names = event.names()
-    for case in sorted(rel.cases.values(), key=lambda c: c.name):
-        if names.keys() & set(case.plaintiffs) and names.keys() & set(case.defendants):
-            return f"case|{case.name}"
+    cases = rel.cases_between(names)
+    if cases:
+        return f"case|{cases[0]}"
     groups = {g for name in names if (g := tracked_group(name, rel))}
     plaintiffs = sorted(n for n, roles in names.items() if "agent" in roles and not tracked_group(n, rel)
                         and _kind(event, n) in ("ORG", "PERSON") and n not in rel.people)

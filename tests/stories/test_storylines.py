@@ -101,8 +101,9 @@ def test_sample_yields_the_storylines_an_analyst_recognises(sample):
     assert title[next(iter(compute))].startswith("OpenAI – compute deals")
     assert not compute & partnership and not compute & mai
     # Each court case is its own line: Musk's suit is not the newspaper's copyright suit.
-    musk = conn.execute("""SELECT sl.key FROM storyline_events sl JOIN events e ON e.id = sl.event_id
-                           WHERE e.sentence LIKE '%Elon Musk has sued OpenAI%'""").fetchone()
+    musk = conn.execute("""SELECT DISTINCT sl.key FROM storyline_events sl JOIN event_mentions em
+                           ON em.event_id = sl.event_id
+                           WHERE em.sentence LIKE '%Elon Musk has sued OpenAI%'""").fetchone()
     assert musk == ("case|Musk v. OpenAI",)
     suits = [story_with(conn, p) for p in ("%Elon Musk has sued OpenAI%", "%articles were copied to train%")]
     assert suits[0] is None or suits[0] != suits[1]

@@ -206,3 +206,19 @@ async def test_a_merged_story_id_redirects_and_briefs_are_marked(sample_kb: Path
     assert page.status_code == 200 and ">Brief</span>" in page.text
     if entity:
         assert ">Brief</span>" in (await ds.client.get(f"/-/entity/{entity[0]}")).text
+
+
+@pytest.mark.parametrize("case, words", [("Musk v. OpenAI", "nonprofit"),
+                                         ("New York Times v. Microsoft", "copied to train")])
+async def test_a_case_entity_lists_its_lawsuit_events(sample_datasette, sample_kb, case, words):
+    """No sample sentence names the case, but its legal events (plaintiff and defendant named)
+    are linked to the case's entity through data/relations.toml [cases]."""
+    conn = sqlite3.connect(sample_kb)
+    entity = conn.execute("SELECT id FROM entities WHERE name = ?", [case]).fetchone()[0]
+    assert not conn.execute("SELECT 1 FROM articles WHERE text LIKE ?", [f"%{case}%"]).fetchone()
+    conn.close()
+    data = (await sample_datasette.client.get(f"/-/entity/{entity}.json")).json()
+    assert data["timeline"] and {e["type"] for e in data["timeline"]} == {"legal"}
+    assert any(words in e["sentence"] for e in data["timeline"])
+    page = (await sample_datasette.client.get(f"/-/entity/{entity}")).text
+    assert words in html.unescape(page)
