@@ -132,6 +132,7 @@ class IngestRun:
         self.lock = IngestLock(db_path)
         self.db: sqlite_utils.Database | None = None
         self.touched: list[int] = []
+        self.new_ids: set[int] = set()  # articles this run stored as new (not as copies)
         self.uncommitted = 0
         self.access = AddressAccess(sources_file)
         # Read afresh for each run: a bad topics or URL rules file stops the run here, not page by
@@ -379,6 +380,14 @@ class IngestRun:
         attr = {"new": "articles_new", "updated": "articles_updated", "duplicate": "articles_duplicate",
                 "unchanged": "articles_unchanged"}[saved.outcome]
         setattr(self.stats, attr, getattr(self.stats, attr) + 1)
+        if saved.outcome == "new":
+            self.new_ids.add(saved.article_id)
+        if saved.demoted in self.new_ids:
+            # A copy saved earlier in this run turned out to repeat this original: the run's
+            # counts say what is stored, whichever of the two was fetched first.
+            self.new_ids.discard(saved.demoted)
+            self.stats.articles_new -= 1
+            self.stats.articles_duplicate += 1
         if saved.outcome in ("new", "updated", "duplicate"):
             self.touched.append(saved.article_id)
 

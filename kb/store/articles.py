@@ -43,6 +43,7 @@ class SaveResult:
     article_id: int
     outcome: str
     duplicate_of: int | None = None
+    demoted: int | None = None  # a stored copy this earlier-published original made a duplicate
 
 
 def retry_after(attempts: int, now: dt.datetime | None = None) -> str:
@@ -272,7 +273,7 @@ def save_article(
         elif outcome == "new":
             outcome = "duplicate"
         record_sighting(db, article_id, source_id, feed_guid, url)
-    return SaveResult(article_id, outcome, duplicate_of)
+    return SaveResult(article_id, outcome, duplicate_of, demote)
 
 
 def save_failure(

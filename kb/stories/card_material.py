@@ -180,8 +180,10 @@ def _articles(db: sqlite_utils.Database, ids: list[int]) -> dict[int, dict[str, 
     return {r["id"]: r for r in rows}
 
 
-def _chosen_articles(events: list[dict[str, Any]], reports: dict[int, list[dict[str, Any]]]) -> list[int]:
-    """The storyline's original articles, those behind its latest and most important events first."""
+def _chosen_articles(events: list[dict[str, Any]], reports: dict[int, list[dict[str, Any]]],
+                     articles: dict[int, dict[str, Any]]) -> list[int]:
+    """The storyline's original articles, those behind its latest and most important events
+    first, in publication order (time, then URL: never ids, which follow fetch timing)."""
     weight: dict[int, float] = defaultdict(float)
     latest: dict[int, str] = {}
     for event in events:
@@ -192,8 +194,11 @@ def _chosen_articles(events: list[dict[str, Any]], reports: dict[int, list[dict[
             latest[report["article_id"]] = max(
                 latest.get(report["article_id"], ""), report["published_at"] or ""
             )
-    ranked = sorted(weight, key=lambda a: (latest[a], weight[a], a), reverse=True)
-    return sorted(ranked[:CARD_ARTICLES])
+    def published(a: int) -> tuple[str, str]:
+        return (articles.get(a, {}).get("published_at") or "", articles.get(a, {}).get("url") or "")
+
+    ranked = sorted(weight, key=lambda a: (latest[a], weight[a], published(a)), reverse=True)
+    return sorted(ranked[:CARD_ARTICLES], key=published)
 
 
 def _sentences(
@@ -233,13 +238,15 @@ def _clauses(db: sqlite_utils.Database, chosen: list[int]) -> list[dict[str, Any
     stored for the chosen articles."""
     if not chosen:
         return []
-    return rows_as_dicts(
+    rows = rows_as_dicts(
         db.execute(
             f"""SELECT article_id, kind, type, start, "end" FROM context_clauses
                 WHERE article_id IN ({marks(chosen)}) ORDER BY article_id, start""",
             chosen,
         )
     )
+    order = {article_id: i for i, article_id in enumerate(chosen)}  # publication order, as chosen
+    return sorted(rows, key=lambda r: (order[r["article_id"]], r["start"]))
 
 
 def load_material(db: sqlite_utils.Database, story: dict[str, Any]) -> Material:
@@ -249,7 +256,7 @@ def load_material(db: sqlite_utils.Database, story: dict[str, Any]) -> Material:
     reports = _reports(db, ids)
     article_ids = sorted({r["article_id"] for rs in reports.values() for r in rs})
     articles = _articles(db, article_ids)
-    chosen = _chosen_articles(events, reports)
+    chosen = _chosen_articles(events, reports, articles)
     material = Material(
         story=story, events=events, entities=_event_entities(db, ids), reports=reports, articles=articles
     )

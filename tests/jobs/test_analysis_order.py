@@ -100,3 +100,35 @@ def test_same_articles_build_the_same_events_whatever_their_arrival_order(tmp_pa
         result = CliRunner().invoke(cli, ["--db", str(path), "reprocess", "--all"], catch_exceptions=False)
         assert result.exit_code == 0, result.output
     assert content(paths[0])[:2] == content(paths[1])[:2]
+
+
+COPY_PAIR = ["signalstack/2026/04/microsoft-ai-releases-mai-image-2-full-text.html",  # the syndicated copy
+             "newsroomwire/2026/04/mai-image-2.html"]  # the original, published hours earlier
+
+
+@pytest.mark.parametrize("copy_first", [True, False], ids=["copy-answers-first", "original-answers-first"])
+def test_run_counts_say_what_is_stored_whichever_copy_arrives_first(tmp_path, copy_first):
+    """A copy fetched before its original is demoted when the original arrives: the run's line
+    counts one new article and one duplicate either way."""
+    server = LoopbackServer()
+    items = "".join(f"<item><title>{i}</title><link>{server.url('/p/' + path)}</link><guid>{path}</guid></item>"
+                    for i, path in enumerate(COPY_PAIR))
+    server.route("/feed.xml")(lambda h: respond(
+        h, 200, f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>{items}</channel></rss>",
+        "application/rss+xml"))
+    for path in COPY_PAIR:
+        late = (path == COPY_PAIR[1]) == copy_first
+        server.route(f"/p/{path}")(delayed((SAMPLE_DIR / path).read_bytes(), 0.6 if late else 0.0))
+    with server:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(f'allow_private_addresses = true\n[[source]]\nname = "pair"\nurl = "{server.url("/feed.xml")}"\n')
+        result = CliRunner().invoke(cli, ["--db", str(tmp_path / "kb.db"), "ingest", "--no-analyze", "--sources",
+                                          str(sources), "--concurrency", "4", "--per-host", "4"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "articles 1 new, 0 updated, 1 duplicate" in result.output
+    conn = sqlite3.connect(tmp_path / "kb.db")
+    stored = conn.execute("SELECT canonical_url, duplicate_of IS NOT NULL FROM articles ORDER BY id").fetchall()
+    first = conn.execute("SELECT canonical_url FROM articles ORDER BY id LIMIT 1").fetchone()[0]
+    conn.close()
+    assert sorted(d for _, d in stored) == [0, 1] and ("signalstack" in first) == copy_first
+    assert [u for u, d in stored if d] == [u for u, _ in stored if "signalstack" in u]
