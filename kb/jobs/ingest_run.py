@@ -296,7 +296,9 @@ class IngestRun:
                 while in_flight or extractions:
                     if in_flight:
                         finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED, timeout=0.05)
-                        for future in finished:
+                        # In the order they were started, not the set's (memory addresses): with one
+                        # fetcher a run stores, and numbers, its articles the same way every time.
+                        for future in [f for f in in_flight if f in finished]:
                             item = in_flight.pop(future)
                             try:
                                 response = future.result()
