@@ -44,16 +44,21 @@ def shell_script(blocks: list[tuple[str, str]]) -> str:
         if serve:
             port = serve.group(1)
             lines.append(text.replace(serve.group(0), serve.group(0) + " >/dev/null 2>&1 &"))
-            lines.append(f"""python3 - <<'PY'
-import time, urllib.request
-for _ in range(300):
+            lines.append(f"""python3 - "$!" <<'PY'
+import os, sys, time, urllib.request
+deadline = time.monotonic() + 240  # a loaded machine starts Datasette slowly
+while True:
     try:
-        print(urllib.request.urlopen("http://127.0.0.1:{port}/", timeout=2).read().decode())
+        print(urllib.request.urlopen("http://127.0.0.1:{port}/", timeout=10).read().decode())
         break
     except OSError:
+        try:
+            os.kill(int(sys.argv[1]), 0)
+        except OSError:
+            raise SystemExit("kb serve exited without answering on port {port}")
+        if time.monotonic() > deadline:
+            raise SystemExit("kb serve did not answer on port {port}")
         time.sleep(0.2)
-else:
-    raise SystemExit("kb serve did not answer on port {port}")
 PY""")
         else:
             lines.append(text)

@@ -286,7 +286,9 @@ def deal_title_parties(parties: list[str], relations: Relations) -> list[str]:
     "Amazon" and "Amazon Web Services" do not read "Amazon and Amazon Web Services"."""
     named: dict[str, str] = {}
     for name in parties:
-        named.setdefault(relations.group_of(name), name)
+        group = relations.group_of(name)
+        if name == group or group not in named:  # the organisation itself, over its unit or people
+            named[group] = name
     return list(named.values())[:2]
 
 
