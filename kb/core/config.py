@@ -160,6 +160,9 @@ def parse_source(raw: dict[str, Any], base_dir: Path, where: str) -> SourceConfi
 def load_sources(path: str | Path | None = None) -> SourcesFile:
     """Load and validate a sources file (default data/sources.toml)."""
     path = Path(path or DEFAULT_SOURCES)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found: add a source with `kb sources add NAME URL`, "
+                          "or name a sources file with --sources")
     data = read_toml(path)
     raw_sources = data.get("source", [])
     if not isinstance(raw_sources, list):

@@ -76,3 +76,11 @@ def test_a_bad_kb_now_is_a_one_line_error(tmp_path):
     assert run.returncode != 0
     assert run.stderr.strip().splitlines()[-1].startswith("Error: KB_NOW='yesterday' is not a timestamp")
     assert "Traceback" not in run.stderr
+
+
+def test_a_new_folder_without_sources_says_how_to_add_one(tmp_path):
+    run = subprocess.run([str(KB), "--db", str(tmp_path / "kb.db"), "ingest"], capture_output=True, text=True,
+                         env=clean_env(KB_DATA_DIR=str(tmp_path)), cwd=ROOT, timeout=120)
+    assert run.returncode != 0
+    assert run.stderr.strip() == (f"Error: {tmp_path / 'sources.toml'}: file not found: add a source with "
+                                  "`kb sources add NAME URL`, or name a sources file with --sources")
