@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.jobs.fact_eval import DEFAULT_FACTS, evaluate_facts
 from kb.jobs.gold import AMOUNT_LABELS, GoldDoc, load_gold
 from kb.jobs.temporal_eval import GoldDoc as TimexDoc
@@ -14,8 +14,8 @@ from kb.jobs.temporal_eval import evaluate_timexes, load_gold_dir
 from kb.nlp.pipeline import analyze_many
 from kb.nlp.temporal.tagger import Timex
 
-DEFAULT_FLOORS = DATA_DIR / "gold" / "floors.toml"
-TIMEBANK_DIR = DATA_DIR / "gold" / "timebank"
+DEFAULT_FLOORS = data_file("gold/floors.toml")
+TIMEBANK_DIR = data_file("gold/timebank")
 # Labels left out of entity scoring on both sides: the gold does not annotate them.
 UNSCORED_LABELS = frozenset({"QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TIME"})
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.extract import extract_article
-from kb.core.config import DATA_DIR
+from kb.core.config import data_file
 from kb.core.errors import ConfigError
 from kb.nlp.events.extractor import sentence_bounds
 from kb.nlp.pipeline import build_nlp
 
-DEFAULT_GOLD_DIR = DATA_DIR / "gold" / "sample"
+DEFAULT_GOLD_DIR = data_file("gold/sample")
 AMOUNT_LABELS = ("MONEY", "PERCENT", "QUANTITY")
 
 
@@ -170,7 +170,7 @@ def main(argv: list[str]) -> int:
     """python -m kb.jobs.gold SPEC_DIR [OUT_DIR]: rebuild the gold JSON files from their specs."""
     spec_dir = Path(argv[0]) if argv else DEFAULT_GOLD_DIR / "specs"
     out_dir = Path(argv[1]) if len(argv) > 1 else DEFAULT_GOLD_DIR
-    sample_dir = DATA_DIR / "sample"
+    sample_dir = data_file("sample")
     for spec in sorted(spec_dir.glob("*.txt")):
         gold = build_from_spec(spec, sample_dir)
         out = out_dir / f"{spec.stem}.json"

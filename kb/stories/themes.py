@@ -17,12 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.core.relations import Relations, default_relations
 from kb.stories.profiles import family_of
 
-STORYLINES_PATH = DATA_DIR / "storylines.toml"
+STORYLINES_PATH = data_file("storylines.toml")
 KEY_KINDS = ("legal", "review", "maker", "employer", "deal", "party")
 SUBJECT_ROLES = ("agent", "partner", "product", "object")
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.dates.spans import usable_value
 from kb.dates.timex import is_valid_timex_value
@@ -45,7 +45,7 @@ class Candidate:
 
 # --- the rule table ---------------------------------------------------------------------
 
-PATTERNS_PATH = DATA_DIR / "temporal" / "patterns.toml"
+PATTERNS_PATH = data_file("temporal/patterns.toml")
 HANDLERS: dict[str, Handler] = {
     name: handler
     for module in (calendar_dates, calendar_periods, day_times, durations)
