@@ -49,6 +49,13 @@ PAGES = {
         "The model draws legible text inside pictures and follows long prompts, the company said.",
         "It joins two earlier image models that Microsoft AI shipped over the past year.",
     ]),
+    # A deck before the dateline's paragraph: the dateline marks the lead.
+    "decked": ("Microsoft hires Tomas Reyna to lead its speech models", "2026-05-09T09:00:00-07:00", [
+        "The company keeps building a team of its own, with one more senior name from a rival lab.",
+        "REDMOND, Wash. — Microsoft on Friday hired Tomas Reyna, a speech researcher, to lead its "
+        "voice model work, the company said.",
+        "Reyna will report to Mustafa Suleyman.",
+    ]),
 }
 FEED_ITEM = ("<item><title>{title}</title><link>{base}/2026/05/{slug}</link><guid>{slug}</guid>"
              "</item>")
@@ -120,3 +127,10 @@ def test_headlines_make_no_events_of_their_own_and_other_articles_headlines_make
     sentences = " ".join(s for _, s in rows(ingested, "select type, sentence from event_mentions"))
     for foreign in ("Amazon Web Services", "Mustafa Suleyman", "$2 billion"):
         assert foreign not in sentences, foreign
+
+
+def test_after_a_deck_the_dateline_marks_the_lead(ingested):
+    article = article_id(ingested, "decked")
+    found = dict(rows(ingested, "select sentence_index, event_id from event_mentions where article_id = ? "
+                                "and type = 'personnel'", [article]))
+    assert found[HEADLINE_SENTENCE] == found[1]  # the dateline's sentence, after the deck
