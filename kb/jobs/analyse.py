@@ -22,7 +22,7 @@ from kb.core.relations import default_relations
 from kb.core.time import utcnow
 from kb.jobs.article_body import ArticleBody, article_bodies, on_article_text
 from kb.jobs.extraction import block_rules
-from kb.jobs.headline import as_sentence, headline_labels, headline_reports, lead_starts
+from kb.jobs.headline import lead_starts, with_headlines
 from kb.jobs.integrate import integrate_articles
 from kb.jobs.merge_order import ANALYSIS_ORDER, never_merged, replay_articles, stranded_articles
 from kb.ledger.session import LedgerSession
@@ -394,23 +394,6 @@ def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
         except Exception:  # noqa: BLE001 - retried article by article below
             log.debug("a batch of %d articles failed; analysing them one by one", len(items))
     return [_analyze_one(item, batch_size) for item in items]
-
-
-def with_headlines(items: list[dict], results: list[dict], batch_size: int) -> list[dict]:
-    """The results with the headline's reports of each lead's events ("headline_events", and
-    "headline_entities" to label their participants); kb.jobs.headline says which."""
-    titled = [(item, result) for item, result in zip(items, results, strict=True)
-              if item.get("headline") and result.get("events") and "error" not in result]
-    if not titled:
-        return results
-    said = analyze_many(({"text": as_sentence(item["headline"]), "published": item.get("published")}
-                         for item, _ in titled), batch_size=batch_size)
-    for (item, result), headline in zip(titled, said, strict=True):
-        reports = headline_reports(item["headline"], headline, result, item.get("lead_starts", (0,)))
-        if reports:
-            result["headline_events"] = reports
-            result["headline_entities"] = headline_labels(headline, result, reports)
-    return results
 
 
 def _analyze_one(item: dict, batch_size: int) -> dict:

@@ -4,6 +4,7 @@ body) sentence states, never an event of its own (docs/extraction.md, "The headl
 from __future__ import annotations
 
 from kb.jobs.article_body import ArticleBody
+from kb.nlp.pipeline import analyze_many
 
 # The sentence index a headline report is stored with: before the body's first sentence (0).
 HEADLINE_SENTENCE = -1
@@ -91,3 +92,20 @@ def headline_labels(headline: dict, body: dict, reports: list[dict]) -> list[dic
     found = [e for e in body.get("entities", ()) if e.get("sentence_index") in lead]
     found += headline.get("entities", ())
     return [{**e, "sentence_index": HEADLINE_SENTENCE} for e in found]
+
+
+def with_headlines(items: list[dict], results: list[dict], batch_size: int) -> list[dict]:
+    """The results with the headline's reports of each lead's events ("headline_events", and
+    "headline_entities" to label their participants); headline_reports says which."""
+    titled = [(item, result) for item, result in zip(items, results, strict=True)
+              if item.get("headline") and result.get("events") and "error" not in result]
+    if not titled:
+        return results
+    said = analyze_many(({"text": as_sentence(item["headline"]), "published": item.get("published")}
+                         for item, _ in titled), batch_size=batch_size)
+    for (item, result), headline in zip(titled, said, strict=True):
+        reports = headline_reports(item["headline"], headline, result, item.get("lead_starts", (0,)))
+        if reports:
+            result["headline_events"] = reports
+            result["headline_entities"] = headline_labels(headline, result, reports)
+    return results
