@@ -81,3 +81,11 @@ def test_a_count_over_months_is_a_duration(extract):
 def test_a_month_before_a_name_dates_the_recap(extract):
     found = extract("In November Mustafa Suleyman set up the MAI Superintelligence Team.", "2026-04-27")
     assert events(found) == [("corporate", "2025-11", True)]
+
+
+@pytest.mark.xfail(strict=True, reason="a reviewer's verdict ('The quick take: a sensible, aggressively priced "
+                                       "release') becomes a release and a pricing event")
+def test_a_verdict_makes_no_event(extract):
+    found = extract("The quick take: a sensible, aggressively priced release that makes the MAI family look like "
+                    "a product line rather than a series of experiments.", "2026-04-15")
+    assert events(found) == []
