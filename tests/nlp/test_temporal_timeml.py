@@ -50,9 +50,14 @@ CONVENTIONS = [
     ("Fines grew in the last decade.", WED, "the last decade", "DATE", "201"),
     ("A deal may come in the next month.", WED, "the next month", "DATE", "2026-05"),
     ("It depends on what ships in the next year or two.", WED, "the next year", "DATE", "FUTURE_REF"),
-    # vague plurals with "recent", "the past few", "coming" point at the past or future
-    ("Prices climbed in recent years.", WED, "recent years", "DATE", "PAST_REF"),
-    ("Prices climbed over the past few months.", WED, "the past few months", "DATE", "PAST_REF"),
+    # "recent years", "the past few months" are vague durations; "the last few", "coming" point at
+    # the past or future
+    ("Prices climbed in recent years.", WED, "recent years", "DURATION", "PXY"),
+    ("Prices climbed over the past few months.", WED, "the past few months", "DURATION", "PXM"),
+    ("Prices climbed over the last few months.", WED, "the last few months", "DATE", "PAST_REF"),
+    # "the year": the publication year, or a year-long span when it ends on a date
+    ("Sales for the full year rose 13%.", NOV, "the full year", "DATE", "1989"),
+    ("Net income for the year ended June 30 fell.", NOV, "the year", "DURATION", "P1Y"),
     ("A ruling is due in the coming weeks.", WED, "the coming weeks", "DATE", "FUTURE_REF"),
     ("Hiring will continue over the next few years.", WED, "the next few years", "DURATION", "PXY"),
     # an earnings report: "the quarter", "a year ago" and "year-ago" are quarters
@@ -85,6 +90,10 @@ NOT_TIMEXES = [
     "The board declared a quarterly dividend.",
     "About three-quarters of the shares were tendered.",
     "They ruled the region for hundreds of years.",
+    # TimeML leaves "soon" and "immediately" untagged
+    "The company will soon release the app.",
+    "The change takes effect immediately.",
+    "Sales fell from $450 million the year before.",
 ]
 
 
