@@ -157,9 +157,9 @@ def tense_near(ctx: Context, start: int, end: int) -> str | None:
                 continue
             if any(s <= m.start() < e for s, e in future_spans):
                 continue
-            if word.endswith("ed") and _PASSIVE_AUX.search(segment[:m.start()]):
+            if word.endswith("ed") and _PASSIVE_AUX.search(segment, max(0, m.start() - 30), m.start()):
                 continue  # "would be restored": the auxiliary carries the tense
-            if word.endswith("ed") and _DETERMINER_BEFORE.search(segment[:m.start()]):
+            if word.endswith("ed") and _DETERMINER_BEFORE.search(segment, max(0, m.start() - 12), m.start()):
                 continue  # "the reduced dividend": an adjective, not a verb
             distance = (m.start() + offset - end) * 1.5 + 5 if is_after else start - (m.end() + offset)
             if best is None or distance < best[0]:
