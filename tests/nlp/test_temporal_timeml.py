@@ -200,3 +200,27 @@ def test_kb_eval_timeml_without_tml_files_says_so(run_kb, tmp_path):
     assert result.exit_code != 0
     assert "no .tml files" in result.output
     assert "Traceback" not in result.output
+
+
+def test_timeml_check_prints_each_corpus_and_halves_one(tmp_path, capsys):
+    from bench.timeml_check import main
+
+    root = _write_corpus(tmp_path)
+    for n in range(3):  # wire gets four documents, split into fixed halves of two
+        (root / "wire" / f"c{n}.tml").write_text(PUBLISHED_TML.replace("TEST1", f"C{n}"), encoding="utf-8")
+    assert main([str(root), "--halves", "wire", "--errors", "wire-dev"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line and line[0] != " "}
+    assert rows["news"][1:4] == ["1", "3", "3"]  # documents, gold, predicted
+    assert rows["wire-dev"][1] == "2" and rows["wire-test"][1] == "2"
+    assert rows["all"][1] == "5"
+
+
+def test_timeml_check_refuses_the_platinum_test_set(tmp_path, capsys):
+    from bench.timeml_check import main
+
+    held_out = tmp_path / "te3-platinum"
+    held_out.mkdir()
+    (held_out / "a.tml").write_text(PUBLISHED_TML, encoding="utf-8")
+    assert main([str(held_out)]) == 2
+    assert "held out" in capsys.readouterr().err
