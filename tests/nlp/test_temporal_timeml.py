@@ -78,6 +78,10 @@ CONVENTIONS = [
     ("The deal closes on June 3.", WED, "June 3", "DATE", "2026-06-03"),
     ("It was the music of the nineties.", WED, "the nineties", "DATE", "199"),
     ("Rates will rise in the near future.", WED, "the near future", "DATE", "FUTURE_REF"),
+    # years in words, as broadcast transcripts write them
+    ("He left office in nineteen ninety-six.", WED, "nineteen ninety-six", "DATE", "1996"),
+    ("Prices fell in January nineteen ninety-seven.", WED, "January nineteen ninety-seven", "DATE", "1997-01"),
+    ("The promise was to halve it by the year two thousand.", WED, "the year two thousand", "DATE", "2000"),
     # a rate is a SET, even before its noun
     ("The app has 700 million weekly users.", WED, "weekly", "SET", "P1W"),
     ("Interest is paid quarterly to holders.", WED, "quarterly", "SET", "P1Q"),
@@ -94,6 +98,7 @@ NOT_TIMEXES = [
     "The company will soon release the app.",
     "The change takes effect immediately.",
     "Sales fell from $450 million the year before.",
+    "About two thousand people came, and nineteen ninety dollars was raised.",
 ]
 
 

@@ -57,7 +57,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Word lists of vocab.toml a pattern may name as {section}: each becomes a regex alternation.
 _WORD_LISTS = (
     "weekdays", "numbers", "units", "seasons", "time_zones", "duration_adjectives", "holidays",
-    "set_words", "duration_mods", "reference_words",
+    "set_words", "duration_mods", "reference_words", "year_tens", "year_ones",
 )
 
 
