@@ -33,6 +33,8 @@ _MONEY_BEFORE_RE = re.compile(
 
 
 def handle_set_word(m: re.Match, ctx: Context) -> Result | None:
+    if re.search(r"(?:%|\bpercent)\s*$", text_before(ctx, m, 12)):
+        return None  # "sales grew 8% annually" is a rate of growth, which TimeML leaves untagged
     following = re.match(r"\s+([a-z]+)", text_after(ctx, m))
     counted = re.search(r"(?:\d|million|billion|thousand)\s+$", text_before(ctx, m))
     if following and following[1] not in _ADVERB_FOLLOWERS and not counted:
