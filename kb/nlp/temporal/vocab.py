@@ -80,6 +80,16 @@ def ordinals() -> dict[str, int]:
 
 
 @cache
+def year_tens() -> dict[str, int]:
+    return dict(vocab()["year_tens"])
+
+
+@cache
+def year_ones() -> dict[str, int]:
+    return dict(vocab()["year_ones"])
+
+
+@cache
 def units() -> dict[str, str]:
     return dict(vocab()["units"])
 
