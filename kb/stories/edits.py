@@ -94,6 +94,9 @@ def split_story(db: sqlite_utils.Database, story_id: int, event_ids: list[int],
         new_id = create_story(db, wanted[0])
         for event_id in wanted:
             add_event_to_story(db, new_id, event_id, manual=True)
+        for key in sorted(moved_keys - event_key_names(db, sorted(members - set(wanted)))):
+            # every event of the line moved: its later events follow them
+            db.execute("UPDATE storyline_keys SET story_id = ? WHERE key = ?", [new_id, key])
         db.execute("UPDATE story_events SET manual = 1 WHERE story_id = ?", [story_id])
         rewrite_story_entities(db, [story_id, new_id], ctx.weights)
         reference = reference_time(db)

@@ -75,7 +75,8 @@ def update_keys(db: sqlite_utils.Database, event_ids: Iterable[int], ignored_typ
     """Give these events (and the others of their articles, and of deleted events' articles)
     their keys; return every event whose key changed, with (old key, new key), the keys of
     events deleted since the last placement (their rows go by cascade; a trigger notes them),
-    and every key of the articles looked at (their links are checked again)."""
+    and every key of these events and of the articles looked at (their lines and links are
+    checked again)."""
     ids = sorted(set(event_ids))
     facts = event_facts(db, ids, ignored_types)
     old: dict[int, tuple[int | None, str | None, str | None]] = {}
@@ -108,7 +109,8 @@ def update_keys(db: sqlite_utils.Database, event_ids: Iterable[int], ignored_typ
                own_key = excluded.own_key""",
         rows)
     changed: dict[int, tuple[str | None, str | None]] = {}
-    seen: set[str] = set()
+    # A new report of an event whose key stays may still make its line a storyline.
+    seen: set[str] = {before[2] for before in old.values() if before[2]}
     for article_id in sorted(articles):
         if article_id < 0:
             members = db.execute("SELECT event_id, own_key, key FROM storyline_events WHERE event_id = ?",
@@ -136,8 +138,8 @@ def place_storylines(db: sqlite_utils.Database, event_ids: Iterable[int], ignore
     rel = rel or default_relations()
     rules = rules or default_rules()
     changed, gone_keys, seen = update_keys(db, event_ids, ignored_types, rel, rules)
-    keys = {k for pair in changed.values() for k in pair if k} | gone_keys
-    relinked = update_links(db, keys | seen, rules, ignored_types)
+    keys = {k for pair in changed.values() for k in pair if k} | gone_keys | seen
+    relinked = update_links(db, keys, rules, ignored_types)
     moved: dict[int, int] = {}
     for group, story_id, merged in _group_stories(db, _line_groups(db, keys | relinked), rules):
         for other in merged:
@@ -238,7 +240,7 @@ def _adopt_or_create(db: sqlite_utils.Database, key: str) -> int:
     row = db.execute(
         """SELECT se.story_id FROM storyline_events sl JOIN story_events se ON se.event_id = sl.event_id
            JOIN stories s ON s.id = se.story_id
-           WHERE sl.key = ? AND s.status != 'merged' AND se.manual = 0
+           WHERE sl.key = ? AND s.status != 'merged'
              AND NOT EXISTS (SELECT 1 FROM storyline_keys k WHERE k.story_id = se.story_id)
            GROUP BY se.story_id ORDER BY count(*) DESC, se.story_id LIMIT 1""", [key]).fetchone()
     if row:
