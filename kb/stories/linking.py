@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from kb.ledger.sql_helpers import chunks, marks
+from kb.stories.drift import base_of
 from kb.stories.themes import StorylineRules
 
 JOINING = ("auto", "merge")
@@ -89,6 +90,8 @@ def evidence_links(db: sqlite_utils.Database, key: str, rules: StorylineRules,
         return []
     links = []
     for other in sorted(neighbour_keys(db, mine, key)):
+        if base_of(other) == base_of(key):  # a line split where it drifted stays split
+            continue
         theirs = key_article_ids(db, other)
         shared = mine & theirs
         if len(shared) < rules.link_articles or len(shared) < rules.link_share * max(len(mine), len(theirs)):

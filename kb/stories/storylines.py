@@ -17,6 +17,7 @@ import sqlite_utils
 
 from kb.core.relations import Relations, default_relations
 from kb.ledger.sql_helpers import chunks, marks
+from kb.stories.drift import base_of, update_drift
 from kb.stories.linking import components, update_links
 from kb.stories.themes import EventFacts, StorylineRules, article_key, default_rules, own_key
 
@@ -121,7 +122,7 @@ def update_keys(db: sqlite_utils.Database, event_ids: Iterable[int], ignored_typ
         shared = article_key([own for _, own, _ in members if own], rules) if article_id > 0 else None
         for event_id, own, key in members:
             seen.update(k for k in (key, own or shared) if k)
-            if (own or shared) != key:
+            if (own or shared) != base_of(key):
                 changed[event_id] = (key, own or shared)
     db.conn.executemany("UPDATE storyline_events SET key = ? WHERE event_id = ?",
                         [[new, event_id] for event_id, (_, new) in sorted(changed.items())])
@@ -139,6 +140,11 @@ def place_storylines(db: sqlite_utils.Database, event_ids: Iterable[int], ignore
     rules = rules or default_rules()
     changed, gone_keys, seen = update_keys(db, event_ids, ignored_types, rel, rules)
     keys = {k for pair in changed.values() for k in pair if k} | gone_keys | seen
+    for event_id, (old, new) in update_drift(db, keys, rel, rules).items():
+        first = changed.pop(event_id, (old, new))[0]
+        if first != new:
+            changed[event_id] = (first, new)
+    keys |= {k for pair in changed.values() for k in pair if k}
     relinked = update_links(db, keys, rules, ignored_types)
     moved: dict[int, int] = {}
     for group, story_id, merged in _group_stories(db, _line_groups(db, keys | relinked), rules):
