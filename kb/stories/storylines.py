@@ -194,6 +194,8 @@ def _group_stories(db: sqlite_utils.Database, groups: list[list[str]], rules: St
     plans = []
     for group in groups:
         lines = [k for k in group if key_articles(db, k, rules.min_articles) >= rules.min_articles]
+        if lines and len(group) > 1:  # a key linked to a storyline (by hand, say) is part of it
+            lines = list(group)
         size = sum(db.execute("SELECT count(*) FROM storyline_events WHERE key = ?", [k]).fetchone()[0]
                    for k in lines)
         plans.append((-size, group, lines))
