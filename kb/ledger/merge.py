@@ -123,7 +123,11 @@ class Ledger(EventWriter):
         score = overlap + min(2, sum(self.entity_types.get(e) in SPECIFIC_LABELS for e in shared))
         if fit == "conflict":
             return score if overlap >= min_overlap and "PRODUCT" in labels else None
-        if overlap >= min_overlap:
+        # Known only at about the same time, one shared company is no evidence when both sides
+        # name others: OpenAI's deal with Amazon a week later is not its agreement with Microsoft.
+        hub_only = (fit == "window" and len(shared) == 1 and not labels & SPECIFIC_LABELS
+                    and min(len(ours), len(theirs)) >= 2)
+        if overlap >= min_overlap and not hub_only:
             return score
         if fit == "day" and (len(shared) >= 2 or labels & SPECIFIC_LABELS):
             return score

@@ -14,6 +14,7 @@ from kb.nlp.doc_text import doc_text
 from kb.nlp.events.clauses import (
     ClauseRules,
     clause_kind,
+    dated_after,
     dated_before,
     load_rules,
     recalls_earlier,
@@ -257,6 +258,10 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             date = timex.value.split("T")[0]
             date_mod, date_text = timex.mod, timex.text
             date_source = "explicit" if YEAR.search(timex.text) else "relative"
+            if rules.scheduled_kind and not denial and dated_after(date, published):
+                contexts.append(context_clause(rules.scheduled_kind, trigger, s_index, s_start, s_end,
+                                               text, mentions, excluded))
+                continue
         elif kind == SAME_DAY and published is not None:
             date = published.isoformat()
             date_text = timex.text if timex is not None else None
