@@ -64,6 +64,7 @@ class ClauseRules:
     recap: RecapRules
     unnamed_party_types: frozenset[str]
     scheduled_kind: str | None = None  # the context kind of a trigger dated after publication
+    amount_types: frozenset[str] = frozenset()  # types that need an amount in their sentence
 
 
 RUMOUR = "rumour"  # the pseudo-kind of [clauses] rumour cues
@@ -143,6 +144,8 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
         unnamed_party_types=_types(data.get("participants", {}).get("unnamed_party_types", []),
                                    "[participants] unnamed_party_types"),
         scheduled_kind=data.get("scheduled", {}).get("kind"),
+        amount_types=_types(data.get("participants", {}).get("amount_types", []),
+                            "[participants] amount_types"),
     )
 
 

@@ -53,6 +53,8 @@ NOUN_MARKERS = DETERMINERS | frozenset({
     "of", "in", "for", "with", "on", "two", "three", "several", "some", "many", "earlier", "new",
     "recent", "first", "latest", "next", "upcoming", "these", "those", "any", "no",
 })
+TITLE_CASE_SHARE = 0.75
+PRICE_LABELS = frozenset({"MONEY", "PERCENT"})
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 RELATIVE_WORDS = frozenset({"which", "who", "whose"})
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
@@ -63,7 +65,14 @@ def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:
     """Editorial notes, boilerplate and headings hold no events."""
     if lexicon.skip_sentence is not None and lexicon.skip_sentence.match(sentence):
         return True
-    return not TERMINAL.search(sentence) and len(sentence.split()) <= lexicon.heading_max_words
+    if TERMINAL.search(sentence):
+        return False
+    words = sentence.split()
+    if len(words) <= lexicon.heading_max_words:
+        return True
+    # A longer line in title case without final punctuation is a heading too ("Nadella:
+    # Maintaining Partnerships With OpenAI And Altman, Excited About Future AI Innovations").
+    return sum(w[:1].isupper() for w in words) >= TITLE_CASE_SHARE * len(words)
 
 
 def confidence_of(trigger: Trigger, mentions: list[Mention], date_source: str, hedged: bool,
@@ -198,6 +207,8 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             defn = TriggerDef(e.text, "pricing", pricing.priority, lexicon.money_strengths["pricing"],
                               True, "term")
             hits.append(Trigger(e.start_char, e.end_char, e.text, defn))
+    if rules.amount_types and not any(e.label_ in PRICE_LABELS for e in ents):
+        hits = [h for h in hits if h.defn.type not in rules.amount_types]
     if not hits:
         return []
     cues = sentence_cues(text, s_start, s_end, rules)
