@@ -65,6 +65,7 @@ class ClauseRules:
     unnamed_party_types: frozenset[str]
     scheduled_kind: str | None = None  # the context kind of a trigger dated after publication
     amount_types: frozenset[str] = frozenset()  # types that need an amount in their sentence
+    not_persons_only: frozenset[str] = frozenset()  # types that need a party other than people
 
 
 RUMOUR = "rumour"  # the pseudo-kind of [clauses] rumour cues
@@ -146,6 +147,8 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
         scheduled_kind=data.get("scheduled", {}).get("kind"),
         amount_types=_types(data.get("participants", {}).get("amount_types", []),
                             "[participants] amount_types"),
+        not_persons_only=_types(data.get("participants", {}).get("not_persons_only", []),
+                                "[participants] not_persons_only"),
     )
 
 

@@ -31,7 +31,7 @@ from kb.nlp.events.context import (
     paragraph_starts,
 )
 from kb.nlp.events.dating import choose_timex, date_kind
-from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon
+from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon, normalise
 from kb.nlp.events.participants import assign_roles, find_attribution, resolve_subject
 from kb.nlp.events.sentence_parts import (
     AMOUNT_LABELS,
@@ -121,6 +121,16 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
     return True
 
 
+def inside_name(hit: Trigger, ents: list[Span], allowed: frozenset[str]) -> bool:
+    """Whether a trigger is a word of a longer name ("Ventures" in "Khosla Ventures"), unless
+    the name tells the news itself (`allowed`: "PBC" in "OpenAI Group PBC")."""
+    if hit.defn.text.lower() in allowed or normalise(hit.text) in allowed:
+        return False
+    return any(e.start_char <= hit.start and hit.end <= e.end_char
+               and e.end_char - e.start_char > hit.end - hit.start
+               for e in ents if e.label_ not in AMOUNT_LABELS)
+
+
 def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timexes: list[Any],
                     attribution: Attribution | None, subordinators: frozenset[str]) -> list[Trigger]:
     """Triggers of the chosen type with different governing dates are different events
@@ -200,7 +210,8 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     money = [e for e in ents if e.label_ == "MONEY"]
     if skip_sentence(sentence, lexicon):
         return []
-    hits = [h for h in hits if keep_trigger(text, s_start, h, timexes, quotes, lexicon)]
+    hits = [h for h in hits if keep_trigger(text, s_start, h, timexes, quotes, lexicon)
+            and not inside_name(h, ents, lexicon.inside_names)]
     pricing = lexicon.types.get("pricing")
     for e in money:
         if pricing is not None and lexicon.money_pricing.search(e.text):
@@ -224,6 +235,8 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     if entity_context is not None and hits:
         mentions = resolve_subject(text, s_start, hits, mentions, entity_context, antecedent_floor,
                                    lexicon)
+    if rules.not_persons_only and mentions and all(m.label == "PERSON" for m in mentions):
+        hits = [h for h in hits if h.defn.type not in rules.not_persons_only]
     if not mentions:
         hits = [h for h in hits if (h.defn.type in ("investment", "pricing") and money)
                 or (h.defn.type in rules.unnamed_party_types and not h.defn.weak)]
