@@ -14,6 +14,7 @@ from kb.nlp.doc_text import doc_text
 from kb.nlp.events.clauses import (
     ClauseRules,
     clause_kind,
+    clause_start,
     dated_after,
     dated_before,
     load_rules,
@@ -30,7 +31,7 @@ from kb.nlp.events.context import (
     lead_paragraphs,
     paragraph_starts,
 )
-from kb.nlp.events.dating import choose_timex, date_kind
+from kb.nlp.events.dating import choose_timex, date_kind, in_relative_clause
 from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon, normalise
 from kb.nlp.events.participants import assign_roles, find_attribution, resolve_subject
 from kb.nlp.events.sentence_parts import (
@@ -129,6 +130,20 @@ def inside_name(hit: Trigger, ents: list[Span], allowed: frozenset[str]) -> bool
     return any(e.start_char <= hit.start and hit.end <= e.end_char
                and e.end_char - e.start_char > hit.end - hit.start
                for e in ents if e.label_ not in AMOUNT_LABELS)
+
+
+SUBORDINATE_OPENERS = frozenset({"after", "before", "because", "since", "while", "when", "although",
+                                 "though", "if", "unless", "whereas"})
+
+
+def subordinate(text: str, s_start: int, s_end: int, hit: Trigger, rules: ClauseRules) -> bool:
+    """Whether a trigger sits in a relative clause closed later in its sentence or in a clause
+    opened by a subordinator ("after employees threatened to quit")."""
+    if in_relative_clause(text, s_start, s_end, hit):
+        return True
+    start = clause_start(text, s_start, hit.start, rules)
+    opener = WORD.match(text, start)
+    return start > s_start and opener is not None and opener.group(0).lower() in SUBORDINATE_OPENERS
 
 
 def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timexes: list[Any],
@@ -244,7 +259,11 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         return []
     strong = [h for h in hits if not h.defn.weak]
     pool = strong or hits
-    pool.sort(key=lambda h: (-h.defn.priority, -h.defn.strength, h.start))
+    # A trigger of the main clause before one of a relative or subordinate clause ("Murati, who
+    # was named interim CEO earlier this month, is the CTO once again, and Brockman has returned
+    # as ..."; "... returned days later after employees threatened to quit").
+    pool.sort(key=lambda h: (-h.defn.priority, subordinate(text, s_start, s_end, h, rules),
+                             -h.defn.strength, h.start))
     chosen = [pool[0]]
     also = lexicon.types[pool[0].defn.type].also
     for h in pool[1:]:
