@@ -301,7 +301,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             date = timex.value.split("T")[0]
             date_mod, date_text = timex.mod, timex.text
             date_source = "explicit" if YEAR.search(timex.text) else "relative"
-            if rules.scheduled_kind and not denial and dated_after(date, published):
+            if rules.scheduled_kind and not (denial or cues.rumour()) and dated_after(date, published):
                 contexts.append(context_clause(rules.scheduled_kind, trigger, s_index, s_start, s_end,
                                                text, mentions, excluded))
                 continue
