@@ -241,13 +241,44 @@ class Ledger(EventWriter):
 
     # -- superseding -----------------------------------------------------------------------
 
+    def still_supersedes(self, event_id: int, rumor_id: int) -> bool:
+        """Whether an event still replaces a rumor it superseded, as it stands now: the same type,
+        known later, about the same things (its entities may have changed since), more precise."""
+        event, rumor = self.event_row(event_id), self.event_row(rumor_id)
+        if event is None or rumor is None or event["type"] != rumor["type"]:
+            return False
+        if event["status"] not in ("reported", "confirmed") or (rumor["known_at"] or "") >= (event["known_at"] or ""):
+            return False
+        overlap = overlap_coefficient(self.event_entity_ids(event_id), self.event_entity_ids(rumor_id))
+        if overlap < float(self.weights["supersede"]["min_entity_overlap"]):
+            return False
+        span = date_span(event["date"], event["date_mod"])
+        rumor_span = date_span(rumor["date"], rumor["date_mod"])
+        return span is not None and (rumor_span is None or more_precise(span, rumor_span))
+
+    def lift_stale_supersession(self, event_ids: list[int]) -> set[int]:
+        """Rumors superseded by one of these events that no longer qualifies (a report joined it
+        since and it is about more than the rumor) stand rumored again, so a later event may
+        replace them: supersession follows the events as they are, not the moment a merge looked."""
+        lifted: set[int] = set()
+        for part in chunks(event_ids):
+            rows = self.db.execute(f"SELECT id, superseded_by FROM events WHERE superseded_by IN ({marks(part)})",
+                                   part).fetchall()
+            self.load_events([r[0] for r in rows])
+            for rumor_id, event_id in rows:
+                if not self.still_supersedes(event_id, rumor_id):
+                    self.db.execute("UPDATE events SET superseded_by = NULL WHERE id = ?", [rumor_id])
+                    self.refresh_event(rumor_id)
+                    lifted.add(rumor_id)
+        return lifted
+
     def apply_supersession(self, event_ids: Iterable[int]) -> set[int]:
         """Mark rumored events replaced by later, more precise events; return those changed."""
         cfg = self.weights["supersede"]
         window = int(cfg["window_days"])
-        changed: set[int] = set()
         ids = sorted(set(event_ids))
         self.load_events(ids)
+        changed: set[int] = self.lift_stale_supersession(ids)
         for event_id in ids:
             event = self.event_row(event_id)
             if event is None or event["status"] not in ("reported", "confirmed"):

@@ -174,3 +174,29 @@ def test_a_fact_only_ever_retold_is_background_not_news(db):
     assert novelty[recap] == load_weights()["importance"]["novelty_floor"]
     assert novelty[news] == 1.0
     assert event_of(db, recap)["importance"] < event_of(db, news)["importance"]
+
+
+def rumor_and_memorandum(db) -> tuple[int, int, list[int]]:
+    c = outlets(db)
+    review = c.article("Northbeam Review", "2025-07-23T13:00:00Z", "compute-bets")
+    rumor = c.mention(review, "partnership", "Losing growth to rivals could cut the Azure revenue of the partnership.",
+                      [("OpenAI", "agent"), ("Azure", "product")], hedged=True)
+    wire = c.article("Newsroom Wire", "2025-09-11T21:00:00Z", "memorandum")
+    memo = c.mention(wire, "partnership", "Today's memorandum follows months of negotiation at OpenAI.",
+                     [("OpenAI", "agent")], "2025-09-11")
+    daily = c.article("Cloudline Daily", "2025-09-12T09:00:00Z", "memorandum-terms")
+    c.mention(daily, "partnership", "Microsoft and OpenAI signed the memorandum on Thursday.",
+              [("Microsoft", "agent"), ("OpenAI", "partner")], "2025-09-11", date_source="relative")
+    return rumor, memo, [review, wire, daily]
+
+
+def test_a_rumor_stays_superseded_only_while_the_later_event_is_about_the_same_things(db, tmp_path):
+    # Merged one article at a time, the memorandum first names only OpenAI and supersedes the
+    # rumor; once it also names Microsoft it is about more than the rumor, which stands rumored
+    # again, as it does when every article is merged at once.
+    rumor, memo, articles = rumor_and_memorandum(db)
+    for article in articles:
+        integrate_articles(db, [article])
+    one_at_a_time = event_of(db, rumor)
+    assert (one_at_a_time["status"], one_at_a_time["superseded_by"]) == ("rumored", None)
+    assert event_of(db, memo)["status"] != "superseded"
