@@ -247,7 +247,9 @@ class Ledger(EventWriter):
         event, rumor = self.event_row(event_id), self.event_row(rumor_id)
         if event is None or rumor is None or event["type"] != rumor["type"]:
             return False
-        if event["status"] not in ("reported", "confirmed") or (rumor["known_at"] or "") >= (event["known_at"] or ""):
+        if event["status"] not in ("reported", "confirmed"):
+            return False
+        if (rumor["known_at"] or "") >= (event["known_at"] or ""):
             return False
         overlap = overlap_coefficient(self.event_entity_ids(event_id), self.event_entity_ids(rumor_id))
         if overlap < float(self.weights["supersede"]["min_entity_overlap"]):
@@ -262,8 +264,8 @@ class Ledger(EventWriter):
         replace them: supersession follows the events as they are, not the moment a merge looked."""
         lifted: set[int] = set()
         for part in chunks(event_ids):
-            rows = self.db.execute(f"SELECT id, superseded_by FROM events WHERE superseded_by IN ({marks(part)})",
-                                   part).fetchall()
+            sql = f"SELECT id, superseded_by FROM events WHERE superseded_by IN ({marks(part)})"
+            rows = self.db.execute(sql, part).fetchall()
             self.load_events([r[0] for r in rows])
             for rumor_id, event_id in rows:
                 if not self.still_supersedes(event_id, rumor_id):
