@@ -54,17 +54,17 @@ def in_other_clause(text: str, trigger: Trigger, tx: Any, subordinators: frozens
 
 
 def in_closed_relative(text: str, trigger: Trigger, tx: Any) -> bool:
-    """Whether a timex before the trigger sits in a relative clause closed before it ("Mira
-    Murati, who ... was briefly named interim CEO earlier this month, is the company's CTO once
-    again"): it dates what the clause tells, not the trigger."""
+    """Whether a timex before the trigger sits in a relative clause closed before it ("Emmett
+    Shear, who was briefly named interim CEO earlier this month, is an adviser once more"): it
+    dates what the clause tells, not the trigger."""
     if tx.end > trigger.start or "," not in text[tx.end : trigger.start]:
         return False
     return RELATIVE_OPEN.search(text, max(0, tx.start - 200), tx.start) is not None
 
 
 def in_relative_clause(text: str, s_start: int, s_end: int, trigger: Trigger) -> bool:
-    """Whether a trigger sits in a relative clause closed later in its sentence ("Murati, who was
-    briefly named interim CEO earlier this month, is the CTO once again"): background to the
+    """Whether a trigger sits in a relative clause closed later in its sentence ("Shear, who was
+    briefly named interim CEO earlier this month, is an adviser once more"): background to the
     main clause's news."""
     if RELATIVE_OPEN.search(text, max(s_start, trigger.start - 200), trigger.start) is None:
         return False

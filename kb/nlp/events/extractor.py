@@ -71,8 +71,8 @@ def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:
     words = sentence.split()
     if len(words) <= lexicon.heading_max_words:
         return True
-    # A longer line in title case without final punctuation is a heading too ("Nadella:
-    # Maintaining Partnerships With OpenAI And Altman, Excited About Future AI Innovations").
+    # A longer line in title case without final punctuation is a heading too ("Suleyman Outlines
+    # Plans For Microsoft AI Models And New Partnerships With Chipmakers").
     return sum(w[:1].isupper() for w in words) >= TITLE_CASE_SHARE * len(words)
 
 
@@ -259,9 +259,9 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         return []
     strong = [h for h in hits if not h.defn.weak]
     pool = strong or hits
-    # A trigger of the main clause before one of a relative or subordinate clause ("Murati, who
-    # was named interim CEO earlier this month, is the CTO once again, and Brockman has returned
-    # as ..."; "... returned days later after employees threatened to quit").
+    # A trigger of the main clause before one of a relative or subordinate clause ("Shear, who
+    # was named interim CEO earlier this month, is an adviser once more, and Taylor has returned
+    # as chair"; "... returned days later after employees threatened to quit").
     pool.sort(key=lambda h: (-h.defn.priority, subordinate(text, s_start, s_end, h, rules),
                              -h.defn.strength, h.start))
     chosen = [pool[0]]
