@@ -370,6 +370,10 @@ class EventFold:
         """Independent reporting articles (copies count with their original)."""
         return len(self.originals)
 
+    def recap_only(self) -> bool:
+        """Whether every report recalls the fact as an earlier one: background, never news."""
+        return bool(self.ordered) and all(r.recap for r in self.ordered)
+
     def highest_authority(self) -> float:
         return self.authority if self.authority is not None else 0.0
 

@@ -123,7 +123,11 @@ class Ledger(EventWriter):
         score = overlap + min(2, sum(self.entity_types.get(e) in SPECIFIC_LABELS for e in shared))
         if fit == "conflict":
             return score if overlap >= min_overlap and "PRODUCT" in labels else None
-        if overlap >= min_overlap:
+        # Known only at about the same time, one shared company is no evidence when both sides
+        # name others: OpenAI's deal with Amazon a week later is not its agreement with Microsoft.
+        hub_only = (fit == "window" and len(shared) == 1 and not labels & SPECIFIC_LABELS
+                    and min(len(ours), len(theirs)) >= 2)
+        if overlap >= min_overlap and not hub_only:
             return score
         if fit == "day" and (len(shared) >= 2 or labels & SPECIFIC_LABELS):
             return score
@@ -237,13 +241,46 @@ class Ledger(EventWriter):
 
     # -- superseding -----------------------------------------------------------------------
 
+    def still_supersedes(self, event_id: int, rumor_id: int) -> bool:
+        """Whether an event still replaces a rumor it superseded, as it stands now: the same type,
+        known later, about the same things (its entities may have changed since), more precise."""
+        event, rumor = self.event_row(event_id), self.event_row(rumor_id)
+        if event is None or rumor is None or event["type"] != rumor["type"]:
+            return False
+        if event["status"] not in ("reported", "confirmed"):
+            return False
+        if (rumor["known_at"] or "") >= (event["known_at"] or ""):
+            return False
+        overlap = overlap_coefficient(self.event_entity_ids(event_id), self.event_entity_ids(rumor_id))
+        if overlap < float(self.weights["supersede"]["min_entity_overlap"]):
+            return False
+        span = date_span(event["date"], event["date_mod"])
+        rumor_span = date_span(rumor["date"], rumor["date_mod"])
+        return span is not None and (rumor_span is None or more_precise(span, rumor_span))
+
+    def lift_stale_supersession(self, event_ids: list[int]) -> set[int]:
+        """Rumors superseded by one of these events that no longer qualifies (a report joined it
+        since and it is about more than the rumor) stand rumored again, so a later event may
+        replace them: supersession follows the events as they are, not the moment a merge looked."""
+        lifted: set[int] = set()
+        for part in chunks(event_ids):
+            sql = f"SELECT id, superseded_by FROM events WHERE superseded_by IN ({marks(part)})"
+            rows = self.db.execute(sql, part).fetchall()
+            self.load_events([r[0] for r in rows])
+            for rumor_id, event_id in rows:
+                if not self.still_supersedes(event_id, rumor_id):
+                    self.db.execute("UPDATE events SET superseded_by = NULL WHERE id = ?", [rumor_id])
+                    self.refresh_event(rumor_id)
+                    lifted.add(rumor_id)
+        return lifted
+
     def apply_supersession(self, event_ids: Iterable[int]) -> set[int]:
         """Mark rumored events replaced by later, more precise events; return those changed."""
         cfg = self.weights["supersede"]
         window = int(cfg["window_days"])
-        changed: set[int] = set()
         ids = sorted(set(event_ids))
         self.load_events(ids)
+        changed: set[int] = self.lift_stale_supersession(ids)
         for event_id in ids:
             event = self.event_row(event_id)
             if event is None or event["status"] not in ("reported", "confirmed"):

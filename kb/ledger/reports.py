@@ -20,7 +20,8 @@ REPORT_SQL = """
     SELECT em.id, em.article_id, em.event_id, em.type, em.date, em.date_mod, em.date_text,
            em.date_source, em.sentence, em.sentence_index, em.start, em."end", em.hedged,
            em.negated, em.denial, em.attributed_to, em.confidence, em.entities,
-           a.published_at, a.fetched_at, a.duplicate_of, s.id, s.name, s.reliability, s.first_party
+           a.published_at, a.fetched_at, a.duplicate_of, s.id, s.name, s.reliability, s.first_party,
+           em.recap
     FROM event_mentions em JOIN articles a ON a.id = em.article_id LEFT JOIN sources s ON s.id = a.source_id
 """
 
@@ -63,6 +64,7 @@ class Report:
     source: SourceInfo
     key: str = ""
     match_ids: frozenset[int] = field(default_factory=frozenset)
+    recap: bool = False  # the sentence recalls an earlier fact (kb.nlp.events.clauses)
 
     def __post_init__(self) -> None:
         # Derived once (a report is not changed after it is read): the ledger asks for them often.
@@ -192,6 +194,7 @@ def load_reports(
             known_at=article_known_at(row[18], row[19]),
             original_article_id=resolver.original_article(row[1]),
             source=resolver.source_of(row[1]),
+            recap=bool(row[25]),
         )
         if keys:
             base = f"{report.type}:{sentence_fingerprint(report.sentence)}"

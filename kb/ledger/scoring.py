@@ -88,6 +88,7 @@ class EventFacts:
     date_mod: str | None
     centralities: list[float]
     novelty_gap_days: int | None
+    recap_only: bool = False  # every report recalls it as an earlier fact
 
 
 @dataclass
@@ -154,7 +155,9 @@ def score_event_importance(facts: EventFacts, weights: dict[str, Any]) -> Score:
     """How much the event matters to an analyst of the tracked topic (0..1)."""
     imp = weights["importance"]
     top = sorted(facts.centralities, reverse=True)[:2]
-    if facts.novelty_gap_days is None:
+    if facts.recap_only:
+        novelty = float(imp["novelty_floor"])  # only ever retold: background, not news
+    elif facts.novelty_gap_days is None:
         novelty = float(imp["novelty_undated"])
     else:
         half_life = max(float(imp["novelty_half_life_days"]), 1.0)
@@ -258,7 +261,7 @@ class ScoringContext:
 
 
 def facts_of(ctx: ScoringContext, event: dict[str, Any], supporting: list[SourceEvidence], mentions: int,
-             authority: float, entity_ids: list[int]) -> EventFacts:
+             authority: float, entity_ids: list[int], recap_only: bool = False) -> EventFacts:
     """The scoring inputs of one event from its row, its sources' best evidence (sorted by
     source key), its independent mentions, its sources' highest authority and its entities."""
     gap = None
@@ -276,4 +279,5 @@ def facts_of(ctx: ScoringContext, event: dict[str, Any], supporting: list[Source
         date_mod=event.get("date_mod"),
         centralities=[ctx.centrality(i) for i in sorted(set(entity_ids))],
         novelty_gap_days=gap,
+        recap_only=recap_only,
     )

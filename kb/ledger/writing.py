@@ -143,7 +143,7 @@ class EventWriter(LedgerState):
     def score_values(self, row: dict[str, Any], fold: EventFold, entity_ids: list[int]) -> dict[str, Any]:
         """An event's importance, confidence and their stored explanation."""
         facts = facts_of(self.ctx, row, fold.best_evidence(), fold.mentions(), fold.highest_authority(),
-                         entity_ids)
+                         entity_ids, recap_only=fold.recap_only())
         importance, confidence = score_event(facts, self.weights)
         return {"importance": importance.value, "confidence": confidence.value,
                 "score_components": components_json(importance, confidence),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from kb.jobs.integrate import integrate_articles
+from kb.ledger.scoring import load_weights
 from tests.ledger.ledger_data import Corpus, event_of
 
 
@@ -137,3 +140,63 @@ def test_a_deal_named_by_two_names_of_one_company_on_its_day_is_one_event(db):
                       [("OpenAI", "agent"), ("Amazon", "partner"), ("Microsoft", "partner")], "2025-11-03")
     merged(db)
     assert event_of(db, deal)["id"] == event_of(db, first)["id"]
+
+
+def test_reports_known_at_about_the_same_time_sharing_one_hub_company_are_two_facts(db):
+    c = outlets(db)
+    daily = c.article("Cloudline Daily", "2025-10-28T15:00:00Z", "new-agreement")
+    agreement = c.mention(daily, "partnership", "The agreement keeps Microsoft as OpenAI's frontier partner.",
+                          [("Microsoft", "agent"), ("OpenAI", "partner")], "2025-10-28", date_source="published")
+    stack = c.article("Signal & Stack", "2025-11-03T15:00:00Z", "aws-deal")
+    aws = c.mention(stack, "partnership", "OpenAI has signed a $38 billion deal with Amazon Web Services.",
+                    [("OpenAI", "agent"), ("Amazon Web Services", "partner")], "2025-11-03", date_source="published")
+    # A report of the first deal a day later, sharing both companies, still joins it.
+    review = c.article("Northbeam Review", "2025-10-29T08:00:00Z", "agreement-terms")
+    terms = c.mention(review, "partnership", "Microsoft's agreement with OpenAI runs through 2032.",
+                      [("Microsoft", "agent"), ("OpenAI", "partner")], "2025-10-29", date_source="published")
+    merged(db)
+    assert event_of(db, agreement)["id"] != event_of(db, aws)["id"]
+    assert event_of(db, agreement)["id"] == event_of(db, terms)["id"]
+
+
+def test_a_fact_only_ever_retold_is_background_not_news(db):
+    c = outlets(db)
+    daily = c.article("Cloudline Daily", "2023-11-20T09:00:00Z", "board-week")
+    recap = c.mention(daily, "release", "On November 6, at its developer day, OpenAI introduced custom GPTs.",
+                      [("OpenAI", "agent"), ("GPT Store", "product")], "2023-11-06", date_source="explicit")
+    news = c.mention(daily, "release", "OpenAI introduced a voice mode on Monday.",
+                     [("OpenAI", "agent"), ("Voice Mode", "product")], "2023-11-20", date_source="relative",
+                     start=90)
+    db.execute("UPDATE event_mentions SET recap = 1 WHERE id = ?", [recap])
+    merged(db)
+    novelty = {m: json.loads(event_of(db, m)["score_components"])["importance"]["components"]["novelty"]["value"]
+               for m in (recap, news)}
+    assert novelty[recap] == load_weights()["importance"]["novelty_floor"]
+    assert novelty[news] == 1.0
+    assert event_of(db, recap)["importance"] < event_of(db, news)["importance"]
+
+
+def rumor_and_memorandum(db) -> tuple[int, int, list[int]]:
+    c = outlets(db)
+    review = c.article("Northbeam Review", "2025-07-23T13:00:00Z", "compute-bets")
+    rumor = c.mention(review, "partnership", "Losing growth to rivals could cut the Azure revenue of the partnership.",
+                      [("OpenAI", "agent"), ("Azure", "product")], hedged=True)
+    wire = c.article("Newsroom Wire", "2025-09-11T21:00:00Z", "memorandum")
+    memo = c.mention(wire, "partnership", "Today's memorandum follows months of negotiation at OpenAI.",
+                     [("OpenAI", "agent")], "2025-09-11")
+    daily = c.article("Cloudline Daily", "2025-09-12T09:00:00Z", "memorandum-terms")
+    c.mention(daily, "partnership", "Microsoft and OpenAI signed the memorandum on Thursday.",
+              [("Microsoft", "agent"), ("OpenAI", "partner")], "2025-09-11", date_source="relative")
+    return rumor, memo, [review, wire, daily]
+
+
+def test_a_rumor_stays_superseded_only_while_the_later_event_is_about_the_same_things(db, tmp_path):
+    # Merged one article at a time, the memorandum first names only OpenAI and supersedes the
+    # rumor; once it also names Microsoft it is about more than the rumor, which stands rumored
+    # again, as it does when every article is merged at once.
+    rumor, memo, articles = rumor_and_memorandum(db)
+    for article in articles:
+        integrate_articles(db, [article])
+    one_at_a_time = event_of(db, rumor)
+    assert (one_at_a_time["status"], one_at_a_time["superseded_by"]) == ("rumored", None)
+    assert event_of(db, memo)["status"] != "superseded"

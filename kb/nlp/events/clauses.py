@@ -33,6 +33,8 @@ class KindRule:
     ends_with: tuple[str, ...]
     only_types: frozenset[str]
     skip_types: frozenset[str]
+    lower_case: bool = False  # its cues count only written in lower case ("may", not the month)
+    not_in_reports: bool = False  # a sourced rumour or a denial keeps its events whatever its cues
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class ClauseRules:
     legal_kinds: frozenset[str]
     recap: RecapRules
     unnamed_party_types: frozenset[str]
+    scheduled_kind: str | None = None  # the context kind of a trigger dated after publication
+    amount_types: frozenset[str] = frozenset()  # types that need an amount in their sentence
+    not_persons_only: frozenset[str] = frozenset()  # types that need a party other than people
 
 
 RUMOUR = "rumour"  # the pseudo-kind of [clauses] rumour cues
@@ -101,7 +106,8 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
 
     kinds = []
     for name, spec in data.get("kinds", {}).items():
-        unknown = sorted(set(spec) - {*CUE_SCOPES, "ends_with", "only_types", "skip_types", "as"})
+        unknown = sorted(set(spec) - {*CUE_SCOPES, "ends_with", "only_types", "skip_types", "as",
+                                       "lower_case", "not_in_reports"})
         if unknown:
             raise ValueError(f"[kinds.{name}]: unknown keys {unknown}")
         for scope in CUE_SCOPES:
@@ -113,6 +119,8 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
             ends_with=tuple(spec.get("ends_with", [])),
             only_types=_types(spec.get("only_types", []), f"[kinds.{name}] only_types"),
             skip_types=_types(spec.get("skip_types", []), f"[kinds.{name}] skip_types"),
+            lower_case=bool(spec.get("lower_case", False)),
+            not_in_reports=bool(spec.get("not_in_reports", False)),
         ))
     add(list(clauses.get("rumour", [])), RUMOUR, "sentence")
     legal = data.get("legal_forward", {})
@@ -136,6 +144,11 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
         ),
         unnamed_party_types=_types(data.get("participants", {}).get("unnamed_party_types", []),
                                    "[participants] unnamed_party_types"),
+        scheduled_kind=data.get("scheduled", {}).get("kind"),
+        amount_types=_types(data.get("participants", {}).get("amount_types", []),
+                            "[participants] amount_types"),
+        not_persons_only=_types(data.get("participants", {}).get("not_persons_only", []),
+                                "[participants] not_persons_only"),
     )
 
 
@@ -171,10 +184,14 @@ class SentenceCues:
     ends: frozenset[str]  # the kinds whose ends_with the sentence ends with
     head: int  # where the sentence's words begin (after opening quotes)
 
-    def has(self, kind: str, scope: str, lo: int = -1, hi: int | None = None, at: int | None = None) -> bool:
-        """Whether a cue of (kind, scope) lies within [lo, hi) (or starts at `at`)."""
+    def has(self, kind: str, scope: str, lo: int = -1, hi: int | None = None, at: int | None = None,
+            lower_case: bool = False) -> bool:
+        """Whether a cue of (kind, scope) lies within [lo, hi) (or starts at `at`); with
+        `lower_case`, only a cue written in lower case counts."""
         for c_start, c_end, roles in self.found:
             if (kind, scope) not in roles:
+                continue
+            if lower_case and not self.text[c_start:c_end].islower():
                 continue
             if at is not None:
                 if c_start == at:
@@ -197,15 +214,16 @@ def sentence_cues(text: str, s_start: int, s_end: int, rules: ClauseRules) -> Se
 
 
 def _fits(kind: KindRule, cues: SentenceCues, c_start: int, trigger: Trigger) -> bool:
-    name, scopes = kind.name, kind.scopes
+    name, scopes, low = kind.name, kind.scopes, kind.lower_case
     hit = (
         name in cues.ends
-        or ("sentence_start" in scopes and cues.has(name, "sentence_start", at=cues.head))
+        or ("sentence_start" in scopes and cues.has(name, "sentence_start", at=cues.head, lower_case=low))
         or ("clause_start" in scopes and c_start > cues.start
-            and cues.has(name, "clause_start", at=OPENING.match(cues.text, c_start, trigger.start).end()))
-        or ("before" in scopes and cues.has(name, "before", c_start, trigger.start))
-        or ("earlier" in scopes and cues.has(name, "earlier", cues.start, trigger.start))
-        or ("sentence" in scopes and cues.has(name, "sentence"))
+            and cues.has(name, "clause_start", at=OPENING.match(cues.text, c_start, trigger.start).end(),
+                         lower_case=low))
+        or ("before" in scopes and cues.has(name, "before", c_start, trigger.start, lower_case=low))
+        or ("earlier" in scopes and cues.has(name, "earlier", cues.start, trigger.start, lower_case=low))
+        or ("sentence" in scopes and cues.has(name, "sentence", lower_case=low))
     )
     if not hit:
         return False
@@ -226,7 +244,7 @@ def clause_kind(cues: SentenceCues, trigger: Trigger, reported: bool, rules: Cla
     for kind in rules.kinds:
         if kind.only_types and kind_type not in kind.only_types:
             continue
-        if kind_type in kind.skip_types or (kind.label == "plan" and reported):
+        if kind_type in kind.skip_types or (kind.not_in_reports and reported):
             continue
         if not _fits(kind, cues, c_start, trigger):
             continue
@@ -263,6 +281,14 @@ def recalls_earlier(cues: SentenceCues, trigger: Trigger, rules: ClauseRules,
     if recap.possessive_amount and form == "term" and POSSESSIVE_AMOUNT.search(text, c_start, trigger.start):
         return True  # "Microsoft's reported $13 billion investment"
     return form in recap.relative_forms and first in recap.relative_openers
+
+
+def dated_after(value: str | None, published: dt.date | None) -> bool:
+    """Whether a date lies wholly after the publication day: a deadline or a schedule, not a fact."""
+    if value is None or published is None:
+        return False
+    span = date_span(value)
+    return span is not None and span.start > published
 
 
 def dated_before(value: str | None, published: dt.date | None, rules: ClauseRules) -> bool:

@@ -109,6 +109,9 @@ def apply_context_dates(events: list[dict], classes: list[str], lead: ContextDat
             if earlier is not None:
                 source = ContextDate(earlier["date"], earlier["date_mod"], earlier["date_text"],
                                      earlier["date_source"])
+                # What followed a recalled fact is recalled too ("On March 3, Anthropic unveiled a
+                # coding model ... Amazon joined it on stage to announce ...").
+                event["recap"] = event["recap"] or earlier["recap"]
             elif lead is not None:
                 source = lead
             elif not event["hedged"] and paragraph < news_paragraphs:

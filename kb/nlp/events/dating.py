@@ -29,6 +29,7 @@ _SCORED = sorted(("day", "week", "month", "year"), key=PRECISION_RANK.__getitem_
 PRECISION_SCORE = {precision: len(_SCORED) - i for i, precision in enumerate(_SCORED)}
 NOW_WORDS = re.compile(r"\b(?:today|now|this morning|tonight)\b", re.IGNORECASE)
 CLAUSE_END = re.compile(r"[,;:.!?—]")
+RELATIVE_OPEN = re.compile(r",\s+(?:who|which|whose)\b[^,;:.!?—]*$", re.IGNORECASE)
 
 
 def timex_precision_rank(value: str) -> int:
@@ -52,6 +53,24 @@ def in_other_clause(text: str, trigger: Trigger, tx: Any, subordinators: frozens
     return any(w in subordinators for w in words[:-1])
 
 
+def in_closed_relative(text: str, trigger: Trigger, tx: Any) -> bool:
+    """Whether a timex before the trigger sits in a relative clause closed before it ("Emmett
+    Shear, who was briefly named interim CEO earlier this month, is an adviser once more"): it
+    dates what the clause tells, not the trigger."""
+    if tx.end > trigger.start or "," not in text[tx.end : trigger.start]:
+        return False
+    return RELATIVE_OPEN.search(text, max(0, tx.start - 200), tx.start) is not None
+
+
+def in_relative_clause(text: str, s_start: int, s_end: int, trigger: Trigger) -> bool:
+    """Whether a trigger sits in a relative clause closed later in its sentence ("Shear, who was
+    briefly named interim CEO earlier this month, is an adviser once more"): background to the
+    main clause's news."""
+    if RELATIVE_OPEN.search(text, max(s_start, trigger.start - 200), trigger.start) is None:
+        return False
+    return "," in text[trigger.end : s_end]
+
+
 def choose_timex(text: str, timexes: list[Any], trigger: Trigger,
                  attribution: Attribution | None, subordinators: frozenset[str] = frozenset()) -> Any | None:
     """The timex governing the trigger: the nearest DATE/TIME (a more precise one a few words
@@ -66,7 +85,7 @@ def choose_timex(text: str, timexes: list[Any], trigger: Trigger,
         before = words_before(text, tx.start, 1, 0)
         if before and before[-1] in PERIOD_BOUND_WORDS:
             continue
-        if in_other_clause(text, trigger, tx, subordinators):
+        if in_other_clause(text, trigger, tx, subordinators) or in_closed_relative(text, trigger, tx):
             continue
         distance = max(tx.start - trigger.end, trigger.start - tx.end, 0)
         in_attribution = attribution is not None and attribution.start <= tx.start < attribution.end

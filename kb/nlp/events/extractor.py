@@ -14,6 +14,8 @@ from kb.nlp.doc_text import doc_text
 from kb.nlp.events.clauses import (
     ClauseRules,
     clause_kind,
+    clause_start,
+    dated_after,
     dated_before,
     load_rules,
     recalls_earlier,
@@ -29,8 +31,8 @@ from kb.nlp.events.context import (
     lead_paragraphs,
     paragraph_starts,
 )
-from kb.nlp.events.dating import choose_timex, date_kind
-from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon
+from kb.nlp.events.dating import choose_timex, date_kind, in_relative_clause
+from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon, normalise
 from kb.nlp.events.participants import assign_roles, find_attribution, resolve_subject
 from kb.nlp.events.sentence_parts import (
     AMOUNT_LABELS,
@@ -52,6 +54,8 @@ NOUN_MARKERS = DETERMINERS | frozenset({
     "of", "in", "for", "with", "on", "two", "three", "several", "some", "many", "earlier", "new",
     "recent", "first", "latest", "next", "upcoming", "these", "those", "any", "no",
 })
+TITLE_CASE_SHARE = 0.75
+PRICE_LABELS = frozenset({"MONEY", "PERCENT"})
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 RELATIVE_WORDS = frozenset({"which", "who", "whose"})
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
@@ -62,7 +66,14 @@ def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:
     """Editorial notes, boilerplate and headings hold no events."""
     if lexicon.skip_sentence is not None and lexicon.skip_sentence.match(sentence):
         return True
-    return not TERMINAL.search(sentence) and len(sentence.split()) <= lexicon.heading_max_words
+    if TERMINAL.search(sentence):
+        return False
+    words = sentence.split()
+    if len(words) <= lexicon.heading_max_words:
+        return True
+    # A longer line in title case without final punctuation is a heading too ("Suleyman Outlines
+    # Plans For Microsoft AI Models And New Partnerships With Chipmakers").
+    return sum(w[:1].isupper() for w in words) >= TITLE_CASE_SHARE * len(words)
 
 
 def confidence_of(trigger: Trigger, mentions: list[Mention], date_source: str, hedged: bool,
@@ -109,6 +120,30 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
     if hit.defn.form in ("base", "s") and prev and (prev[-1] in NOUN_MARKERS or prev[-1].isdigit()):
         return any(tx.type in ("DATE", "TIME") and tx.value and tx.value[:1].isdigit() for tx in timexes)
     return True
+
+
+def inside_name(hit: Trigger, ents: list[Span], allowed: frozenset[str]) -> bool:
+    """Whether a trigger is a word of a longer name ("Ventures" in "Khosla Ventures"), unless
+    the name tells the news itself (`allowed`: "PBC" in "OpenAI Group PBC")."""
+    if hit.defn.text.lower() in allowed or normalise(hit.text) in allowed:
+        return False
+    return any(e.start_char <= hit.start and hit.end <= e.end_char
+               and e.end_char - e.start_char > hit.end - hit.start
+               for e in ents if e.label_ not in AMOUNT_LABELS)
+
+
+SUBORDINATE_OPENERS = frozenset({"after", "before", "because", "since", "while", "when", "although",
+                                 "though", "if", "unless", "whereas"})
+
+
+def subordinate(text: str, s_start: int, s_end: int, hit: Trigger, rules: ClauseRules) -> bool:
+    """Whether a trigger sits in a relative clause closed later in its sentence or in a clause
+    opened by a subordinator ("after employees threatened to quit")."""
+    if in_relative_clause(text, s_start, s_end, hit):
+        return True
+    start = clause_start(text, s_start, hit.start, rules)
+    opener = WORD.match(text, start)
+    return start > s_start and opener is not None and opener.group(0).lower() in SUBORDINATE_OPENERS
 
 
 def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timexes: list[Any],
@@ -190,13 +225,16 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     money = [e for e in ents if e.label_ == "MONEY"]
     if skip_sentence(sentence, lexicon):
         return []
-    hits = [h for h in hits if keep_trigger(text, s_start, h, timexes, quotes, lexicon)]
+    hits = [h for h in hits if keep_trigger(text, s_start, h, timexes, quotes, lexicon)
+            and not inside_name(h, ents, lexicon.inside_names)]
     pricing = lexicon.types.get("pricing")
     for e in money:
         if pricing is not None and lexicon.money_pricing.search(e.text):
             defn = TriggerDef(e.text, "pricing", pricing.priority, lexicon.money_strengths["pricing"],
                               True, "term")
             hits.append(Trigger(e.start_char, e.end_char, e.text, defn))
+    if rules.amount_types and not any(e.label_ in PRICE_LABELS for e in ents):
+        hits = [h for h in hits if h.defn.type not in rules.amount_types]
     if not hits:
         return []
     cues = sentence_cues(text, s_start, s_end, rules)
@@ -212,6 +250,8 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     if entity_context is not None and hits:
         mentions = resolve_subject(text, s_start, hits, mentions, entity_context, antecedent_floor,
                                    lexicon)
+    if rules.not_persons_only and mentions and all(m.label == "PERSON" for m in mentions):
+        hits = [h for h in hits if h.defn.type not in rules.not_persons_only]
     if not mentions:
         hits = [h for h in hits if (h.defn.type in ("investment", "pricing") and money)
                 or (h.defn.type in rules.unnamed_party_types and not h.defn.weak)]
@@ -219,7 +259,11 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         return []
     strong = [h for h in hits if not h.defn.weak]
     pool = strong or hits
-    pool.sort(key=lambda h: (-h.defn.priority, -h.defn.strength, h.start))
+    # A trigger of the main clause before one of a relative or subordinate clause ("Shear, who
+    # was named interim CEO earlier this month, is an adviser once more, and Taylor has returned
+    # as chair"; "... returned days later after employees threatened to quit").
+    pool.sort(key=lambda h: (-h.defn.priority, subordinate(text, s_start, s_end, h, rules),
+                             -h.defn.strength, h.start))
     chosen = [pool[0]]
     also = lexicon.types[pool[0].defn.type].also
     for h in pool[1:]:
@@ -257,6 +301,10 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             date = timex.value.split("T")[0]
             date_mod, date_text = timex.mod, timex.text
             date_source = "explicit" if YEAR.search(timex.text) else "relative"
+            if rules.scheduled_kind and not (denial or cues.rumour()) and dated_after(date, published):
+                contexts.append(context_clause(rules.scheduled_kind, trigger, s_index, s_start, s_end,
+                                               text, mentions, excluded))
+                continue
         elif kind == SAME_DAY and published is not None:
             date = published.isoformat()
             date_text = timex.text if timex is not None else None

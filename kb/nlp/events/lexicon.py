@@ -82,6 +82,9 @@ class EventLexicon:
         default_factory=dict)
     skip_sentence: re.Pattern[str] | None = None
     heading_max_words: int = 9
+    # Triggers that still count inside a longer name ("OpenAI Group PBC"); others do not
+    # ("Khosla Ventures" is no joint venture).
+    inside_names: frozenset[str] = frozenset()
     context: ContextSettings = field(default_factory=ContextSettings)
 
     def lookup(self, surface: str) -> TriggerDef | None:
@@ -272,6 +275,7 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
         skip_sentence=re.compile("|".join(f"(?:{p})" for p in sentences["skip"]))
         if sentences.get("skip") else None,
         heading_max_words=int(sentences.get("heading_max_words", 9)),
+        inside_names=frozenset(normalise(t) for t in data.get("names", {}).get("triggers_inside", [])),
         dispatch=build_dispatch(plain, gap_triggers),
         context=compile_context(data.get("context", {})),
     )
