@@ -40,7 +40,6 @@ def test_a_recap_in_a_news_story_keeps_the_date_it_happened(extract):
     assert events(found) == [("partnership", "2025-09-11", True)]
 
 
-@pytest.mark.xfail(strict=True, reason="a plan ('will follow later this month') is typed pricing; plans make no event")
 def test_a_pricing_plan_makes_no_event(extract):
     assert events(extract("Pricing for high-volume customers will follow later this month, Microsoft said.",
                           "2026-04-03")) == []
