@@ -52,7 +52,9 @@ clean:
 	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm
 
 # Rewrite the knowledge the sample corpus builds (tests/fixtures/sample_knowledge.json) on purpose.
+# (SAMPLE_DB is per checkout, so two worktrees can rebuild at once.)
+SAMPLE_DB ?= /tmp/newskb-sample-$(notdir $(CURDIR)).db
 sample-knowledge: install
-	rm -f /tmp/newskb-sample.db /tmp/newskb-sample.db-wal /tmp/newskb-sample.db-shm
-	$(BIN)/kb --db /tmp/newskb-sample.db ingest --sources data/sample/sources.toml
-	$(BIN)/python -m tests.knowledge /tmp/newskb-sample.db > tests/fixtures/sample_knowledge.json
+	rm -f $(SAMPLE_DB) $(SAMPLE_DB)-wal $(SAMPLE_DB)-shm
+	$(BIN)/kb --db $(SAMPLE_DB) ingest --sources data/sample/sources.toml
+	$(BIN)/python -m tests.knowledge $(SAMPLE_DB) > tests/fixtures/sample_knowledge.json
