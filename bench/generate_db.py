@@ -26,7 +26,7 @@ from kb.core.event_types import EVENT_TYPES  # noqa: E402
 from kb.dates.spans import date_span  # noqa: E402
 from kb.ledger.scoring import load_weights  # noqa: E402
 from kb.store.db import open_db  # noqa: E402
-from kb.store.story_totals import drop_story_totals_triggers  # noqa: E402
+from kb.store.story_totals import ACTIVITY_SQL, drop_story_totals_triggers  # noqa: E402
 
 HOSTILE_TITLE = "<script>alert('title')</script> Microsoft ships a model"
 HOSTILE_TEXT = "Microsoft said <img src=x onerror=alert(1)> it released MAI-Image-2 on Tuesday."
@@ -300,6 +300,7 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
         insert_event_reports(db)
     mark_analysed(db)
     index_for_ledger(db)
+    db.execute(f"UPDATE stories SET activity_date = ({ACTIVITY_SQL.format(story='stories.id')})")
     add_dedupe_keys(db, rng)
     db.conn.commit()
     db.execute("PRAGMA synchronous = NORMAL")

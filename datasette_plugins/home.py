@@ -38,14 +38,14 @@ async def home_view(datasette, request):
     db = kb_database(datasette)
     threshold = float(plugin_setting(datasette, "high_importance", HIGH_IMPORTANCE))
     stories = [dict(r) for r in (await db.execute(
-        """SELECT id, title, overview, status, importance, confidence, mentions, updated_at, last_event_date
+        """SELECT id, title, overview, status, importance, confidence, mentions, updated_at, activity_date
            FROM stories WHERE status IN ('developing', 'ongoing')
            ORDER BY importance DESC, id DESC LIMIT ?""", [STORIES_SHOWN])).rows]
     counts = await story_event_counts(db, [s["id"] for s in stories])
     for story in stories:
         story.update(score_labels(story))
         story["events"] = counts[story["id"]]
-        story["latest_fact"] = format_date(story["last_event_date"]) if story["last_event_date"] else None
+        story["latest_fact"] = format_date(story["activity_date"][:10]) if story["activity_date"] else None
     rows, _ = await select_events(db, TimelineFilters(min_importance=threshold, size=EVENTS_SHOWN))
     totals = {name: (await db.execute(f"SELECT count(*) FROM {name}")).rows[0][0]
               for name in ("events", "stories", "articles", "sources")}

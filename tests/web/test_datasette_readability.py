@@ -62,12 +62,12 @@ async def test_home_stories_show_the_date_of_their_latest_fact(kb_datasette, gen
     conn = sqlite3.connect(generated_kb)
     story = conn.execute("SELECT id FROM stories WHERE status IN ('developing', 'ongoing') "
                          "ORDER BY importance DESC, id DESC LIMIT 1").fetchone()[0]
-    conn.execute("UPDATE stories SET last_event_date = '2023-01-17' WHERE id = ?", (story,))
+    conn.execute("UPDATE stories SET activity_date = '2023-01-17' WHERE id = ?", (story,))
     conn.commit()
     try:
         home = (await kb_datasette.client.get("/")).text
     finally:
-        conn.execute("UPDATE stories SET last_event_date = NULL WHERE id = ?", (story,))
+        conn.execute("UPDATE stories SET activity_date = NULL WHERE id = ?", (story,))
         conn.commit()
         conn.close()
     card = home[home.index(f'data-story-id="{story}"'):][:3000]
