@@ -182,7 +182,8 @@ def _describe(change: dict[str, Any], summaries: dict[int, str]) -> str:
     kind = change["kind"]
     detail = json.loads(change["detail"]) if change["detail"] else {}
     if detail.get("edit") and kind in ("edit", "new_story"):
-        return edit_text(detail["edit"], change["old"], change["new"], detail.get("other"), detail.get("events"))
+        return edit_text(detail["edit"], change["old"], change["new"], detail.get("other"),
+                         detail.get("events"))
     if kind == "new_story":
         return f"story started with {detail.get('events', 0)} events"
     if kind == "new_fact":
