@@ -180,7 +180,7 @@ async def test_manual_rename_split_and_merge_show_on_changes_and_the_card(sample
     by_id = {s["story"]["id"]: s for s in data["stories"]}
     texts = [e["text"] for e in by_id[first]["edits"]]
     assert texts[0].startswith("renamed by hand from “") and texts[0].endswith(f"to “{HOSTILE}”")
-    assert texts[1] == "split by hand: 2 facts moved to story %d" % new_id
+    assert texts[1] == f"split by hand: 2 facts moved to story {new_id}"
     assert texts[2].startswith(f"merged by hand with story {second}")
     assert "renamed by hand" in by_id[first]["headline"]
     assert by_id[second]["merged"]["into"] == first
