@@ -300,7 +300,8 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
         insert_event_reports(db)
     mark_analysed(db)
     index_for_ledger(db)
-    db.execute(f"UPDATE stories SET activity_date = ({ACTIVITY_SQL.format(story='stories.id')})")
+    db.execute(f"""UPDATE stories SET activity_date = ({ACTIVITY_SQL.format(story='stories.id')}),
+                   events = coalesce((SELECT live_events FROM story_totals WHERE story_id = stories.id), 0)""")
     add_dedupe_keys(db, rng)
     db.conn.commit()
     db.execute("PRAGMA synchronous = NORMAL")

@@ -427,12 +427,16 @@ def m026_changes_and_watch_indexes(db: sqlite_utils.Database) -> None:
 @core()
 def m027_story_activity_and_edits(db: sqlite_utils.Database) -> None:
     """stories.activity_date: the date of a story's latest fact (its events' own dates, an undated
-    event's first report), which its status and "updated" follow; and story_changes kind 'edit'
-    for merges, splits and renames made by hand (`kb stories merge|split|rename`)."""
+    event's first report), which its status and "updated" follow; stories.events counts the events
+    not superseded (the count pages show); and story_changes kind 'edit' for merges, splits and
+    renames made by hand (`kb stories merge|split|rename`)."""
     if "activity_date" not in db["stories"].columns_dict:
         db.execute("ALTER TABLE stories ADD COLUMN activity_date TEXT")
     db.execute(f"UPDATE stories SET activity_date = ({ACTIVITY_SQL.format(story='stories.id')})")
     db.execute("CREATE INDEX IF NOT EXISTS idx_stories_status_importance ON stories(status, importance)")
+    # One event count everywhere: stories.events counts the events not superseded, as pages do.
+    db.execute("""UPDATE stories SET events = (SELECT t.live_events FROM story_totals t WHERE t.story_id = stories.id)
+                  WHERE status != 'merged' AND id IN (SELECT story_id FROM story_totals)""")
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'story_changes'").fetchone()[0]
     if "'edit'" not in sql:
         # SQLite cannot change a CHECK constraint: rebuild the table with the new kind.

@@ -142,8 +142,9 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
                        "WHERE id = ?", [story_id]).fetchone()
     if story is None or story[0] == "merged":
         return False
-    totals = db.execute("SELECT events, mentions FROM story_totals WHERE story_id = ?", [story_id]).fetchone()
-    size, mentions = totals if totals else (0, 0)
+    totals = db.execute("SELECT events, mentions, live_events FROM story_totals WHERE story_id = ?",
+                        [story_id]).fetchone()
+    size, mentions, live = totals if totals else (0, 0, 0)
     if not size:
         if story[1] or story[2]:
             db.execute("UPDATE stories SET events = 0, mentions = 0 WHERE id = ?", [story_id])
@@ -161,7 +162,9 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
         "score_components": components_json(importance, confidence),
         "formula_version": ctx.formula_version,
         "mentions": mentions,
-        "events": size,
+        # The one count of a story's events every page and table shows: those not superseded
+        # (datasette_plugins/story_queries.py reads the same story_totals.live_events).
+        "events": live,
         "first_seen": first_seen,
         "updated_at": updated_at or None,
         "last_event_date": last_event_date or None,
