@@ -435,7 +435,8 @@ def m027_story_activity_and_edits(db: sqlite_utils.Database) -> None:
     db.execute(f"UPDATE stories SET activity_date = ({ACTIVITY_SQL.format(story='stories.id')})")
     db.execute("CREATE INDEX IF NOT EXISTS idx_stories_status_importance ON stories(status, importance)")
     # One event count everywhere: stories.events counts the events not superseded, as pages do.
-    db.execute("""UPDATE stories SET events = (SELECT t.live_events FROM story_totals t WHERE t.story_id = stories.id)
+    db.execute("""UPDATE stories SET events = (SELECT t.live_events FROM story_totals t
+                                               WHERE t.story_id = stories.id)
                   WHERE status != 'merged' AND id IN (SELECT story_id FROM story_totals)""")
     sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'story_changes'").fetchone()[0]
     if "'edit'" not in sql:
