@@ -22,6 +22,7 @@ from datasette_plugins.responses import (
     kb_database,
     wants_json,
 )
+from datasette_plugins.score_words import score_summaries
 from datasette_plugins.story_queries import story_counts
 from kb.core.errors import NotFound
 from kb.stories.card_text import FIELD_LABELS
@@ -69,6 +70,7 @@ async def story_view(datasette, request):
     months = sorted(activity)
     return await html_response(datasette, request, "kb_story.html", {
         "card": card,
+        "why": score_summaries(card.get("score_components")),
         "chart": activity_chart(activity, width=640, height=120) if months else None,
         "first_month": month_label(months[0]) if months else None,
         "last_month": month_label(months[-1]) if months else None,
