@@ -30,6 +30,16 @@ from kb.stories.cards import story_card
 from kb.stories.storylines import resolve_story_id
 
 
+def change_batches(changes: list[dict]) -> list[list[dict]]:
+    """The card's changes (newest first) in consecutive batches of one run or one edit by hand."""
+    batches: list[list[dict]] = []
+    for change in changes:
+        if not batches or batches[-1][0]["batch"] != change["batch"]:
+            batches.append([])
+        batches[-1].append(change)
+    return batches
+
+
 async def story_row(db, story_id: int) -> dict | None:
     """The story's row (what the page needs besides the card), or None when there is none."""
     rows = (await db.execute(
@@ -71,6 +81,7 @@ async def story_view(datasette, request):
     return await html_response(datasette, request, "kb_story.html", {
         "card": card,
         "why": score_summaries(card.get("score_components")),
+        "change_batches": change_batches(card.get("changes") or []),
         "chart": activity_chart(activity, width=640, height=120) if months else None,
         "first_month": month_label(months[0]) if months else None,
         "last_month": month_label(months[-1]) if months else None,

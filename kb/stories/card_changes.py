@@ -18,6 +18,7 @@ from kb.core.formats import percent
 from kb.core.time import utcnow
 from kb.ledger.sql_helpers import marks, rows_as_dicts
 
+GONE = "(a fact since removed)"  # what a change says of an event no longer in the base
 SCORE_STEP = 0.01  # a score move smaller than this is not news
 FACTS_PER_RUN = 20  # new facts listed per story and run; the rest are counted
 CHANGES_SHOWN = 30  # changes a card shows
@@ -189,13 +190,13 @@ def _describe(change: dict[str, Any], summaries: dict[int, str]) -> str:
     if kind == "new_fact":
         if change["event_id"] is None:
             return f"and {detail.get('more', 0)} more new facts"
-        return f"new fact: {summaries.get(change['event_id'], 'event ' + str(change['event_id']))}"
+        return f"new fact: {summaries.get(change['event_id']) or GONE}"
     if kind == "new_report":
-        return f"new report: {summaries.get(change['event_id'], 'event ' + str(change['event_id']))}"
+        return f"new report: {summaries.get(change['event_id']) or GONE}"
     if kind == "status":
         return (
             f"{change['old']} → {change['new']}: "
-            f"{summaries.get(change['event_id'], 'event ' + str(change['event_id']))}"
+            f"{summaries.get(change['event_id']) or GONE}"
         )
     if kind == "score":
         old, new = percent(float(change["old"])), percent(float(change["new"]))
@@ -222,6 +223,7 @@ def story_changes_of(db: sqlite_utils.Database, story_id: int) -> list[dict[str,
     return [
         {
             "run_id": c["run_id"],
+            "batch": f"Run {c['run_id']}" if c["run_id"] is not None else "By hand",
             "at": c["at"],
             "kind": c["kind"],
             "event_id": c["event_id"],

@@ -189,3 +189,6 @@ async def test_manual_rename_split_and_merge_show_on_changes_and_the_card(sample
     assert "Renamed by hand from" in page and HOSTILE not in page and html.escape(HOSTILE) in page
     card = (await ds.client.get(f"/-/story/{first}.json")).json()
     assert any(c["text"].startswith("split by hand") for c in card["changes"])
+    page = await ds.client.get(f"/-/story/{first}")  # a card mixing runs and edits by hand
+    assert page.status_code == 200 and '<h3 class="kb-card-run">By hand, ' in page.text
+    assert '<h3 class="kb-card-run">Run 1, ' in page.text
