@@ -163,15 +163,19 @@ async def decorate_events(db, rows: list[dict]) -> list[dict]:
     return decorated
 
 
+def date_label_of(row: dict) -> str:
+    """'April 14, 2026', or for an event without a date 'date unknown, first reported April 9, 2026'."""
+    if row.get("date"):
+        return format_date(row.get("date"), row.get("date_mod"))
+    # No date in the text: say so, and place it by when it was first reported.
+    reported = (row.get("first_reported_at") or row.get("sort_date") or "")[:10]
+    return f"date unknown, first reported {format_date(reported)}" if reported else "date unknown"
+
+
 def describe_event(row: dict) -> dict:
     """An event row with the labels a reader needs (date label, precision, percentages)."""
     event = dict(row)
-    if row.get("date"):
-        event["date_label"] = format_date(row.get("date"), row.get("date_mod"))
-    else:  # No date in the text: say so, and place it by when it was first reported.
-        reported = (row.get("first_reported_at") or row.get("sort_date") or "")[:10]
-        event["date_label"] = (f"date unknown, first reported {format_date(reported)}" if reported
-                               else "date unknown")
+    event["date_label"] = date_label_of(row)
     event["precision"] = precision_of(row.get("date"), row.get("date_precision"))
     event["precision_label"] = precision_words(event["precision"])
     event.update(score_labels(row))

@@ -109,3 +109,13 @@ async def test_scores_page_shows_the_weights_of_the_weights_file(ds):
         assert f"## {section['title']}" in guide
         for component in section["components"]:
             assert f"| `{component['name']}` | {component['weight']} | {component['text']} |" in guide
+
+
+async def test_undated_facts_and_event_pages_speak_plainly(ds, sample_kb: Path):
+    event = one(sample_kb, "SELECT id FROM events WHERE date IS NULL AND status != 'superseded' "
+                           "AND sentence LIKE '%Azure%' LIMIT 1")
+    assert event, "the sample has undated facts about Azure"
+    search = (await ds.client.get("/-/search?q=Azure")).text
+    assert "undated" not in search and "date unknown, first reported " in search
+    page = (await ds.client.get(f"/-/event/{event[0]}")).text
+    assert not re.search(r">\s*Event \d+", page) and "date unknown, first reported " in page
