@@ -242,3 +242,26 @@ async def test_a_story_with_a_superseded_event_has_one_count_in_the_database_and
     assert (await sample_datasette.client.get(f"/-/story/{story}.json")).json()["events"] == live[story]
     profile = (await sample_datasette.client.get(f"/-/entity/{entity}.json")).json()
     assert {s["id"]: s["events"] for s in profile["stories"]}[story] == live[story]
+
+
+async def test_home_ranks_stories_whose_status_follows_their_latest_fact(sample_datasette, sample_kb: Path):
+    import sqlite_utils
+
+    from kb.ledger.scoring import load_weights
+    from kb.stories.activity import reference_time, story_status
+
+    db = sqlite_utils.Database(sample_kb)
+    reference = reference_time(db)
+    stories = list(db.query("SELECT id, status, events, activity_date, updated_at FROM stories "
+                            "WHERE status != 'merged'"))
+    db.close()
+    weights = load_weights()
+    assert all(s["status"] == story_status(s["activity_date"], reference, weights) for s in stories)
+    # Some story was reported more recently than its latest fact: the two dates are not the same rule.
+    assert any(s["activity_date"] < s["updated_at"][:10] for s in stories)
+    home = (await sample_datasette.client.get("/")).text
+    shown = [int(i) for i in re.findall(r'<div class="kb-card" data-story-id="(\d+)">', home)]
+    by_id = {s["id"]: s for s in stories}
+    assert shown and all(by_id[i]["status"] in ("developing", "ongoing") for i in shown)
+    biggest = max(stories, key=lambda s: s["events"])
+    assert biggest["status"] != "dormant" and biggest["id"] in shown
