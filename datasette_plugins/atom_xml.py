@@ -17,7 +17,7 @@ from markupsafe import Markup
 from datasette_plugins.event_queries import placeholders
 from kb.core.excerpts import shorten
 from kb.core.formats import percent
-from kb.core.time import parse_timestamp
+from kb.core.time import current_time, parse_timestamp
 
 TAG_PREFIX = "tag:newskb,2025:"
 SITE_AUTHOR = "newskb"
@@ -135,7 +135,7 @@ def render_feed(head: FeedHead, events: list[dict], absolute: Callable[[str], st
     feed.link(href=head.page_url, rel="alternate", type="text/html")
     feed.generator(SITE_AUTHOR, uri=absolute("/"))
     times = [t for t in (event_updated(e) for e in events) if t is not None]
-    fallback = parse_timestamp(head.updated) or dt.datetime.now(dt.UTC)
+    fallback = parse_timestamp(head.updated) or current_time()
     feed.updated(max(times) if times else fallback)
     # feedgen writes entries in reverse order of adding them.
     for event in reversed(events):

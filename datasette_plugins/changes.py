@@ -7,7 +7,6 @@ are story_changes and event_history (changes_queries.py).
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 from datasette import hookimpl
@@ -30,7 +29,7 @@ from datasette_plugins.responses import (
     json_response,
     kb_database,
 )
-from kb.core.time import parse_timestamp
+from kb.core.time import current_time, parse_timestamp
 
 FEED_STORIES = 50
 
@@ -48,7 +47,7 @@ async def read_changes(datasette, request) -> tuple[dict, dict[str, str]]:
     """The grouped changes of the request's window and the query that names it (BadParameter on bad input)."""
     since, min_move = parse_changes_args(request.args)
     db = kb_database(datasette)
-    chosen = since or await default_since(db, dt.datetime.now(dt.UTC))
+    chosen = since or await default_since(db, current_time())
     changes = await changes_since(db, chosen, min_move)
     changes["default_window"] = since is None
     changes["min_move_pct"] = percent_parameter(min_move)

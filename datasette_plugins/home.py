@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from datasette import hookimpl
 
 from datasette_plugins.changes_queries import changes_since, default_since
@@ -16,6 +14,7 @@ from datasette_plugins.story_queries import story_event_counts
 from kb.core.config import load_topics
 from kb.core.errors import ConfigError
 from kb.core.formats import percent
+from kb.core.time import current_time
 from kb.dates.labels import format_date
 
 STORIES_SHOWN = 10
@@ -52,7 +51,7 @@ async def home_view(datasette, request):
     rows, _ = await select_events(db, TimelineFilters(min_importance=threshold, size=EVENTS_SHOWN))
     totals = {name: (await db.execute(f"SELECT count(*) FROM {name}")).rows[0][0]
               for name in ("events", "stories", "articles", "sources")}
-    since = await default_since(db, dt.datetime.now(dt.UTC))
+    since = await default_since(db, current_time())
     changes = await changes_since(db, since, stories_shown=CHANGED_STORIES_SHOWN)
     return await html_response(datasette, request, "kb_home.html", {
         "changes": changes,

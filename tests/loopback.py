@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import os
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 Route = Callable[[http.server.BaseHTTPRequestHandler], None]
@@ -96,3 +103,39 @@ def respond(handler: http.server.BaseHTTPRequestHandler, status: int, body: byte
         handler.send_header(key, value)
     handler.end_headers()
     handler.wfile.write(body)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def kb_served(db: str | Path, timeout: float = 30) -> Iterator[str]:
+    """The real `kb serve` of `db` in a subprocess on a free loopback port; yields its base URL."""
+    port = free_port()
+    kb = Path(sys.executable).parent / "kb"
+    process = subprocess.Popen([str(kb), "--db", str(db), "serve", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    output = process.stdout.read().decode()[-2000:]
+                    raise RuntimeError("kb serve did not start: " + output) from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -6,6 +6,7 @@ the real `kb ingest` builds it; canned queries the docs name exist in data/datas
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -205,3 +206,35 @@ def test_no_path_from_a_developers_machine():
 
 def test_readme_is_a_front_page():
     assert len(read(ROOT / "README.md").splitlines()) <= 200
+
+
+# --- the README's screenshots show what the code renders (docs/screenshots.py) ----------------
+
+
+def screenshots_module():
+    """docs/screenshots.py, the one home of how the screenshots are built and their pages rendered."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("screenshots", DOCS / "screenshots.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readme_images_are_the_ones_the_manifest_records():
+    recorded = yaml.safe_load(read(DOCS / "images" / "screenshots.json"))["shots"]
+    shown = re.findall(r"\]\(docs/images/([\w.-]+\.png)\)", read(ROOT / "README.md"))
+    assert shown and set(shown) <= set(recorded)
+    for name in recorded:
+        assert (DOCS / "images" / name).stat().st_size > 10_000, name
+
+
+def test_the_screenshots_are_not_stale(tmp_path):
+    """The pages of the images, rendered again from a fresh sample build at the recorded clock,
+    give the recorded digests: else the images show what the code no longer renders."""
+    shots = screenshots_module()
+    recorded = json.loads(read(DOCS / "images" / "screenshots.json"))
+    assert recorded["now"] == shots.NOW
+    db = tmp_path / "kb.db"
+    shots.build_sample(db)
+    assert shots.manifest(db) == recorded, "docs/images are stale: run `make screenshots` and commit them"

@@ -68,8 +68,10 @@ def sources_list(ctx, sources_path, as_json):
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
 @click.option("--first-party", is_flag=True,
               help="The source speaks for the companies it covers (a company blog).")
+@click.option("--allow-private", is_flag=True,
+              help="This source only may be at a loopback or private address (local testing, intranet).")
 @sources_option
-def sources_add(name, url, kind, reliability, tags, first_party, sources_path):
+def sources_add(name, url, kind, reliability, tags, first_party, allow_private, sources_path):
     """Add a source to the sources file.
 
     \b
@@ -80,7 +82,7 @@ def sources_add(name, url, kind, reliability, tags, first_party, sources_path):
 
     path = sources_file_path(sources_path)
     add_source_to_file(path, name=name, url=url, kind=kind, reliability=reliability, tags=list(tags),
-                       first_party=first_party)
+                       first_party=first_party, allow_private=allow_private)
     click.echo(f"Added {name!r} to {path}")
 
 

@@ -1,6 +1,7 @@
 """Read the project's configuration files: sources, topics and settings from data/.
 
-Every data file is found under DATA_DIR: the checkout's data/ directory, or $KB_DATA_DIR.
+Every data file is found by `data_file`: in $KB_DATA_DIR when that folder has it (a user's own
+topic data), else in the packaged data/ directory. Files kb writes (sources.toml) go to DATA_DIR.
 """
 
 from __future__ import annotations
@@ -14,10 +15,25 @@ from typing import Any
 
 from kb.core.errors import ConfigError
 
-DATA_DIR = Path(os.environ.get("KB_DATA_DIR") or Path(__file__).resolve().parents[2] / "data")
+PACKAGED_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+USER_DATA_DIR = Path(os.environ["KB_DATA_DIR"]).expanduser() if os.environ.get("KB_DATA_DIR") else None
+# Where kb writes a data file it edits (`kb sources add`): the user's folder when there is one.
+DATA_DIR = USER_DATA_DIR or PACKAGED_DATA_DIR
+
+
+def data_file(name: str) -> Path:
+    """The data file `name` (relative to a data directory): $KB_DATA_DIR's when it has one, else
+    the packaged data/'s. The one place a data file is looked up."""
+    if USER_DATA_DIR is not None and (USER_DATA_DIR / name).exists():
+        return USER_DATA_DIR / name
+    return PACKAGED_DATA_DIR / name
+
+
+# Sources are never taken from the packaged file once a user has a folder of their own: a new
+# topic starts with no sources, not with the first topic's.
 DEFAULT_SOURCES = DATA_DIR / "sources.toml"
-DEFAULT_TOPICS = DATA_DIR / "topics.toml"
-NLP_SETTINGS = DATA_DIR / "nlp.toml"
+DEFAULT_TOPICS = data_file("topics.toml")
+NLP_SETTINGS = data_file("nlp.toml")
 SOURCE_KINDS = ("feed", "sitemap", "page")
 
 
@@ -144,6 +160,9 @@ def parse_source(raw: dict[str, Any], base_dir: Path, where: str) -> SourceConfi
 def load_sources(path: str | Path | None = None) -> SourcesFile:
     """Load and validate a sources file (default data/sources.toml)."""
     path = Path(path or DEFAULT_SOURCES)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found: add a source with `kb sources add NAME URL`, "
+                          "or name a sources file with --sources")
     data = read_toml(path)
     raw_sources = data.get("source", [])
     if not isinstance(raw_sources, list):

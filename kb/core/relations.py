@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 
-RELATIONS_PATH = DATA_DIR / "relations.toml"
+RELATIONS_PATH = data_file("relations.toml")
 CASE_ROLES = ("plaintiffs", "defendants")
 
 

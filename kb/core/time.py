@@ -1,9 +1,17 @@
-"""UTC time: timestamps parsed into UTC and written as sortable text."""
+"""UTC time: timestamps parsed into UTC and written as sortable text, and the current time.
+
+The current time is the clock's, unless $KB_NOW names one (an ISO 8601 timestamp): a fixed clock
+makes a build and its pages byte-for-byte repeatable (docs/screenshots.py, tests). Every part of
+kb that asks for "now" asks `current_time()`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import lru_cache
+
+from kb.core.errors import ConfigError
 
 # Years the date arithmetic can work in: windows of days are added and subtracted, which
 # would overflow near year 1 or 9999 (a CMS's 0001-01-01 is the usual culprit).
@@ -35,6 +43,17 @@ def utc_iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def current_time() -> dt.datetime:
+    """Now, in UTC: $KB_NOW when set, else the clock."""
+    fixed = os.environ.get("KB_NOW")
+    if not fixed:
+        return dt.datetime.now(dt.UTC)
+    parsed = parse_timestamp(fixed)
+    if parsed is None:
+        raise ConfigError(f"KB_NOW={fixed!r} is not a timestamp: write e.g. 2026-05-01T12:00:00Z")
+    return parsed
+
+
 def utcnow() -> str:
     """The current UTC time as 'YYYY-MM-DDTHH:MM:SSZ' (what the database stores)."""
-    return utc_iso(dt.datetime.now(dt.UTC))
+    return utc_iso(current_time())

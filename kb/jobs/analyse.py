@@ -22,6 +22,7 @@ from kb.core.relations import default_relations
 from kb.core.time import utcnow
 from kb.jobs.article_body import ArticleBody, article_bodies, on_article_text
 from kb.jobs.extraction import block_rules
+from kb.jobs.headline import lead_starts, with_headlines
 from kb.jobs.integrate import integrate_articles
 from kb.jobs.merge_order import ANALYSIS_ORDER, never_merged, replay_articles, stranded_articles
 from kb.ledger.session import LedgerSession
@@ -163,6 +164,10 @@ def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
     if not relevant:
         # Off-topic articles keep their entities and dates but feed no events or stories.
         return len(mentions), len(result["timexes"]), 0
+    # The headline's reports of the lead's events come after the body's (kb.jobs.headline), so
+    # the claim ledger meets them once the lead's event exists.
+    reported = [(ev, result["entities"]) for ev in result["events"]]
+    reported += [(ev, result.get("headline_entities", [])) for ev in result.get("headline_events", ())]
     db.conn.executemany(
         "INSERT INTO event_mentions (article_id, type, date, date_mod, date_text, date_source, "
         'sentence, sentence_index, start, "end", hedged, negated, denial, attributed_to, '
@@ -170,9 +175,9 @@ def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
         [(article_id, ev["type"], ev["date"], ev["date_mod"], ev["date_text"], ev["date_source"],
           ev["sentence"], ev["sentence_index"], ev["start"], ev["end"], int(ev["hedged"]),
           int(ev["negated"]), int(ev.get("denial", False)), ev["attributed_to"], ev["confidence"],
-          json.dumps(_event_entities(ev, result["entities"], resolve), ensure_ascii=False),
+          json.dumps(_event_entities(ev, entities, resolve), ensure_ascii=False),
           int(ev.get("recap", False)))
-         for ev in result["events"]],
+         for ev, entities in reported],
     )
     # Clauses that state no fact (plans, conditionals, opinion, allegations...): context, not events.
     db.conn.executemany(
@@ -182,7 +187,7 @@ def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
           c["end"], json.dumps(_event_entities(c, result["entities"], resolve), ensure_ascii=False))
          for c in result.get("context", [])],
     )
-    return len(mentions), len(result["timexes"]), len(result["events"])
+    return len(mentions), len(result["timexes"]), len(reported)
 
 
 def _integrate(db: sqlite_utils.Database, article_ids: list[int],
@@ -242,11 +247,13 @@ def analyze_articles(
         """The articles' body text (their body blocks) with their publication time."""
         placeholders = ", ".join("?" * len(batch))
         rows = {row[0]: row for row in db.execute(
-            f"SELECT a.id, a.text, {PUBLISHED_OR_FETCHED_SQL} FROM articles a WHERE a.id IN ({placeholders})",
+            f"SELECT a.id, a.text, {PUBLISHED_OR_FETCHED_SQL}, a.title FROM articles a "
+            f"WHERE a.id IN ({placeholders})",
             batch,
         ).fetchall()}
         bodies.update(article_bodies(db, {row[0]: row[1] for row in rows.values()}, body_kinds))
-        return [{"id": row[0], "text": bodies[row[0]].body.text, "published": row[2]}
+        return [{"id": row[0], "text": bodies[row[0]].body.text, "published": row[2], "headline": row[3],
+                 "lead_starts": lead_starts(bodies[row[0]])}
                 for row in map(rows.get, batch) if row]
 
     def record_failure(article_id: int, reason: str) -> None:
@@ -381,7 +388,7 @@ def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
     """
     if len(items) > 1:
         try:
-            return list(analyze_many(items, batch_size=batch_size))
+            return with_headlines(items, list(analyze_many(items, batch_size=batch_size)), batch_size)
         except KBError:
             raise  # the settings' fault (e.g. a broken data file), not an article's
         except Exception:  # noqa: BLE001 - retried article by article below
@@ -391,7 +398,7 @@ def _analyze_batch(items: list[dict], batch_size: int) -> list[dict]:
 
 def _analyze_one(item: dict, batch_size: int) -> dict:
     try:
-        return next(analyze_many([item], batch_size=batch_size))
+        return with_headlines([item], [next(analyze_many([item], batch_size=batch_size))], batch_size)[0]
     except KBError:
         raise
     except Exception as exc:  # noqa: BLE001 - recorded on the article by the storing process

@@ -6,7 +6,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from kb.core.config import DATA_DIR, read_toml
+from ingest.blocks import body_text
+from kb.core.config import data_file, read_toml
+from kb.jobs.article_body import ArticleBody, on_article_text
+from kb.jobs.extraction import block_rules
 from kb.jobs.fact_eval import DEFAULT_FACTS, evaluate_facts
 from kb.jobs.gold import AMOUNT_LABELS, GoldDoc, load_gold
 from kb.jobs.temporal_eval import GoldDoc as TimexDoc
@@ -14,8 +17,8 @@ from kb.jobs.temporal_eval import evaluate_timexes, load_gold_dir
 from kb.nlp.pipeline import analyze_many
 from kb.nlp.temporal.tagger import Timex
 
-DEFAULT_FLOORS = DATA_DIR / "gold" / "floors.toml"
-TIMEBANK_DIR = DATA_DIR / "gold" / "timebank"
+DEFAULT_FLOORS = data_file("gold/floors.toml")
+TIMEBANK_DIR = data_file("gold/timebank")
 # Labels left out of entity scoring on both sides: the gold does not annotate them.
 UNSCORED_LABELS = frozenset({"QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TIME"})
 
@@ -123,8 +126,13 @@ def evaluate(gold_dir: str | Path | None = None, *, timebank_dir: Path | None = 
     """All measures on the sample gold (and the TimeML gold when present; with `facts_path`, the
     fact-level scores of the sample base, kb.jobs.fact_eval)."""
     gold = load_gold(gold_dir)
-    results = analyze_many({"text": d.text, "published": d.published} for d in gold)
-    docs = list(zip(gold, results, strict=True))
+    # As `kb ingest` reads an article: its body blocks only, findings moved back onto the text.
+    body_kinds = block_rules().body_kinds
+    bodies = [ArticleBody(body_text(d.text, d.blocks, body_kinds),
+                          tuple((b.start, b.end) for b in d.blocks if b.kind == "dateline")) for d in gold]
+    results = analyze_many({"text": b.body.text, "published": d.published}
+                           for d, b in zip(gold, bodies, strict=True))
+    docs = [(d, on_article_text(r, b)) for d, r, b in zip(gold, results, bodies, strict=True)]
     report: dict[str, Any] = {"documents": len(docs), "entities": score_entities(docs),
                               "timexes": score_sample_timexes(docs)}
     report.update(score_events(docs))

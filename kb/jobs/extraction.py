@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ingest.blocks import BlockRules, load_block_rules
 from ingest.extract import ExtractedArticle, ExtractionError, extract_article
 from ingest.fingerprints import TextKeys, text_keys
-from kb.core.config import DATA_DIR
+from kb.core.config import data_file
 from kb.store.lock import die_with_parent
 from kb.store.topics import TopicMatcher, compile_topics, match_topics
 
@@ -28,7 +28,7 @@ class ExtractedPage:
 
 _topic_matchers: list[TopicMatcher] | None = None
 _block_rules: BlockRules | None = None
-BLOCK_RULES_FILE = DATA_DIR / "blocks.toml"
+BLOCK_RULES_FILE = data_file("blocks.toml")
 
 
 def topic_matchers(reload: bool = False) -> list[TopicMatcher]:

@@ -22,15 +22,15 @@ from typing import Any
 
 import sqlite_utils
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.core.event_types import EVENT_TYPES
 from kb.dates.spans import DateSpan, date_span
 from kb.jobs.ingest_run import IngestOptions, run_ingest
 from kb.store.db import open_db
 
-DEFAULT_FACTS = DATA_DIR / "gold" / "facts.toml"
-SAMPLE_SOURCES = DATA_DIR / "sample" / "sources.toml"
+DEFAULT_FACTS = data_file("gold/facts.toml")
+SAMPLE_SOURCES = data_file("sample/sources.toml")
 TOP_N = (10, 30)
 SLACK = dt.timedelta(days=1)
 # Types whose events also count as reports of a fact of another type (kb.ledger.merge joins them).

@@ -8,13 +8,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.blocks import Block
 from ingest.extract import extract_article
-from kb.core.config import DATA_DIR
+from kb.core.config import data_file
 from kb.core.errors import ConfigError
+from kb.jobs.extraction import block_rules
 from kb.nlp.events.extractor import sentence_bounds
 from kb.nlp.pipeline import build_nlp
 
-DEFAULT_GOLD_DIR = DATA_DIR / "gold" / "sample"
+DEFAULT_GOLD_DIR = data_file("gold/sample")
 AMOUNT_LABELS = ("MONEY", "PERCENT", "QUANTITY")
 
 
@@ -28,6 +30,7 @@ class GoldDoc:
     entities: list[dict]
     timexes: list[dict]
     events: list[dict]
+    blocks: tuple[Block, ...] = ()  # the page's blocks (ingest.blocks); none: the text is all body
 
     @property
     def split(self) -> str:
@@ -46,7 +49,8 @@ def load_gold(directory: str | Path | None = None) -> list[GoldDoc]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             docs.append(GoldDoc(path.stem, data["text"], data.get("published"), data["entities"],
-                                data["timexes"], data["events"]))
+                                data["timexes"], data["events"],
+                                tuple(Block(*b) for b in data.get("blocks", ()))))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: invalid gold file: {exc}") from exc
     return docs
@@ -60,7 +64,10 @@ def load_gold(directory: str | Path | None = None) -> list[GoldDoc]:
 #   E LABEL surface [= canonical] [#1,3]   an entity: every occurrence (or the listed ones)
 #   T TYPE VALUE [MOD] | surface [#2]      a timex
 #   V TYPE DATE [MOD] | quote              an event in the sentence containing `quote` (DATE - for none)
-# Entities are tagged longest surface first, never overlapping.
+# Entities are tagged longest surface first, never overlapping. Only the article's body is
+# annotated (the blocks of data/blocks.toml's body_kinds, as the analysis reads it): occurrences
+# in a caption, a byline, a related-links list or a FAQ are left out, and an event's quote must
+# be in the body. The blocks are stored with the gold, so `kb eval` analyses the same body.
 
 _BOUNDARY_BEFORE = r"(?<![\w-])"
 _BOUNDARY_AFTER = r"(?![\w]|-\w)"
@@ -103,8 +110,14 @@ def build_from_spec(spec_path: Path, sample_dir: Path) -> dict:
             key, _, value = line.partition(":")
             meta[key] = value.strip()
     page = sample_dir / meta["source"]
-    article = extract_article(page.read_bytes(), f"https://sample.example/{meta['source']}")
+    rules = block_rules()
+    article = extract_article(page.read_bytes(), f"https://sample.example/{meta['source']}", rules)
     text = article.text or ""
+    body = [(b.start, b.end) for b in article.blocks if b.kind in rules.body_kinds] or [(0, len(text))]
+
+    def in_body(start: int, end: int) -> bool:
+        return any(b_start <= start and end <= b_end for b_start, b_end in body)
+
     entities, timexes, events = [], [], []
     taken: list[tuple[int, int]] = []
     entity_lines = []
@@ -133,6 +146,8 @@ def build_from_spec(spec_path: Path, sample_dir: Path) -> dict:
                 pos = text.find(quote.strip())
                 if pos < 0:
                     raise ValueError(f"quote not found: {quote!r}")
+                if not in_body(pos, pos + len(quote.strip())):
+                    raise ValueError(f"quote not in the article's body: {quote!r}")
                 s_start, s_end = next(b for b in bounds if b[0] <= pos < b[1] or b[0] > pos)
                 events.append({"type": parts[0], "start": s_start, "end": s_end,
                                "sentence": text[s_start:s_end],
@@ -143,14 +158,15 @@ def build_from_spec(spec_path: Path, sample_dir: Path) -> dict:
     timex_taken: list[tuple[int, int]] = []
     for surface, which, parts in sorted(timex_lines, key=lambda t: -len(t[0])):
         for start, end in _pick(_occurrences(text, surface), which, surface):
-            if any(start < t_end and t_start < end for t_start, t_end in timex_taken):
+            overlaps = any(start < t_end and t_start < end for t_start, t_end in timex_taken)
+            if overlaps or not in_body(start, end):
                 continue
             timex_taken.append((start, end))
             timexes.append({"text": surface, "start": start, "end": end, "type": parts[0],
                             "value": parts[1], "mod": parts[2] if len(parts) > 2 else None})
     for label, surface, canonical, which in sorted(entity_lines, key=lambda e: -len(e[1])):
         for start, end in _pick(_occurrences(text, surface), which, surface):
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
+            if not in_body(start, end) or any(start < t_end and t_start < end for t_start, t_end in taken):
                 continue
             taken.append((start, end))
             if label in AMOUNT_LABELS:
@@ -162,15 +178,18 @@ def build_from_spec(spec_path: Path, sample_dir: Path) -> dict:
     entities.sort(key=lambda e: e["start"])
     timexes.sort(key=lambda t: t["start"])
     events.sort(key=lambda e: e["start"])
-    return {"source": meta["source"], "published": meta["published"], "text": text,
+    gold = {"source": meta["source"], "published": meta["published"], "text": text,
             "entities": entities, "timexes": timexes, "events": events}
+    if any(b.kind not in rules.body_kinds or b.kind == "dateline" for b in article.blocks):
+        gold["blocks"] = [[b.kind, b.start, b.end] for b in article.blocks]
+    return gold
 
 
 def main(argv: list[str]) -> int:
     """python -m kb.jobs.gold SPEC_DIR [OUT_DIR]: rebuild the gold JSON files from their specs."""
     spec_dir = Path(argv[0]) if argv else DEFAULT_GOLD_DIR / "specs"
     out_dir = Path(argv[1]) if len(argv) > 1 else DEFAULT_GOLD_DIR
-    sample_dir = DATA_DIR / "sample"
+    sample_dir = data_file("sample")
     for spec in sorted(spec_dir.glob("*.txt")):
         gold = build_from_spec(spec, sample_dir)
         out = out_dir / f"{spec.stem}.json"

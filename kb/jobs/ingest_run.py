@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ from ingest.politeness import Deferred, HostLimiter
 from ingest.robots import RobotsCache
 from ingest.urls import UrlRules, canonicalize_url, same_site, unwrap_redirect_link
 from kb.core.config import SourcesFile, load_sources
-from kb.core.time import utcnow
+from kb.core.time import current_time, utcnow
 from kb.jobs.analyse import analyse_after_ingest
 from kb.jobs.extraction import ExtractedPage, Extractor, topic_matchers
 from kb.jobs.fetch_access import AddressAccess, base_policy, fetch_settings, time_budgets
@@ -214,7 +213,7 @@ class IngestRun:
         assert self.db is not None and self.sources_file is not None
         ids = sync_sources(self.db, self.sources_file)
         self.access.bind(ids)
-        now = dt.datetime.now(dt.UTC)
+        now = current_time()
         rows = [self.db["sources"].get(ids[s.name]) for s in self.sources_file.sources]
         due = [r for r in rows if self.options.force or is_due(r, now)]
         self.stats.sources_skipped = len(rows) - len(due)
@@ -297,7 +296,9 @@ class IngestRun:
                 while in_flight or extractions:
                     if in_flight:
                         finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED, timeout=0.05)
-                        for future in finished:
+                        # In the order they were started, not the set's (memory addresses): with one
+                        # fetcher a run stores, and numbers, its articles the same way every time.
+                        for future in [f for f in in_flight if f in finished]:
                             item = in_flight.pop(future)
                             try:
                                 response = future.result()

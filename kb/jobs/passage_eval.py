@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.core.event_types import EVENT_TYPES
 from kb.dates.spans import date_span
 from kb.jobs.evaluate import prf
 from kb.nlp.pipeline import analyze_many
 
-DEFAULT_PASSAGES = DATA_DIR / "gold" / "passages.toml"
+DEFAULT_PASSAGES = data_file("gold/passages.toml")
 SPLITS = ("dev", "test")
 
 

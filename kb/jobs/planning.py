@@ -24,13 +24,13 @@ from ingest.urls import (
     resolve_link,
     unwrap_redirect_link,
 )
-from kb.core.config import DATA_DIR
+from kb.core.config import data_file
 from kb.core.errors import ConfigError
 from kb.core.time import parse_timestamp
 from kb.store.articles import save_failure
 
 # How article URLs are canonicalised (ingest.urls reads the format): in the data directory.
-URL_RULES_FILE = DATA_DIR / "url_rules.toml"
+URL_RULES_FILE = data_file("url_rules.toml")
 
 
 @dataclass
@@ -46,7 +46,7 @@ class WorkItem:
 
 
 def url_rules() -> UrlRules:
-    """The URL rules of the data directory (data/url_rules.toml, or $KB_DATA_DIR's), read afresh;
+    """The URL rules of the data directory ($KB_DATA_DIR's url_rules.toml, else data/'s), read afresh;
     ConfigError when the file is missing or invalid."""
     try:
         return load_url_rules(URL_RULES_FILE)

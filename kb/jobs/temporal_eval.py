@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.core.config import DATA_DIR
+from kb.core.config import data_file
 from kb.core.errors import KBError
 from kb.dates.timex import parse_iso_date
 from kb.nlp.temporal.tagger import Timex, tag_timexes
 
-GOLD_DIR = DATA_DIR / "gold" / "timebank"
+GOLD_DIR = data_file("gold/timebank")
 
 _DOC_RE = re.compile(r"<DOC\b([^>]*)>\n?(.*?)\n?</DOC>", re.DOTALL)
 _TAG_RE = re.compile(r"<TIMEX3\b([^>]*)>(.*?)</TIMEX3>", re.DOTALL)

@@ -10,14 +10,14 @@ from typing import Any
 
 import sqlite_utils
 
-from kb.core.config import DATA_DIR, load_topics, read_toml
+from kb.core.config import data_file, load_topics, read_toml
 from kb.core.errors import ConfigError
 from kb.core.event_types import EVENT_TYPES
 from kb.core.time import parse_timestamp
 from kb.dates.spans import date_span
 from kb.ledger.reports import Report
 
-DEFAULT_WEIGHTS = DATA_DIR / "weights.toml"
+DEFAULT_WEIGHTS = data_file("weights.toml")
 STATUSES = ("rumored", "reported", "confirmed", "denied", "superseded")
 DIGITS = 4  # scores and components are rounded so recomputation is byte-for-byte stable
 

@@ -19,13 +19,13 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.nlp.doc_text import doc_text
 from kb.nlp.ent_spans import Occupied, add_ents, char_span, occupied_by_ents_and_timexes
 
 CANDIDATES_FILE = "candidates.toml"
-DEFAULT_CANDIDATES = DATA_DIR / CANDIDATES_FILE
+DEFAULT_CANDIDATES = data_file(CANDIDATES_FILE)
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _WORD = rf"[{_UPPER}](?:[^\W\d_]|['’\-](?=[^\W\d_]))+"

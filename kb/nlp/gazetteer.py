@@ -21,7 +21,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kb.core.config import DATA_DIR
+from kb.core.config import data_file
 from kb.core.errors import ConfigError
 from kb.nlp.doc_text import doc_text
 from kb.nlp.ent_spans import add_ents, char_span
@@ -45,9 +45,9 @@ def normalize_form(form: str) -> str:
 
 
 def default_gazetteer_path() -> Path:
-    """gazetteer.jsonl in the data directory (kb.core.config.DATA_DIR), unless the
+    """gazetteer.jsonl of the data directory (kb.core.config.data_file), unless the
     $KB_GAZETTEER override names another file."""
-    return Path(os.environ.get("KB_GAZETTEER") or DATA_DIR / GAZETTEER_FILE)
+    return Path(os.environ.get("KB_GAZETTEER") or data_file(GAZETTEER_FILE))
 
 
 @dataclass

@@ -17,13 +17,13 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.nlp.doc_text import doc_text
 from kb.nlp.ent_spans import add_ents, char_span, occupied_by_ents_and_timexes
 
 QUANTITIES_FILE = "quantities.toml"
-DEFAULT_QUANTITIES = DATA_DIR / QUANTITIES_FILE
+DEFAULT_QUANTITIES = data_file(QUANTITIES_FILE)
 # A number not glued to a word, a dot, a comma, a hyphen or a slash ("H100", "GPT-4", "1.5.2").
 # The look-behind sits after the first digit so the regex engine can skip to digits quickly.
 _NUMBER = re.compile(r"\d(?<![\w.,\-\u2011/]\d)(?:\d{0,2}(?:,\d{3})+|\d*)(?:\.\d+)?(?![\d,]\d)")

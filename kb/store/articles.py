@@ -19,7 +19,7 @@ from ingest.fingerprints import (
     estimated_similarity,
     text_keys,
 )
-from kb.core.time import utcnow
+from kb.core.time import current_time, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class SaveResult:
 
 def retry_after(attempts: int, now: dt.datetime | None = None) -> str:
     """When a URL that failed `attempts` times may be tried again."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or current_time()
     delay = min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
     return (now + dt.timedelta(seconds=delay)).strftime("%Y-%m-%dT%H:%M:%SZ")
 

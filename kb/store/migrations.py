@@ -463,4 +463,43 @@ def m027_story_activity_and_edits(db: sqlite_utils.Database) -> None:
             CREATE INDEX idx_story_changes_at ON story_changes(at);
         """)
 
+
+@core()
+def m028_storyline_links(db: sqlite_utils.Database) -> None:
+    """Links between storyline keys (kb/stories/linking.py): 'auto' when the evidence says two
+    keys are one line (the entity both name and the articles both share are kept, so a reader
+    sees why), 'merge' and 'split' from `kb stories merge` and `split`, which win over evidence.
+    storyline_drift: a key's line split in two where its reports fall apart in time
+    (kb/stories/drift.py). Stories that already hold several keys were merged by hand: their
+    keys get 'merge' links."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS storyline_links (
+            key_a TEXT NOT NULL,
+            key_b TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('auto', 'merge', 'split')),
+            entity TEXT,
+            shared INTEGER,
+            articles_a INTEGER,
+            articles_b INTEGER,
+            article_ids TEXT,
+            at TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (key_a, key_b)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idx_storyline_links_b ON storyline_links(key_b, key_a);
+        CREATE TABLE IF NOT EXISTS storyline_drift (
+            key TEXT PRIMARY KEY,
+            part_key TEXT NOT NULL,
+            since TEXT NOT NULL,
+            gap_days INTEGER NOT NULL,
+            before_entities TEXT NOT NULL,
+            after_entities TEXT NOT NULL
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO storyline_links (key_a, key_b, kind)
+            SELECT first.key, k.key, 'merge' FROM storyline_keys k
+            JOIN (SELECT story_id, min(key) AS key FROM storyline_keys WHERE story_id IS NOT NULL
+                  GROUP BY story_id) first ON first.story_id = k.story_id AND k.key > first.key;
+        """
+    )
+
 MIGRATION_SETS: list[Migrations] = [core]

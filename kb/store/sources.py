@@ -14,6 +14,7 @@ from lxml import etree
 
 from kb.core.config import SOURCE_KINDS, SourceConfig, SourcesFile, load_sources
 from kb.core.errors import ConfigError, NotFound
+from kb.core.time import current_time
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def record_fetch(db: sqlite_utils.Database, source_id: int, *, ok: bool, status:
                  error: str | None = None, etag: str | None = None, last_modified: str | None = None,
                  now: dt.datetime | None = None) -> None:
     """Store a source fetch outcome and schedule its next fetch (with backoff after errors)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or current_time()
     row = db["sources"].get(source_id)
     interval = max(int(row["min_interval_seconds"]), 0)
     values: dict = {"last_fetched_at": iso(now), "last_status": status}
@@ -103,11 +104,14 @@ def source_block(source: SourceConfig | dict) -> str:
     lines.append("tags = [" + ", ".join(toml_string(t) for t in tags) + "]")
     if data.get("first_party"):
         lines.append("first_party = true")
+    if data.get("allow_private"):
+        lines.append("allow_private = true")
     return "\n".join(lines) + "\n"
 
 
 def add_source_to_file(path: Path, *, name: str, url: str, kind: str = "feed", reliability: float = 0.5,
-                       tags: list[str] | None = None, first_party: bool = False) -> None:
+                       tags: list[str] | None = None, first_party: bool = False,
+                       allow_private: bool = False) -> None:
     """Append a source to a sources file, refusing duplicate names or URLs."""
     if kind not in SOURCE_KINDS:
         raise ConfigError(f"kind must be one of {', '.join(SOURCE_KINDS)}")
@@ -122,9 +126,11 @@ def add_source_to_file(path: Path, *, name: str, url: str, kind: str = "feed", r
             raise ConfigError(f"{path} already has a source named {name!r}")
         if source.url == url:
             raise ConfigError(f"{path} already lists {url} as {source.name!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(source_block({"name": name, "url": url, "kind": kind, "reliability": reliability,
-                               "tags": tags or [], "first_party": first_party}))
+                               "tags": tags or [], "first_party": first_party,
+                               "allow_private": allow_private}))
 
 
 def remove_source_from_file(path: Path, name: str) -> None:

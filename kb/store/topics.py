@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.core.config import DATA_DIR, Topic, load_topics
+from kb.core.config import Topic, data_file, load_topics
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class TopicMatcher:
 
 def entity_aliases(gazetteer_path: Path | None = None) -> dict[str, list[str]]:
     """Canonical name -> aliases, read from the gazetteer if it exists."""
-    path = gazetteer_path or DATA_DIR / "gazetteer.jsonl"
+    path = gazetteer_path or data_file("gazetteer.jsonl")
     aliases: dict[str, list[str]] = {}
     if not path.exists():
         return aliases

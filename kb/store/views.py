@@ -105,6 +105,18 @@ VIEWS: dict[str, str] = {
         WHERE e.status != 'superseded'
           AND NOT EXISTS (SELECT 1 FROM story_events se WHERE se.event_id = e.id)
     """,
+    # Why two storyline keys are one storyline (or kept apart): the link's kind ('auto' from
+    # evidence, 'merge' and 'split' by hand), the entity both name, the articles both share.
+    "storyline_link_evidence": """
+        SELECT l.key_a, l.key_b, l.kind, l.entity, l.shared, l.articles_a, l.articles_b,
+               ka.story_id AS story_a, kb.story_id AS story_b,
+               (SELECT group_concat(a.title, ' | ') FROM json_each(coalesce(l.article_ids, '[]')) j
+                JOIN articles a ON a.id = j.value) AS shared_articles,
+               l.article_ids, l.at
+        FROM storyline_links l
+        LEFT JOIN storyline_keys ka ON ka.key = l.key_a
+        LEFT JOIN storyline_keys kb ON kb.key = l.key_b
+    """,
     # One row per (event, entity), whatever roles the entity has in it: lets Datasette facet
     # and filter the timeline by entity, counting each event once.
     "entity_timeline": """

@@ -281,7 +281,18 @@ def product_sheets(material: Material, relations: Relations) -> list[dict[str, A
     ]
 
 
-def deal_sheets(material: Material) -> list[dict[str, Any]]:
+def deal_title_parties(parties: list[str], relations: Relations) -> list[str]:
+    """The two sides a deal sheet's title names: one name per organisation group, so that
+    "Amazon" and "Amazon Web Services" do not read "Amazon and Amazon Web Services"."""
+    named: dict[str, str] = {}
+    for name in parties:
+        group = relations.group_of(name)
+        if name == group or group not in named:  # the organisation itself, over its unit or people
+            named[group] = name
+    return list(named.values())[:2]
+
+
+def deal_sheets(material: Material, relations: Relations) -> list[dict[str, Any]]:
     """One sheet per deal with an amount: parties, amount, date and terms."""
     sheets, amounts = [], set()
     for event in sorted(material.events, key=lambda e: -(e["importance"] or 0.0)):
@@ -294,12 +305,12 @@ def deal_sheets(material: Material) -> list[dict[str, Any]]:
         if _money_key(amount) in amounts:
             continue
         amounts.add(_money_key(amount))
-        parties = [
+        parties = list(dict.fromkeys(
             e["name"] for e in material.entities.get(event["id"], []) if e["type"] in ("ORG", "PERSON")
-        ]
+        ))
         cited = _sources(material, [event])[:1]
         fields = {
-            "parties": _field(list(dict.fromkeys(parties)), cited),
+            "parties": _field(parties, cited),
             "amount": _field(amount, cited),
             "date": _field(event["date"], cited),
         }
@@ -314,9 +325,8 @@ def deal_sheets(material: Material) -> list[dict[str, Any]]:
         ][:2]
         if terms:
             fields["terms"] = [_field(s.clean, _cite(material, s)) for s in terms]
-        sheets.append(
-            {"kind": "deal", "name": f"{' and '.join(parties[:2]) or 'Deal'}: {amount}", "fields": fields}
-        )
+        sides = " and ".join(deal_title_parties(parties, relations)) or "Deal"
+        sheets.append({"kind": "deal", "name": f"{sides}: {amount}", "fields": fields})
         if len(sheets) == SHEET_DEALS:
             break
     return sheets

@@ -21,11 +21,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kb.core.config import DATA_DIR, read_nlp_settings, read_toml
+from kb.core.config import data_file, read_nlp_settings, read_toml
 from kb.core.errors import ConfigError
 from kb.ledger.reports import strip_dateline
 
-CUES_PATH = DATA_DIR / "card_cues.toml"
+CUES_PATH = data_file("card_cues.toml")
 KINDS = ("background", "implication", "legal", "availability", "terms", "ruling", "next_date")
 # A sentence ends at . ! ? (and a closing quote or bracket) followed by space; or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?])[ \t]+|(?<=[.!?][\"”’')\]])[ \t]+|\s*\n\s*")

@@ -100,7 +100,7 @@ def story_card(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any]
         "summary": summary(material, facts, context, implications, products),
         "overview": (overview(material, facts) if not story["overview_locked"]
                      else {"text": story["overview"] or "", "sentences": [], "locked": True}),
-        "fact_sheets": products + deal_sheets(material) + case_sheets(material, relations),
+        "fact_sheets": products + deal_sheets(material, relations) + case_sheets(material, relations),
         "strategic_context": context,
         "competitive_implications": implications,
         "legal_watch": legal_watch(material, facts, relations),
@@ -127,13 +127,22 @@ def timeline_entry(material: Material, event: dict[str, Any]) -> dict[str, Any]:
         "status": event["status"], "summary": event["summary"], "importance": event["importance"],
         "confidence": event["confidence"], "mentions": event["mentions"], "sources": event["sources"],
         "known_at": event["known_at"], "manual": bool(event["manual"]),
-        "reports": [
-            {**material.cite(a, event["id"]), "independent": a == r["article_id"], "copy_of": None
-             if a == r["article_id"] else r["article_id"]}
-            for r in material.reports.get(event["id"], []) if r["article_id"] in material.articles
-            for a in (r["article_id"], *material.copies_of(r["article_id"]))
-        ],
+        "reports": timeline_reports(material, event["id"]),
     }
+
+
+def timeline_reports(material: Material, event_id: int) -> list[dict[str, Any]]:
+    """The articles that report an event, each once (an article naming it in three sentences is
+    one report), with their syndicated copies after them."""
+    reports: dict[int, dict[str, Any]] = {}
+    for r in material.reports.get(event_id, []):
+        if r["article_id"] not in material.articles:
+            continue
+        for a in (r["article_id"], *material.copies_of(r["article_id"])):
+            if a not in reports:
+                reports[a] = {**material.cite(a, event_id), "independent": a == r["article_id"],
+                              "copy_of": None if a == r["article_id"] else r["article_id"]}
+    return list(reports.values())
 
 
 def card_summary(db: sqlite_utils.Database, story_id: int) -> dict[str, Any]:

@@ -6,8 +6,10 @@ import sqlite_utils
 
 from kb.core.errors import KBError, NotFound
 from kb.ledger.scoring import ScoringContext
+from kb.ledger.sql_helpers import chunks, marks
 from kb.stories.activity import reference_time
 from kb.stories.card_changes import record_story_edit
+from kb.stories.linking import force_link
 from kb.stories.placement import add_event_to_story, create_story
 from kb.stories.refresh import refresh_story
 from kb.stories.story_index import rewrite_story_entities
@@ -16,6 +18,21 @@ from kb.stories.story_index import rewrite_story_entities
 class StoryEditError(KBError):
     """A merge, split or rename that cannot be done as asked."""
 
+
+
+def story_key_names(db: sqlite_utils.Database, story_id: int) -> list[str]:
+    return [r[0] for r in db.execute("SELECT key FROM storyline_keys WHERE story_id = ? ORDER BY key",
+                                     [story_id])]
+
+
+def event_key_names(db: sqlite_utils.Database, event_ids: list[int]) -> set[str]:
+    """The storyline keys of these events."""
+    found: set[str] = set()
+    for part in chunks(sorted(event_ids)):
+        found.update(r[0] for r in db.execute(
+            f"SELECT DISTINCT key FROM storyline_events WHERE event_id IN ({marks(part)}) "
+            "AND key IS NOT NULL", part))
+    return found
 
 
 def _require_story(db: sqlite_utils.Database, story_id: int) -> tuple:
@@ -44,7 +61,12 @@ def merge_stories(db: sqlite_utils.Database, keep_id: int, other_id: int,
         db.execute("UPDATE stories SET status = 'merged', merged_into = ?, events = 0, mentions = 0 "
                    "WHERE id = ?", [keep_id, other_id])
         db.execute("UPDATE stories SET merged_into = ? WHERE merged_into = ?", [keep_id, other_id])
-        # The other story's lines now lead to the kept one: their later events join it.
+        # The other story's lines now lead to the kept one: their later events join it, and a
+        # 'merge' link keeps them together whatever the evidence says later.
+        keep_keys = story_key_names(db, keep_id)
+        for key in story_key_names(db, other_id):
+            if keep_keys:
+                force_link(db, keep_keys[0], key, "merge")
         db.execute("UPDATE storyline_keys SET story_id = ? WHERE story_id = ?", [keep_id, other_id])
         refresh_story(db, ctx, keep_id, reference_time(db))
         record_story_edit(db, keep_id, "merge", old=other[3], other=other_id, events=moved)
@@ -69,9 +91,17 @@ def split_story(db: sqlite_utils.Database, story_id: int, event_ids: list[int],
                                  f"see `kb stories show {story_id}`")
         if set(wanted) == members:
             raise StoryEditError("that would move every event: rename the story instead")
+        # The lines of the moved events stay apart from the lines left behind.
+        moved_keys = event_key_names(db, wanted)
+        for left in event_key_names(db, sorted(members - set(wanted))):
+            for key in moved_keys:
+                force_link(db, key, left, "split")
         new_id = create_story(db, wanted[0])
         for event_id in wanted:
             add_event_to_story(db, new_id, event_id, manual=True)
+        for key in sorted(moved_keys - event_key_names(db, sorted(members - set(wanted)))):
+            # every event of the line moved: its later events follow them
+            db.execute("UPDATE storyline_keys SET story_id = ? WHERE key = ?", [new_id, key])
         db.execute("UPDATE story_events SET manual = 1 WHERE story_id = ?", [story_id])
         rewrite_story_entities(db, [story_id, new_id], ctx.weights)
         reference = reference_time(db)

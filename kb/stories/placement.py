@@ -114,6 +114,8 @@ def refresh_all_stories(db: sqlite_utils.Database, ctx: ScoringContext,
     rebuild_story_totals(db)
     rebuild_first_mentions(db)  # no drift survives a rescore
     db.execute("DELETE FROM storyline_events")  # every key afresh, from the current rules
+    db.execute("DELETE FROM storyline_links WHERE kind = 'auto'")  # and every link from evidence
+    db.execute("DELETE FROM storyline_drift")  # and every drift
     ignored = ctx.weights["matching"].get("ignore_entity_types", [])
     place_storylines(db, [r[0] for r in db.execute("SELECT id FROM events ORDER BY id")], ignored)
     rebuild_story_index(db, ctx.weights)

@@ -17,12 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.core.relations import Relations, default_relations
 from kb.stories.profiles import family_of
 
-STORYLINES_PATH = DATA_DIR / "storylines.toml"
+STORYLINES_PATH = data_file("storylines.toml")
 KEY_KINDS = ("legal", "review", "maker", "employer", "deal", "party")
 SUBJECT_ROLES = ("agent", "partner", "product", "object")
 
@@ -42,6 +42,7 @@ class StorylineRules:
     min_articles: int = 2
     link_articles: int = 2
     link_share: float = 0.5
+    drift_gap_days: int = 0
     claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deal_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
@@ -71,6 +72,7 @@ def parse_rules(data: dict[str, Any], source: str) -> StorylineRules:
         min_articles=int(data.get("min_articles", 2)),
         link_articles=int(linking.get("min_articles", 2)),
         link_share=float(linking.get("min_share", 0.5)),
+        drift_gap_days=int(data.get("drift", {}).get("min_gap_days", 0)),
         claims={k: tuple(v) for k, v in data.get("claims", {}).items()},
         deal_fields={k: tuple(v) for k, v in data.get("deal_fields", {}).items()},
         titles=dict(data.get("titles", {})),

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from kb.core.relations import Relations, default_relations
 from kb.ledger.sql_helpers import chunks, marks
+from kb.stories.drift import base_of
 from kb.stories.profiles import family_of
 from kb.stories.themes import StorylineRules, default_rules, line_owner, maker_of, tracked_group
 
@@ -147,7 +148,7 @@ def headline(key: str, events: list[dict[str, Any]], entities: list[tuple[int, s
     """The title of a storyline with this key, from its events and their entities."""
     rel = rel or default_relations()
     rules = rules or default_rules()
-    kind, *parts = key.split("|")
+    kind, *parts = base_of(key).split("|")
     party = _join(parts[:2]) if kind in ("pair", "legal") else parts[0]
     values = {"things": "", "parts": "", "cases": "", "field": "", "with": ""}
     if kind == "case":  # "Elon Musk – Musk v. OpenAI lawsuit", "The Authors Guild – copyright lawsuit"

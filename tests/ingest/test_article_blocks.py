@@ -53,11 +53,19 @@ def test_only_the_body_makes_events(ingested):
 
 def test_the_evidence_sentence_has_no_dateline_and_points_at_the_stored_text(ingested):
     (text,) = rows(ingested, "select text from articles")[0]
-    found = rows(ingested, 'select sentence, start, "end" from event_mentions')
+    # The headline's report of the lead (sentence_index -1, kb.jobs.headline) is not in the text.
+    found = rows(ingested, 'select sentence, start, "end" from event_mentions where sentence_index >= 0')
     assert found
     for sentence, start, end in found:
         assert not sentence.startswith("REDMOND")
         assert text[start:end] == sentence
+
+
+def test_the_headline_joins_the_leads_event(ingested):
+    found = rows(ingested, "select sentence_index, event_id, sentence from event_mentions order by sentence_index")
+    assert found[0][0] == -1 and found[0][2] == "Microsoft releases MAI-Voice-2, its second in-house speech model"
+    assert found[0][1] == found[1][1]  # the lead's event
+    assert rows(ingested, "select count(*) from events") == [(len({row[1] for row in found}),)]
 
 
 def test_the_whole_text_stays_searchable(ingested):

@@ -309,3 +309,15 @@ def test_reworded_copy_first_party_mirror_and_no_news_analysis_are_there():
         assert analysis[key] in text, key
     for recap in analysis["recaps"]:
         assert recap in text, recap
+
+
+def test_bylines_inline_links_and_a_timeline_box_are_there():
+    case = PLANTED["byline_and_inline_links"]
+    text = page_text(page_path(case["article"]))
+    for line in (*case["bylines"], case["image_credit"], case["related_line"]):
+        assert line in text, line
+    box = PLANTED["timeline_box"]
+    source = page_path(box["article"]).read_text(encoding="utf-8")
+    assert f"<h2>{box['heading']}</h2>" in source
+    for line in (box["byline"], box["previously"], *box["items"]):
+        assert f"<p>{html.escape(line)}</p>" in source or f"<li>{html.escape(line)}</li>" in source, line

@@ -107,3 +107,18 @@ def test_reprocessing_the_sample_gives_the_same_events(built, tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(path), "reprocess", "--all"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert events(path) == before
+
+
+def test_a_timeline_box_confirms_earlier_facts_and_dates_nothing_at_publication(built):
+    conn = sqlite3.connect(built)
+    try:
+        found = conn.execute(
+            "SELECT m.sentence, m.date, e.date FROM event_mentions m JOIN articles a ON a.id = m.article_id "
+            "JOIN events e ON e.id = m.event_id WHERE a.canonical_url LIKE '%/copilot-speaks-claude'").fetchall()
+    finally:
+        conn.close()
+    dates = {sentence.lstrip("- ").split(":")[0]: (own, merged) for sentence, own, merged in found}
+    assert dates["July 2019"][1] == "2019-07-22"  # joined the investment event of the day it happened
+    assert dates["March 2024"][1] == "2024-03-19"
+    assert dates["September 11, 2025"] == ("2025-09-11", "2025-09-11")
+    assert not any(own == "2025-09-25" for own, _ in dates.values())

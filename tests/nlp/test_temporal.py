@@ -94,7 +94,7 @@ CASES = [
     ("It has worked until now.", WED, "now", "DATE", "PRESENT_REF", None),
     ("The service is currently down.", WED, "currently", "DATE", "PRESENT_REF", None),
     ("The firm recently hired a chief.", WED, "recently", "DATE", "PAST_REF", None),
-    ("A fix will arrive soon.", WED, "soon", "DATE", "FUTURE_REF", None),
+    ("A fix will arrive in the near future.", WED, "the near future", "DATE", "FUTURE_REF", None),
     # seasons
     ("It opens this summer.", WED, "this summer", "DATE", "2026-SU", None),
     ("It opens in spring 2026.", WED, "spring 2026", "DATE", "2026-SP", None),

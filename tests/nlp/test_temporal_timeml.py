@@ -50,9 +50,14 @@ CONVENTIONS = [
     ("Fines grew in the last decade.", WED, "the last decade", "DATE", "201"),
     ("A deal may come in the next month.", WED, "the next month", "DATE", "2026-05"),
     ("It depends on what ships in the next year or two.", WED, "the next year", "DATE", "FUTURE_REF"),
-    # vague plurals with "recent", "the past few", "coming" point at the past or future
-    ("Prices climbed in recent years.", WED, "recent years", "DATE", "PAST_REF"),
-    ("Prices climbed over the past few months.", WED, "the past few months", "DATE", "PAST_REF"),
+    # "recent years", "the past few months" are vague durations; "the last few", "coming" point at
+    # the past or future
+    ("Prices climbed in recent years.", WED, "recent years", "DURATION", "PXY"),
+    ("Prices climbed over the past few months.", WED, "the past few months", "DURATION", "PXM"),
+    ("Prices climbed over the last few months.", WED, "the last few months", "DATE", "PAST_REF"),
+    # "the year": the publication year, or a year-long span when it ends on a date
+    ("Sales for the full year rose 13%.", NOV, "the full year", "DATE", "1989"),
+    ("Net income for the year ended June 30 fell.", NOV, "the year", "DURATION", "P1Y"),
     ("A ruling is due in the coming weeks.", WED, "the coming weeks", "DATE", "FUTURE_REF"),
     ("Hiring will continue over the next few years.", WED, "the next few years", "DURATION", "PXY"),
     # an earnings report: "the quarter", "a year ago" and "year-ago" are quarters
@@ -73,6 +78,10 @@ CONVENTIONS = [
     ("The deal closes on June 3.", WED, "June 3", "DATE", "2026-06-03"),
     ("It was the music of the nineties.", WED, "the nineties", "DATE", "199"),
     ("Rates will rise in the near future.", WED, "the near future", "DATE", "FUTURE_REF"),
+    # years in words, as broadcast transcripts write them
+    ("He left office in nineteen ninety-six.", WED, "nineteen ninety-six", "DATE", "1996"),
+    ("Prices fell in January nineteen ninety-seven.", WED, "January nineteen ninety-seven", "DATE", "1997-01"),
+    ("The promise was to halve it by the year two thousand.", WED, "the year two thousand", "DATE", "2000"),
     # a rate is a SET, even before its noun
     ("The app has 700 million weekly users.", WED, "weekly", "SET", "P1W"),
     ("Interest is paid quarterly to holders.", WED, "quarterly", "SET", "P1Q"),
@@ -85,6 +94,12 @@ NOT_TIMEXES = [
     "The board declared a quarterly dividend.",
     "About three-quarters of the shares were tendered.",
     "They ruled the region for hundreds of years.",
+    # TimeML leaves "soon" and "immediately" untagged
+    "The company will soon release the app.",
+    "The change takes effect immediately.",
+    "Sales fell from $450 million the year before.",
+    "About two thousand people came, and nineteen ninety dollars was raised.",
+    "Revenue grew 8% annually through the decade's end.",
 ]
 
 
@@ -191,3 +206,27 @@ def test_kb_eval_timeml_without_tml_files_says_so(run_kb, tmp_path):
     assert result.exit_code != 0
     assert "no .tml files" in result.output
     assert "Traceback" not in result.output
+
+
+def test_timeml_check_prints_each_corpus_and_halves_one(tmp_path, capsys):
+    from bench.timeml_check import main
+
+    root = _write_corpus(tmp_path)
+    for n in range(3):  # wire gets four documents, split into fixed halves of two
+        (root / "wire" / f"c{n}.tml").write_text(PUBLISHED_TML.replace("TEST1", f"C{n}"), encoding="utf-8")
+    assert main([str(root), "--halves", "wire", "--errors", "wire-dev"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line and line[0] != " "}
+    assert rows["news"][1:4] == ["1", "3", "3"]  # documents, gold, predicted
+    assert rows["wire-dev"][1] == "2" and rows["wire-test"][1] == "2"
+    assert rows["all"][1] == "5"
+
+
+def test_timeml_check_refuses_the_platinum_test_set(tmp_path, capsys):
+    from bench.timeml_check import main
+
+    held_out = tmp_path / "te3-platinum"
+    held_out.mkdir()
+    (held_out / "a.tml").write_text(PUBLISHED_TML, encoding="utf-8")
+    assert main([str(held_out)]) == 2
+    assert "held out" in capsys.readouterr().err

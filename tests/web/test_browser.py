@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from bench.generate_db import HOSTILE_STORY, HOSTILE_TITLE
+from tests.loopback import kb_served
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -24,38 +19,11 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(generated_kb: Path):
     """`kb serve` in a subprocess on a free loopback port; yields the base URL."""
-    port = free_port()
-    kb = Path(sys.executable).parent / "kb"
-    process = subprocess.Popen([str(kb), "--db", str(generated_kb), "serve", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                output = process.stdout.read().decode()[-2000:]
-                raise RuntimeError("kb serve did not start: " + output) from None
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with kb_served(generated_kb) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

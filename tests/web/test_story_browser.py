@@ -5,17 +5,11 @@ story-card-1366.png and story-card-400.png."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
+from tests.loopback import kb_served
 from tests.stories.test_card_example import example_db, example_story  # noqa: F401 (a fixture)
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason=f"no Chromium at {CHROMIUM} (.ci/run installs it)")
@@ -25,30 +19,8 @@ SECTIONS = ["overview", "fact-sheet", "strategic-context", "competitive-implicat
 
 @pytest.fixture
 def served_example(example_db):  # noqa: F811
-    port = free_port()
-    kb = Path(sys.executable).parent / "kb"
-    process = subprocess.Popen([str(kb), "--db", str(example_db), "serve", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("kb serve did not start: "
-                                       + process.stdout.read().decode()[-2000:]) from None
-                time.sleep(0.2)
+    with kb_served(example_db) as base:
         yield base, example_story(example_db)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.mark.parametrize("width", [1366, 400])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.core.event_types import EVENT_TYPES
 from kb.dates.spans import date_span
@@ -18,7 +18,7 @@ from kb.nlp.events.lexicon import normalise
 from kb.nlp.events.sentence_parts import WORD, Trigger
 from kb.nlp.regex_trie import trie_regex
 
-DEFAULT_RULES = DATA_DIR / "event_rules.toml"
+DEFAULT_RULES = data_file("event_rules.toml")
 CUE_SCOPES = ("sentence_start", "clause_start", "before", "earlier", "sentence", "requires", "unless")
 OPENING = re.compile(r"[\s\"“‘'(]*")
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.core.event_types import EVENT_TYPES
 
-DEFAULT_TRIGGERS = DATA_DIR / "event_triggers.toml"
+DEFAULT_TRIGGERS = data_file("event_triggers.toml")
 ROLES = ("agent", "partner", "object", "product", "participant")
 GAP = "..."
 # A gap: up to 60 characters inside one clause (no sentence punctuation followed by a space).

@@ -93,6 +93,27 @@ def handle_month(m: re.Match, ctx: Context) -> Result | None:
     return "DATE", resolve_month(ctx, month, rel, m.start(), m.end()), mod
 
 
+_YEAR_WORD_BEFORE_RE = re.compile(r"\b(?:in|since|by|until|before|after|during|of)\s+$", re.IGNORECASE)
+
+
+def handle_spelled_year(m: re.Match, ctx: Context) -> Result | None:
+    """"nineteen ninety-six" is 1996, "the year two thousand" 2000, "January nineteen ninety" 1990-01."""
+    after = text_after(ctx, m)
+    if V.count_nouns_re().match(after) or re.match(r"\s*(?:dollars|cents|%|percent)", after):
+        return None  # "nineteen ninety dollars", "two thousand people" are counts
+    if m["thousand"] and not (m["theyear"] or m["month"] or m["ones2"]) and not _YEAR_WORD_BEFORE_RE.search(
+            text_before(ctx, m, 12)):
+        return None  # "two thousand" alone is a number unless "in", "by"... point at a year
+    if m["century"]:
+        ones = V.year_ones()[m["ones"].lower()] if m["ones"] else 0
+        year = 1900 + V.year_tens()[m["tens"].lower()] + ones
+    else:
+        year = 2000 + (V.year_ones()[m["ones2"].lower()] if m["ones2"] else 0)
+    if m["month"]:
+        return "DATE", f"{year:04d}-{V.months()[m['month'].rstrip('.')]:02d}", None
+    return "DATE", f"{year:04d}", None
+
+
 def handle_year(m: re.Match, ctx: Context) -> Result | None:
     year = int(m["year"])
     mod = date_mod(m["dmod"])

@@ -171,3 +171,23 @@ def handle_the_unit(m: re.Match, ctx: Context) -> Result | None:
             mod = code
     value = shift_by_unit(ctx.published, unit, 0)
     return "DATE", value, mod
+
+
+_YEAR_ENDED_RE = re.compile(r"\s+end(?:ed|ing)\b", re.IGNORECASE)
+_PREDICATE_BEFORE_RE = re.compile(r"\b(?:be|is|was|were|been)\s+$", re.IGNORECASE)
+_SPAN_OF_BEFORE_RE = re.compile(r"\b(?:most|much|all|part|rest)\s+of\s+$", re.IGNORECASE)
+_NOT_THE_YEAR_RE = re.compile(r"-|\s+(?:ago|earlier|before|after|later|\d)", re.IGNORECASE)
+
+
+def handle_the_year(m: re.Match, ctx: Context) -> Result | None:
+    """"the year ended June 30" is a span of a year (P1Y); "for the year", "the full year" is the
+    year of publication, as TimeBank tags them."""
+    after = text_after(ctx, m)
+    if _NOT_THE_YEAR_RE.match(after):
+        return None  # "the year before", "the year 2000" (another rule), "the year-end total"
+    before = text_before(ctx, m, 12)
+    if _PREDICATE_BEFORE_RE.search(before):
+        return None  # "2026 would be the year the group proved itself" names a year given elsewhere
+    if _YEAR_ENDED_RE.match(after) or _SPAN_OF_BEFORE_RE.search(before):
+        return "DURATION", "P1Y", None  # "the year ended June 30", "most of the year"
+    return "DATE", shift_by_unit(ctx.published, "year", 0), None

@@ -153,7 +153,4 @@ _QUARTER_RE = re.compile(r"\d{4}-Q[1-4]")
 
 def handle_reference(m: re.Match, ctx: Context) -> Result | None:
     word = re.sub(r"\s+", " ", m["w"].lower())
-    if word == "soon" and (re.search(r"\bas\s+$", text_before(ctx, m).lower())
-                           or re.match(r"\s+as\b", text_after(ctx, m))):
-        return None
     return "DATE", V.reference_words()[word], None

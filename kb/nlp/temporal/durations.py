@@ -33,6 +33,8 @@ _MONEY_BEFORE_RE = re.compile(
 
 
 def handle_set_word(m: re.Match, ctx: Context) -> Result | None:
+    if re.search(r"(?:%|\bpercent)\s*$", text_before(ctx, m, 12)):
+        return None  # "sales grew 8% annually" is a rate of growth, which TimeML leaves untagged
     following = re.match(r"\s+([a-z]+)", text_after(ctx, m))
     counted = re.search(r"(?:\d|million|billion|thousand)\s+$", text_before(ctx, m))
     if following and following[1] not in _ADVERB_FOLLOWERS and not counted:
@@ -61,9 +63,10 @@ _YEARS_PER = {"DE": 10, "CE": 100}
 _NOT_A_SPAN_BEFORE_RE = re.compile(
     r"\b(?:the|these|those|their|its|his|her|our|on|of|early|later?|first|final)\s+$")
 # Plural units with no number after these words are vague references to the past or future
-# ("recent years", "the past few months", "the coming weeks"): TimeML's PAST_REF and FUTURE_REF.
-# "the next few years" stays a vague duration (PXY), as TimeBank has it.
-_PAST_RELS = {"recent", "the past", "the last", "the previous", "the prior"}
+# ("the last few months", "the coming weeks"): TimeML's PAST_REF and FUTURE_REF. "recent years"
+# and "the past few weeks" are vague durations (PXY, PXW) as TimeBank, AQUAINT and TempEval-3 tag
+# them (34 "recent years" PXY against 6 PAST_REF), and so is "the next few years".
+_PAST_RELS = {"the last", "the previous", "the prior"}
 _FUTURE_RELS = {"coming", "the coming"}
 
 

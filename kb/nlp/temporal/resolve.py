@@ -121,6 +121,8 @@ def shift_value(value: str | None, unit: str, offset: int) -> str | None:
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z\"'(])|\n")
 
 
+_CLAUSE_OPENING = re.compile(r"^\s*(?:(?:on|by|until|since|in|early|late|later|earlier)\s+)?$", re.IGNORECASE)
+_DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|its|their|his|her|our|this|that)\s+$", re.IGNORECASE)
 _PASSIVE_AUX = re.compile(r"\b(?:be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 
 
@@ -135,9 +137,12 @@ def tense_near(ctx: Context, start: int, end: int) -> str | None:
         window_start += ends[-1].end()
         before = text[window_start:start]
     after = text[end:end + 120]
-    stop = re.search(r"[.!?;,\n]", after)
-    if stop:
-        after = after[:stop.start()]
+    # "On Sunday, police said ...": a date opening its clause takes the tense of what follows the comma
+    skip = 1 if after.startswith(",") and _CLAUSE_OPENING.search(before) else 0
+    stop = re.search(r"[.!?;,\n]", after[skip:])
+    stop_at = stop.start() + skip if stop else None
+    if stop_at is not None:
+        after = after[:stop_at]
     best: tuple[float, str] | None = None
     for segment, offset, is_after in ((before, window_start, False), (after, end, True)):
         future_spans = []
@@ -152,8 +157,10 @@ def tense_near(ctx: Context, start: int, end: int) -> str | None:
                 continue
             if any(s <= m.start() < e for s, e in future_spans):
                 continue
-            if word.endswith("ed") and _PASSIVE_AUX.search(segment[:m.start()]):
+            if word.endswith("ed") and _PASSIVE_AUX.search(segment, max(0, m.start() - 30), m.start()):
                 continue  # "would be restored": the auxiliary carries the tense
+            if word.endswith("ed") and _DETERMINER_BEFORE.search(segment, max(0, m.start() - 12), m.start()):
+                continue  # "the reduced dividend": an adjective, not a verb
             distance = (m.start() + offset - end) * 1.5 + 5 if is_after else start - (m.end() + offset)
             if best is None or distance < best[0]:
                 best = (distance, "past")

@@ -6,9 +6,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.dates.spans import usable_value
 from kb.dates.timex import is_valid_timex_value
@@ -45,7 +45,7 @@ class Candidate:
 
 # --- the rule table ---------------------------------------------------------------------
 
-PATTERNS_PATH = DATA_DIR / "temporal" / "patterns.toml"
+PATTERNS_PATH = data_file("temporal/patterns.toml")
 HANDLERS: dict[str, Handler] = {
     name: handler
     for module in (calendar_dates, calendar_periods, day_times, durations)
@@ -57,7 +57,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Word lists of vocab.toml a pattern may name as {section}: each becomes a regex alternation.
 _WORD_LISTS = (
     "weekdays", "numbers", "units", "seasons", "time_zones", "duration_adjectives", "holidays",
-    "set_words", "duration_mods", "reference_words",
+    "set_words", "duration_mods", "reference_words", "year_tens", "year_ones",
 )
 
 
@@ -168,9 +168,16 @@ def _run_handler(rule: Rule, match: re.Match, ctx: Context) -> Result | None:
         return None  # a publication date at the edge of the calendar (year 1 or 9999)
     except KeyError:
         return None  # a word matched only by case folding ("ſeconds") is not in the vocabulary
-    if result is None or not is_valid_timex_value(result[1]) or not usable_value(result[1]):
+    if result is None or not _value_ok(result[1]):
         return None
     return result
+
+
+@lru_cache(maxsize=8192)
+def _value_ok(value: str | None) -> bool:
+    """The value follows the TIMEX3 grammar and names no period off the calendar (values repeat
+    from text to text, so each is checked once)."""
+    return is_valid_timex_value(value) and usable_value(value)
 
 
 def _select(candidates: list[Candidate]) -> list[Candidate]:

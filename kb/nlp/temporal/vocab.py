@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterable
 from functools import cache
 
-from kb.core.config import DATA_DIR, read_toml
+from kb.core.config import data_file, read_toml
 from kb.nlp.regex_trie import trie_regex
 
-VOCAB_PATH = DATA_DIR / "temporal" / "vocab.toml"
+VOCAB_PATH = data_file("temporal/vocab.toml")
 
 
 @cache
@@ -77,6 +77,16 @@ def numbers() -> dict[str, str]:
 @cache
 def ordinals() -> dict[str, int]:
     return dict(vocab()["ordinals"])
+
+
+@cache
+def year_tens() -> dict[str, int]:
+    return dict(vocab()["year_tens"])
+
+
+@cache
+def year_ones() -> dict[str, int]:
+    return dict(vocab()["year_ones"])
 
 
 @cache
