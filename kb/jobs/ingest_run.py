@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import (
     FIRST_COMPLETED,
-    Future,
     ThreadPoolExecutor,
     wait,
 )
@@ -277,44 +276,54 @@ class IngestRun:
         # Fetches and extractions in flight are bounded, so memory does not grow with the corpus.
         window = max(8, 4 * max(self.options.concurrency, self.options.workers))
         queue = iter(items)
-        in_flight: dict[Future, WorkItem] = {}
-        extractions: deque[tuple[WorkItem, Response, Future]] = deque()
+        # Every started item, in the order it was planned: [item, fetch, outcome, extraction].
+        # Items are stored (and numbered) in that order whatever order their fetches finish in,
+        # so the same plan gives the same article ids with any number of fetchers.
+        started: deque[list] = deque()
         self.done, self.total = 0, len(items)
         try:
             with ThreadPoolExecutor(max(1, self.options.concurrency)) as fetchers:
 
                 def refill() -> None:
-                    while len(in_flight) + len(extractions) < window and not limiter.run_over():
+                    while len(started) < window and not limiter.run_over():
                         item = next(queue, None)
                         if item is None:
                             return
                         policy = self.access.policy(self.base_policy(item.local_root), item.source_id,
                                                     item.url)
-                        in_flight[fetchers.submit(fetch_page, item.url, policy, robots, limiter)] = item
+                        started.append([item, fetchers.submit(fetch_page, item.url, policy, robots, limiter),
+                                        None, None])
+
+                def settle(entry: list) -> None:
+                    """A finished fetch: its failure, or its extraction under way."""
+                    try:
+                        response = entry[1].result()
+                    except (Deferred, FetchError) as exc:
+                        entry[2] = exc
+                        return
+                    entry[2] = response
+                    entry[3] = extractor.submit(response.body, response.url)
 
                 refill()
-                while in_flight or extractions:
-                    if in_flight:
-                        finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED, timeout=0.05)
-                        # In the order they were started, not the set's (memory addresses): with one
-                        # fetcher a run stores, and numbers, its articles the same way every time.
-                        for future in [f for f in in_flight if f in finished]:
-                            item = in_flight.pop(future)
-                            try:
-                                response = future.result()
-                            except Deferred as exc:
-                                self.defer(item, str(exc))
-                                continue
-                            except FetchError as exc:
-                                self.fail(item, exc.status, exc.reason, exc.http_status)
-                                self.advance()
-                                continue
-                            extraction = extractor.submit(response.body, response.url)
-                            extractions.append((item, response, extraction))
-                    # Store in fetch-completion order; block on the oldest when nothing else is left to do.
-                    while extractions and (extractions[0][2].done() or not in_flight):
-                        item, response, future = extractions.popleft()
-                        self.store(item, response, future.result())
+                while started:
+                    fetching = [entry[1] for entry in started if entry[2] is None]
+                    if fetching:
+                        wait(fetching, return_when=FIRST_COMPLETED, timeout=0.05)
+                    for entry in started:
+                        if entry[2] is None and entry[1].done():
+                            settle(entry)
+                    # Store from the oldest; block on its extraction when no fetch is left to wait for.
+                    while started and started[0][2] is not None and (
+                            started[0][3] is None or started[0][3].done()
+                            or all(entry[2] is not None for entry in started)):
+                        item, _, outcome, extraction = started.popleft()
+                        if isinstance(outcome, Deferred):
+                            self.defer(item, str(outcome))
+                            continue
+                        if isinstance(outcome, FetchError):
+                            self.fail(item, outcome.status, outcome.reason, outcome.http_status)
+                        else:
+                            self.store(item, outcome, extraction.result())
                         self.advance()
                     refill()
             left = sum(1 for _ in queue)

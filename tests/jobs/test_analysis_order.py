@@ -19,14 +19,18 @@ from tests.loopback import LoopbackServer, respond
 PAGES = sorted(p for p in SAMPLE_DIR.rglob("*.html") if not {"revisions", "templates"} & set(p.parts))[::2][:20]
 
 
-def shuffled_server(seed: int) -> LoopbackServer:
-    """A feed of 20 sample pages, each page answered after its own random delay (by seed)."""
+def shuffled_server(seed: int, listing_seed: int | None = None) -> LoopbackServer:
+    """A feed of 20 sample pages, each page answered after its own random delay (by seed); the
+    feed lists them in sorted order, or shuffled by `listing_seed`."""
     rng = random.Random(seed)
     server = LoopbackServer()
     paths = [f"/p/{page.relative_to(SAMPLE_DIR).as_posix()}" for page in PAGES]
     delays = {path: rng.uniform(0, 0.25) for path in paths}
+    listed = list(paths)
+    if listing_seed is not None:
+        random.Random(listing_seed).shuffle(listed)
     items = "".join(f"<item><title>{i}</title><link>{server.url(path)}</link><guid>{path}</guid></item>"
-                    for i, path in enumerate(paths))
+                    for i, path in enumerate(listed))
     server.route("/feed.xml")(lambda h: respond(
         h, 200, f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>{items}</channel></rss>",
         "application/rss+xml"))
@@ -42,9 +46,9 @@ def delayed(body: bytes, delay: float):
     return serve
 
 
-def ingest(db_path: Path, seed: int) -> None:
-    """`kb ingest --no-analyze` from the shuffled server: ids follow the order fetches finish in."""
-    with shuffled_server(seed) as server:
+def ingest(db_path: Path, seed: int, listing_seed: int | None = None) -> None:
+    """`kb ingest --no-analyze` from the shuffled server, 8 fetches at a time."""
+    with shuffled_server(seed, listing_seed) as server:
         sources = db_path.parent / "sources.toml"
         sources.write_text(f'allow_private_addresses = true\n[[source]]\nname = "shuffled"\nurl = "{server.url("/feed.xml")}"\n')
         result = CliRunner().invoke(cli, ["--db", str(db_path), "ingest", "--no-analyze", "--sources", str(sources),
@@ -78,7 +82,7 @@ def test_same_articles_build_the_same_events_whatever_their_arrival_order(tmp_pa
     paths = [tmp_path / name / "kb.db" for name in ("a", "b")]
     for path, seed, workers in zip(paths, (1, 2), (1, 2), strict=True):
         path.parent.mkdir()
-        ingest(path, seed)
+        ingest(path, seed, listing_seed=seed)
         db = open_db(path)
         try:
             if tied:  # sites that give only a date (here only a year): many reports known at once
@@ -91,7 +95,7 @@ def test_same_articles_build_the_same_events_whatever_their_arrival_order(tmp_pa
         assert summary.articles == len(PAGES) and not summary.failed
     (events_a, stories_a, arrival_a), (events_b, stories_b, arrival_b) = map(content, paths)
     assert len(arrival_a) == len(PAGES) and sorted(arrival_a) == sorted(arrival_b)
-    assert arrival_a != arrival_b  # the fetches finished in another order: other ids
+    assert arrival_a != arrival_b  # the feeds listed them in another order: other ids
     assert len(events_a) >= 10 and stories_a
     assert events_a == events_b
     assert stories_a == stories_b
@@ -102,22 +106,37 @@ def test_same_articles_build_the_same_events_whatever_their_arrival_order(tmp_pa
     assert content(paths[0])[:2] == content(paths[1])[:2]
 
 
+def test_article_ids_follow_the_plan_not_the_order_fetches_finish_in(tmp_path):
+    """Eight fetchers, pages answered after other random delays: the same feed numbers its
+    articles the same way every run (the README's screenshots and examples rely on it)."""
+    arrivals = []
+    for seed in (1, 2, 3):
+        path = tmp_path / str(seed) / "kb.db"
+        path.parent.mkdir()
+        ingest(path, seed)
+        arrivals.append(content(path)[2])
+    assert len(arrivals[0]) == len(PAGES)
+    assert arrivals[0] == arrivals[1] == arrivals[2]
+
+
 COPY_PAIR = ["signalstack/2026/04/microsoft-ai-releases-mai-image-2-full-text.html",  # the syndicated copy
              "newsroomwire/2026/04/mai-image-2.html"]  # the original, published hours earlier
 
 
-@pytest.mark.parametrize("copy_first", [True, False], ids=["copy-answers-first", "original-answers-first"])
+@pytest.mark.parametrize("copy_first", [True, False], ids=["copy-arrives-first", "original-arrives-first"])
 def test_run_counts_say_what_is_stored_whichever_copy_arrives_first(tmp_path, copy_first):
-    """A copy fetched before its original is demoted when the original arrives: the run's line
-    counts one new article and one duplicate either way."""
+    """A copy stored before its original is demoted when the original arrives: the run's line
+    counts one new article and one duplicate either way. (The feed lists first the one that
+    arrives first; the other answers first, which does not change the order they are stored in.)"""
     server = LoopbackServer()
+    listed = COPY_PAIR if copy_first else COPY_PAIR[::-1]
     items = "".join(f"<item><title>{i}</title><link>{server.url('/p/' + path)}</link><guid>{path}</guid></item>"
-                    for i, path in enumerate(COPY_PAIR))
+                    for i, path in enumerate(listed))
     server.route("/feed.xml")(lambda h: respond(
         h, 200, f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>{items}</channel></rss>",
         "application/rss+xml"))
     for path in COPY_PAIR:
-        late = (path == COPY_PAIR[1]) == copy_first
+        late = path == listed[0]
         server.route(f"/p/{path}")(delayed((SAMPLE_DIR / path).read_bytes(), 0.6 if late else 0.0))
     with server:
         sources = tmp_path / "sources.toml"
