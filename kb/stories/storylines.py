@@ -37,6 +37,10 @@ def event_facts(db: sqlite_utils.Database, event_ids: list[int],
                     ORDER BY ee.event_id, en.name, ee.role""", part):
             if kind not in ignored:
                 facts[event_id].entities.append((name, kind, role))
+        for (event_id,) in db.execute(
+                f"""SELECT event_id FROM event_mentions WHERE event_id IN ({marks(part)})
+                    GROUP BY event_id HAVING min(coalesce(recap, 0)) = 1""", part):
+            facts[event_id].recap = True
     return facts
 
 

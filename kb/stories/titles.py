@@ -162,6 +162,8 @@ def headline(key: str, events: list[dict[str, Any]], entities: list[tuple[int, s
         values["cases"] = f"{parts[0]} "
     if kind == "maker":
         values["things"] = _things(parts[0], entities, rel)
+    elif kind == "pair" and len(parts) > 2 and (line := rules.pair_line(parts[2])) and line.title:
+        values["parts"] = line.title  # the line's own words chose its events: "board and leadership"
     elif kind in ("pair", "org"):
         values["parts"] = _parts(events, rules)
     elif kind == "legal":
