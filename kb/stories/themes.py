@@ -44,10 +44,19 @@ class PairLine:
     words: tuple[str, ...] = ()
     deal: str = ""
     title: str = ""
+    since: str = ""  # the era of the line: events dated from this day (ISO) ...
+    until: str = ""  # ... up to this day; an undated event is of no era's line
 
     def says(self, sentence: str) -> bool:
         text = sentence.lower()
         return any(w in text for w in self.words)
+
+    def holds(self, date: str) -> bool:
+        """Whether an event of this day is of the line's era."""
+        if not (self.since or self.until):
+            return True
+        day = date[:10]
+        return bool(day) and (not self.since or day >= self.since) and (not self.until or day <= self.until)
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,9 @@ class StorylineRules:
     pair_lines: tuple[PairLine, ...] = ()
 
     def pair_line(self, name: str) -> PairLine | None:
-        return next((line for line in self.pair_lines if line.name == name), None)
+        """The line of this name (the first with a title, when several eras share it)."""
+        lines = [line for line in self.pair_lines if line.name == name]
+        return next((line for line in lines if line.title), lines[0] if lines else None)
 
     def theme(self, key: str) -> Theme | None:
         kind = key.split("|", 1)[0]
@@ -100,7 +111,8 @@ def parse_rules(data: dict[str, Any], source: str) -> StorylineRules:
         titles=dict(data.get("titles", {})),
         type_phrases=dict(data.get("type_phrases", {})),
         pair_lines=tuple(PairLine(str(item["name"]), tuple(w.lower() for w in item.get("words", [])),
-                                  str(item.get("deal", "")), str(item.get("title", "")))
+                                  str(item.get("deal", "")), str(item.get("title", "")),
+                                  str(item.get("since", "")), str(item.get("until", "")))
                          for item in data.get("pair_lines", [])),
     )
 
@@ -127,6 +139,7 @@ class EventFacts:
     article_id: int | None
     entities: list[tuple[str, str, str]]  # (name, entity type, role)
     recap: bool = False  # reported only as background (event_mentions.recap)
+    date: str = ""  # the day of the fact (events.sort_date), for the era of a pair line
 
     def names(self, kinds: Iterable[str] = ("ORG", "PERSON", "PRODUCT")) -> dict[str, set[str]]:
         """Entity name -> roles, for entities of these types."""
@@ -340,6 +353,8 @@ def pair_line_key(event: EventFacts, pair: tuple[str, str], tracked: dict[str, s
     if not rules.pair_lines:
         return None if worded_only else f"pair|{pair[0]}|{pair[1]}"
     for line in rules.pair_lines:
+        if not line.holds(event.date):
+            continue
         if line.deal:
             counts = {p: _deal_lines(p, others, rel, rules)[line.deal] for p in pair}
             named = max(counts.values())
