@@ -46,6 +46,7 @@ class PairLine:
     title: str = ""
     since: str = ""  # the era of the line: events dated from this day (ISO) ...
     until: str = ""  # ... up to this day; an undated event is of no era's line
+    parties: frozenset[str] = frozenset()  # the one pair the line is of (an era is one pair's)
 
     def says(self, sentence: str) -> bool:
         text = sentence.lower()
@@ -112,7 +113,8 @@ def parse_rules(data: dict[str, Any], source: str) -> StorylineRules:
         type_phrases=dict(data.get("type_phrases", {})),
         pair_lines=tuple(PairLine(str(item["name"]), tuple(w.lower() for w in item.get("words", [])),
                                   str(item.get("deal", "")), str(item.get("title", "")),
-                                  str(item.get("since", "")), str(item.get("until", "")))
+                                  str(item.get("since", "")), str(item.get("until", "")),
+                                  frozenset(item.get("parties", [])))
                          for item in data.get("pair_lines", [])),
     )
 
@@ -348,12 +350,12 @@ def pair_line_key(event: EventFacts, pair: tuple[str, str], tracked: dict[str, s
                   others: set[str], rel: Relations, rules: StorylineRules, worded_only: bool) -> str | None:
     """The line of a partnership pair's coverage the event is about ([[pair_lines]], the first that
     fits): a line of deals when it names a partner of that line ("deal|OpenAI|compute"), else
-    "pair|A|B|line" by the words of its sentence; the last line without words takes the rest of
-    the pair's deals ("pair|A|B|investment"). Without pair lines: "pair|A|B"."""
+    "pair|A|B|line" by the words of its sentence; a line without words takes the pair's other
+    deals of its era ("pair|A|B|investment"); a deal no line fits is the pair's: "pair|A|B"."""
     if not rules.pair_lines:
         return None if worded_only else f"pair|{pair[0]}|{pair[1]}"
     for line in rules.pair_lines:
-        if not line.holds(event.date):
+        if not line.holds(event.date) or (line.parties and line.parties != set(pair)):
             continue
         if line.deal:
             counts = {p: _deal_lines(p, others, rel, rules)[line.deal] for p in pair}
@@ -367,7 +369,7 @@ def pair_line_key(event: EventFacts, pair: tuple[str, str], tracked: dict[str, s
             return f"pair|{pair[0]}|{pair[1]}|{line.name}"
         elif not line.words and not worded_only:
             return f"pair|{pair[0]}|{pair[1]}|{line.name}"
-    return None
+    return None if worded_only else f"pair|{pair[0]}|{pair[1]}"
 
 
 def pair_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:

@@ -111,3 +111,20 @@ def test_board_investments_and_renegotiation_are_separate_lines(db, order):
     # not pull the article into the investments' line.
     assert story_of_mention(db, m["recap"])[0] == renegotiation[0]
     assert story_of_mention(db, m["aside"])[0] == renegotiation[0]
+
+
+def test_an_era_is_one_pairs_and_a_deal_no_line_fits_is_the_pairs():
+    from kb.core.config import read_toml
+    from kb.stories.themes import STORYLINES_PATH, parse_rules
+
+    data = read_toml(STORYLINES_PATH)
+    for line in data["pair_lines"]:
+        if "parties" in line:
+            line["parties"] = ["Amazon", "Anthropic"]  # the eras of another pair
+    rules = parse_rules(data, "test")
+    deal = event("partnership", "Microsoft and OpenAI agreed that Azure keeps the API.", "2025-10-28", *BOTH)
+    assert own_key(deal, rules=rules) == PAIR
+    assert own_key(deal) == f"{PAIR}|terms"
+    # Lines of words are any pair's.
+    board = event("personnel", "OpenAI's board ousted its chief executive.", "2023-11-17", *BOTH)
+    assert own_key(board, rules=rules) == f"{PAIR}|board"
