@@ -83,6 +83,15 @@ def load(db: Path):
     for eid, ev in events.items():
         if ev["article_id"] is not None:
             reports[eid].add(ev["article_id"])
+    # How each article reports each event, for the page -> story rule: (own report, first sentence).
+    columns = {r[1] for r in con.execute("PRAGMA table_info(event_mentions)")}
+    recap = "coalesce(recap, 0)" if "recap" in columns else "0"
+    where = "coalesce(sentence_index, 1000000)" if "sentence_index" in columns else "1000000"
+    told: dict[tuple[int, int], tuple[bool, int]] = {}
+    for event_id, article_id, was_recap, index in con.execute(
+            f"SELECT event_id, article_id, {recap}, {where} FROM event_mentions WHERE event_id IS NOT NULL"):
+        own, first = told.get((article_id, event_id), (False, 1000000))
+        told[(article_id, event_id)] = (own or not was_recap, min(first, index))
     articles = {r["id"]: dict(r) for r in con.execute("SELECT id, url, canonical_url, title FROM articles")}
     stories = {r["id"]: dict(r) for r in con.execute("SELECT id, title, status FROM stories")}
     members = defaultdict(set)
@@ -90,10 +99,23 @@ def load(db: Path):
         members[r[0]].add(r[1])
     con.close()
     live = {sid for sid, s in stories.items() if s["status"] != "merged" and members.get(sid)}
-    return events, ents, reports, articles, stories, members, live
+    return events, ents, reports, told, articles, stories, members, live
+
+
+def page_story(votes: dict[int, list[tuple[int, bool, int]]]) -> int:
+    """The story a page belongs to: the one holding most of the events it reports; ties go to the
+    story holding more of the events it reports as news (not as a recap), then to the story of its
+    earliest reported event (its lead), then to the lowest story id. None of it reads the analyst's
+    grouping, and none of it depends on the order stories are listed in."""
+    def rank(sid: int) -> tuple[int, int, int, int]:
+        items = votes[sid]
+        return (-len(items), -sum(own for _, own, _ in items), min(i for _, _, i in items), sid)
+    return min(votes, key=rank)
 
 
 def pairwise(gold: dict[int, str], pred: dict[int, int]) -> tuple[float, float]:
+    """Pair precision and recall over the analyst's pages: each unordered pair of pages once; a
+    pair is together in the prediction when both pages are assigned to one story."""
     pages = sorted(gold)
     tp = fp = fn = 0
     for a, b in combinations(pages, 2):
@@ -130,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             if db.exists():
                 db.unlink()
             ingest(folder, db)
-        events, ents, reports, articles, stories, members, live = load(db)
+        events, ents, reports, told, articles, stories, members, live = load(db)
 
     # --- facts -------------------------------------------------------------------------------
     matches = {}
@@ -188,16 +210,19 @@ def main(argv: list[str] | None = None) -> int:
 
     gold = {p: ln["key"] for ln in lines for p in ln["pages"]}
     art_page = {aid: page_of(a["url"], a["canonical_url"], by_url) for aid, a in articles.items()}
-    votes = defaultdict(Counter)
-    for sid in live:
-        for eid in members[sid]:
-            for aid in reports.get(eid, ()):
+    votes: dict[int, dict[int, list[tuple[int, bool, int]]]] = defaultdict(lambda: defaultdict(list))
+    for sid in sorted(live):
+        for eid in sorted(members[sid]):
+            for aid in sorted(reports.get(eid, ())):
                 if art_page.get(aid):
-                    votes[art_page[aid]][sid] += 1
-    pred = {p: c.most_common(1)[0][0] for p, c in votes.items()}
+                    own, first = told.get((aid, eid), (True, 1000000))
+                    votes[art_page[aid]][sid].append((eid, own, first))
+    pred = {p: page_story(v) for p, v in votes.items()}
     prec, rec = pairwise(gold, pred)
     print(f"storyline pairs vs storylines.toml: precision {prec:.2f} recall {rec:.2f} "
           f"({len(pred)}/{len(gold)} pages in some story)")
+    biggest = max((len(articles_of(s)) for s in live), default=0)
+    print(f"biggest storyline {biggest} articles of {len(articles)}")
     print("\nstories (id, articles, events, title):")
     for sid in sorted(live, key=lambda s: -len(articles_of(s))):
         pages = sorted(art_page.get(a) or 0 for a in articles_of(sid))

@@ -28,15 +28,20 @@ def event_facts(db: sqlite_utils.Database, event_ids: list[int],
     ignored = set(ignored_types)
     facts: dict[int, EventFacts] = {}
     for part in chunks(sorted(set(event_ids))):
-        for event_id, event_type, sentence, article_id in db.execute(
-                f"SELECT id, type, sentence, article_id FROM events WHERE id IN ({marks(part)})", part):
-            facts[event_id] = EventFacts(event_id, event_type, sentence or "", article_id, [])
+        for event_id, event_type, sentence, article_id, day in db.execute(
+                f"SELECT id, type, sentence, article_id, sort_date FROM events WHERE id IN ({marks(part)})",
+                part):
+            facts[event_id] = EventFacts(event_id, event_type, sentence or "", article_id, [], date=day or "")
         for event_id, name, kind, role in db.execute(
                 f"""SELECT ee.event_id, en.name, en.type, ee.role FROM event_entities ee
                     JOIN entities en ON en.id = ee.entity_id WHERE ee.event_id IN ({marks(part)})
                     ORDER BY ee.event_id, en.name, ee.role""", part):
             if kind not in ignored:
                 facts[event_id].entities.append((name, kind, role))
+        for (event_id,) in db.execute(
+                f"""SELECT event_id FROM event_mentions WHERE event_id IN ({marks(part)})
+                    GROUP BY event_id HAVING min(coalesce(recap, 0)) = 1""", part):
+            facts[event_id].recap = True
     return facts
 
 

@@ -23,7 +23,7 @@ from kb.core.relations import Relations, default_relations
 from kb.stories.profiles import family_of
 
 STORYLINES_PATH = data_file("storylines.toml")
-KEY_KINDS = ("legal", "review", "maker", "employer", "deal", "party")
+KEY_KINDS = ("legal", "review", "maker", "pair", "employer", "deal", "party")
 SUBJECT_ROLES = ("agent", "partner", "product", "object")
 
 
@@ -32,6 +32,32 @@ class Theme:
     name: str
     key: str
     types: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PairLine:
+    """One line of a partnership pair's coverage ([[pair_lines]]): the events whose sentence has
+    one of `words` (none: the rest of the pair's deals), or, with `deal`, in which a partner of
+    that [deal_fields] line acts (they join that party's line of deals)."""
+
+    name: str
+    words: tuple[str, ...] = ()
+    deal: str = ""
+    title: str = ""
+    since: str = ""  # the era of the line: events dated from this day (ISO) ...
+    until: str = ""  # ... up to this day; an undated event is of no era's line
+    parties: frozenset[str] = frozenset()  # the one pair the line is of (an era is one pair's)
+
+    def says(self, sentence: str) -> bool:
+        text = sentence.lower()
+        return any(w in text for w in self.words)
+
+    def holds(self, date: str) -> bool:
+        """Whether an event of this day is of the line's era."""
+        if not (self.since or self.until):
+            return True
+        day = date[:10]
+        return bool(day) and (not self.since or day >= self.since) and (not self.until or day <= self.until)
 
 
 @dataclass(frozen=True)
@@ -47,9 +73,17 @@ class StorylineRules:
     deal_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     type_phrases: dict[str, str] = field(default_factory=dict)
+    pair_lines: tuple[PairLine, ...] = ()
+
+    def pair_line(self, name: str) -> PairLine | None:
+        """The line of this name (the first with a title, when several eras share it)."""
+        lines = [line for line in self.pair_lines if line.name == name]
+        return next((line for line in lines if line.title), lines[0] if lines else None)
 
     def theme(self, key: str) -> Theme | None:
         kind = key.split("|", 1)[0]
+        if kind == "pair" and key.count("|") >= 3 and any(t.key == "pair" for t in self.themes):
+            return next(t for t in self.themes if t.key == "pair")
         kind = {"pair": "deal", "org": "employer", "case": "legal", "claim": "legal"}.get(kind, kind)
         return next((t for t in self.themes if t.key == kind), None)
 
@@ -77,6 +111,11 @@ def parse_rules(data: dict[str, Any], source: str) -> StorylineRules:
         deal_fields={k: tuple(v) for k, v in data.get("deal_fields", {}).items()},
         titles=dict(data.get("titles", {})),
         type_phrases=dict(data.get("type_phrases", {})),
+        pair_lines=tuple(PairLine(str(item["name"]), tuple(w.lower() for w in item.get("words", [])),
+                                  str(item.get("deal", "")), str(item.get("title", "")),
+                                  str(item.get("since", "")), str(item.get("until", "")),
+                                  frozenset(item.get("parties", [])))
+                         for item in data.get("pair_lines", [])),
     )
 
 
@@ -101,6 +140,8 @@ class EventFacts:
     sentence: str
     article_id: int | None
     entities: list[tuple[str, str, str]]  # (name, entity type, role)
+    recap: bool = False  # reported only as background (event_mentions.recap)
+    date: str = ""  # the day of the fact (events.sort_date), for the era of a pair line
 
     def names(self, kinds: Iterable[str] = ("ORG", "PERSON", "PRODUCT")) -> dict[str, set[str]]:
         """Entity name -> roles, for entities of these types."""
@@ -267,19 +308,76 @@ def deal_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | 
         elif kind == "ORG":
             others.add(name)
     pair = mutual_pair(tracked, rel)
+    acting = _pair_parties(event, rel)[1]
     if pair and all("agent" in tracked[p] for p in pair):
-        return f"pair|{pair[0]}|{pair[1]}"
+        return pair_line_key(event, pair, tracked, acting, rel, rules, worded_only=False)
     for party in sorted(tracked, key=lambda p: ("agent" not in tracked[p], p)):
-        fields = rel.partners.get(party, {})
-        matched: Counter[str] = Counter()
-        for line, field_names in rules.deal_fields.items():
-            listed = {n for f in field_names for n in fields.get(f, ())}
-            matched[line] = sum(1 for o in others if any(
-                o == n or rel.belongs_to(o, n) or rel.belongs_to(n, o) for n in listed))
-        best = _vote(Counter({k: v for k, v in matched.items() if v}), set())
+        best = _vote(Counter({k: v for k, v in _deal_lines(party, others, rel, rules).items() if v}), set())
         if best:
             return f"deal|{party}|{best}"
-    return f"pair|{pair[0]}|{pair[1]}" if pair else None
+    if pair:
+        return pair_line_key(event, pair, tracked, acting, rel, rules, worded_only=False)
+    return None
+
+
+def _deal_lines(party: str, others: Iterable[str], rel: Relations, rules: StorylineRules) -> Counter[str]:
+    """How many of these organisations each [deal_fields] line of the party's partners lists."""
+    fields = rel.partners.get(party, {})
+    matched: Counter[str] = Counter()
+    for line, field_names in rules.deal_fields.items():
+        listed = {n for f in field_names for n in fields.get(f, ())}
+        matched[line] = sum(1 for o in others if any(
+            o == n or rel.belongs_to(o, n) or rel.belongs_to(n, o) for n in listed))
+    return matched
+
+
+def _pair_parties(event: EventFacts, rel: Relations) -> tuple[dict[str, set[str]], set[str]]:
+    """The tracked parties the event names (name -> roles) and the other organisations acting in it
+    (a partner merely mentioned, an investor beside a new agreement, does not make it their deal)."""
+    tracked: dict[str, set[str]] = {}
+    others: set[str] = set()
+    for name, roles in event.names().items():
+        kind = _kind(event, name)
+        group = tracked_group(name, rel) if kind != "PERSON" else None
+        if group:
+            tracked.setdefault(group, set()).update(roles)
+        elif kind == "ORG" and "agent" in roles:
+            others.add(name)
+    return tracked, others
+
+
+def pair_line_key(event: EventFacts, pair: tuple[str, str], tracked: dict[str, set[str]],
+                  others: set[str], rel: Relations, rules: StorylineRules, worded_only: bool) -> str | None:
+    """The line of a partnership pair's coverage the event is about ([[pair_lines]], the first that
+    fits): a line of deals when it names a partner of that line ("deal|OpenAI|compute"), else
+    "pair|A|B|line" by the words of its sentence; a line without words takes the pair's other
+    deals of its era ("pair|A|B|investment"); a deal no line fits is the pair's: "pair|A|B"."""
+    if not rules.pair_lines:
+        return None if worded_only else f"pair|{pair[0]}|{pair[1]}"
+    for line in rules.pair_lines:
+        if not line.holds(event.date) or (line.parties and line.parties != set(pair)):
+            continue
+        if line.deal:
+            counts = {p: _deal_lines(p, others, rel, rules)[line.deal] for p in pair}
+            named = max(counts.values())
+            if named or line.says(event.sentence):
+                # the party whose partners of that line the event names, else the one with most such fields
+                party = min(pair, key=lambda p: (-counts[p], -len(
+                    set(rules.deal_fields.get(line.deal, ())) & set(rel.partners.get(p, {}))), p))
+                return f"deal|{party}|{line.deal}"
+        elif line.words and line.says(event.sentence):
+            return f"pair|{pair[0]}|{pair[1]}|{line.name}"
+        elif not line.words and not worded_only:
+            return f"pair|{pair[0]}|{pair[1]}|{line.name}"
+    return None if worded_only else f"pair|{pair[0]}|{pair[1]}"
+
+
+def pair_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:
+    """A people's or corporate event naming both parties of a partnership pair, whose sentence says
+    what line of theirs it is about (a board seat, a restructuring), is that line of the pair."""
+    tracked, others = _pair_parties(event, rel)
+    pair = mutual_pair(tracked, rel)
+    return pair_line_key(event, pair, tracked, others, rel, rules, worded_only=True) if pair else None
 
 
 def party_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str | None:
@@ -301,7 +399,7 @@ def _kind(event: EventFacts, name: str) -> str:
 
 
 BUILDERS: dict[str, Callable[[EventFacts, Relations, StorylineRules], str | None]] = {
-    "legal": legal_key, "review": review_key, "maker": maker_key,
+    "legal": legal_key, "review": review_key, "maker": maker_key, "pair": pair_key,
     "employer": employer_key, "deal": deal_key, "party": party_key,
 }
 
@@ -311,6 +409,8 @@ def own_key(event: EventFacts, rel: Relations | None = None,
     """The storyline key the event's own type and entities point to, or None."""
     rel = rel or default_relations()
     rules = rules or default_rules()
+    if event.recap:  # background to its article: it takes the article's line, and gives it none
+        return None
     for theme in rules.themes:
         if theme.types and event.type not in theme.types:
             continue

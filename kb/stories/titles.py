@@ -132,8 +132,9 @@ def _counterparties(party: str, line: str, entities: list[tuple[int, str, str, s
     fields = rel.partners.get(party, {})
     listed = {n for f in rules.deal_fields.get(line, ()) for n in fields.get(f, ())}
     counts: Counter[str] = Counter()
-    for _, name, kind, _ in set(entities):
-        if kind == "ORG" and not tracked_group(name, rel) and any(
+    acting = {name for _, name, _, role in entities if role in ("agent", "partner")}
+    for _, name, kind, _ in set(entities):  # a counterparty the events name as a party to a deal
+        if kind == "ORG" and name in acting and not tracked_group(name, rel) and any(
                 name == n or rel.belongs_to(name, n) or rel.belongs_to(n, name) for n in listed):
             counts[name] += 1
     top: list[str] = []
@@ -162,6 +163,8 @@ def headline(key: str, events: list[dict[str, Any]], entities: list[tuple[int, s
         values["cases"] = f"{parts[0]} "
     if kind == "maker":
         values["things"] = _things(parts[0], entities, rel)
+    elif kind == "pair" and len(parts) > 2 and (line := rules.pair_line(parts[2])) and line.title:
+        values["parts"] = line.title  # the line's own words chose its events: "board and leadership"
     elif kind in ("pair", "org"):
         values["parts"] = _parts(events, rules)
     elif kind == "legal":

@@ -88,12 +88,20 @@ def test_sample_yields_the_storylines_an_analyst_recognises(sample):
             WHERE e.type = 'release' AND en.name IN ({marks}) AND e.status != 'denied'""", MAI_MODELS)}
     assert len(mai) == 1
     assert title[next(iter(mai))].startswith("Microsoft AI – MAI models")
-    # The partnership's renegotiation: the 2019 deal, the memorandum of understanding, the new agreement.
-    partnership = {story_with(conn, p) for p in ("%when Microsoft invested $1 billion in OpenAI%",
-                                                   "%non-binding memorandum of understanding%",
+    # The partnership's renegotiation: the memorandum of understanding, the new agreement.
+    partnership = {story_with(conn, p) for p in ("%non-binding memorandum of understanding%",
                                                    "%Microsoft holds an investment in OpenAI Group PBC%")}
     assert len(partnership) == 1 and None not in partnership
-    assert title[next(iter(partnership))].startswith("Microsoft and OpenAI – partnership")
+    assert title[next(iter(partnership))].startswith("Microsoft and OpenAI – partnership renegotiation")
+    # The early investments (2019, 2023) are a line of their own, not the renegotiation's.
+    early = {story_with(conn, p) for p in ("%when Microsoft invested $1 billion in OpenAI%",
+                                            "%extended the relationship in January 2023%")}
+    assert len(early) == 1 and None not in early and not early & partnership
+    assert title[next(iter(early))].startswith("Microsoft and OpenAI – partnership terms and investment")
+    # The November 2023 board crisis: one line, titled by what its events are about.
+    board = {story_with(conn, p) for p in ("%Mira Murati is interim CEO%", "%brings Altman back%")}
+    assert len(board) == 1 and None not in board and not board & (partnership | early)
+    assert "board" in title[next(iter(board))] and "compute" not in title[next(iter(board))]
     # OpenAI's compute deals beyond Azure: Oracle, CoreWeave, AWS.
     compute = {story_with(conn, p) for p in ("%contract with CoreWeave%", "%$38 billion agreement%",
                                               "%capacity with Oracle, CoreWeave and Google Cloud%")}
