@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from kb.core.relations import default_relations
 from kb.dates.spans import DateSpan, date_span, more_precise, spans_compatible
 from kb.ledger.fold import (
     RUMOR_KEY,
@@ -131,11 +132,50 @@ class Ledger(EventWriter):
             return score
         if fit == "day" and (len(shared) >= 2 or labels & SPECIFIC_LABELS):
             return score
+        family_overlap = overlap_coefficient(self.family_ids(ours), self.family_ids(theirs))
+        if fit == "day" and family_overlap >= min_overlap:
+            return score  # "OpenAI Foundation" in one report, "OpenAI" in the other
         if fit == "day" and shared and self.related_names(ours - shared, theirs - shared):
             return score  # "Amazon" in one report, "Amazon Web Services" in the other
         if fit == "dated" and "PRODUCT" in labels:
             return score  # "two weeks ago it released MAI-Voice-1": the launch of that day
         return None
+
+    def family_ids(self, entity_ids: Iterable[int]) -> frozenset[int]:
+        """The entities with each organisation replaced by the top organisation it belongs to
+        (data/relations.toml parents: "OpenAI Foundation" -> "OpenAI", "Microsoft AI" ->
+        "Microsoft"), when that organisation is in the base."""
+        ids = sorted(entity_ids)
+        self.load_entity_names(ids)
+        self.load_entity_types(ids)
+        return frozenset(self.family_of(e) if self.entity_types.get(e) == "ORG" else e for e in ids)
+
+    def family_of(self, entity_id: int) -> int:
+        found = self.families.get(entity_id)
+        if found is None:
+            name = self.entity_names.get(entity_id)
+            owners = default_relations().owners_of(name) if name else []
+            row = (self.db.execute("SELECT id FROM entities WHERE name = ?", [owners[-1]]).fetchone()
+                   if owners else None)
+            found = self.families[entity_id] = row[0] if row else entity_id
+        return found
+
+    def family_lookup_ids(self, entity_ids: Iterable[int]) -> set[int]:
+        """The entities, the organisations they belong to and those that belong to them, to look
+        events up by: either side of "OpenAI" and "OpenAI Foundation" finds the other's event."""
+        ids = set(entity_ids)
+        found = ids | set(self.family_ids(ids))
+        relations = default_relations()
+        for entity_id in sorted(ids):
+            if entity_id not in self.family_members:
+                name = self.entity_names.get(entity_id)
+                members = (sorted(n for n in relations.parents if name in relations.owners_of(n))
+                           if name and self.entity_types.get(entity_id) == "ORG" else [])
+                rows = self.db.execute(f"SELECT id FROM entities WHERE name IN ({marks(members)})",
+                                       members).fetchall() if members else []
+                self.family_members[entity_id] = frozenset(row[0] for row in rows)
+            found |= self.family_members[entity_id]
+        return found
 
     def related_names(self, ours: Iterable[int], theirs: Iterable[int]) -> bool:
         """Whether an entity of one set is named by extending the name of one of the other
@@ -193,7 +233,7 @@ class Ledger(EventWriter):
             min_overlap = float(denial["min_entity_overlap"])
         else:
             kinds, buckets = type_group(self.weights, report.type), self.lookup_buckets(report)
-            candidates = self.ranked_candidate_ids(report.match_ids, kinds, buckets)
+            candidates = self.ranked_candidate_ids(self.family_lookup_ids(report.match_ids), kinds, buckets)
             # Events sharing the report's products and people rank among their own: under the cap,
             # events that share only hub companies ("Microsoft", "OpenAI") do not crowd them out.
             self.load_entity_types(report.match_ids)

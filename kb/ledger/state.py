@@ -46,6 +46,8 @@ class LedgerState:
         self.conflict_types = frozenset(matching.get("conflict_types", []))
         self.entity_types: dict[int, str | None] = {}
         self.entity_names: dict[int, str | None] = {}
+        self.families: dict[int, int] = {}  # organisation -> the top organisation it belongs to
+        self.family_members: dict[int, frozenset[int]] = {}  # organisation -> those belonging to it
         self.start_merge(ctx)
 
     def start_merge(self, ctx: ScoringContext) -> None:

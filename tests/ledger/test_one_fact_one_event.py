@@ -200,3 +200,34 @@ def test_a_rumor_stays_superseded_only_while_the_later_event_is_about_the_same_t
     one_at_a_time = event_of(db, rumor)
     assert (one_at_a_time["status"], one_at_a_time["superseded_by"]) == ("rumored", None)
     assert event_of(db, memo)["status"] != "superseded"
+
+
+def test_a_report_naming_only_a_company_of_the_group_joins_the_days_event_filed_under_its_parent(db):
+    # data/relations.toml: the OpenAI Foundation belongs to OpenAI. A report that names only the
+    # Foundation is the same day's restructuring, whichever report came first.
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-03-03T15:00:00Z", "restructure")
+    done = c.mention(wire, "corporate", "OpenAI and Microsoft said on Tuesday the restructuring was complete.",
+                     [("OpenAI", "agent"), ("Microsoft", "partner")], "2026-03-03", date_source="relative")
+    daily = c.article("Cloudline Daily", "2026-03-03T18:00:00Z", "foundation-stake")
+    stake = c.mention(daily, "corporate", "The OpenAI Foundation now holds a quarter of the company.",
+                      [("OpenAI Foundation", "agent")], "2026-03-03", date_source="published")
+    # Another group's restructuring that day is another fact.
+    other = c.article("Signal & Stack", "2026-03-03T19:00:00Z", "amazon-units")
+    amazon = c.mention(other, "corporate", "Amazon Web Services reorganized its sales teams on Tuesday.",
+                       [("Amazon Web Services", "agent")], "2026-03-03", date_source="relative")
+    merged(db)
+    assert event_of(db, done)["id"] == event_of(db, stake)["id"]
+    assert event_of(db, amazon)["id"] != event_of(db, done)["id"]
+
+
+def test_an_event_first_told_by_the_subsidiary_is_found_by_a_report_naming_the_parent(db):
+    c = outlets(db)
+    daily = c.article("Cloudline Daily", "2026-03-03T12:00:00Z", "foundation-first")
+    stake = c.mention(daily, "corporate", "The OpenAI Foundation said on Tuesday it now controls the company.",
+                      [("OpenAI Foundation", "agent")], "2026-03-03", date_source="relative")
+    wire = c.article("Newsroom Wire", "2026-03-03T15:00:00Z", "restructure-later")
+    done = c.mention(wire, "corporate", "OpenAI said on Tuesday its restructuring was complete.",
+                     [("OpenAI", "agent")], "2026-03-03", date_source="relative")
+    merged(db)
+    assert event_of(db, done)["id"] == event_of(db, stake)["id"]
