@@ -10,6 +10,7 @@ import sqlite_utils
 
 from kb.core.relations import default_relations
 from kb.dates.spans import DateSpan, date_span, more_precise, spans_compatible
+from kb.ledger.directions import Directions
 from kb.ledger.fold import (
     RUMOR_KEY,
     keys_for,
@@ -177,6 +178,27 @@ class Ledger(EventWriter):
             found |= self.family_members[entity_id]
         return found
 
+    def same_move(self, report: Report, event_id: int, fit: str | None) -> bool:
+        """For personnel reports: whether the report can tell the event's move: not an opposite
+        direction of one of its reports (a hire is not the firing before it), and, unless both
+        are of the same day, not about other people (both name people, none shared: a team hired
+        that day is one fact, Brockman's return a week after Altman's is another)."""
+        if report.type != "personnel":
+            return True
+        if self.directions is None:
+            self.directions = Directions(self.weights)
+        fold = self.folds.get(event_id)
+        triggers = ([r.trigger for r in fold.by_mention.values()] if fold is not None else
+                    [row[0] for row in self.db.execute(
+                        "SELECT trigger FROM event_mentions WHERE event_id = ?", [event_id])])
+        if self.directions.clash(self.directions.of(report.trigger), map(self.directions.of, triggers)):
+            return False
+        theirs = self.event_entity_ids(event_id)
+        self.load_entity_types([*report.match_ids, *theirs])
+        people = {e for e in report.match_ids if self.entity_types.get(e) == "PERSON"}
+        named = {e for e in theirs if self.entity_types.get(e) == "PERSON"}
+        return fit == "day" or not (people and named and not people & named)
+
     def related_names(self, ours: Iterable[int], theirs: Iterable[int]) -> bool:
         """Whether an entity of one set is named by extending the name of one of the other
         ("Amazon" and "Amazon Web Services", "Microsoft" and "Microsoft AI")."""
@@ -203,7 +225,7 @@ class Ledger(EventWriter):
             if fit is None:
                 return None
             found = self.entities_fit(report, event_id, min_overlap, fit)
-            if found is None:
+            if found is None or not self.same_move(report, event_id, fit):
                 return None
             overlap = found
         text = jaccard(content_word_set(report.sentence), content_word_set(event["sentence"]))

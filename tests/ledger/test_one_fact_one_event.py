@@ -231,3 +231,51 @@ def test_an_event_first_told_by_the_subsidiary_is_found_by_a_report_naming_the_p
                      [("OpenAI", "agent")], "2026-03-03", date_source="relative")
     merged(db)
     assert event_of(db, done)["id"] == event_of(db, stake)["id"]
+
+
+def with_trigger(db, mention_id: int, trigger: str) -> int:
+    db.execute("UPDATE event_mentions SET trigger = ? WHERE id = ?", [trigger, mention_id])
+    return mention_id
+
+
+def test_a_firing_a_hire_and_a_return_on_adjacent_days_are_three_events_and_others_return_apart(db):
+    c = outlets(db)
+    people = [("Contoso", "participant"), ("Dana Whitfield", "agent")]
+    friday = c.article("Cloudline Daily", "2026-02-06T22:00:00Z", "fired")
+    fired = with_trigger(db, c.mention(friday, "personnel", "Contoso's board fired Dana Whitfield on Friday.",
+                                       people, "2026-02-06", date_source="relative"), "fired")
+    named = with_trigger(db, c.mention(friday, "personnel", "It appointed Lee Park interim chief.",
+                                       [("Contoso", "agent"), ("Lee Park", "object")], "2026-02-06",
+                                       date_source="relative", start=60), "appointed")
+    sunday = c.article("Newsroom Wire", "2026-02-08T23:00:00Z", "joins")
+    hired = with_trigger(db, c.mention(sunday, "personnel", "Dana Whitfield will be joining Fabrikam, "
+                                       "its chief said on Sunday.", [("Fabrikam", "object"), *people],
+                                       "2026-02-08", date_source="relative"), "will be joining")
+    monday = c.article("Signal & Stack", "2026-02-09T20:00:00Z", "returns")
+    back = with_trigger(db, c.mention(monday, "personnel", "Dana Whitfield is returning to Contoso as CEO.",
+                                      people, "2026-02-09", date_source="published"), "is returning to")
+    later = c.article("Northbeam Review", "2026-02-16T08:00:00Z", "others-back")
+    others = with_trigger(db, c.mention(later, "personnel", "Lee Park and Sam Ortiz returned as directors.",
+                                        [("Contoso", "participant"), ("Lee Park", "agent"), ("Sam Ortiz", "agent")],
+                                        "2026-02-16", date_source="published"), "returned as")
+    merged(db)
+    ids = [event_of(db, m)["id"] for m in (fired, hired, back)]
+    assert len(set(ids)) == 3
+    assert event_of(db, named)["id"] == ids[0]  # the interim chief is told with the firing
+    assert event_of(db, others)["id"] not in ids
+
+
+def test_reports_of_one_hire_in_different_words_and_without_a_trigger_are_one_event(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-02-10T16:00:00Z", "hire")
+    hired = with_trigger(db, c.mention(wire, "personnel", "Fabrikam hired Dana Whitfield on Tuesday.",
+                                       [("Fabrikam", "agent"), ("Dana Whitfield", "object")], "2026-02-10",
+                                       date_source="relative"), "hired")
+    daily = c.article("Cloudline Daily", "2026-02-10T18:00:00Z", "appointed")
+    named = with_trigger(db, c.mention(daily, "personnel", "Fabrikam appointed Dana Whitfield chief scientist.",
+                                       [("Fabrikam", "agent"), ("Dana Whitfield", "object")], "2026-02-10",
+                                       date_source="published"), "appointed")
+    old = c.mention(daily, "personnel", "Whitfield joins Fabrikam.", [("Dana Whitfield", "agent")],
+                    "2026-02-10", date_source="published", start=90)  # reported before triggers were kept
+    merged(db)
+    assert len({event_of(db, m)["id"] for m in (hired, named, old)}) == 1
