@@ -222,8 +222,9 @@ class Ledger(EventWriter):
             if event["type"] not in type_group(self.weights, report.type):
                 return None
             fit = self.date_fit(report, event)
-            if fit is None:
-                return None
+            if fit is None or (fit == "window" and report.type != event["type"]
+                               and report.type in self.weights["matching"].get("own_day_types", [])):
+                return None  # a price known only weeks after the launch is no report of the launch
             found = self.entities_fit(report, event_id, min_overlap, fit)
             if found is None or not self.same_move(report, event_id, fit):
                 return None

@@ -279,3 +279,16 @@ def test_reports_of_one_hire_in_different_words_and_without_a_trigger_are_one_ev
                     "2026-02-10", date_source="published", start=90)  # reported before triggers were kept
     merged(db)
     assert len({event_of(db, m)["id"] for m in (hired, named, old)}) == 1
+
+
+def test_a_price_known_only_by_publication_weeks_after_the_launch_is_a_pricing_fact(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-05-01T16:00:00Z", "voice-launch")
+    launch = c.mention(wire, "release", "Microsoft AI today launched MAI-Voice-1.",
+                       [("Microsoft AI", "agent"), ("MAI-Voice-1", "product")], "2026-05-01")
+    sheet = c.article("Signal & Stack", "2026-05-19T09:00:00Z", "price-sheet")
+    price = c.mention(sheet, "pricing", "Input tokens: $7/million for MAI-Voice-1.",
+                      [("MAI-Voice-1", "product")], "2026-05-19", date_source="published")
+    merged(db)
+    assert event_of(db, price)["id"] != event_of(db, launch)["id"]
+    assert event_of(db, price)["type"] == "pricing"

@@ -149,3 +149,11 @@ def test_a_letter_that_asks_for_a_move_and_a_call_someone_is_asked_to_join_make_
                            "2026-02-02T10:00:00Z")
     assert not events("Whitfield said she had been asked to join a video call with the board on Friday.",
                       "2026-02-02T10:00:00Z")
+
+
+def test_a_price_sheet_line_with_a_slash_is_a_price_of_the_product_it_names():
+    found = events("- Input tokens: $7/million, unchanged from MAI-Voice-1 (Standard)", "2026-05-04T10:00:00Z")
+    assert [(e["type"], e["entities"]) for e in found] == [("pricing", ["MAI-Voice-1"])]
+    # An amount with a scale is still no price.
+    assert [e["type"] for e in events("Fabrikam raised $5 million from Contoso on Monday.",
+                                      "2026-05-04T10:00:00Z")] != ["pricing"]
