@@ -134,13 +134,21 @@ class Ledger(EventWriter):
         if fit == "day" and (len(shared) >= 2 or labels & SPECIFIC_LABELS):
             return score
         family_overlap = overlap_coefficient(self.family_ids(ours), self.family_ids(theirs))
-        if fit == "day" and family_overlap >= min_overlap:
+        if fit == "day" and family_overlap >= min_overlap and not self.other_products(ours, theirs):
             return score  # "OpenAI Foundation" in one report, "OpenAI" in the other
         if fit == "day" and shared and self.related_names(ours - shared, theirs - shared):
             return score  # "Amazon" in one report, "Amazon Web Services" in the other
         if fit == "dated" and "PRODUCT" in labels:
             return score  # "two weeks ago it released MAI-Voice-1": the launch of that day
         return None
+
+    def other_products(self, ours: frozenset[int], theirs: frozenset[int]) -> bool:
+        """Whether both sides name products and share none (MAI-Voice-1 and MAI-1-preview, launched
+        the same day by the same maker, are two launches)."""
+        self.load_entity_types([*ours, *theirs])
+        mine = {e for e in ours if self.entity_types.get(e) == "PRODUCT"}
+        others = {e for e in theirs if self.entity_types.get(e) == "PRODUCT"}
+        return bool(mine and others and not mine & others)
 
     def family_ids(self, entity_ids: Iterable[int]) -> frozenset[int]:
         """The entities with each organisation replaced by the top organisation it belongs to

@@ -292,3 +292,18 @@ def test_a_price_known_only_by_publication_weeks_after_the_launch_is_a_pricing_f
     merged(db)
     assert event_of(db, price)["id"] != event_of(db, launch)["id"]
     assert event_of(db, price)["type"] == "pricing"
+
+
+def test_two_products_launched_the_same_day_by_a_maker_and_its_parent_stay_two_launches(db):
+    # The relations file puts Microsoft AI under Microsoft, but a launch of one product is not the
+    # launch of another.
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-06-02T16:00:00Z", "voice")
+    voice = c.mention(wire, "release", "Microsoft AI today released MAI-Voice-1.",
+                      [("Microsoft AI", "agent"), ("MAI-Voice-1", "product")], "2026-06-02")
+    daily = c.article("Cloudline Daily", "2026-06-02T18:00:00Z", "preview")
+    preview = c.mention(daily, "release", "Microsoft released MAI-1-preview on Tuesday.",
+                        [("Microsoft", "agent"), ("MAI-1-preview", "product")], "2026-06-02",
+                        date_source="relative")
+    merged(db)
+    assert event_of(db, voice)["id"] != event_of(db, preview)["id"]

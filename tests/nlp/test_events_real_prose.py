@@ -140,6 +140,12 @@ def test_a_return_told_around_its_object_is_a_return_and_talks_about_one_are_not
     talks = events("After a weekend of talks about bringing Dana Whitfield back collapsed, the board met.",
                    "2026-02-04T10:00:00Z")
     assert not [e for e in talks if e["type"] == "personnel"]
+    # Nor is bringing someone back to a company a product brought to a platform.
+    hired = events("After talks about bringing Sam Altman back to OpenAI collapsed, Microsoft hired him.",
+                   "2026-02-04T10:00:00Z")
+    assert [(e["type"], e["trigger"]) for e in hired] == [("personnel", "hired")]
+    assert not events("Who controls OpenAI, and how Microsoft is protected, was left for the weeks ahead.",
+                      "2026-02-04T10:00:00Z")
 
 
 def test_a_letter_that_asks_for_a_move_and_a_call_someone_is_asked_to_join_make_no_event():
