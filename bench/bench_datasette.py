@@ -5,14 +5,18 @@ Usage: .venv/bin/python bench/bench_datasette.py [--db bench/out/bench1m.db] [--
 
 Builds the database with bench/generate_db.py first when it does not exist (1,000,000 events,
 100,000 articles). Requests go through Datasette's own ASGI client in this process, pinned to
-one core; /-/versions.json is measured in the same run as the baseline.
+one core; /-/versions.json is measured in the same run as the baseline. A generated base has
+recorded no runs, so before measuring /-/changes and /-/watch the script seeds it once with 30
+daily runs of story changes and 2,000 date conflicts (seed_changes).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
+import random
 import sqlite3
 import statistics
 import sys
@@ -24,8 +28,53 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.generate_db import generate  # noqa: E402
+from kb.store.db import open_db  # noqa: E402
 
 TARGET_P95_MS = 200
+# What /-/changes reads when a generated base has recorded no runs: SEED_RUNS daily runs (the last
+# one an hour ago), each touching SEED_STORIES stories with new facts, status and score moves, as
+# kb/stories/card_changes.py records them; and SEED_CONFLICTS date conflicts for /-/watch.
+SEED_RUNS = 30
+SEED_STORIES = 200
+SEED_CONFLICTS = 2000
+
+
+def seed_changes(db_path: Path) -> int:
+    """Fill story_changes (and date-conflict history) of a generated base that has none; rows written."""
+    conn = sqlite3.connect(db_path)
+    if conn.execute("SELECT count(*) FROM story_changes").fetchone()[0]:
+        conn.close()
+        return 0
+    rng = random.Random(11)
+    stories = [r[0] for r in conn.execute("SELECT id FROM stories WHERE status != 'merged'")]
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    rows, runs = [], []
+    for run in range(SEED_RUNS):
+        at = (now - dt.timedelta(days=SEED_RUNS - 1 - run, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        runs.append((at, at))
+        for story in rng.sample(stories, min(SEED_STORIES, len(stories))):
+            events = [r[0] for r in conn.execute(
+                "SELECT event_id FROM story_events WHERE story_id = ? ORDER BY event_id DESC LIMIT 30", (story,))]
+            for event in events[:rng.randint(1, 20)]:
+                rows.append((story, run + 1, at, "new_fact", event, None, None, None))
+            for event in events[:rng.randint(0, 3)]:
+                rows.append((story, run + 1, at, "status", event, "reported", "confirmed", None))
+            old = rng.random()
+            rows.append((story, run + 1, at, "score", None, f"{old:.4f}", f"{min(1, old + 0.06):.4f}",
+                         '{"score": "importance"}'))
+    conn.executemany("INSERT INTO ingest_runs (started_at, finished_at, status) VALUES (?, ?, 'ok')", runs)
+    first_run = conn.execute("SELECT max(id) FROM ingest_runs").fetchone()[0] - SEED_RUNS
+    conn.executemany("INSERT INTO story_changes (story_id, run_id, at, kind, event_id, old, new, detail) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     [(r[0], r[1] + first_run, *r[2:]) for r in rows])
+    events = [r[0] for r in conn.execute(f"SELECT id FROM events ORDER BY random() LIMIT {SEED_CONFLICTS}")]
+    conn.executemany("INSERT INTO event_history (event_id, at, old_status, new_status, reason, article_id) "
+                     "VALUES (?, ?, 'reported', 'reported', ?, NULL)",
+                     [(e, runs[-1][0], "date conflict: Bench Wire dates it 2024-03; the event keeps 2024-04")
+                      for e in events])
+    conn.commit()
+    conn.close()
+    return len(rows) + len(events)
 
 
 def pick_ids(db_path: Path) -> dict[str, int]:
@@ -36,7 +85,8 @@ def pick_ids(db_path: Path) -> dict[str, int]:
     entities = conn.execute(
         "SELECT entity_id, count(*) FROM event_entities GROUP BY entity_id ORDER BY 2 DESC").fetchall()
     conn.close()
-    return {"big_story": sizes[0][0], "big_story_n": sizes[0][1],
+    month_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).strftime("%Y-%m-%d")
+    return {"month_ago": month_ago, "big_story": sizes[0][0], "big_story_n": sizes[0][1],
             "median_story": sizes[len(sizes) // 2][0], "median_story_n": sizes[len(sizes) // 2][1],
             "small_story": sizes[-1][0], "small_story_n": sizes[-1][1],
             "hub_entity": entities[0][0], "rare_entity": entities[-1][0]}
@@ -69,6 +119,12 @@ def endpoints(ids: dict[str, int]) -> list[tuple[str, str]]:
         ("search q=enterprise customers", "/-/search?q=enterprise+customers"),
         ("entity page, busiest", f"/-/entity/{ids['hub_entity']}"),
         ("home /", "/"),
+        ("changes, default window (last run)", "/-/changes"),
+        ("changes, since 30 days", f"/-/changes?since={ids['month_ago']}"),
+        ("changes.json, since 30 days", f"/-/changes.json?since={ids['month_ago']}"),
+        ("changes.atom, since 30 days", f"/-/changes.atom?since={ids['month_ago']}"),
+        ("watch", "/-/watch"),
+        ("watch.json", "/-/watch.json"),
     ]
 
 
@@ -115,6 +171,12 @@ def main() -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         print(f"generating {db_path} ({args.events} events, {args.articles} articles)...", flush=True)
         generate(db_path, events=args.events, articles=args.articles, stories=2000)
+    started = time.perf_counter()
+    open_db(db_path).conn.close()  # a base generated by older code gets the current schema first
+    print(f"schema current ({time.perf_counter() - started:.1f} s)")
+    seeded = seed_changes(db_path)
+    if seeded:
+        print(f"seeded {seeded} story changes and date conflicts ({SEED_RUNS} runs)")
     conn = sqlite3.connect(db_path)
     events, articles = (conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("events", "articles"))
     conn.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 import time
@@ -26,7 +27,7 @@ from kb.core.event_types import EVENT_TYPES  # noqa: E402
 from kb.dates.spans import date_span  # noqa: E402
 from kb.ledger.scoring import load_weights  # noqa: E402
 from kb.store.db import open_db  # noqa: E402
-from kb.store.story_totals import drop_story_totals_triggers  # noqa: E402
+from kb.store.story_totals import ACTIVITY_SQL, drop_story_totals_triggers  # noqa: E402
 
 HOSTILE_TITLE = "<script>alert('title')</script> Microsoft ships a model"
 HOSTILE_TEXT = "Microsoft said <img src=x onerror=alert(1)> it released MAI-Image-2 on Tuesday."
@@ -174,6 +175,49 @@ def article_rows(rng: random.Random, count: int, source_ids: list[int]) -> Itera
         }
 
 
+WEIGHTS = load_weights()
+
+
+def _saturating(count: int, saturation: float) -> float:
+    return round(min(1.0, math.log1p(count) / math.log1p(max(saturation, 1))), 4)
+
+
+def event_components(rng: random.Random, weights: dict, *, etype: str, status: str, precision: str | None,
+                     sources: int, mentions: int, importance: float, confidence: float) -> str:
+    """score_components in the shape kb/ledger/scoring.py stores, with values from the weights'
+    tables (the totals stay the generated ones), so pages can explain generated scores."""
+    conf, imp = weights["confidence"], weights["importance"]
+    confidence_parts = {
+        "status": conf["status_score"].get(status, 0.6), "sources": _saturating(sources, conf["sources_saturation"]),
+        "reliability": round(0.5 + 0.5 * rng.random(), 4), "first_party": float(rng.random() < 0.2),
+        "date": conf["date_precision"].get(precision or "none", 0.2), "unhedged": 0.5 if status == "rumored" else 1.0,
+        "attribution": rng.choice([1.0, 1.0, float(conf["unattributed"]), float(conf["anonymous"])]),
+        "extraction": round(0.7 + 0.3 * rng.random(), 4)}
+    importance_parts = {
+        "type": imp["type"].get(etype, 0.5), "centrality": rng.choice([1.0, 1.0, 0.4, 0.2]),
+        "mentions": _saturating(mentions, imp["mentions_saturation"]), "authority": round(0.4 + 0.5 * rng.random(), 4),
+        "novelty": round(max(float(imp["novelty_floor"]), rng.random()), 4)}
+
+    def block(parts: dict, table: dict, score: float, factors: dict) -> dict:
+        return {"components": {k: {"value": v, "weight": table[k]} for k, v in parts.items()},
+                "score": score, "status_factor": factors.get(status, 1.0)}
+
+    return json.dumps({"confidence": block(confidence_parts, conf["weights"], confidence, conf["status_factor"]),
+                       "importance": block(importance_parts, imp["weights"], importance, imp["status_factor"])},
+                      sort_keys=True, separators=(",", ":"))
+
+
+def story_components(rng: random.Random, weights: dict, importance: float, confidence: float) -> str:
+    """A generated story's score_components in the shape kb/stories/refresh.py stores."""
+    table = weights["story"]["importance_weights"]
+    parts = {"lead": round(min(1.0, importance + 0.1 * rng.random()), 4), "top": round(importance, 4),
+             "volume": round(rng.random(), 4)}
+    return json.dumps({"importance": {"components": {k: {"value": v, "weight": table[k]} for k, v in parts.items()},
+                                      "score": importance},
+                       "confidence": {"components": {"importance_weighted_mean": confidence}, "score": confidence}},
+                      sort_keys=True, separators=(",", ":"))
+
+
 def event_row(rng: random.Random, event_id: int, article: tuple[int, str, int], names: list[str],
               anchor: tuple | None = None) -> tuple[dict, list[str]]:
     """One events row and the names of its entities."""
@@ -212,9 +256,12 @@ def event_row(rng: random.Random, event_id: int, article: tuple[int, str, int], 
         "first_reported_at": published, "first_reported_by": source_id,
         "known_at": published, "importance": importance,
         "confidence": confidence, "formula_version": "gen-1",
-        "score_components": json.dumps({"source_reliability": round(rng.random(), 2),
-                                        "corroboration": round(rng.random(), 2),
-                                        "entity_centrality": round(rng.random(), 2)}),
+        # Seeded by the three draws the components used to take, so every generated base keeps
+        # the events it had.
+        "score_components": event_components(
+            random.Random(f"{rng.random()} {rng.random()} {rng.random()}"), WEIGHTS, etype=etype, status=status,
+            precision=precision, sources=min(mentions, 6), mentions=mentions, importance=importance,
+            confidence=confidence),
         "updated_at": published,
     }
     return row, ents
@@ -248,7 +295,10 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
             "id": n + 1, "title": title,
             "overview": f"Events in the story \"{title}\", as reported and merged by the knowledge base.",
             "status": rng.choice(["developing", "developing", "ongoing", "dormant"]),
-            "importance": round(rng.random(), 3), "confidence": round(0.4 + 0.6 * rng.random(), 3),
+            "importance": (story_importance := round(rng.random(), 3)),
+            "confidence": (story_confidence := round(0.4 + 0.6 * rng.random(), 3)),
+            "score_components": story_components(random.Random(-n - 1), WEIGHTS, story_importance,
+                                                 story_confidence),
         })
     names = [e[0] for e in ENTITIES] + [HOSTILE_ENTITY]
     outlets = set(load_weights()["matching"].get("outlet_entities", []))
@@ -300,6 +350,8 @@ def generate(db_path: str | Path, *, events: int = 2000, articles: int = 400, st
         insert_event_reports(db)
     mark_analysed(db)
     index_for_ledger(db)
+    db.execute(f"""UPDATE stories SET activity_date = ({ACTIVITY_SQL.format(story='stories.id')}),
+                   events = coalesce((SELECT live_events FROM story_totals WHERE story_id = stories.id), 0)""")
     add_dedupe_keys(db, rng)
     db.conn.commit()
     db.execute("PRAGMA synchronous = NORMAL")

@@ -62,7 +62,7 @@ def group_json(group: dict) -> dict:
         "headline": group["headline"], "last_at": group["last_at"],
         "new_story": group["new_story"], "new_facts": group["new_facts"], "more_facts": group["more_facts"],
         "new_reports": group["reports"], "status_moves": group["statuses"], "score_moves": group["scores"],
-        "story_status_moves": group["story_statuses"], "merged": group["merged"],
+        "story_status_moves": group["story_statuses"], "merged": group["merged"], "edits": group["edits"],
     }
 
 
@@ -87,7 +87,8 @@ async def changes_view(datasette, request):
 
 def entry_html(group: dict, absolute) -> str:
     """The content of one story's entry: its changes as a list."""
-    items = []
+    items = [Markup("<li>{}</li>").format(edit["text"][:1].upper() + edit["text"][1:])
+             for edit in group["edits"]]
     for fact in group["new_facts"]:
         items.append(Markup('<li>New fact: <a href="{}">{}</a></li>').format(
             absolute(f"/-/event/{fact['event_id']}"), fact["text"]))

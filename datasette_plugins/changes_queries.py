@@ -17,6 +17,7 @@ from datasette_plugins.event_queries import placeholders
 from datasette_plugins.params import BadParameter, parse_percent, shown, single
 from kb.core.formats import percent
 from kb.core.time import parse_timestamp, utc_iso
+from kb.stories.card_changes import edit_text
 
 DEFAULT_HOURS = 24
 DEFAULT_MIN_MOVE = 0.05  # a score move of 5 points or more is shown
@@ -85,7 +86,7 @@ async def status_reasons(db, pairs: list[tuple[int, str]]) -> dict[tuple[int, st
 
 def empty_group(story: dict) -> dict:
     return {"story": story, "new_story": None, "new_facts": [], "more_facts": 0, "reports": 0,
-            "statuses": [], "scores": [], "story_statuses": [], "merged": None, "last_at": ""}
+            "statuses": [], "scores": [], "story_statuses": [], "merged": None, "edits": [], "last_at": ""}
 
 
 async def changes_since(db, since: str, min_move: float = DEFAULT_MIN_MOVE,
@@ -112,7 +113,12 @@ async def changes_since(db, since: str, min_move: float = DEFAULT_MIN_MOVE,
         group["last_at"] = max(group["last_at"], row["at"])
         detail = json.loads(row["detail"]) if row["detail"] else {}
         kind = row["kind"]
-        if kind == "new_story":
+        if kind == "edit" or (kind == "new_story" and detail.get("edit")):
+            group["edits"].append({"at": row["at"], "edit": detail.get("edit"), "text": edit_text(
+                detail.get("edit"), row["old"], row["new"], detail.get("other"), detail.get("events"))})
+            if kind == "new_story":
+                group["new_story"] = {"at": row["at"], "events": detail.get("events", 0)}
+        elif kind == "new_story":
             group["new_story"] = {"at": row["at"], "events": detail.get("events", 0)}
         elif kind == "new_fact" and row["event_id"] is None:
             group["more_facts"] += int(detail.get("more", 0))
@@ -157,7 +163,7 @@ async def changes_since(db, since: str, min_move: float = DEFAULT_MIN_MOVE,
 
 def has_news(group: dict) -> bool:
     return bool(group["new_story"] or group["new_facts"] or group["more_facts"] or group["statuses"]
-                or group["scores"] or group["story_statuses"])
+                or group["scores"] or group["story_statuses"] or group["edits"])
 
 
 async def attach_events(db, groups: list[dict]) -> None:
@@ -184,6 +190,10 @@ def plural(count: int, word: str) -> str:
 def headline(group: dict) -> str:
     """'new storyline with 3 facts' or '2 new facts, 1 confirmed, importance 40% → 52%'."""
     parts = []
+    edits = {e["edit"] for e in group["edits"]}
+    parts += [{"rename": "renamed by hand", "merge": "merged with another storyline by hand",
+               "split": "split by hand", "split_from": "split from another storyline by hand"}.get(e, e)
+              for e in sorted(edits) if not (e == "merge" and group["merged"])]
     if group["new_story"]:
         parts.append(f"new storyline with {plural(group['new_story']['events'], 'fact')}")
     facts = len(group["new_facts"]) + group["more_facts"]
@@ -211,4 +221,5 @@ def totals(groups: list[dict]) -> dict:
         "status_moves": sum(len(g["statuses"]) for g in groups),
         "score_moves": sum(len(g["scores"]) for g in groups),
         "merged": sum(1 for g in groups if g["merged"]),
+        "edits": sum(len(g["edits"]) for g in groups),
     }

@@ -69,7 +69,7 @@ async def storyline(db, event_id: int, stories: list[dict]) -> list[dict]:
 async def event_profile(db, event_id: int) -> dict | None:
     """Everything the event page shows, or None when there is no such event."""
     rows = [dict(r) for r in (await db.execute(
-        f"SELECT {EVENT_COLUMNS}, e.score_components, e.superseded_by, e.updated_at FROM events e "
+        f"SELECT {EVENT_COLUMNS}, e.superseded_by, e.updated_at FROM events e "
         "WHERE e.id = ?", [event_id])).rows]
     if not rows:
         return None

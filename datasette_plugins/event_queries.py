@@ -14,11 +14,12 @@ from datasette_plugins.formatting import (
     score_labels,
 )
 from datasette_plugins.params import TimelineFilters
+from datasette_plugins.score_words import score_summaries
 from kb.dates.labels import format_date
 
 EVENT_COLUMNS = """e.id, e.sort_date, e.date, e.date_mod, e.date_precision, e.type, e.status,
     e.importance, e.confidence, e.mentions, e.sources, e.sentence, e.summary, e.article_id,
-    e.attributed_to, e.hedged, e.negated, e.known_at, e.first_reported_at"""
+    e.attributed_to, e.hedged, e.negated, e.known_at, e.first_reported_at, e.score_components"""
 # Above this many candidate rows, walking the date index beats sorting the candidates.
 SORT_CANDIDATES_LIMIT = 20_000
 ARTICLES_PER_EVENT = 5
@@ -162,18 +163,23 @@ async def decorate_events(db, rows: list[dict]) -> list[dict]:
     return decorated
 
 
+def date_label_of(row: dict) -> str:
+    """'April 14, 2026', or for an event without a date 'date unknown, first reported April 9, 2026'."""
+    if row.get("date"):
+        return format_date(row.get("date"), row.get("date_mod"))
+    # No date in the text: say so, and place it by when it was first reported.
+    reported = (row.get("first_reported_at") or row.get("sort_date") or "")[:10]
+    return f"date unknown, first reported {format_date(reported)}" if reported else "date unknown"
+
+
 def describe_event(row: dict) -> dict:
     """An event row with the labels a reader needs (date label, precision, percentages)."""
     event = dict(row)
-    if row.get("date"):
-        event["date_label"] = format_date(row.get("date"), row.get("date_mod"))
-    else:  # No date in the text: say so, and place it by when it was first reported.
-        reported = (row.get("first_reported_at") or row.get("sort_date") or "")[:10]
-        event["date_label"] = (f"date unknown, first reported {format_date(reported)}" if reported
-                               else "date unknown")
+    event["date_label"] = date_label_of(row)
     event["precision"] = precision_of(row.get("date"), row.get("date_precision"))
     event["precision_label"] = precision_words(event["precision"])
     event.update(score_labels(row))
+    event["why"] = score_summaries(row.get("score_components"), row.get("type"))
     event["month"] = month_key(row.get("sort_date"))
     return event
 
@@ -195,4 +201,6 @@ def event_json(event: dict) -> dict:
             "importance", "confidence", "importance_pct", "confidence_pct", "mentions", "sources",
             "sentence", "summary", "attributed_to", "hedged", "negated", "known_at",
             "first_reported_at", "stories", "entities", "articles")
-    return {k: event.get(k) for k in keys}
+    shown = {k: event.get(k) for k in keys}
+    shown["score_words"] = [w["text"] for w in event.get("why") or []]
+    return shown

@@ -9,6 +9,7 @@ from datasette_plugins.event_queries import decorate_events, select_events
 from datasette_plugins.formatting import score_labels
 from datasette_plugins.params import TimelineFilters, percent_parameter
 from datasette_plugins.responses import html_response, kb_database, plugin_setting
+from datasette_plugins.score_words import score_summaries
 from datasette_plugins.story_queries import story_event_counts
 from kb.core.config import load_topics
 from kb.core.errors import ConfigError
@@ -37,14 +38,16 @@ async def home_view(datasette, request):
     db = kb_database(datasette)
     threshold = float(plugin_setting(datasette, "high_importance", HIGH_IMPORTANCE))
     stories = [dict(r) for r in (await db.execute(
-        """SELECT id, title, overview, status, importance, confidence, mentions, updated_at, last_event_date
+        """SELECT id, title, overview, status, importance, confidence, mentions, updated_at, activity_date,
+                  score_components
            FROM stories WHERE status IN ('developing', 'ongoing')
            ORDER BY importance DESC, id DESC LIMIT ?""", [STORIES_SHOWN])).rows]
     counts = await story_event_counts(db, [s["id"] for s in stories])
     for story in stories:
         story.update(score_labels(story))
+        story["why"] = score_summaries(story.pop("score_components"))
         story["events"] = counts[story["id"]]
-        story["latest_fact"] = format_date(story["last_event_date"]) if story["last_event_date"] else None
+        story["latest_fact"] = format_date(story["activity_date"][:10]) if story["activity_date"] else None
     rows, _ = await select_events(db, TimelineFilters(min_importance=threshold, size=EVENTS_SHOWN))
     totals = {name: (await db.execute(f"SELECT count(*) FROM {name}")).rows[0][0]
               for name in ("events", "stories", "articles", "sources")}

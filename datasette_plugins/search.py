@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from datasette import hookimpl
 
-from datasette_plugins.event_queries import placeholders
+from datasette_plugins.event_queries import date_label_of, placeholders
 from datasette_plugins.formatting import safe_url, score_labels
 from datasette_plugins.params import WORD_PATTERN, BadParameter, fts_phrase_query, single
 from datasette_plugins.responses import (
@@ -20,7 +20,6 @@ from datasette_plugins.responses import (
     kb_database,
     wants_json,
 )
-from kb.dates.labels import format_date
 
 RESULTS_SHOWN = 20
 NAMED_SHOWN = 10
@@ -95,12 +94,13 @@ async def search_events(db, fts_query: str) -> list[dict]:
     ids = [h[0] for h in hits]
     marks = placeholders(ids)
     info = {r["id"]: dict(r) for r in (await db.execute(
-        f"SELECT id, type, status, date, date_mod, importance FROM events WHERE id IN ({marks})", ids)).rows}
+        f"SELECT id, type, status, date, date_mod, sort_date, first_reported_at, importance FROM events "
+        f"WHERE id IN ({marks})", ids)).rows}
     results = []
     for event_id, snip in hits:
         if event_id in info:
             event = info[event_id]
-            event["date_label"] = format_date(event["date"], event["date_mod"])
+            event["date_label"] = date_label_of(event)
             event["snippet"] = snippet_pieces(snip)
             event["snippet_text"] = "".join(p["text"] for p in event["snippet"])
             results.append(event)

@@ -22,11 +22,22 @@ from datasette_plugins.responses import (
     kb_database,
     wants_json,
 )
+from datasette_plugins.score_words import score_summaries
 from datasette_plugins.story_queries import story_counts
 from kb.core.errors import NotFound
 from kb.stories.card_text import FIELD_LABELS
 from kb.stories.cards import story_card
 from kb.stories.storylines import resolve_story_id
+
+
+def change_batches(changes: list[dict]) -> list[list[dict]]:
+    """The card's changes (newest first) in consecutive batches of one run or one edit by hand."""
+    batches: list[list[dict]] = []
+    for change in changes:
+        if not batches or batches[-1][0]["batch"] != change["batch"]:
+            batches.append([])
+        batches[-1].append(change)
+    return batches
 
 
 async def story_row(db, story_id: int) -> dict | None:
@@ -69,6 +80,8 @@ async def story_view(datasette, request):
     months = sorted(activity)
     return await html_response(datasette, request, "kb_story.html", {
         "card": card,
+        "why": score_summaries(card.get("score_components")),
+        "change_batches": change_batches(card.get("changes") or []),
         "chart": activity_chart(activity, width=640, height=120) if months else None,
         "first_month": month_label(months[0]) if months else None,
         "last_month": month_label(months[-1]) if months else None,

@@ -5,7 +5,9 @@
 
 docs/cli.md comes from `kb --help` and each group's and command's `--help`. The canned
 queries in docs/pages-and-queries.md come from data/datasette.yaml, and the weight tables in
-docs/ledger-and-scores.md from data/weights.toml, and the examples of README.md and
+docs/ledger-and-scores.md from data/weights.toml, docs/scores.md (how scores are computed,
+in plain words with the weights) from data/weights.toml through kb/ledger/score_guide.py, and
+the examples of README.md and
 docs/pages-and-queries.md from a fresh build of the sample corpus (docs/sample_examples.py),
 and the quality figures of README.md from `kb eval --json` on the sample corpus, each between
 BEGIN/END markers. Edit the code or the data file, never the generated text.
@@ -25,6 +27,8 @@ import click
 import yaml
 from click.testing import CliRunner
 from sample_examples import sample_examples
+
+from kb.ledger.score_guide import score_guide_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -228,6 +232,7 @@ def generated() -> dict[Path, str]:
                                      queries_doc),
         scores_doc: replace_between(scores_doc.read_text(), "weights", weight_tables(), scores_doc),
         readme: replace_between(readme_text, "story card", examples["story card"], readme),
+        DOCS / "scores.md": score_guide_markdown(tomllib.loads((ROOT / "data" / "weights.toml").read_text())),
     }
 
 

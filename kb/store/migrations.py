@@ -11,7 +11,7 @@ from sqlite_utils.migrations import Migrations
 
 from ingest.extract import implausible_date
 from kb.store.initial_schema import m001_ingest, m002_nlp, m003_events_stories
-from kb.store.story_totals import install_story_totals
+from kb.store.story_totals import ACTIVITY_SQL, install_story_totals
 
 # One migration set for the whole schema. Steps are append-only: never edit an applied
 # step, add a new one at the end.
@@ -422,6 +422,46 @@ def m026_changes_and_watch_indexes(db: sqlite_utils.Database) -> None:
             WHERE reason LIKE 'date conflict:%';
         """
     )
+
+
+@core()
+def m027_story_activity_and_edits(db: sqlite_utils.Database) -> None:
+    """stories.activity_date: the date of a story's latest fact (its events' own dates, an undated
+    event's first report), which its status and "updated" follow; stories.events counts the events
+    not superseded (the count pages show); and story_changes kind 'edit' for merges, splits and
+    renames made by hand (`kb stories merge|split|rename`)."""
+    if "activity_date" not in db["stories"].columns_dict:
+        db.execute("ALTER TABLE stories ADD COLUMN activity_date TEXT")
+    db.execute(f"UPDATE stories SET activity_date = ({ACTIVITY_SQL.format(story='stories.id')})")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_stories_status_importance ON stories(status, importance)")
+    # One event count everywhere: stories.events counts the events not superseded, as pages do.
+    db.execute("""UPDATE stories SET events = (SELECT t.live_events FROM story_totals t
+                                               WHERE t.story_id = stories.id)
+                  WHERE status != 'merged' AND id IN (SELECT story_id FROM story_totals)""")
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'story_changes'").fetchone()[0]
+    if "'edit'" not in sql:
+        # SQLite cannot change a CHECK constraint: rebuild the table with the new kind.
+        db.execute("ALTER TABLE story_changes RENAME TO story_changes_m026")
+        db.executescript("""
+            DROP INDEX IF EXISTS idx_story_changes_story;
+            DROP INDEX IF EXISTS idx_story_changes_at;
+            CREATE TABLE story_changes (
+                id INTEGER PRIMARY KEY,
+                story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+                run_id INTEGER REFERENCES ingest_runs(id) ON DELETE SET NULL,
+                at TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('new_story', 'new_fact', 'new_report', 'status', 'score',
+                                                   'story_status', 'edit')),
+                event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+                old TEXT,
+                new TEXT,
+                detail TEXT
+            );
+            INSERT INTO story_changes SELECT * FROM story_changes_m026;
+            DROP TABLE story_changes_m026;
+            CREATE INDEX idx_story_changes_story ON story_changes(story_id, id);
+            CREATE INDEX idx_story_changes_at ON story_changes(at);
+        """)
 
 
 @core()

@@ -31,6 +31,17 @@ COPY_SQL = """(SELECT coalesce(e.status, '') != 'superseded', coalesce(e.importa
                       CASE WHEN e.sort_date IS NULL OR e.sort_date > date(e.known_at, '+31 days')
                            THEN substr(e.known_at, 1, 10) ELSE e.sort_date END
                FROM events e WHERE e.id = {event})"""
+# A story's activity date: its latest fact's date (kb/stories/activity.py). Each event counts
+# by its story date (its own date; undated, its first report), but never later than its first
+# report: "will launch by the end of April", reported April 9, is news of April 9. Read through
+# idx_story_events_date from the latest dates down; exact unless the story's ACTIVITY_LOOKAHEAD
+# latest-dated events all lie after their first reports.
+ACTIVITY_LOOKAHEAD = 50
+ACTIVITY_SQL = f"""SELECT max(min(ev_story_date, substr(ev_known_at, 1, 10))) FROM (
+    SELECT ev_story_date, coalesce(ev_known_at, ev_story_date) AS ev_known_at
+    FROM story_events INDEXED BY idx_story_events_date
+    WHERE story_id = {{story}} AND ev_story_date IS NOT NULL
+    ORDER BY ev_story_date DESC LIMIT {ACTIVITY_LOOKAHEAD})"""
 WEIGHT_UNIT = 10_000  # weight sums are in units of 1e-4
 WEIGHTED_UNIT = 100_000_000  # weight x confidence sums in units of 1e-8
 

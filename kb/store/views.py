@@ -88,7 +88,7 @@ VIEWS: dict[str, str] = {
                st.importance, st.confidence,
                CAST(round(100 * st.importance) AS INTEGER) AS importance_pct,
                CAST(round(100 * st.confidence) AS INTEGER) AS confidence_pct,
-               st.mentions, st.events, st.first_seen, st.updated_at, st.last_event_date,
+               st.mentions, st.events, st.first_seen, st.updated_at, st.last_event_date, st.activity_date,
                st.title_locked, st.overview_locked,
                (SELECT count(DISTINCT coalesce(a.source_id, -a.id)) FROM story_events se
                   JOIN event_links l ON l.event_id = se.event_id

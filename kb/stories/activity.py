@@ -1,4 +1,10 @@
-"""Whether a story is developing, ongoing or dormant, measured from a reference time."""
+"""Whether a story is developing, ongoing or dormant, measured from a reference time.
+
+A story's activity date is the date of its latest fact: the most recent of its events' own dates
+(an undated event counts from its first report; a date far beyond the first report, a plan, counts
+from the report). Status follows it, not the date an article last mentioned the story: a story
+whose facts are from 2023 is dormant however often it is retold.
+"""
 
 from __future__ import annotations
 
@@ -39,25 +45,26 @@ def reference_time(db: sqlite_utils.Database, now: str | None = None) -> str | N
 
 
 def status_cutoffs(reference: str | None, weights: dict[str, Any]) -> tuple[str, str] | None:
-    """(developing since, dormant before) as UTC timestamps, or None without a reference."""
+    """(developing since, dormant before) as dates YYYY-MM-DD, or None without a reference."""
     parsed = parse_timestamp(reference)
     if parsed is None:
         return None
     cfg = weights["stories"]["status"]
-    developing = utc_iso(parsed - dt.timedelta(days=float(cfg["developing_days"])))
-    dormant = utc_iso(parsed - dt.timedelta(days=float(cfg["dormant_days"])))
+    developing = utc_iso(parsed - dt.timedelta(days=float(cfg["developing_days"])))[:10]
+    dormant = utc_iso(parsed - dt.timedelta(days=float(cfg["dormant_days"])))[:10]
     return developing, dormant
 
 
-def story_status(updated_at: str | None, reference: str | None, weights: dict[str, Any]) -> str:
-    """developing (new evidence lately), ongoing, or dormant (quiet for a long time)."""
+def story_status(activity_date: str | None, reference: str | None, weights: dict[str, Any]) -> str:
+    """developing (a fact dated lately), ongoing, or dormant (no fact for a long time)."""
     cutoffs = status_cutoffs(reference, weights)
-    if cutoffs is None or not updated_at:
+    if cutoffs is None or not activity_date:
         return "developing"
     developing, dormant = cutoffs
-    if updated_at >= developing:
+    day = activity_date[:10]
+    if day >= developing:
         return "developing"
-    return "ongoing" if updated_at >= dormant else "dormant"
+    return "ongoing" if day >= dormant else "dormant"
 
 
 def refresh_statuses(db: sqlite_utils.Database, reference: str | None, weights: dict[str, Any]) -> None:
@@ -66,9 +73,10 @@ def refresh_statuses(db: sqlite_utils.Database, reference: str | None, weights: 
     if cutoffs is None:
         return
     developing, dormant = cutoffs
+    day = "substr(coalesce(activity_date, ''), 1, 10)"
     db.execute("UPDATE stories SET status = 'developing' WHERE status IN ('ongoing', 'dormant') "
-               "AND updated_at >= ?", [developing])
+               f"AND (activity_date IS NULL OR {day} >= ?)", [developing])
     db.execute("UPDATE stories SET status = 'ongoing' WHERE status IN ('developing', 'dormant') "
-               "AND updated_at < ? AND updated_at >= ?", [developing, dormant])
+               f"AND {day} < ? AND {day} >= ?", [developing, dormant])
     db.execute("UPDATE stories SET status = 'dormant' WHERE status IN ('developing', 'ongoing') "
-               "AND updated_at < ?", [dormant])
+               f"AND {day} < ?", [dormant])

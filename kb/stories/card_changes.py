@@ -18,6 +18,7 @@ from kb.core.formats import percent
 from kb.core.time import utcnow
 from kb.ledger.sql_helpers import marks, rows_as_dicts
 
+GONE = "(a fact since removed)"  # what a change says of an event no longer in the base
 SCORE_STEP = 0.01  # a score move smaller than this is not news
 FACTS_PER_RUN = 20  # new facts listed per story and run; the rest are counted
 CHANGES_SHOWN = 30  # changes a card shows
@@ -152,21 +153,50 @@ def record_story_changes(db: sqlite_utils.Database, run_id: int | None) -> int:
     return len(rows)
 
 
+def record_story_edit(db: sqlite_utils.Database, story_id: int, edit: str, *, old: str | None = None,
+                      new: str | None = None, other: int | None = None, events: int | None = None,
+                      kind: str = "edit") -> None:
+    """Record a change made by hand (`kb stories merge|split|rename`), so /-/changes and the card
+    show it like a run's changes. The caller commits."""
+    detail = {"edit": edit, **({"other": other} if other is not None else {}),
+              **({"events": events} if events is not None else {})}
+    db.execute("INSERT INTO story_changes (story_id, run_id, at, kind, event_id, old, new, detail) "
+               "VALUES (?, NULL, ?, ?, NULL, ?, ?, ?)",
+               [story_id, utcnow(), kind, old, new, json.dumps(detail, sort_keys=True)])
+
+
+def edit_text(edit: str, old: str | None, new: str | None, other: int | None, events: int | None) -> str:
+    """A manual edit in words: 'renamed by hand from "A" to "B"'."""
+    count = f"{events} fact{'' if events == 1 else 's'}" if events is not None else "facts"
+    if edit == "rename":
+        return f"renamed by hand from “{old}” to “{new}”"
+    if edit == "merge":
+        return f"merged by hand with story {other}{f' (“{old}”)' if old else ''}: {count} moved in"
+    if edit == "split":
+        return f"split by hand: {count} moved to story {other}"
+    if edit == "split_from":
+        return f"split by hand from story {other} with {count}"
+    return f"edited by hand ({edit})"
+
+
 def _describe(change: dict[str, Any], summaries: dict[int, str]) -> str:
     kind = change["kind"]
     detail = json.loads(change["detail"]) if change["detail"] else {}
+    if detail.get("edit") and kind in ("edit", "new_story"):
+        return edit_text(detail["edit"], change["old"], change["new"], detail.get("other"),
+                         detail.get("events"))
     if kind == "new_story":
         return f"story started with {detail.get('events', 0)} events"
     if kind == "new_fact":
         if change["event_id"] is None:
             return f"and {detail.get('more', 0)} more new facts"
-        return f"new fact: {summaries.get(change['event_id'], 'event ' + str(change['event_id']))}"
+        return f"new fact: {summaries.get(change['event_id']) or GONE}"
     if kind == "new_report":
-        return f"new report: {summaries.get(change['event_id'], 'event ' + str(change['event_id']))}"
+        return f"new report: {summaries.get(change['event_id']) or GONE}"
     if kind == "status":
         return (
             f"{change['old']} → {change['new']}: "
-            f"{summaries.get(change['event_id'], 'event ' + str(change['event_id']))}"
+            f"{summaries.get(change['event_id']) or GONE}"
         )
     if kind == "score":
         old, new = percent(float(change["old"])), percent(float(change["new"]))
@@ -193,6 +223,7 @@ def story_changes_of(db: sqlite_utils.Database, story_id: int) -> list[dict[str,
     return [
         {
             "run_id": c["run_id"],
+            "batch": f"Run {c['run_id']}" if c["run_id"] is not None else "By hand",
             "at": c["at"],
             "kind": c["kind"],
             "event_id": c["event_id"],

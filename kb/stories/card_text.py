@@ -120,7 +120,8 @@ def card_lines(card: dict[str, Any], markdown: bool = False) -> list[str]:
         ]
     section("Timeline", timeline)
     section(
-        "What Changed", [f"{bullet}{c['at'][:10]} (run {c['run_id']}): {c['text']}" for c in card["changes"]]
+        "What Changed",
+        [f"{bullet}{c['at'][:10]} ({c['batch'].lower()}): {c['text']}" for c in card["changes"]],
     )
     section(
         "Sources",

@@ -38,7 +38,7 @@ def list_stories(db: sqlite_utils.Database, status: str | None = None,
                  limit: int | None = None) -> list[dict[str, Any]]:
     """Stories (not merged ones) by importance, most important first."""
     sql = """SELECT id, title, status, importance, confidence, mentions, events, first_seen, updated_at,
-                    section FROM stories WHERE status != 'merged'"""
+                    activity_date, section FROM stories WHERE status != 'merged'"""
     params: list[Any] = []
     if status:
         sql += " AND status = ?"
@@ -88,7 +88,10 @@ def story_card(db: sqlite_utils.Database, story_id: int, weights: dict[str, Any]
         "events": story["events"],
         "first_seen": story["first_seen"],
         "updated_at": story["updated_at"],
-        "updated_display": format_date((story["updated_at"] or "")[:10] or None),
+        # "Updated" is the date of the latest fact (kb/stories/activity.py), not of the latest report.
+        "activity_date": story.get("activity_date"),
+        "updated_display": format_date((story.get("activity_date") or story["updated_at"] or "")[:10]
+                                       or None),
         "first_seen_display": format_date((story["first_seen"] or "")[:10] or None),
         "title_locked": bool(story["title_locked"]),
         "overview_locked": bool(story["overview_locked"]),

@@ -8,6 +8,7 @@ from kb.core.errors import KBError, NotFound
 from kb.ledger.scoring import ScoringContext
 from kb.ledger.sql_helpers import chunks, marks
 from kb.stories.activity import reference_time
+from kb.stories.card_changes import record_story_edit
 from kb.stories.linking import force_link
 from kb.stories.placement import add_event_to_story, create_story
 from kb.stories.refresh import refresh_story
@@ -35,7 +36,7 @@ def event_key_names(db: sqlite_utils.Database, event_ids: list[int]) -> set[str]
 
 
 def _require_story(db: sqlite_utils.Database, story_id: int) -> tuple:
-    row = db.execute("SELECT id, status, merged_into FROM stories WHERE id = ?", [story_id]).fetchone()
+    row = db.execute("SELECT id, status, merged_into, title FROM stories WHERE id = ?", [story_id]).fetchone()
     if row is None:
         raise NotFound(f"no story with id {story_id}: see `kb stories list`")
     if row[1] == "merged":
@@ -51,7 +52,8 @@ def merge_stories(db: sqlite_utils.Database, keep_id: int, other_id: int,
     ctx = ctx or ScoringContext(db)
     with db.conn:
         _require_story(db, keep_id)
-        _require_story(db, other_id)
+        other = _require_story(db, other_id)
+        moved = db.execute("SELECT count(*) FROM story_events WHERE story_id = ?", [other_id]).fetchone()[0]
         db.execute("UPDATE story_events SET story_id = ?, manual = 1 WHERE story_id = ?", [keep_id, other_id])
         db.execute("UPDATE story_events SET manual = 1 WHERE story_id = ?", [keep_id])
         db.execute("DELETE FROM story_entities WHERE story_id = ?", [other_id])
@@ -67,6 +69,9 @@ def merge_stories(db: sqlite_utils.Database, keep_id: int, other_id: int,
                 force_link(db, keep_keys[0], key, "merge")
         db.execute("UPDATE storyline_keys SET story_id = ? WHERE story_id = ?", [keep_id, other_id])
         refresh_story(db, ctx, keep_id, reference_time(db))
+        record_story_edit(db, keep_id, "merge", old=other[3], other=other_id, events=moved)
+        record_story_edit(db, other_id, "merge", old=other[1], new="merged", other=keep_id,
+                          kind="story_status")
 
 
 def split_story(db: sqlite_utils.Database, story_id: int, event_ids: list[int],
@@ -102,6 +107,8 @@ def split_story(db: sqlite_utils.Database, story_id: int, event_ids: list[int],
         reference = reference_time(db)
         refresh_story(db, ctx, story_id, reference)
         refresh_story(db, ctx, new_id, reference)
+        record_story_edit(db, story_id, "split", other=new_id, events=len(wanted))
+        record_story_edit(db, new_id, "split_from", other=story_id, events=len(wanted), kind="new_story")
     return new_id
 
 
@@ -111,8 +118,10 @@ def rename_story(db: sqlite_utils.Database, story_id: int, title: str) -> None:
     if not title:
         raise StoryEditError("the title is empty")
     with db.conn:
-        _require_story(db, story_id)
+        old = _require_story(db, story_id)[3]
         db.execute("UPDATE stories SET title = ?, title_locked = 1 WHERE id = ?", [title, story_id])
+        if old != title:
+            record_story_edit(db, story_id, "rename", old=old, new=title)
 
 
 def set_overview(db: sqlite_utils.Database, story_id: int, overview: str) -> None:

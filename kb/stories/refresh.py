@@ -12,7 +12,7 @@ import sqlite_utils
 
 from kb.ledger.scoring import ScoringContext, StoryTotals, components_json, score_story_totals
 from kb.ledger.sql_helpers import chunks, marks
-from kb.store.story_totals import WEIGHT_UNIT, WEIGHTED_UNIT
+from kb.store.story_totals import ACTIVITY_SQL, WEIGHT_UNIT, WEIGHTED_UNIT
 from kb.stories.activity import story_status
 from kb.stories.matching import section_of
 from kb.stories.text import generate_overview
@@ -110,9 +110,11 @@ def entity_edit_count(db: sqlite_utils.Database) -> int:
     return row[0] if row else 0
 
 
-def story_dates(db: sqlite_utils.Database, story_id: int) -> tuple[str | None, str | None, str | None]:
-    """(first known, last updated, last event date) of a story's events, each by index (named:
-    without fresh statistics the planner may pick another index on story_id and read it all)."""
+def story_dates(db: sqlite_utils.Database,
+                story_id: int) -> tuple[str | None, str | None, str | None, str | None]:
+    """(first known, last updated, last event date, activity date) of a story's events, each by
+    index (named: without fresh statistics the planner may pick another index on story_id and read
+    it all). The activity date is the latest fact's date (kb/stories/activity.py)."""
     def one(sql: str) -> str | None:
         return db.execute(sql, [story_id]).fetchone()[0]
 
@@ -121,7 +123,8 @@ def story_dates(db: sqlite_utils.Database, story_id: int) -> tuple[str | None, s
             one("SELECT max(ev_updated) FROM story_events INDEXED BY idx_story_events_updated "
                 "WHERE story_id = ?"),
             one("SELECT max(ev_sort_date) FROM story_events INDEXED BY idx_story_events_recent "
-                "WHERE story_id = ?"))
+                "WHERE story_id = ?"),
+            one(ACTIVITY_SQL.format(story="?")))
 
 
 def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int, reference: str | None,
@@ -139,15 +142,16 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
                        "WHERE id = ?", [story_id]).fetchone()
     if story is None or story[0] == "merged":
         return False
-    totals = db.execute("SELECT events, mentions FROM story_totals WHERE story_id = ?", [story_id]).fetchone()
-    size, mentions = totals if totals else (0, 0)
+    totals = db.execute("SELECT events, mentions, live_events FROM story_totals WHERE story_id = ?",
+                        [story_id]).fetchone()
+    size, mentions, live = totals if totals else (0, 0, 0)
     if not size:
         if story[1] or story[2]:
             db.execute("UPDATE stories SET events = 0, mentions = 0 WHERE id = ?", [story_id])
             return True
         db.execute("DELETE FROM stories WHERE id = ?", [story_id])
         return False
-    first_seen, updated_at, last_event_date = story_dates(db, story_id)
+    first_seen, updated_at, last_event_date, activity_date = story_dates(db, story_id)
     weights = ctx.weights
     importance, confidence = score_story_totals(
         event_totals(db, story_id, int(weights["story"]["top_n"])), mentions, weights)
@@ -158,12 +162,15 @@ def refresh_story(db: sqlite_utils.Database, ctx: ScoringContext, story_id: int,
         "score_components": components_json(importance, confidence),
         "formula_version": ctx.formula_version,
         "mentions": mentions,
-        "events": size,
+        # The one count of a story's events every page and table shows: those not superseded
+        # (datasette_plugins/story_queries.py reads the same story_totals.live_events).
+        "events": live,
         "first_seen": first_seen,
         "updated_at": updated_at or None,
         "last_event_date": last_event_date or None,
+        "activity_date": activity_date or None,
         "section": section,
-        "status": story_status(updated_at or None, reference, weights),
+        "status": story_status(activity_date or None, reference, weights),
     }
     if not story[1] or not story[2]:
         ids = text_event_ids(db, story_id, int(weights["stories"].get("text_events", 200)))

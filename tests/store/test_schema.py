@@ -49,3 +49,39 @@ def test_status_check_constraint(db):
     import pytest
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("insert into articles (url, canonical_url, status) values ('u', 'u', 'bogus')")
+
+
+def test_m027_keeps_recorded_story_changes_and_dates_stories_by_their_facts(tmp_path):
+    """A base from before m027: its story_changes rows survive the table's rebuild (which adds the
+    kind 'edit'), its stories get the date of their latest fact and the count pages show."""
+    from tests.stories.test_stories import build
+
+    path = tmp_path / "kb.db"
+    db = open_db(path)
+    build(db)
+    story, events = db.execute("SELECT story_id, live_events FROM story_totals ORDER BY events DESC").fetchone()
+    activity = db.execute("SELECT activity_date FROM stories WHERE id = ?", [story]).fetchone()[0]
+    db.execute("INSERT INTO story_changes (story_id, run_id, at, kind) VALUES (?, NULL, '2026-04-20T00:00:00Z', "
+               "'new_story')", [story])
+    # Back to the m026 shape: the old CHECK, no activity date, the stored count of every event.
+    db.execute("ALTER TABLE story_changes RENAME TO sc_new")
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'sc_new'").fetchone()[0]
+    db.execute(sql.replace("sc_new", "story_changes", 1).replace(", 'edit'", "").replace(",\n'edit'", ""))
+    db.execute("INSERT INTO story_changes SELECT * FROM sc_new")
+    db.execute("DROP TABLE sc_new")
+    db.execute("UPDATE stories SET activity_date = NULL, events = events + 1")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm027_story_activity_and_edits'")
+    db.conn.commit()
+    assert "'edit'" not in db.execute("SELECT sql FROM sqlite_master WHERE name = 'story_changes'").fetchone()[0]
+    db.conn.close()
+    db = open_db(path)
+    assert db.execute("SELECT count(*) FROM story_changes WHERE story_id = ? AND kind = 'new_story'",
+                      [story]).fetchone()[0] == 1
+    assert db.execute("SELECT activity_date, events FROM stories WHERE id = ?", [story]).fetchone() == (
+        activity, events)
+    db.execute("INSERT INTO story_changes (story_id, run_id, at, kind, detail) VALUES (?, NULL, "
+               "'2026-04-21T00:00:00Z', 'edit', '{\"edit\": \"rename\"}')", [story])
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'story_changes' "
+                                        "AND type = 'index'")}
+    assert {"idx_story_changes_story", "idx_story_changes_at"} <= indexes
+    db.conn.close()

@@ -84,7 +84,7 @@ def test_stories_list_and_show(db, run_kb):
     shown = run_kb("stories", "show", str(story_id))
     assert shown.exit_code == 0, shown.output
     text = shown.output
-    for expected in ("Importance: ", "Confidence: ", "Mentions: 10", "Updated: April 20, 2026", "Key Facts",
+    for expected in ("Importance: ", "Confidence: ", "Mentions: 10", "Updated: April 14, 2026", "Key Facts",
                      "Fact sheet: ", "April 14, 2026", "Timeline", "Newsroom Wire", "copy of article"):
         assert expected in text, expected
     card = json.loads(run_kb("stories", "show", str(story_id), "--json").output)

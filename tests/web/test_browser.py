@@ -142,7 +142,8 @@ OVERLAPS_JS = """sel => {
 }"""
 LAYOUT_PAGES = [("/", "home"), ("/-/timeline?size=50", "timeline"), ("/-/search?q=model", "search"),
                 ("/-/charts", "charts"), ("/-/story/1", "story"), ("/-/changes?since=2000-01-01", "changes"),
-                ("/-/watch", "watch"), ("/-/entity/1", "entity")]
+                ("/-/watch", "watch"), ("/-/entity/1", "entity"), ("/-/event/1", "event"),
+                ("/-/scores", "scores"), ("/kb", "database")]
 
 
 @pytest.mark.parametrize("width", [1366, 400])
@@ -158,6 +159,8 @@ def test_pages_lay_out_at_desktop_and_phone_width(browser, served, width):
         page.on("pageerror", lambda exc, p=problems: p.append(str(exc)))
         try:
             response = page.goto(served + path, wait_until="load")
+            # Score explanations open: their text must fit the page too.
+            page.evaluate("document.querySelectorAll('details.kb-why').forEach(d => d.open = true)")
             page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{width}.png"), full_page=True)
             if response is None or response.status != 200:
                 failures.append(f"{path}: status {response.status if response else None}")
@@ -171,6 +174,9 @@ def test_pages_lay_out_at_desktop_and_phone_width(browser, served, width):
                 failures.append(f"{path}: a menu icon shows beside the navigation")
             if problems:
                 failures.append(f"{path}: console errors {problems}")
+            if name in ("home", "timeline", "story", "entity", "event") and not page.evaluate(
+                    "[...document.querySelectorAll('details.kb-why li')].some(li => li.offsetHeight > 0)"):
+                failures.append(f"{path}: no score explanation shows when opened")
         finally:
             page.close()
     assert failures == []

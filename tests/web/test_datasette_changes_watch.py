@@ -155,3 +155,40 @@ async def test_watch_lists_rumors_denials_and_disagreements_with_who_said_what(l
     page = (await ds.client.get("/-/watch")).text
     assert "Rumored, not confirmed" in page and "Sources disagree on the amount" in page
     assert "denies it" in page
+
+
+async def test_manual_rename_split_and_merge_show_on_changes_and_the_card(sample_kb, tmp_path):
+    path = tmp_path / "kb.db"
+    shutil.copy(sample_kb, path)
+    first, second = [r[0] for r in rows(
+        path, "SELECT id FROM stories WHERE status != 'merged' ORDER BY importance DESC LIMIT 2")]
+    moved = [r[0] for r in rows(path, "SELECT event_id FROM story_events WHERE story_id = ? ORDER BY event_id "
+                                      "LIMIT 2", (first,))]
+    runner = CliRunner()
+    for args in (["rename", str(first), HOSTILE], ["split", str(first), *map(str, moved)],
+                 ["merge", str(first), str(second)]):
+        result = runner.invoke(cli, ["--db", str(path), "stories", *args])
+        assert result.exit_code == 0, result.output
+    edits = rows(path, "SELECT story_id, kind, old, new, detail FROM story_changes WHERE run_id IS NULL ORDER BY id")
+    assert [(r[0], r[1]) for r in edits][:2] == [(first, "edit"), (first, "edit")]
+    assert len(edits) == 5  # rename; split (both sides); merge (both sides)
+    new_id = next(r[0] for r in edits if r[1] == "new_story")
+    ds = await serve(path)
+    data = (await ds.client.get("/-/changes.json?since=2030-01-01")).json()
+    assert data["stories"] == []  # the edits are stamped now, not in the future
+    data = (await ds.client.get("/-/changes.json?since=2020-01-01")).json()
+    by_id = {s["story"]["id"]: s for s in data["stories"]}
+    texts = [e["text"] for e in by_id[first]["edits"]]
+    assert texts[0].startswith("renamed by hand from “") and texts[0].endswith(f"to “{HOSTILE}”")
+    assert texts[1] == f"split by hand: 2 facts moved to story {new_id}"
+    assert texts[2].startswith(f"merged by hand with story {second}")
+    assert "renamed by hand" in by_id[first]["headline"]
+    assert by_id[second]["merged"]["into"] == first
+    assert by_id[new_id]["new_story"]["events"] == 2
+    page = (await ds.client.get("/-/changes?since=2020-01-01")).text
+    assert "Renamed by hand from" in page and HOSTILE not in page and html.escape(HOSTILE) in page
+    card = (await ds.client.get(f"/-/story/{first}.json")).json()
+    assert any(c["text"].startswith("split by hand") for c in card["changes"])
+    page = await ds.client.get(f"/-/story/{first}")  # a card mixing runs and edits by hand
+    assert page.status_code == 200 and '<h3 class="kb-card-run">By hand, ' in page.text
+    assert '<h3 class="kb-card-run">Run 1, ' in page.text

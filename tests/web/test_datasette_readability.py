@@ -56,18 +56,28 @@ async def test_a_story_has_one_event_count_on_every_page(kb_datasette, generated
     home = (await kb_datasette.client.get("/")).text
     for story_id, count in re.findall(r'data-story-id="(\d+)">.*?(\d+) events? ·', home, re.S):
         assert int(count) == live.get(int(story_id), 0)
+    # The database says the same: the stories table and the story_cards view, and the card's JSON.
+    conn = sqlite3.connect(generated_kb)
+    stored = dict(conn.execute("SELECT id, events FROM stories WHERE status != 'merged'").fetchall())
+    cards = dict(conn.execute("SELECT story_id, events FROM story_cards").fetchall())
+    conn.close()
+    assert stored == cards == {s: live.get(s, 0) for s in stored}
+    story = max(live, key=live.get)
+    card = (await kb_datasette.client.get(f"/-/story/{story}.json")).json()
+    assert card["events"] == live[story]
 
 
 async def test_home_stories_show_the_date_of_their_latest_fact(kb_datasette, generated_kb: Path):
     conn = sqlite3.connect(generated_kb)
     story = conn.execute("SELECT id FROM stories WHERE status IN ('developing', 'ongoing') "
                          "ORDER BY importance DESC, id DESC LIMIT 1").fetchone()[0]
-    conn.execute("UPDATE stories SET last_event_date = '2023-01-17' WHERE id = ?", (story,))
+    before = conn.execute("SELECT activity_date FROM stories WHERE id = ?", (story,)).fetchone()[0]
+    conn.execute("UPDATE stories SET activity_date = '2023-01-17' WHERE id = ?", (story,))
     conn.commit()
     try:
         home = (await kb_datasette.client.get("/")).text
     finally:
-        conn.execute("UPDATE stories SET last_event_date = NULL WHERE id = ?", (story,))
+        conn.execute("UPDATE stories SET activity_date = ? WHERE id = ?", (before, story))
         conn.commit()
         conn.close()
     card = home[home.index(f'data-story-id="{story}"'):][:3000]

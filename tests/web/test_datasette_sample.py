@@ -222,3 +222,46 @@ async def test_a_case_entity_lists_its_lawsuit_events(sample_datasette, sample_k
     assert any(words in e["sentence"] for e in data["timeline"])
     page = (await sample_datasette.client.get(f"/-/entity/{entity}")).text
     assert words in html.unescape(page)
+
+
+async def test_a_story_with_a_superseded_event_has_one_count_in_the_database_and_on_its_pages(
+        sample_datasette, sample_kb: Path):
+    conn = sqlite3.connect(sample_kb)
+    live = dict(conn.execute(
+        "SELECT se.story_id, count(*) FROM story_events se JOIN events e ON e.id = se.event_id "
+        "WHERE e.status != 'superseded' GROUP BY se.story_id").fetchall())
+    every = dict(conn.execute("SELECT story_id, count(*) FROM story_events GROUP BY story_id").fetchall())
+    stored = dict(conn.execute("SELECT id, events FROM stories WHERE status != 'merged'").fetchall())
+    cards = dict(conn.execute("SELECT story_id, events FROM story_cards").fetchall())
+    story = next(s for s in live if every[s] > live[s])  # the sample has a rumor superseded by its launch
+    entity = conn.execute("SELECT ee.entity_id FROM event_entities ee JOIN story_events se "
+                          "ON se.event_id = ee.event_id WHERE se.story_id = ? GROUP BY ee.entity_id "
+                          "ORDER BY count(*) DESC LIMIT 1", (story,)).fetchone()[0]
+    conn.close()
+    assert stored == cards == {s: live.get(s, 0) for s in stored}
+    assert (await sample_datasette.client.get(f"/-/story/{story}.json")).json()["events"] == live[story]
+    profile = (await sample_datasette.client.get(f"/-/entity/{entity}.json")).json()
+    assert {s["id"]: s["events"] for s in profile["stories"]}[story] == live[story]
+
+
+async def test_home_ranks_stories_whose_status_follows_their_latest_fact(sample_datasette, sample_kb: Path):
+    import sqlite_utils
+
+    from kb.ledger.scoring import load_weights
+    from kb.stories.activity import reference_time, story_status
+
+    db = sqlite_utils.Database(sample_kb)
+    reference = reference_time(db)
+    stories = list(db.query("SELECT id, status, events, activity_date, updated_at FROM stories "
+                            "WHERE status != 'merged'"))
+    db.close()
+    weights = load_weights()
+    assert all(s["status"] == story_status(s["activity_date"], reference, weights) for s in stories)
+    # Some story was reported more recently than its latest fact: the two dates are not the same rule.
+    assert any(s["activity_date"] < s["updated_at"][:10] for s in stories)
+    home = (await sample_datasette.client.get("/")).text
+    shown = [int(i) for i in re.findall(r'<div class="kb-card" data-story-id="(\d+)">', home)]
+    by_id = {s["id"]: s for s in stories}
+    assert shown and all(by_id[i]["status"] in ("developing", "ongoing") for i in shown)
+    biggest = max(stories, key=lambda s: s["events"])
+    assert biggest["status"] != "dormant" and biggest["id"] in shown
