@@ -355,6 +355,7 @@ def m026_changes_and_watch_indexes(db: sqlite_utils.Database) -> None:
 core()(m027_story_activity_and_edits)
 core()(m028_storyline_links)
 
+
 @core()
 def m029_event_mention_trigger(db: sqlite_utils.Database) -> None:
     """event_mentions.trigger: the words that made the report an event ("fired", "is returning",
