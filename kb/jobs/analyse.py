@@ -171,12 +171,12 @@ def store_result(db: sqlite_utils.Database, article_id: int, result: dict,
     db.conn.executemany(
         "INSERT INTO event_mentions (article_id, type, date, date_mod, date_text, date_source, "
         'sentence, sentence_index, start, "end", hedged, negated, denial, attributed_to, '
-        "confidence, entities, recap) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "confidence, entities, recap, trigger) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(article_id, ev["type"], ev["date"], ev["date_mod"], ev["date_text"], ev["date_source"],
           ev["sentence"], ev["sentence_index"], ev["start"], ev["end"], int(ev["hedged"]),
           int(ev["negated"]), int(ev.get("denial", False)), ev["attributed_to"], ev["confidence"],
           json.dumps(_event_entities(ev, entities, resolve), ensure_ascii=False),
-          int(ev.get("recap", False)))
+          int(ev.get("recap", False)), ev.get("trigger"))
          for ev, entities in reported],
     )
     # Clauses that state no fact (plans, conditionals, opinion, allegations...): context, not events.

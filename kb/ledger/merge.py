@@ -8,7 +8,9 @@ from typing import Any
 
 import sqlite_utils
 
+from kb.core.relations import default_relations
 from kb.dates.spans import DateSpan, date_span, more_precise, spans_compatible
+from kb.ledger.directions import Directions
 from kb.ledger.fold import (
     RUMOR_KEY,
     keys_for,
@@ -131,11 +133,79 @@ class Ledger(EventWriter):
             return score
         if fit == "day" and (len(shared) >= 2 or labels & SPECIFIC_LABELS):
             return score
+        family_overlap = overlap_coefficient(self.family_ids(ours), self.family_ids(theirs))
+        if fit == "day" and family_overlap >= min_overlap and not self.other_products(ours, theirs):
+            return score  # "OpenAI Foundation" in one report, "OpenAI" in the other
         if fit == "day" and shared and self.related_names(ours - shared, theirs - shared):
             return score  # "Amazon" in one report, "Amazon Web Services" in the other
         if fit == "dated" and "PRODUCT" in labels:
             return score  # "two weeks ago it released MAI-Voice-1": the launch of that day
         return None
+
+    def other_products(self, ours: frozenset[int], theirs: frozenset[int]) -> bool:
+        """Whether both sides name products and share none (MAI-Voice-1 and MAI-1-preview, launched
+        the same day by the same maker, are two launches)."""
+        self.load_entity_types([*ours, *theirs])
+        mine = {e for e in ours if self.entity_types.get(e) == "PRODUCT"}
+        others = {e for e in theirs if self.entity_types.get(e) == "PRODUCT"}
+        return bool(mine and others and not mine & others)
+
+    def family_ids(self, entity_ids: Iterable[int]) -> frozenset[int]:
+        """The entities with each organisation replaced by the top organisation it belongs to
+        (data/relations.toml parents: "OpenAI Foundation" -> "OpenAI", "Microsoft AI" ->
+        "Microsoft"), when that organisation is in the base."""
+        ids = sorted(entity_ids)
+        self.load_entity_names(ids)
+        self.load_entity_types(ids)
+        return frozenset(self.family_of(e) if self.entity_types.get(e) == "ORG" else e for e in ids)
+
+    def family_of(self, entity_id: int) -> int:
+        found = self.families.get(entity_id)
+        if found is None:
+            name = self.entity_names.get(entity_id)
+            owners = default_relations().owners_of(name) if name else []
+            row = (self.db.execute("SELECT id FROM entities WHERE name = ?", [owners[-1]]).fetchone()
+                   if owners else None)
+            found = self.families[entity_id] = row[0] if row else entity_id
+        return found
+
+    def family_lookup_ids(self, entity_ids: Iterable[int]) -> set[int]:
+        """The entities, the organisations they belong to and those that belong to them, to look
+        events up by: either side of "OpenAI" and "OpenAI Foundation" finds the other's event."""
+        ids = set(entity_ids)
+        found = ids | set(self.family_ids(ids))
+        relations = default_relations()
+        for entity_id in sorted(ids):
+            if entity_id not in self.family_members:
+                name = self.entity_names.get(entity_id)
+                members = (sorted(n for n in relations.parents if name in relations.owners_of(n))
+                           if name and self.entity_types.get(entity_id) == "ORG" else [])
+                rows = self.db.execute(f"SELECT id FROM entities WHERE name IN ({marks(members)})",
+                                       members).fetchall() if members else []
+                self.family_members[entity_id] = frozenset(row[0] for row in rows)
+            found |= self.family_members[entity_id]
+        return found
+
+    def same_move(self, report: Report, event_id: int, fit: str | None) -> bool:
+        """For personnel reports: whether the report can tell the event's move: not an opposite
+        direction of one of its reports (a hire is not the firing before it), and, unless both
+        are of the same day, not about other people (both name people, none shared: a team hired
+        that day is one fact, Brockman's return a week after Altman's is another)."""
+        if report.type != "personnel":
+            return True
+        if self.directions is None:
+            self.directions = Directions(self.weights)
+        fold = self.folds.get(event_id)
+        triggers = ([r.trigger for r in fold.by_mention.values()] if fold is not None else
+                    [row[0] for row in self.db.execute(
+                        "SELECT trigger FROM event_mentions WHERE event_id = ?", [event_id])])
+        if self.directions.clash(self.directions.of(report.trigger), map(self.directions.of, triggers)):
+            return False
+        theirs = self.event_entity_ids(event_id)
+        self.load_entity_types([*report.match_ids, *theirs])
+        people = {e for e in report.match_ids if self.entity_types.get(e) == "PERSON"}
+        named = {e for e in theirs if self.entity_types.get(e) == "PERSON"}
+        return fit == "day" or not (people and named and not people & named)
 
     def related_names(self, ours: Iterable[int], theirs: Iterable[int]) -> bool:
         """Whether an entity of one set is named by extending the name of one of the other
@@ -160,10 +230,11 @@ class Ledger(EventWriter):
             if event["type"] not in type_group(self.weights, report.type):
                 return None
             fit = self.date_fit(report, event)
-            if fit is None:
-                return None
+            if fit is None or (fit == "window" and report.type != event["type"]
+                               and report.type in self.weights["matching"].get("own_day_types", [])):
+                return None  # a price known only weeks after the launch is no report of the launch
             found = self.entities_fit(report, event_id, min_overlap, fit)
-            if found is None:
+            if found is None or not self.same_move(report, event_id, fit):
                 return None
             overlap = found
         text = jaccard(content_word_set(report.sentence), content_word_set(event["sentence"]))
@@ -193,7 +264,7 @@ class Ledger(EventWriter):
             min_overlap = float(denial["min_entity_overlap"])
         else:
             kinds, buckets = type_group(self.weights, report.type), self.lookup_buckets(report)
-            candidates = self.ranked_candidate_ids(report.match_ids, kinds, buckets)
+            candidates = self.ranked_candidate_ids(self.family_lookup_ids(report.match_ids), kinds, buckets)
             # Events sharing the report's products and people rank among their own: under the cap,
             # events that share only hub companies ("Microsoft", "OpenAI") do not crowd them out.
             self.load_entity_types(report.match_ids)

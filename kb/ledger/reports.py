@@ -21,7 +21,7 @@ REPORT_SQL = """
            em.date_source, em.sentence, em.sentence_index, em.start, em."end", em.hedged,
            em.negated, em.denial, em.attributed_to, em.confidence, em.entities,
            a.published_at, a.fetched_at, a.duplicate_of, s.id, s.name, s.reliability, s.first_party,
-           em.recap
+           em.recap, em.trigger
     FROM event_mentions em JOIN articles a ON a.id = em.article_id LEFT JOIN sources s ON s.id = a.source_id
 """
 
@@ -65,6 +65,7 @@ class Report:
     key: str = ""
     match_ids: frozenset[int] = field(default_factory=frozenset)
     recap: bool = False  # the sentence recalls an earlier fact (kb.nlp.events.clauses)
+    trigger: str | None = None  # the words that made it an event ("fired", "is returning")
 
     def __post_init__(self) -> None:
         # Derived once (a report is not changed after it is read): the ledger asks for them often.
@@ -195,6 +196,7 @@ def load_reports(
             original_article_id=resolver.original_article(row[1]),
             source=resolver.source_of(row[1]),
             recap=bool(row[25]),
+            trigger=row[26],
         )
         if keys:
             base = f"{report.type}:{sentence_fingerprint(report.sentence)}"

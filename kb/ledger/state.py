@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
+from kb.ledger.directions import Directions
 from kb.ledger.fold import EventFold, StatusChange, key_buckets
 from kb.ledger.reports import Report, SourceResolver, ignored_entity_ids, load_reports
 from kb.ledger.scoring import ScoringContext
@@ -46,6 +47,9 @@ class LedgerState:
         self.conflict_types = frozenset(matching.get("conflict_types", []))
         self.entity_types: dict[int, str | None] = {}
         self.entity_names: dict[int, str | None] = {}
+        self.families: dict[int, int] = {}  # organisation -> the top organisation it belongs to
+        self.family_members: dict[int, frozenset[int]] = {}  # organisation -> those belonging to it
+        self.directions: Directions | None = None  # personnel directions, read when first needed
         self.start_merge(ctx)
 
     def start_merge(self, ctx: ScoringContext) -> None:

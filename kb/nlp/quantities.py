@@ -78,9 +78,11 @@ class QuantityFinder:
             raise ConfigError(f"{source}: missing or invalid entry: {exc}") from exc
         spaced = _alternation(s for s in self.scales if s in _SPACED_SCALES)
         attached = _alternation(s for s in self.scales if s not in _SPACED_SCALES)
+        # "$19.50 per million output tokens", "$20 a month", and a price sheet's "$5/million".
         per = (
             rf"(?P<per>\s+(?i:per|a|an|each)\s+(?P<perunit>(?:(?i:{_alternation(per_counts)})\s+)?"
-            rf"(?i:{_alternation(per_units)})))?(?!\w)"
+            rf"(?i:{_alternation(per_units)}))|/(?P<perslash>(?i:{_alternation(per_counts)}|"
+            rf"{_alternation(per_units)})))?(?!\w)"
         )
         self.approx_before = re.compile(rf"(?<!\w)(?P<approx>(?i:{_alternation(self.mods)}))\s+\Z")
         self.symbol_before = re.compile(rf"(?<![\w$])(?P<symbol>{_alternation(self.symbols)}) ?\Z")
@@ -169,7 +171,8 @@ class QuantityFinder:
 
     def _money(self, tail: re.Match, amount: float, currency: str) -> QuantityMatch:
         scale = tail.group("scale") or tail.groupdict().get("ascale")
-        per = _squash(tail.group("perunit")) if tail.group("perunit") else None
+        unit = tail.group("perunit") or tail.group("perslash")
+        per = _squash(unit) if unit else None
         value = {
             "amount": amount * (self.scales[scale.lower()] if scale else 1.0),
             "unit": currency,

@@ -355,4 +355,16 @@ def m026_changes_and_watch_indexes(db: sqlite_utils.Database) -> None:
 core()(m027_story_activity_and_edits)
 core()(m028_storyline_links)
 
+
+@core()
+def m029_event_mention_trigger(db: sqlite_utils.Database) -> None:
+    """event_mentions.trigger: the words that made the report an event ("fired", "is returning",
+    "will be joining"). The ledger reads a personnel report's direction from it (a departure,
+    a hire, a return, an appointment: matching.personnel_directions in data/weights.toml) and
+    never merges reports of opposite moves. Reports written before have none (NULL) and match
+    as before."""
+    if "trigger" not in db["event_mentions"].columns_dict:
+        db.execute("ALTER TABLE event_mentions ADD COLUMN trigger TEXT")
+
+
 MIGRATION_SETS: list[Migrations] = [core]

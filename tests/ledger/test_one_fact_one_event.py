@@ -200,3 +200,110 @@ def test_a_rumor_stays_superseded_only_while_the_later_event_is_about_the_same_t
     one_at_a_time = event_of(db, rumor)
     assert (one_at_a_time["status"], one_at_a_time["superseded_by"]) == ("rumored", None)
     assert event_of(db, memo)["status"] != "superseded"
+
+
+def test_a_report_naming_only_a_company_of_the_group_joins_the_days_event_filed_under_its_parent(db):
+    # data/relations.toml: the OpenAI Foundation belongs to OpenAI. A report that names only the
+    # Foundation is the same day's restructuring, whichever report came first.
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-03-03T15:00:00Z", "restructure")
+    done = c.mention(wire, "corporate", "OpenAI and Microsoft said on Tuesday the restructuring was complete.",
+                     [("OpenAI", "agent"), ("Microsoft", "partner")], "2026-03-03", date_source="relative")
+    daily = c.article("Cloudline Daily", "2026-03-03T18:00:00Z", "foundation-stake")
+    stake = c.mention(daily, "corporate", "The OpenAI Foundation now holds a quarter of the company.",
+                      [("OpenAI Foundation", "agent")], "2026-03-03", date_source="published")
+    # Another group's restructuring that day is another fact.
+    other = c.article("Signal & Stack", "2026-03-03T19:00:00Z", "amazon-units")
+    amazon = c.mention(other, "corporate", "Amazon Web Services reorganized its sales teams on Tuesday.",
+                       [("Amazon Web Services", "agent")], "2026-03-03", date_source="relative")
+    merged(db)
+    assert event_of(db, done)["id"] == event_of(db, stake)["id"]
+    assert event_of(db, amazon)["id"] != event_of(db, done)["id"]
+
+
+def test_an_event_first_told_by_the_subsidiary_is_found_by_a_report_naming_the_parent(db):
+    c = outlets(db)
+    daily = c.article("Cloudline Daily", "2026-03-03T12:00:00Z", "foundation-first")
+    stake = c.mention(daily, "corporate", "The OpenAI Foundation said on Tuesday it now controls the company.",
+                      [("OpenAI Foundation", "agent")], "2026-03-03", date_source="relative")
+    wire = c.article("Newsroom Wire", "2026-03-03T15:00:00Z", "restructure-later")
+    done = c.mention(wire, "corporate", "OpenAI said on Tuesday its restructuring was complete.",
+                     [("OpenAI", "agent")], "2026-03-03", date_source="relative")
+    merged(db)
+    assert event_of(db, done)["id"] == event_of(db, stake)["id"]
+
+
+def with_trigger(db, mention_id: int, trigger: str) -> int:
+    db.execute("UPDATE event_mentions SET trigger = ? WHERE id = ?", [trigger, mention_id])
+    return mention_id
+
+
+def test_a_firing_a_hire_and_a_return_on_adjacent_days_are_three_events_and_others_return_apart(db):
+    c = outlets(db)
+    people = [("Contoso", "participant"), ("Dana Whitfield", "agent")]
+    friday = c.article("Cloudline Daily", "2026-02-06T22:00:00Z", "fired")
+    fired = with_trigger(db, c.mention(friday, "personnel", "Contoso's board fired Dana Whitfield on Friday.",
+                                       people, "2026-02-06", date_source="relative"), "fired")
+    named = with_trigger(db, c.mention(friday, "personnel", "It appointed Lee Park interim chief.",
+                                       [("Contoso", "agent"), ("Lee Park", "object")], "2026-02-06",
+                                       date_source="relative", start=60), "appointed")
+    sunday = c.article("Newsroom Wire", "2026-02-08T23:00:00Z", "joins")
+    hired = with_trigger(db, c.mention(sunday, "personnel", "Dana Whitfield will be joining Fabrikam, "
+                                       "its chief said on Sunday.", [("Fabrikam", "object"), *people],
+                                       "2026-02-08", date_source="relative"), "will be joining")
+    monday = c.article("Signal & Stack", "2026-02-09T20:00:00Z", "returns")
+    back = with_trigger(db, c.mention(monday, "personnel", "Dana Whitfield is returning to Contoso as CEO.",
+                                      people, "2026-02-09", date_source="published"), "is returning to")
+    later = c.article("Northbeam Review", "2026-02-16T08:00:00Z", "others-back")
+    others = with_trigger(db, c.mention(later, "personnel", "Lee Park and Sam Ortiz returned as directors.",
+                                        [("Contoso", "participant"), ("Lee Park", "agent"), ("Sam Ortiz", "agent")],
+                                        "2026-02-16", date_source="published"), "returned as")
+    merged(db)
+    ids = [event_of(db, m)["id"] for m in (fired, hired, back)]
+    assert len(set(ids)) == 3
+    assert event_of(db, named)["id"] == ids[0]  # the interim chief is told with the firing
+    assert event_of(db, others)["id"] not in ids
+
+
+def test_reports_of_one_hire_in_different_words_and_without_a_trigger_are_one_event(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-02-10T16:00:00Z", "hire")
+    hired = with_trigger(db, c.mention(wire, "personnel", "Fabrikam hired Dana Whitfield on Tuesday.",
+                                       [("Fabrikam", "agent"), ("Dana Whitfield", "object")], "2026-02-10",
+                                       date_source="relative"), "hired")
+    daily = c.article("Cloudline Daily", "2026-02-10T18:00:00Z", "appointed")
+    named = with_trigger(db, c.mention(daily, "personnel", "Fabrikam appointed Dana Whitfield chief scientist.",
+                                       [("Fabrikam", "agent"), ("Dana Whitfield", "object")], "2026-02-10",
+                                       date_source="published"), "appointed")
+    old = c.mention(daily, "personnel", "Whitfield joins Fabrikam.", [("Dana Whitfield", "agent")],
+                    "2026-02-10", date_source="published", start=90)  # reported before triggers were kept
+    merged(db)
+    assert len({event_of(db, m)["id"] for m in (hired, named, old)}) == 1
+
+
+def test_a_price_known_only_by_publication_weeks_after_the_launch_is_a_pricing_fact(db):
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-05-01T16:00:00Z", "voice-launch")
+    launch = c.mention(wire, "release", "Microsoft AI today launched MAI-Voice-1.",
+                       [("Microsoft AI", "agent"), ("MAI-Voice-1", "product")], "2026-05-01")
+    sheet = c.article("Signal & Stack", "2026-05-19T09:00:00Z", "price-sheet")
+    price = c.mention(sheet, "pricing", "Input tokens: $7/million for MAI-Voice-1.",
+                      [("MAI-Voice-1", "product")], "2026-05-19", date_source="published")
+    merged(db)
+    assert event_of(db, price)["id"] != event_of(db, launch)["id"]
+    assert event_of(db, price)["type"] == "pricing"
+
+
+def test_two_products_launched_the_same_day_by_a_maker_and_its_parent_stay_two_launches(db):
+    # The relations file puts Microsoft AI under Microsoft, but a launch of one product is not the
+    # launch of another.
+    c = outlets(db)
+    wire = c.article("Newsroom Wire", "2026-06-02T16:00:00Z", "voice")
+    voice = c.mention(wire, "release", "Microsoft AI today released MAI-Voice-1.",
+                      [("Microsoft AI", "agent"), ("MAI-Voice-1", "product")], "2026-06-02")
+    daily = c.article("Cloudline Daily", "2026-06-02T18:00:00Z", "preview")
+    preview = c.mention(daily, "release", "Microsoft released MAI-1-preview on Tuesday.",
+                        [("Microsoft", "agent"), ("MAI-1-preview", "product")], "2026-06-02",
+                        date_source="relative")
+    merged(db)
+    assert event_of(db, voice)["id"] != event_of(db, preview)["id"]

@@ -121,3 +121,45 @@ def test_the_ai_giant_is_the_company_named_before():
     found = events(text, "2025-07-17")
     assert [e["type"] for e in found] == ["partnership"]
     assert "Anthropic" in found[0]["entities"]
+
+
+def test_a_participle_that_describes_someone_is_not_the_move_the_sentence_reports():
+    # "ousted ... CEO" tells who he is; the sentence reports that he joins.
+    found = events("Fabrikam's chief said on Monday that ousted Contoso CEO Dana Whitfield will join "
+                   "Fabrikam to lead a new research group.", "2026-02-03T10:00:00Z")
+    assert [e["trigger"].split()[0].lower() for e in found if e["type"] == "personnel"] == ["join"]
+    # With a subject before it, the participle is the news.
+    fired = events("Contoso's board ousted Dana Whitfield on Friday.", "2026-02-03T10:00:00Z")
+    assert [e["trigger"].lower() for e in fired] == ["ousted"]
+
+
+def test_a_return_told_around_its_object_is_a_return_and_talks_about_one_are_not():
+    back = events("The board of Contoso on Tuesday agreed on bringing Dana Whitfield back as chief executive.",
+                  "2026-02-04T10:00:00Z")
+    assert [(e["type"], e["trigger"]) for e in back] == [("personnel", "bringing Dana Whitfield back")]
+    talks = events("After a weekend of talks about bringing Dana Whitfield back collapsed, the board met.",
+                   "2026-02-04T10:00:00Z")
+    assert not [e for e in talks if e["type"] == "personnel"]
+    # Nor is bringing someone back to a company a product brought to a platform.
+    hired = events("After talks about bringing Sam Altman back to OpenAI collapsed, Microsoft hired him.",
+                   "2026-02-04T10:00:00Z")
+    assert [(e["type"], e["trigger"]) for e in hired] == [("personnel", "hired")]
+    assert not events("Who controls OpenAI, and how Microsoft is protected, was left for the weeks ahead.",
+                      "2026-02-04T10:00:00Z")
+
+
+def test_a_letter_that_asks_for_a_move_and_a_call_someone_is_asked_to_join_make_no_event():
+    assert not events("Hundreds of Contoso employees signed a letter telling the board to resign and "
+                      "reinstate Whitfield.", "2026-02-02T10:00:00Z")
+    assert "plan" in kinds("Hundreds of Contoso employees signed a letter telling the board to resign.",
+                           "2026-02-02T10:00:00Z")
+    assert not events("Whitfield said she had been asked to join a video call with the board on Friday.",
+                      "2026-02-02T10:00:00Z")
+
+
+def test_a_price_sheet_line_with_a_slash_is_a_price_of_the_product_it_names():
+    found = events("- Input tokens: $7/million, unchanged from MAI-Voice-1 (Standard)", "2026-05-04T10:00:00Z")
+    assert [(e["type"], e["entities"]) for e in found] == [("pricing", ["MAI-Voice-1"])]
+    # An amount with a scale is still no price.
+    assert [e["type"] for e in events("Fabrikam raised $5 million from Contoso on Monday.",
+                                      "2026-05-04T10:00:00Z")] != ["pricing"]

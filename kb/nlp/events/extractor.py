@@ -59,6 +59,7 @@ PRICE_LABELS = frozenset({"MONEY", "PERCENT"})
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 RELATIVE_WORDS = frozenset({"which", "who", "whose"})
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
+DESCRIBED = re.compile(r" [A-Z]")  # a capitalised name or title right after the word
 ATTACHED = re.compile(r"(?:['’]s)?\s+(?:[\w$.-]+\s+){0,2}")  # "'s ", " ", "'s $1 billion "
 
 
@@ -108,6 +109,10 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
     blockers = lexicon.blockers.get(hit.defn.text.lower())
     if blockers and prev and prev[-1] in blockers:
         return False
+    if hit.text.lower() in lexicon.describers and DESCRIBED.match(text, hit.end):
+        clause_start = text[s_start:hit.start].rstrip().endswith((",", ";", ":", "(", "—"))
+        if not prev or clause_start or prev[-1] in lexicon.describer_after:
+            return False  # "ousted OpenAI CEO Sam Altman": who he is, not what happened
     if hit.defn.weak:
         # "the filing" points back at something already reported; "which commits it to",
         # "a structure that left" describe, they do not report.

@@ -76,6 +76,8 @@ class EventLexicon:
     money_strengths: dict[str, float]
     confidence: dict[str, float]
     blockers: dict[str, frozenset[str]] = field(default_factory=dict)
+    describers: frozenset[str] = frozenset()  # "ousted OpenAI CEO ...": a description, not news
+    describer_after: frozenset[str] = frozenset()
     # First word (lower-case) -> (plain-trigger regex, [(gap regex, definition)]), so the text
     # is scanned word by word instead of trying every alternative at every character.
     dispatch: dict[str, tuple[re.Pattern[str] | None, list[tuple[re.Pattern[str], TriggerDef]]]] = field(
@@ -272,6 +274,8 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
         confidence={k: float(v) for k, v in data.get("confidence", {}).items()},
         blockers={normalise(k): frozenset(w.lower() for w in v)
                   for k, v in data.get("blockers", {}).items()},
+        describers=frozenset(w.lower() for w in data.get("describers", {}).get("words", [])),
+        describer_after=frozenset(w.lower() for w in data.get("describers", {}).get("after", [])),
         skip_sentence=re.compile("|".join(f"(?:{p})" for p in sentences["skip"]))
         if sentences.get("skip") else None,
         heading_max_words=int(sentences.get("heading_max_words", 9)),
