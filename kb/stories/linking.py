@@ -12,6 +12,7 @@ one storyline; a 'split' row keeps a pair apart whatever the evidence says.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,8 +63,9 @@ def neighbour_keys(db: sqlite_utils.Database, articles: Iterable[int], key: str)
 
 
 def common_entity(db: sqlite_utils.Database, a: str, b: str, shared: Iterable[int],
-                  ignored_types: Iterable[str], enough: int) -> str | None:
-    """The entity named in events of both keys by the most shared articles (at least `enough`)."""
+                  ignored_types: Iterable[str], enough: int, generic: Iterable[str] = ()) -> str | None:
+    """The entity named in events of both keys by the most shared articles (at least `enough`).
+    `generic` names (the tracked parties, named in nearly every line of the topic) are no evidence."""
     wanted = [k for k in NAMED_KINDS if k not in set(ignored_types)]
     named: dict[tuple[int, str], set[str]] = {}
     for part in chunks(sorted(shared)):
@@ -78,12 +80,14 @@ def common_entity(db: sqlite_utils.Database, a: str, b: str, shared: Iterable[in
     counts: Counter[str] = Counter()
     for article_id in set(shared):
         counts.update(named.get((article_id, a), set()) & named.get((article_id, b), set()))
+    for name in set(generic):
+        counts.pop(name, None)
     best = min(counts, key=lambda n: (-counts[n], n), default=None)
     return best if best is not None and counts[best] >= enough else None
 
 
 def evidence_links(db: sqlite_utils.Database, key: str, rules: StorylineRules,
-                   ignored_types: Iterable[str]) -> list[Link]:
+                   ignored_types: Iterable[str], generic: Iterable[str] = ()) -> list[Link]:
     """The keys the evidence links to this one now."""
     mine = key_article_ids(db, key)
     if len(mine) < rules.link_articles:
@@ -96,7 +100,10 @@ def evidence_links(db: sqlite_utils.Database, key: str, rules: StorylineRules,
         shared = mine & theirs
         if len(shared) < rules.link_articles or len(shared) < rules.link_share * max(len(mine), len(theirs)):
             continue
-        entity = common_entity(db, key, other, shared, ignored_types, rules.link_articles)
+        # The evidence: one entity named in events of both lines by enough of the shared articles
+        # to pass the share on its own (an article that names it only in one line is no evidence).
+        enough = max(rules.link_articles, math.ceil(rules.link_share * max(len(mine), len(theirs))))
+        entity = common_entity(db, key, other, shared, ignored_types, enough, generic)
         if entity is None:
             continue
         a, b = pair(key, other)
@@ -106,12 +113,13 @@ def evidence_links(db: sqlite_utils.Database, key: str, rules: StorylineRules,
 
 
 def update_links(db: sqlite_utils.Database, keys: Iterable[str], rules: StorylineRules,
-                 ignored_types: Iterable[str], at: str = "") -> set[str]:
+                 ignored_types: Iterable[str], at: str = "", generic: Iterable[str] = ()) -> set[str]:
     """Recompute the automatic links of these keys (hand-made rows stay); return every key whose
-    links were added or dropped."""
+    links were added or dropped. `generic`: names that are no evidence (see common_entity)."""
     touched: set[str] = set()
     for key in sorted(set(keys)):
-        now = {(link.key_a, link.key_b): link for link in evidence_links(db, key, rules, ignored_types)}
+        found = evidence_links(db, key, rules, ignored_types, generic)
+        now = {(link.key_a, link.key_b): link for link in found}
         rows = db.execute("SELECT key_a, key_b, kind FROM storyline_links WHERE key_a = ? OR key_b = ?",
                           [key, key]).fetchall()
         manual = {(a, b) for a, b, kind in rows if kind != "auto"}

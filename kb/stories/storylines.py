@@ -19,7 +19,7 @@ from kb.core.relations import Relations, default_relations
 from kb.ledger.sql_helpers import chunks, marks
 from kb.stories.drift import base_of, update_drift
 from kb.stories.linking import components, update_links
-from kb.stories.themes import EventFacts, StorylineRules, article_key, default_rules, own_key
+from kb.stories.themes import EventFacts, StorylineRules, article_key, default_rules, own_key, top_parties
 
 
 def event_facts(db: sqlite_utils.Database, event_ids: list[int],
@@ -150,7 +150,7 @@ def place_storylines(db: sqlite_utils.Database, event_ids: Iterable[int], ignore
         if first != new:
             changed[event_id] = (first, new)
     keys |= {k for pair in changed.values() for k in pair if k}
-    relinked = update_links(db, keys, rules, ignored_types)
+    relinked = update_links(db, keys, rules, ignored_types, generic=top_parties(rel))
     moved: dict[int, int] = {}
     for group, story_id, merged in _group_stories(db, _line_groups(db, keys | relinked), rules):
         for other in merged:

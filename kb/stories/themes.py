@@ -161,6 +161,11 @@ def tracked_parties(rel: Relations) -> set[str]:
     return set(rel.rivals) | set(rel.partners)
 
 
+def top_parties(rel: Relations) -> set[str]:
+    """The tracked parties that belong to no other (Microsoft and OpenAI, not Microsoft AI)."""
+    return {p for p in tracked_parties(rel) if tracked_group(p, rel) in (None, p)}
+
+
 def tracked_group(name: str, rel: Relations) -> str | None:
     """The tracked party `name` is, or belongs to (as maker, owner or employer), at the top."""
     tracked = tracked_parties(rel)

@@ -118,6 +118,28 @@ def test_one_shared_article_is_not_evidence(db):
     assert key_story(db, RELEASE) != key_story(db, HIRES)
 
 
+def test_naming_a_tracked_party_in_both_lines_is_no_evidence(db):
+    """Lines whose shared articles have in common only Microsoft (a tracked party at the top,
+    named in nearly every line) stay apart; the same articles naming Microsoft AI link them."""
+    c = Corpus(db)
+    c.source("Cloudline Daily", 0.8)
+    articles = []
+    for n, (launch, hire_line) in enumerate([(True, False), (True, False), (False, True), (False, True),
+                                             (True, True), (True, True), (True, True), (True, True)]):
+        a = c.article("Cloudline Daily", f"2025-12-{10 + n:02d}T09:00:00Z", f"party-{n}")
+        if launch:
+            c.mention(a, "release", f"Microsoft released MAI-Image-1 in {n} more regions.",
+                      [("Microsoft", "agent"), ("MAI-Image-1", "product")], f"2025-10-{10 + n:02d}")
+        if hire_line:
+            c.mention(a, "personnel", f"Mustafa Suleyman named {n} new leaders at Microsoft.",
+                      [("Mustafa Suleyman", "agent"), ("Microsoft", "object")], f"2025-11-{10 + n:02d}")
+        articles.append(a)
+    db.conn.commit()
+    integrate_each(db, articles)
+    assert db.execute("SELECT count(*) FROM storyline_links WHERE kind = 'auto'").fetchone()[0] == 0
+    assert len(stories(db)) == 2
+
+
 @pytest.mark.parametrize("order", ["forward", "reverse", "together"])
 def test_links_do_not_depend_on_arrival_order(db, order):
     articles = corpus(db, both=4)
