@@ -100,6 +100,11 @@ class Relations:
         """The platforms the file lists as hosting `product`."""
         return sorted(platform for platform, products in self.hosts.items() if product in products)
 
+    def tracked_parties(self, with_customers: bool = False) -> set[str]:
+        """The parties the file follows: those whose rivals or partners it lists (and, with
+        `with_customers`, those whose customers it lists)."""
+        return set(self.rivals) | set(self.partners) | (set(self.customers) if with_customers else set())
+
     def rivals_of(self, party: str) -> set[str]:
         return {name for names in self.rivals.get(party, {}).values() for name in names}
 

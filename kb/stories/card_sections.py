@@ -25,11 +25,6 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LIST_GAP = re.compile(r"^(?:,\s*|\s+and\s+|,\s*and\s+|\s*&\s*)$")
 
 
-def tracked_parties(relations: Relations) -> set[str]:
-    """The parties whose rivals, partners or customers the relations file lists."""
-    return set(relations.rivals) | set(relations.partners) | set(relations.customers)
-
-
 def _item(material: Material, sentence: Sentence) -> dict[str, Any]:
     return {"text": shorten(sentence.clean, SENTENCE_CHARS), "sources": [material.cite(sentence.article_id)]}
 
@@ -85,7 +80,7 @@ def overview(material: Material, facts: list[dict[str, Any]]) -> dict[str, Any]:
 def strategic_context(material: Material, relations: Relations, used: set[str]) -> list[dict[str, Any]]:
     """Background from the storyline's articles: investment history, competitor listings,
     diversification, naming the tracked parties first."""
-    tracked = tracked_parties(relations)
+    tracked = relations.tracked_parties(with_customers=True)
     candidates = [
         s
         for s in material.sentences
@@ -135,7 +130,7 @@ def competitive_implications(
             if entity["role"] in ("agent", "partner"):
                 parties.add(relations.group_of(entity["name"]))
     affected: set[str] = set()
-    for party in parties & tracked_parties(relations):
+    for party in parties & relations.tracked_parties(with_customers=True):
         affected |= relations.rivals_of(party) | relations.partners_of(party)
         affected |= set(relations.customers.get(party, ()))
     affected |= {c for party in parties for c in relations.customers.get(party, ())}
@@ -178,7 +173,7 @@ def legal_watch(
         for f in facts
         if set(f["types"]) & {"legal", "regulatory"}
     ]
-    tracked = tracked_parties(relations)
+    tracked = relations.tracked_parties(with_customers=True)
     shown = {" ".join(i["text"].lower().split()) for i in items}
     for sentence in _ranked(
         [s for s in material.sentences if "legal" in s.kinds and tracked & set(s.entities)]

@@ -156,19 +156,14 @@ class EventFacts:
 # -- the parties ---------------------------------------------------------------------------
 
 
-def tracked_parties(rel: Relations) -> set[str]:
-    """The parties the relations file follows (those with rivals or partners)."""
-    return set(rel.rivals) | set(rel.partners)
-
-
 def top_parties(rel: Relations) -> set[str]:
     """The tracked parties that belong to no other (Microsoft and OpenAI, not Microsoft AI)."""
-    return {p for p in tracked_parties(rel) if tracked_group(p, rel) in (None, p)}
+    return {p for p in rel.tracked_parties() if tracked_group(p, rel) in (None, p)}
 
 
 def tracked_group(name: str, rel: Relations) -> str | None:
     """The tracked party `name` is, or belongs to (as maker, owner or employer), at the top."""
-    tracked = tracked_parties(rel)
+    tracked = rel.tracked_parties()
     group = rel.group_of(name)
     if group in tracked:
         return group
@@ -251,7 +246,7 @@ def legal_key(event: EventFacts, rel: Relations, rules: StorylineRules) -> str |
         return f"claim|{claim}"
     if not groups:
         return None
-    partners = {p for g in groups for p in rel.partners_of(g) if p in tracked_parties(rel)}
+    partners = {p for g in groups for p in rel.partners_of(g) if p in rel.tracked_parties()}
     pair = mutual_pair(groups | partners, rel)
     if pair and set(pair) & groups:
         return f"legal|{pair[0]}|{pair[1]}"
