@@ -163,3 +163,20 @@ def test_a_price_sheet_line_with_a_slash_is_a_price_of_the_product_it_names():
     # An amount with a scale is still no price.
     assert [e["type"] for e in events("Fabrikam raised $5 million from Contoso on Monday.",
                                       "2026-05-04T10:00:00Z")] != ["pricing"]
+
+
+def test_a_denied_trigger_gives_way_to_a_told_one_of_its_type():
+    text = ("A trade newsletter reported on Friday that Jane Roe will not return as head of Acme AI, "
+            "and would be replaced by former Globex chief John Doe as interim CEO.")
+    found = events(text, "2024-03-02")
+    assert [(e["type"], e["trigger"], e["date"]) for e in found] == [("personnel", "interim CEO", "2024-03-01")]
+    # With nothing else told, the denial still reports no event.
+    assert events("Jane Roe will not return as head of Acme AI, the board said on Friday.", "2024-03-02") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Acme AI has quietly added Globex Cloud to its list of computing suppliers.",
+    "Acme AI adds Globex Cloud as a supplier of chips for its data centers.",
+])
+def test_a_new_supplier_is_a_partnership(text):
+    assert [e["type"] for e in events(text, "2025-07-16")] == ["partnership"]

@@ -32,7 +32,7 @@ from kb.nlp.events.context import (
     paragraph_starts,
 )
 from kb.nlp.events.dating import choose_timex, date_kind, in_relative_clause
-from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon, normalise
+from kb.nlp.events.lexicon import GAP, EventLexicon, TriggerDef, load_lexicon, normalise
 from kb.nlp.events.participants import assign_roles, find_attribution, resolve_subject
 from kb.nlp.events.sentence_parts import (
     AMOUNT_LABELS,
@@ -120,11 +120,22 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
             return False
         if RELATIVE_WORDS & set(words_before(text, hit.start, 3, s_start)) or prev[-1:] == ["that"]:
             return False
-    if hit.defn.form == "s" and NOUN_FOLLOWS.match(text, hit.end):
-        return False  # "Unlike earlier releases, ...": a plural noun, not a verb
+    if hit.defn.form == "s" and GAP not in hit.defn.text and NOUN_FOLLOWS.match(text, hit.end):
+        # "Unlike earlier releases, ...": a plural noun, not a verb; a phrase with a gap ends in
+        # its own word ("adds Globex as a supplier of chips").
+        return False
     if hit.defn.form in ("base", "s") and prev and (prev[-1] in NOUN_MARKERS or prev[-1].isdigit()):
         return any(tx.type in ("DATE", "TIME") and tx.value and tx.value[:1].isdigit() for tx in timexes)
     return True
+
+
+def negated_trigger(text: str, s_start: int, trigger: Trigger, lexicon: EventLexicon) -> bool:
+    """Whether a negation stands in the few words before a trigger, in its own clause."""
+    clause_start = max(s_start, *(text.rfind(p, s_start, trigger.start) + 1 for p in ",;:—"))
+    window = " ".join(words_before(text, trigger.start, 6, clause_start))
+    if lexicon.not_negation is not None:
+        window = lexicon.not_negation.sub(" ", window)
+    return bool(lexicon.negation_near.search(window))
 
 
 def inside_name(hit: Trigger, ents: list[Span], allowed: frozenset[str]) -> bool:
@@ -269,6 +280,14 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     # as chair"; "... returned days later after employees threatened to quit").
     pool.sort(key=lambda h: (-h.defn.priority, subordinate(text, s_start, s_end, h, rules),
                              -h.defn.strength, h.start))
+    if not denial and negated_trigger(text, s_start, pool[0], lexicon):
+        # "Altman will not return as CEO, and would be replaced by Shear as interim CEO": the
+        # denied trigger gives way to one of its type that is told.
+        told = next((h for h in pool[1:] if h.defn.type == pool[0].defn.type
+                     and not negated_trigger(text, s_start, h, lexicon)), None)
+        if told is not None:
+            pool.remove(told)
+            pool.insert(0, told)
     chosen = [pool[0]]
     also = lexicon.types[pool[0].defn.type].also
     for h in pool[1:]:
@@ -288,11 +307,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         hedged = hedged_sentence or bool(lexicon.hedge_near.search(window))
         if lexicon.hedge_case_sensitive is not None and not hedged:
             hedged = bool(lexicon.hedge_case_sensitive.search(text, window_start, trigger.start))
-        clause_start = max(s_start, *(text.rfind(p, s_start, trigger.start) + 1 for p in ",;:—"))
-        negation_window = " ".join(words_before(text, trigger.start, 6, clause_start))
-        if lexicon.not_negation is not None:
-            negation_window = lexicon.not_negation.sub(" ", negation_window)
-        negated = bool(lexicon.negation_near.search(negation_window))
+        negated = negated_trigger(text, s_start, trigger, lexicon)
         if negated and not denial:
             continue  # "did not say how large a stake": no event is reported
         after_role = lexicon.types[trigger.defn.type].after_role
