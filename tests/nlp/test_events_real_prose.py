@@ -176,7 +176,7 @@ def test_a_denied_trigger_gives_way_to_a_told_one_of_its_type():
 
 @pytest.mark.parametrize("text", [
     "Acme AI has quietly added Globex Cloud to its list of computing suppliers.",
-    "Acme AI adds Globex Cloud as a supplier of chips for its data centers.",
+    "Acme AI adds Globex Cloud as a supplier for its growing data centers.",
 ])
 def test_a_new_supplier_is_a_partnership(text):
     assert [e["type"] for e in events(text, "2025-07-16")] == ["partnership"]

@@ -32,7 +32,7 @@ from kb.nlp.events.context import (
     paragraph_starts,
 )
 from kb.nlp.events.dating import choose_timex, date_kind, in_relative_clause
-from kb.nlp.events.lexicon import GAP, EventLexicon, TriggerDef, load_lexicon, normalise
+from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon, normalise
 from kb.nlp.events.participants import assign_roles, find_attribution, resolve_subject
 from kb.nlp.events.sentence_parts import (
     AMOUNT_LABELS,
@@ -120,10 +120,8 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
             return False
         if RELATIVE_WORDS & set(words_before(text, hit.start, 3, s_start)) or prev[-1:] == ["that"]:
             return False
-    if hit.defn.form == "s" and GAP not in hit.defn.text and NOUN_FOLLOWS.match(text, hit.end):
-        # "Unlike earlier releases, ...": a plural noun, not a verb; a phrase with a gap ends in
-        # its own word ("adds Globex as a supplier of chips").
-        return False
+    if hit.defn.form == "s" and NOUN_FOLLOWS.match(text, hit.end):
+        return False  # "Unlike earlier releases, ...": a plural noun, not a verb
     if hit.defn.form in ("base", "s") and prev and (prev[-1] in NOUN_MARKERS or prev[-1].isdigit()):
         return any(tx.type in ("DATE", "TIME") and tx.value and tx.value[:1].isdigit() for tx in timexes)
     return True
@@ -131,8 +129,8 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
 
 def negated_trigger(text: str, s_start: int, trigger: Trigger, lexicon: EventLexicon) -> bool:
     """Whether a negation stands in the few words before a trigger, in its own clause."""
-    clause_start = max(s_start, *(text.rfind(p, s_start, trigger.start) + 1 for p in ",;:—"))
-    window = " ".join(words_before(text, trigger.start, 6, clause_start))
+    begin = max(s_start, *(text.rfind(p, s_start, trigger.start) + 1 for p in ",;:—"))
+    window = " ".join(words_before(text, trigger.start, 6, begin))
     if lexicon.not_negation is not None:
         window = lexicon.not_negation.sub(" ", window)
     return bool(lexicon.negation_near.search(window))
