@@ -180,3 +180,11 @@ def test_a_denied_trigger_gives_way_to_a_told_one_of_its_type():
 ])
 def test_a_new_supplier_is_a_partnership(text):
     assert [e["type"] for e in events(text, "2025-07-16")] == ["partnership"]
+
+
+def test_the_departure_named_by_the_noun_alone_points_back():
+    assert events("Globex confirmed the departure in a filing on Monday.", "2024-05-08") == []
+    assert events("Globex confirmed the resignation in a note to staff on Monday.", "2024-05-08") == []
+    # Saying whose departure reports it.
+    named = events("Globex announced the departure of its finance chief Jane Roe on Monday.", "2024-05-08")
+    assert [(e["type"], e["date"]) for e in named] == [("personnel", "2024-05-06")]

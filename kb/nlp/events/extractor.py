@@ -58,6 +58,7 @@ TITLE_CASE_SHARE = 0.75
 PRICE_LABELS = frozenset({"MONEY", "PERCENT"})
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 RELATIVE_WORDS = frozenset({"which", "who", "whose"})
+OF_FOLLOWS = re.compile(r"\s+of\b")
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
 DESCRIBED = re.compile(r" [A-Z]")  # a capitalised name or title right after the word
 ATTACHED = re.compile(r"(?:['’]s)?\s+(?:[\w$.-]+\s+){0,2}")  # "'s ", " ", "'s $1 billion "
@@ -107,8 +108,9 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
             return False
     prev = words_before(text, hit.start, 1, s_start)
     blockers = lexicon.blockers.get(hit.defn.text.lower())
-    if blockers and prev and prev[-1] in blockers:
-        return False
+    if blockers and prev and prev[-1] in blockers and not (hit.defn.form == "term"
+                                                         and OF_FOLLOWS.match(text, hit.end)):
+        return False  # "the departure" was told before; "the departure of its CTO" says whose
     if hit.text.lower() in lexicon.describers and DESCRIBED.match(text, hit.end):
         clause_start = text[s_start:hit.start].rstrip().endswith((",", ";", ":", "(", "—"))
         if not prev or clause_start or prev[-1] in lexicon.describer_after:
