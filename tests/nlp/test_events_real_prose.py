@@ -188,3 +188,10 @@ def test_the_departure_named_by_the_noun_alone_points_back():
     # Saying whose departure reports it.
     named = events("Globex announced the departure of its finance chief Jane Roe on Monday.", "2024-05-08")
     assert [(e["type"], e["date"]) for e in named] == [("personnel", "2024-05-06")]
+
+
+def test_a_company_launched_as_a_non_profit_is_no_release():
+    assert events("Ten years ago she agreed to launch Acme AI as a non-profit research lab.", "2024-03-01") == []
+    # A product launched, or a company's product, is still a release.
+    assert [e["type"] for e in events("Globex launched Acme AI's new model on Tuesday.", "2024-03-01")] \
+        == ["release"]

@@ -59,6 +59,7 @@ PRICE_LABELS = frozenset({"MONEY", "PERCENT"})
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 RELATIVE_WORDS = frozenset({"which", "who", "whose"})
 OF_FOLLOWS = re.compile(r"\s+of\b")
+AS_FOLLOWS = re.compile(r"\s+as\b")
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
 DESCRIBED = re.compile(r" [A-Z]")  # a capitalised name or title right after the word
 ATTACHED = re.compile(r"(?:['’]s)?\s+(?:[\w$.-]+\s+){0,2}")  # "'s ", " ", "'s $1 billion "
@@ -271,6 +272,10 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     if not mentions:
         hits = [h for h in hits if (h.defn.type in ("investment", "pricing") and money)
                 or (h.defn.type in rules.unnamed_party_types and not h.defn.weak)]
+    # "agreed to launch OpenAI as a non-profit": a company set up, not a product released.
+    hits = [h for h in hits if h.defn.type != "release" or not any(
+        m.label == "ORG" and m.start > h.end and not text[h.end:m.start].strip()
+        and AS_FOLLOWS.match(text, m.end) for m in mentions)]
     if not hits:
         return []
     strong = [h for h in hits if not h.defn.weak]
