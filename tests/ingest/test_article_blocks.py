@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.loopback import respond
+from tests.sqlite_read import rows
 
 PAGE = Path(__file__).with_name("pages") / "further-reading-faq.html"
 FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -18,14 +19,6 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 <guid>mai-voice-2</guid><pubDate>Wed, 22 Apr 2026 16:00:00 GMT</pubDate></item>
 </channel></rss>
 """
-
-
-def rows(db_path: Path, sql: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ event, and a headline that states another fact than its lead. Headlines of other
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from kb.jobs.headline import HEADLINE_SENTENCE
 from tests.loopback import respond
+from tests.sqlite_read import rows
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} | Testwire</title>
@@ -59,14 +59,6 @@ PAGES = {
 }
 FEED_ITEM = ("<item><title>{title}</title><link>{base}/2026/05/{slug}</link><guid>{slug}</guid>"
              "</item>")
-
-
-def rows(db_path: Path, sql: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from kb.store.lock import IngestLock
 from tests.conftest import SAMPLE_DIR
 from tests.loopback import LoopbackServer, respond
+from tests.sqlite_read import rows as query
 
 FEEDS = [
     ("Cloudline Daily", "cloudline/feed.xml", 0.8),
@@ -29,14 +30,6 @@ def write_sources(path: Path, base: str, feeds=FEEDS, allow_private: bool = True
                   "min_interval_seconds = 600", ""]
     path.write_text("\n".join(lines) + extra)
     return path
-
-
-def query(db_path: Path, sql: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def sample_page_count() -> int:

@@ -24,6 +24,7 @@ from kb.nlp.temporal.tagger import tag_timexes
 from kb.store.db import migrate_db
 from kb.store.migrations import core
 from tests.loopback import respond
+from tests.sqlite_read import rows as query
 
 FETCHED = "2026-04-16T10:00:00Z"
 # One text per page (the same text twice would be a near-duplicate, not analysed), each with
@@ -47,14 +48,6 @@ def page(title: str, published: str | None, index: int) -> str:
     return (f"<!DOCTYPE html><html lang='en'><head><title>{title}</title>{meta}</head>"
             f"<body><article><h1>{title}</h1><p>{NEWS[index]}</p>"
             f"<p>Reporting for the {title} page by the staff of the news desk in Seattle and San Francisco.</p></article></body></html>")
-
-
-def query(db_path, sql, params=()):
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 # --- the rule -------------------------------------------------------------------------------

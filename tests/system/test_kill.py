@@ -25,6 +25,7 @@ import pytest
 from tests.conftest import SAMPLE_DIR
 from tests.jobs.test_ingest import FEEDS, sample_page_count
 from tests.loopback import LoopbackServer
+from tests.sqlite_read import rows
 
 TRIALS = 20            # kills, shared by two workers (one per core)
 KILLS_PER_DB = 4       # kills in a row on one database before a run may finish
@@ -66,14 +67,6 @@ def delayed_sample_server(delay: float) -> LoopbackServer:
         if path.is_file():
             server.routes["/" + path.relative_to(SAMPLE_DIR).as_posix()] = slow
     return server
-
-
-def rows(db_path: Path, sql: str, params=()) -> list[tuple]:
-    conn = sqlite3.connect(db_path, timeout=30)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 # Each query returns rows only when the invariant is broken.

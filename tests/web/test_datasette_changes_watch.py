@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli.main import cli
+from tests.sqlite_read import rows
 from tests.web.atom_check import atom_problems, entries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,14 +64,6 @@ async def serve(path: Path):
     ds = build_datasette(path)
     await ds.invoke_startup()
     return ds
-
-
-def rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 async def test_changes_since_the_run_lists_new_storylines_and_status_moves(sample_kb):

@@ -16,15 +16,8 @@ import pytest
 from datasette_plugins.atom_xml import OVERVIEW_CHARS
 from kb.cli.main import cli
 from kb.core.excerpts import shorten
+from tests.sqlite_read import one
 from tests.web.atom_check import ATOM, atom_problems, entries
-
-
-def one(db_path, sql: str, params=()):
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchone()
-    finally:
-        conn.close()
 
 
 def biggest_story(db_path) -> int:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from datasette_plugins import event_queries
+from tests.sqlite_read import one
 
 # The events the timeline may show, newest first: the oracle the pages are checked against.
 ORACLE = """SELECT e.id FROM events e WHERE e.status != 'superseded' AND e.sort_date IS NOT NULL {extra}
@@ -22,14 +23,6 @@ def oracle_ids(db_path: Path, extra: str = "", params: tuple = ()) -> list[int]:
     conn = sqlite3.connect(db_path)
     try:
         return [r[0] for r in conn.execute(ORACLE.format(extra=extra), params)]
-    finally:
-        conn.close()
-
-
-def one(db_path: Path, sql: str, params: tuple = ()):
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchone()
     finally:
         conn.close()
 

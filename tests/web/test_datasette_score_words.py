@@ -4,7 +4,6 @@ the formulas with the weights of data/weights.toml."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import tomllib
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from click.testing import CliRunner
 from datasette_plugins.score_words import score_summaries
 from kb.cli.main import cli
 from kb.ledger.scoring import load_weights
+from tests.sqlite_read import one
 
 ROOT = Path(__file__).resolve().parents[2]
 WHY = re.compile(r'<details class="kb-why"><summary>Why these scores\?</summary>\s*<ul>(.*?)</ul>', re.S)
@@ -35,14 +35,6 @@ async def ds(sample_kb: Path):
     datasette = build_datasette(sample_kb)
     await datasette.invoke_startup()
     return datasette
-
-
-def one(path: Path, sql: str, params: tuple = ()):
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, params).fetchone()
-    finally:
-        conn.close()
 
 
 def test_a_confirmed_first_party_fact_says_so_in_words():
