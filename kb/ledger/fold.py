@@ -137,20 +137,6 @@ def type_group(weights: dict[str, Any], kind: str) -> tuple[str, ...]:
     return (kind,)
 
 
-def announced_type(weights: dict[str, Any], counts: Counter[str]) -> str | None:
-    """The type of an event whose reports give types of more than one type group: the first type of
-    the announcement group that holds them all (matching.announcement_groups: the deal rather than
-    the restructuring it enables, the leadership move rather than the board that made it); None for
-    an event whose types are of one type group."""
-    kinds = {t for t, n in counts.items() if n}
-    if len(kinds) < 2 or kinds <= set(type_group(weights, next(iter(sorted(kinds))))):
-        return None
-    for group in weights["matching"].get("announcement_groups", []):
-        if kinds <= set(group):
-            return next(t for t in group if t in kinds)
-    return None
-
-
 def with_date_conflicts(reports: Iterable[Report], best: Report, tolerance: int,
                         replay: StatusReplay) -> list[StatusChange]:
     """The status history with a row for each report whose own date (from the text) conflicts with
@@ -366,14 +352,10 @@ class EventFold:
     def event_type(self, current: dict[str, Any]) -> str:
         """The type of most of the claims (ties: the first of its group in type_groups), except that
         a prevailing type wins when any claim has it (a launch whose price some reports give is a
-        release); the type it has when all reports are denials. An event whose reports mix the type
-        groups of one announcement takes its announcement type (announced_type)."""
+        release); the type it has when all reports are denials."""
         if self.leads[self.group][1].denial:  # type: ignore[index]
             return current["type"]
         counts = self.types[self.group]
-        mixed = announced_type(self.weights, counts)
-        if mixed is not None:
-            return mixed
         return min(counts, key=lambda t: (t not in self.prevailing, -counts[t], self.precedence.get(t, 0), t))
 
     def entity_roles(self) -> set[tuple[int, str]]:
