@@ -3,10 +3,11 @@
 Reports are matched one by one, so the first report of an announcement filed under one type
 ("Sam Altman is returning as CEO", personnel) may have made its event before any report tied it to
 the report of another type ("a new board chaired by Bret Taylor", corporate) that made a second.
-When an event changes, it is compared with the events of its day: two events with no type group in
-common whose types lie in one announcement group (weights' matching.announcement_groups), both
-dated to the same day by their text and naming the same parties (two of them, or a person or a
-product) are one announcement: the younger event's reports join the older, which is kept.
+When an event changes, it is compared with the events of its day: two events whose types are of
+two type groups, whose reports' types all lie in one announcement group (weights'
+matching.announcement_groups), both dated to the same day by their text and naming the same
+parties (two of them, or a person or a product) are one announcement: the younger event's
+reports join the older, which is kept.
 This runs after every report that joins an event, so merging in batches or all at once, and
 merging again, build the same events.
 """
@@ -74,10 +75,10 @@ class AnnouncementCombine(ReportFit):
             return False
         if abs((theirs.start - ours.start).days) > self.day_tolerance:
             return False
-        theirs_held = self.held_types(other_id) | {other["type"]}
-        if any(set(type_group(self.weights, kind)) & theirs_held for kind in held):
-            return False  # reports of a type both give are matched to such events one by one
-        kinds = held | theirs_held
+        ours_type = self.event_row(event_id)["type"]  # type: ignore[index]
+        if other["type"] in type_group(self.weights, ours_type):
+            return False  # events of one type group take reports one by one (two hires of a day stay two)
+        kinds = held | self.held_types(other_id) | {other["type"]}
         if not any(kinds <= set(group) for group in self.weights["matching"]["announcement_groups"]):
             return False
         ours_ids, theirs_ids = self.event_entity_ids(event_id), self.event_entity_ids(other_id)
