@@ -116,4 +116,5 @@ class AnnouncementCombine(ReportFit):
         if not hasattr(self, "absorbed_into"):
             self.absorbed_into = {}
         self.absorbed_into[gone] = keep
+        self.db.execute("INSERT OR IGNORE INTO event_ids_retired (id) VALUES (?)", [gone])
         self.used.update((keep, gone))
