@@ -135,3 +135,18 @@ def test_a_regulators_orders_told_with_their_recipients_or_with_its_chair_are_on
     integrate_articles(db, in_order(db))
     assert event_of(db, chair)["id"] == event_of(db, orders)["id"]
     assert event_of(db, other)["id"] != event_of(db, orders)["id"]
+
+
+def test_reanalysing_the_articles_of_a_folded_announcement_keeps_its_one_event_and_id(db):
+    m = leadership_day(db)
+    ids = in_order(db)
+    integrate_articles(db, ids)
+    before = {k: v for k, v in ledger_dump(db).items() if not k.startswith("stor") and k != "event_mentions"}
+    event_id = event_of(db, m["back"])["id"]
+    c = Corpus(db)
+    for article_id in ids:  # what `kb reprocess` does: the mentions are deleted and inserted again
+        c.replace_mentions(article_id, c.mentions_of(article_id))
+    integrate_articles(db, ids)
+    after = {k: v for k, v in ledger_dump(db).items() if not k.startswith("stor") and k != "event_mentions"}
+    assert after == before
+    assert {r[0] for r in db.execute("SELECT event_id FROM event_mentions")} == {event_id}
