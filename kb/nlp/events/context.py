@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kb.dates.spans import date_span
 from kb.nlp.events.lexicon import ContextSettings
 
 DAY_VALUE = re.compile(r"^\d{4}-\d\d-\d\d")
@@ -18,6 +19,11 @@ DATELINE = re.compile(
     r"\s*(?:\([^)]*\)\s*)?[—–-]\s"
 )
 YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b|\b\d{4}-\d\d")
+# What may come before a date that opens a paragraph: a list dash, a preposition.
+SCOPE_OPENER = re.compile(r"[\W_]*(?:(?:on|in|at|by|as of|during|early|late|earlier|later)\s+)?",
+                          re.IGNORECASE)
+HEADING_WORDS = 12
+SENTENCE_END = re.compile(r"[.!?:;\"”’')\]…]$")
 
 # What the date of an undated event may come from (set by kb.nlp.events.extractor on each event).
 OWN = "own"            # a timex of its own sentence
@@ -51,10 +57,24 @@ def paragraph_of(starts: list[int], char: int) -> int:
     return max(bisect_right(starts, char) - 1, 0)
 
 
+def is_heading(text: str, starts: list[int], index: int) -> bool:
+    """Whether paragraph `index` is a heading: a short line that ends no sentence ("Why this
+    matters")."""
+    end = starts[index + 1] if index + 1 < len(starts) else len(text)
+    line = text[starts[index] : end].strip()
+    return bool(line) and not SENTENCE_END.search(line) and len(line.split()) <= HEADING_WORDS
+
+
 def lead_paragraphs(text: str, starts: list[int], settings: ContextSettings) -> int:
-    """How many paragraphs form the lead: up to the dateline paragraph, or the first few."""
+    """How many paragraphs form the lead: up to the dateline paragraph, or the first two
+    paragraphs of prose (a heading between them does not count)."""
     for index, start in enumerate(starts[: settings.lead_paragraphs]):
         if DATELINE.match(text, start):
+            return index + 1
+    prose = 0
+    for index in range(min(settings.lead_paragraphs, len(starts))):
+        prose += not is_heading(text, starts, index)
+        if prose == 2:
             return index + 1
     return min(2, len(starts))
 
@@ -82,14 +102,73 @@ def lead_date(text: str, timexes: list[Any], published: dt.date | None, starts: 
     return None
 
 
+def paragraph_scopes(text: str, timexes: list[Any], starts: list[int]) -> dict[int, ContextDate]:
+    """The dates that open a paragraph ("On March 3, 2026 Acme said ...", "In 2019, ...", a
+    list item "- On May 4, the board ..."): they scope the paragraph's sentences."""
+    scopes: dict[int, ContextDate] = {}
+    for tx in timexes:
+        paragraph = paragraph_of(starts, tx.start)
+        if paragraph in scopes or tx.type not in ("DATE", "TIME") or not tx.value[:1].isdigit():
+            continue
+        possessive = text.startswith(("'s", "’s"), tx.end)  # "Monday's vote" names a thing
+        if not possessive and SCOPE_OPENER.fullmatch(text, starts[paragraph], tx.start):
+            source = "explicit" if YEAR.search(tx.text) else "relative"
+            scopes[paragraph] = ContextDate(tx.value.split("T")[0], tx.mod, tx.text, source)
+    return scopes
+
+
+def date_from_context(text: str, timexes: list[Any], events: list[dict], classes: list[str],
+                      published: dt.date | None, starts: list[int], settings: ContextSettings,
+                      bonus: float = 0.0) -> None:
+    """Date the events without a date of their own from the lead, their paragraph's opening
+    date and the dated events before them (in place; apply_context_dates)."""
+    lead = lead_date(text, timexes, published, starts, settings)
+    scopes = paragraph_scopes(text, timexes, starts)
+    if published is not None:
+        # A present-tense report takes a paragraph's date only when it is the news of the days
+        # before publication, as the lead's date ("It is the largest investor" after "In 2019, ...").
+        recent = {p: c for p, c in scopes.items() if DAY_VALUE.match(c.value)
+                  and 0 <= (published - dt.date.fromisoformat(c.value[:10])).days <= settings.lead_max_days}
+    else:
+        recent = {}
+    apply_context_dates(events, classes, lead, published, starts, bonus, settings.news_paragraphs,
+                        scopes, recent)
+    if published is not None:
+        narrow_weeks(events, published)
+
+
+def narrow_weeks(events: list[dict], published: dt.date) -> None:
+    """An event dated by the week of publication ("Acme and Zeta unveiled a joint venture this
+    week") takes the day the article gives inside that week, up to publication, to another event
+    naming one of its entities ("Zeta's chief spoke at the launch on Tuesday"), in place. An
+    earlier week ("last week") is left as told."""
+    days = [e for e in events if e["date"] and DAY_VALUE.match(e["date"]) and e["date_text"]
+            and e["date_source"] in ("explicit", "relative")]
+    for event in events:
+        span = date_span(event["date"]) if event["date"] and "-W" in event["date"] else None
+        if span is None or not span.start <= published <= span.end:
+            continue
+        names = set(event["entities"])
+        for other in days:
+            day = dt.date.fromisoformat(other["date"][:10])
+            if span.start <= day <= published and names & set(other["entities"]):
+                event["date"], event["date_mod"] = other["date"][:10], other["date_mod"]
+                event["date_text"], event["date_source"] = other["date_text"], other["date_source"]
+                break
+
+
 def apply_context_dates(events: list[dict], classes: list[str], lead: ContextDate | None,
                         published: dt.date | None, starts: list[int], bonus: float = 0.0,
-                        news_paragraphs: int = 0) -> None:
+                        news_paragraphs: int = 0, scopes: dict[int, ContextDate] | None = None,
+                        recent_scopes: dict[int, ContextDate] | None = None) -> None:
     """Date the events that have no date of their own from their context (in place).
 
-    A present-tense report ("is now available", "has hired") takes the date of the news the
+    A present-tense report ("is now available", "has hired") takes the date that opens its
+    paragraph when that is a day of the week before publication, else the date of the news the
     lead reports, else the publication date. A past or future sentence without a date takes the
-    date of the nearest earlier dated event of its paragraph, else the lead's date."""
+    date of the nearest earlier dated event of its paragraph, else the date that opens its
+    paragraph, else the lead's date."""
+    scopes, recent_scopes = scopes or {}, recent_scopes or {}
     last_own: dict[int, dict] = {}
     # An undated, unhedged report in the first paragraphs of a dated article (where news is told)
     # is news of the day it was reported; recaps without a date of their own made no event.
@@ -103,7 +182,8 @@ def apply_context_dates(events: list[dict], classes: list[str], lead: ContextDat
             continue
         source: ContextDate | None = None
         if kind == SAME_DAY:
-            source = lead
+            own_words = event["date_text"] is not None  # "today", "now"
+            source = lead if own_words else recent_scopes.get(paragraph, lead)
         elif kind == INHERIT:
             earlier = last_own.get(paragraph)
             if earlier is not None:
@@ -112,6 +192,10 @@ def apply_context_dates(events: list[dict], classes: list[str], lead: ContextDat
                 # What followed a recalled fact is recalled too ("On March 3, Anthropic unveiled a
                 # coding model ... Amazon joined it on stage to announce ...").
                 event["recap"] = event["recap"] or earlier["recap"]
+            elif paragraph in scopes:
+                source = scopes[paragraph]
+                # A paragraph opened by an older date tells an earlier fact ("In July 2019, ...").
+                event["recap"] = event["recap"] or paragraph not in recent_scopes
             elif lead is not None:
                 source = lead
             elif not event["hedged"] and paragraph < news_paragraphs:

@@ -29,6 +29,14 @@ _SCORED = sorted(("day", "week", "month", "year"), key=PRECISION_RANK.__getitem_
 PRECISION_SCORE = {precision: len(_SCORED) - i for i, precision in enumerate(_SCORED)}
 NOW_WORDS = re.compile(r"\b(?:today|now|this morning|tonight)\b", re.IGNORECASE)
 CLAUSE_END = re.compile(r"[,;:.!?—]")
+# A duration before one of these words measures from another event ("three days after the board
+# fired its chief"), up to the next punctuation.
+ANCHOR = re.compile(r"\s+(?:after|following)\b", re.IGNORECASE)
+CLAUSE_BREAK_ANY = re.compile(r"[,;:—–]")
+# Where a new clause begins after a trigger: a semicolon or dash, or a comma before a participle or a
+# clause opener ("..., closing a dispute over the future"), not a comma of a list ("Acme, Zeta and ...").
+CLAUSE_BREAK = re.compile(r"[;—–]|,\s+(?:[a-z]+ing|which|who|whose|while|whereas|but|after|before|since|"
+                          r"when|although|though)\b")
 RELATIVE_OPEN = re.compile(r",\s+(?:who|which|whose)\b[^,;:.!?—]*$", re.IGNORECASE)
 
 
@@ -51,6 +59,15 @@ def in_other_clause(text: str, trigger: Trigger, tx: Any, subordinators: frozens
     words = [w.lower() for w in WORD.findall(text[trigger.end : tx.start])]
     # The word right before the date is a preposition ("before the end of April"), not a clause.
     return any(w in subordinators for w in words[:-1])
+
+
+def opens_relative_after(text: str, trigger: Trigger, tx: Any) -> bool:
+    """Whether the trigger sits in a ", which/who ..." clause opened after a timex before it
+    ("Monday's vote pleased Acme, which is expanding ..."): the timex dates the
+    main clause, not the relative one."""
+    if tx.end > trigger.start:
+        return False
+    return RELATIVE_OPEN.search(text[tx.end : trigger.start]) is not None
 
 
 def in_closed_relative(text: str, trigger: Trigger, tx: Any) -> bool:
@@ -85,7 +102,8 @@ def choose_timex(text: str, timexes: list[Any], trigger: Trigger,
         before = words_before(text, tx.start, 1, 0)
         if before and before[-1] in PERIOD_BOUND_WORDS:
             continue
-        if in_other_clause(text, trigger, tx, subordinators) or in_closed_relative(text, trigger, tx):
+        if (in_other_clause(text, trigger, tx, subordinators) or in_closed_relative(text, trigger, tx)
+                or opens_relative_after(text, trigger, tx)):
             continue
         distance = max(tx.start - trigger.end, trigger.start - tx.end, 0)
         in_attribution = attribution is not None and attribution.start <= tx.start < attribution.end
@@ -158,16 +176,33 @@ def background_clause(text: str, s_start: int, trigger: Trigger, lexicon: EventL
 
 def is_background(text: str, s_start: int, trigger: Trigger, timexes: list[Any],
                   lexicon: EventLexicon) -> bool:
-    """Background, not news: a background clause, or a sentence dated by a period ("over the
-    past year") or by a vague reference ("recently")."""
+    """Background, not news: a background clause, or a trigger's clause dated by a period ("over
+    the past year") or by a vague reference ("recently"); a period or reference after the trigger
+    and a clause break belongs to another clause."""
     if background_clause(text, s_start, trigger, lexicon):
         return True
     for tx in timexes:
+        if tx.start > trigger.end and CLAUSE_BREAK.search(text, trigger.end, tx.start):
+            continue  # another clause's period ("..., closing a dispute over the future of the lab")
         if tx.type in ("DURATION", "SET"):
             before = words_before(text, tx.start, 1, s_start)
             if tx.text.lower().startswith("the ") or (before and before[-1] in PERIOD_WORDS):
                 return True
         elif (tx.type in ("DATE", "TIME") and tx.value and not tx.value[:1].isdigit()
               and tx.value != "PRESENT_REF"):
+            return True
+    return False
+
+
+def anchored_earlier(text: str, s_start: int, trigger: Trigger, timexes: list[Any]) -> bool:
+    """Whether the trigger tells the earlier event another one is dated from: it follows "three
+    days after", "months after", "weeks following" in its clause ("The offer arrived three days
+    after the board fired its chief"). The duration dates the news of the main clause, not this
+    event."""
+    for tx in timexes:
+        if tx.type != "DURATION" or tx.end > trigger.start:
+            continue
+        opener = ANCHOR.match(text, tx.end)
+        if opener and not CLAUSE_BREAK_ANY.search(text, opener.end(), trigger.start):
             return True
     return False

@@ -26,12 +26,11 @@ from kb.nlp.events.context import (
     SAME_DAY,
     Antecedent,
     EntityContext,
-    apply_context_dates,
-    lead_date,
+    date_from_context,
     lead_paragraphs,
     paragraph_starts,
 )
-from kb.nlp.events.dating import choose_timex, date_kind, in_relative_clause
+from kb.nlp.events.dating import anchored_earlier, choose_timex, date_kind, in_relative_clause
 from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon, normalise
 from kb.nlp.events.participants import assign_roles, find_attribution, resolve_subject
 from kb.nlp.events.sentence_parts import (
@@ -335,7 +334,8 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             date_text = timex.text if timex is not None else None
             date_source = "published"
         party_mentions = [m for i, m in enumerate(mentions) if i not in excluded]
-        recap = recalls_earlier(cues, trigger, rules, frozenset(m.end for m in mentions))
+        recap = (recalls_earlier(cues, trigger, rules, frozenset(m.end for m in mentions))
+                 or anchored_earlier(text, s_start, trigger, timexes))
         own = recap and kind != OWN and attached_date(text, timexes, trigger)
         if own:
             # "Since last year's recapitalization": the recalled fact's own date.
@@ -451,9 +451,8 @@ def extract_events(doc: Doc, lexicon: EventLexicon, rules: ClauseRules | None = 
         ))
     if events:
         published = doc._.published if Doc.has_extension("published") else None
-        lead = lead_date(text, timexes, published, paragraphs, lexicon.context)
-        apply_context_dates(events, kinds, lead, published, paragraphs,
-                            lexicon.confidence.get("date_context", 0.0), lexicon.context.news_paragraphs)
+        date_from_context(text, timexes, events, kinds, published, paragraphs, lexicon.context,
+                          lexicon.confidence.get("date_context", 0.0))
     return events
 
 
