@@ -55,8 +55,12 @@ def test_a_possessive_date_opening_a_paragraph_does_not_date_a_relative_clause()
     text = ("Nvidia shipped new chips.\nInvestors cheered.\n"
             "Monday's vote pleased Microsoft, which is rolling out Copilot across Europe.")
     events = dated(text, "2023-11-23")
-    # "Monday's" dates the vote of the main clause, not what Microsoft is doing.
-    assert ("release", "2023-11-23", "rolling out") in events
+    # "Monday's" dates the vote of the main clause, not what Microsoft is doing, which describes
+    # the company (background, undated).
+    assert ("release", None, "rolling out") in events
+    # Told as the main clause, the same roll-out is the news of the lead's day.
+    assert dated("Microsoft is rolling out Copilot across Europe.", "2023-11-23") == [
+        ("release", "2023-11-23", "rolling out")]
 
 
 def test_a_vague_reference_of_a_later_clause_does_not_leave_the_event_undated():

@@ -170,6 +170,8 @@ def background_clause(text: str, s_start: int, trigger: Trigger, lexicon: EventL
     opener = WORD.findall(text[clause_start : trigger.start])
     if clause_start > s_start and opener and opener[0].lower() in ("which", "who", "whose"):
         prev = words_before(text, trigger.start, 2, clause_start)
+        if trigger.defn.form == "ing" and prev and prev[-1] in PRESENT_BE:
+            return True  # "Acme, which is expanding ...": what the company is doing, not news
         return trigger.defn.form in ("ed", "en") or any(w in PERFECT_AUX | {"had"} for w in prev)
     return False
 
