@@ -69,7 +69,7 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     open_at = None
     for m in QUOTE_CHARS.finditer(text):
         if open_at is not None and "\n" in text[open_at:m.start()]:
-            spans.append((open_at, text.index("\n", open_at)))
+            _close_unclosed(text, open_at, spans)
             open_at = None
         char = m.group(0)
         if open_at is None and char != "”":
@@ -78,9 +78,30 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
             spans.append((open_at, m.start()))
             open_at = None
     if open_at is not None:
-        end = text.find("\n", open_at)
-        spans.append((open_at, len(text) if end == -1 else end))
+        _close_unclosed(text, open_at, spans)
+    if spans and _covers_all(text, spans):
+        return []  # a page that quotes a whole report (a forum post, a digest): no one speaks in it
     return spans
+
+
+def _covers_all(text: str, spans: list[tuple[int, int]]) -> bool:
+    """Whether the quotations hold every word of the text."""
+    inside = sum(len("".join(text[start:end].split())) for start, end in spans)
+    return inside == len("".join(QUOTE_CHARS.sub("", text).split()))
+
+
+def _close_unclosed(text: str, open_at: int, spans: list[tuple[int, int]]) -> None:
+    """End a quote left open at its paragraph's end. A mark that opens the paragraph with no
+    quote opening the next one (a quotation over paragraphs opens each) is a stray mark or a
+    quoted block of reporting, not speech: it quotes nothing."""
+    end = text.find("\n", open_at)
+    end = len(text) if end == -1 else end
+    paragraph_start = text.rfind("\n", 0, open_at) + 1
+    opens_paragraph = not text[paragraph_start:open_at - 1].strip()
+    next_paragraph = text[end:].lstrip()
+    if opens_paragraph and not QUOTE_CHARS.match(next_paragraph):
+        return
+    spans.append((open_at, end))
 
 
 def find_triggers(text: str, lexicon: EventLexicon) -> list[Trigger]:

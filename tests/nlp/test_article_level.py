@@ -1,0 +1,45 @@
+"""Article-level causes of missed events, on hand-written pages through the real pipeline: a stray
+quotation mark opening a paragraph, and names the gazetteer must know."""
+
+from __future__ import annotations
+
+from kb.nlp.events.sentence_parts import quoted_spans
+from kb.nlp.pipeline import analyze
+
+
+def events_of(text: str, published: str = "2024-03-01") -> list[dict]:
+    return analyze(text, published)["events"]
+
+
+def test_a_paragraph_opened_by_a_quote_mark_that_never_closes_is_not_a_quotation():
+    """A forum post that pastes a report after one opening mark: the report's sentences are not speech."""
+    text = ('"Northwind Labs has sued Open AI and Sam Altman over a breach of their licensing contract, '
+            "the complaint says. Northwind wants the models back.\nMembers replied below.")
+    events = events_of(text)
+    assert [e["type"] for e in events] == ["legal"]
+    assert "OpenAI" in events[0]["entities"]
+    assert quoted_spans(text) == []
+
+
+def test_an_unclosed_quote_inside_a_paragraph_or_continued_by_the_next_is_still_a_quotation():
+    said = 'He said "Northwind Labs has sued OpenAI over the contract.\nMembers replied below.'
+    assert events_of(said) == []
+    continued = ('"Northwind Labs has sued OpenAI over the contract.\n'
+                 '"We will see them in court," the founder wrote.')
+    assert events_of(continued) == []
+    assert quoted_spans(continued)[0] == (1, continued.index("\n"))
+
+
+def test_a_page_that_is_one_quotation_is_read_as_a_report():
+    """A forum post wraps a pasted report in quote marks: no one speaks in it, its sentences report."""
+    text = ('"Northwind Labs has sued OpenAI and Sam Altman over a breach of their licensing contract. '
+            'Northwind wants the models back."')
+    assert [e["type"] for e in events_of(text)] == ["legal"]
+    # A quotation with its speaker outside it stays commentary.
+    assert events_of('"Northwind Labs has sued OpenAI over the contract," the founder wrote.') == []
+
+
+def test_an_intent_stated_in_a_press_release_is_no_release():
+    text = ("Microsoft invested in OpenAI's research. The statement on Monday stressed the company's "
+            "intent to make its services more broadly available.")
+    assert [e["type"] for e in events_of(text, "2023-01-23")] == ["investment"]
