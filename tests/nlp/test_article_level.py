@@ -43,3 +43,31 @@ def test_an_intent_stated_in_a_press_release_is_no_release():
     text = ("Microsoft invested in OpenAI's research. The statement on Monday stressed the company's "
             "intent to make its services more broadly available.")
     assert [e["type"] for e in events_of(text, "2023-01-23")] == ["investment"]
+
+
+def test_these_models_in_a_release_are_the_models_an_earlier_sentence_lists():
+    text = ("Microsoft AI showed MAI-Voice-1 and MAI-Image-2 to developers on Thursday. The company said "
+            "both were built in-house. Microsoft Foundry and the MAI Playground are making these models "
+            "available.")
+    release = [e for e in events_of(text, "2026-04-03") if e["sentence_index"] == 2]
+    assert len(release) == 1 and release[0]["type"] == "release"
+    assert {"MAI-Voice-1", "MAI-Image-2"} <= set(release[0]["entities"])
+    assert release[0]["roles"]["MAI-Image-2"] == "product"
+
+
+def test_a_reference_is_left_alone_when_it_is_ambiguous_or_named_in_its_sentence():
+    # "The new model" after a sentence that also names the flagship it is compared with: which one?
+    text = ("Microsoft launched MAI-Image-2-Efficient on Tuesday. It is faster than its flagship MAI-Image-2. "
+            "The new model costs $19.50 per million output tokens.")
+    pricing = [e for e in events_of(text, "2026-04-15") if e["type"] == "pricing"]
+    assert pricing and not {"MAI-Image-2", "MAI-Image-2-Efficient"} & set(pricing[0]["entities"])
+    # One model in sight: "the model" is that one.
+    one = ("Microsoft launched MAI-Image-2-Efficient on Tuesday. It is built for volume. "
+           "The model costs $19.50 per million output tokens.")
+    pricing = [e for e in events_of(one, "2026-04-15") if e["type"] == "pricing"]
+    assert pricing and "MAI-Image-2-Efficient" in pricing[0]["entities"]
+    # The sentence names its models itself: nothing from earlier is added.
+    named = ("Microsoft AI showed MAI-Voice-1 and MAI-Image-2 on Thursday. The company released the models, "
+             "MAI-Transcribe-1 and MAI-1-preview, on Friday.")
+    release = [e for e in events_of(named, "2026-04-03") if e["sentence_index"] == 1]
+    assert release and "MAI-Voice-1" not in release[0]["entities"]
