@@ -71,3 +71,11 @@ def test_a_reference_is_left_alone_when_it_is_ambiguous_or_named_in_its_sentence
              "MAI-Transcribe-1 and MAI-1-preview, on Friday.")
     release = [e for e in events_of(named, "2026-04-03") if e["sentence_index"] == 1]
     assert release and "MAI-Voice-1" not in release[0]["entities"]
+
+
+def test_a_closing_mark_whose_opening_was_lost_quotes_from_the_paragraph_start():
+    """The quotation opened with an apostrophe: what follows its closing mark is the report."""
+    text = ("'We are stunned by what the board did today,\" said Northwind president Dana Whitcombe, who "
+            "resigned from Northwind Labs after the vote.\nMembers replied below.")
+    assert quoted_spans(text) == [(0, text.index('"'))]
+    assert [e["type"] for e in events_of(text, "2023-11-18")] == ["personnel"]

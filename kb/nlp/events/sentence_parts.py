@@ -72,7 +72,11 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
             _close_unclosed(text, open_at, spans)
             open_at = None
         char = m.group(0)
-        if open_at is None and char != "”":
+        if open_at is None and _closes(text, m.start()):
+            # A closing mark with none open ("...did today," said Brockman) lost its opening mark
+            # (typed as an apostrophe, or cut off): the quotation ran from its paragraph's start.
+            spans.append((text.rfind("\n", 0, m.start()) + 1, m.start()))
+        elif open_at is None and char != "”":
             open_at = m.end()
         elif open_at is not None and char != "“":
             spans.append((open_at, m.start()))
@@ -82,6 +86,15 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     if spans and _covers_all(text, spans):
         return []  # a page that quotes a whole report (a forum post, a digest): no one speaks in it
     return spans
+
+
+def _closes(text: str, at: int) -> bool:
+    """Whether the mark at `at` can only close a quotation: "”", or a straight mark right after
+    punctuation that ends a quoted sentence and before a space or the paragraph's end."""
+    if text[at] == "”":
+        return True
+    after = text[at + 1:at + 2]
+    return text[at] == '"' and at > 0 and text[at - 1] in ",.!?" and after in ("", " ", "\n")
 
 
 def _covers_all(text: str, spans: list[tuple[int, int]]) -> bool:
