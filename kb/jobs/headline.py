@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kb.jobs.article_body import ArticleBody
 from kb.nlp.pipeline import analyze_many
+from kb.nlp.product_references import headline_products, resolve_product_references
 
 # The sentence index a headline report is stored with: before the body's first sentence (0).
 HEADLINE_SENTENCE = -1
@@ -104,6 +105,8 @@ def with_headlines(items: list[dict], results: list[dict], batch_size: int) -> l
     said = analyze_many(({"text": as_sentence(item["headline"]), "published": item.get("published")}
                          for item, _ in titled), batch_size=batch_size)
     for (item, result), headline in zip(titled, said, strict=True):
+        # "The new model costs ..." with no model named before it: the headline may name it.
+        resolve_product_references(result, headline_products=headline_products(headline))
         reports = headline_reports(item["headline"], headline, result, item.get("lead_starts", (0,)))
         if reports:
             result["headline_events"] = reports

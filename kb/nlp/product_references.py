@@ -92,10 +92,13 @@ def _window_products(index: int, own: set[str], products: dict[int, list[str]], 
     return names
 
 
-def resolve_product_references(result: dict, rules: ReferenceRules | None = None) -> dict:
+def resolve_product_references(result: dict, rules: ReferenceRules | None = None,
+                               headline_products: list[str] | None = None) -> dict:
     """Give events whose sentence says "these models" the products of the nearest earlier sentence
     that names two or more, and those saying "the model" the one product the sentences before it
-    name (in place); ambiguous references are left alone."""
+    name; when the body before it names none, the headline's (`headline_products`) are taken the
+    same way, and of several models in sight the one the headline names is "the model". In
+    place; ambiguous references are left alone."""
     rules = rules or default_reference_rules()
     events = [ev for ev in result.get("events", ()) if ev.get("type") in rules.types]
     if not events:
@@ -112,6 +115,11 @@ def resolve_product_references(result: dict, rules: ReferenceRules | None = None
             names = _antecedents(event["sentence_index"], set(own), products, rules.sentences_back)
         else:
             names = _window_products(event["sentence_index"], set(own), products, rules.sentences_back)
+        titled = [n for n in dict.fromkeys(headline_products or ()) if n not in own]
+        if not names:
+            names = titled
+        elif not plural and len(names) > 1 and len(titled) == 1 and titled[0] in names:
+            names = titled  # of the models in sight, the one the headline is about
         if (plural and len(names) < 2) or (not plural and len(names) != 1):
             continue
         for name in names:
@@ -119,6 +127,11 @@ def resolve_product_references(result: dict, rules: ReferenceRules | None = None
                 event["entities"].append(name)
             event.setdefault("roles", {})[name] = "product"
     return result
+
+
+def headline_products(headline: dict) -> list[str]:
+    """The known products an analysed headline names."""
+    return _products_by_sentence(headline.get("entities", [])).get(0, [])
 
 
 APPOSITION = re.compile(r"\s*[,:(—–-]\s*")

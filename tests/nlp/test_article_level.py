@@ -79,3 +79,20 @@ def test_a_closing_mark_whose_opening_was_lost_quotes_from_the_paragraph_start()
             "resigned from Northwind Labs after the vote.\nMembers replied below.")
     assert quoted_spans(text) == [(0, text.index('"'))]
     assert [e["type"] for e in events_of(text, "2023-11-18")] == ["personnel"]
+
+
+def test_the_headline_says_which_model_the_model_is():
+    from kb.jobs.headline import with_headlines
+    from kb.nlp.pipeline import analyze_many
+
+    text = ("Microsoft shipped a faster image model on Tuesday for teams that make catalogue pictures. It trails "
+            "the flagship MAI-Image-2 on detail but beats MAI-Image-2-Efficient's older build on speed. "
+            "The new model costs $19.50 per million output tokens.")
+    items = [{"id": 1, "text": text, "published": "2026-04-15",
+              "headline": "Microsoft ships MAI-Image-2-Efficient for catalogue teams"}]
+    # The body alone: two models in sight, so "the new model" names none.
+    alone = next(analyze_many([dict(items[0], headline=None)]))
+    assert [e["entities"] for e in alone["events"] if e["type"] == "pricing"] == [[]]
+    result = with_headlines(items, list(analyze_many(items)), 32)[0]
+    pricing = [e for e in result["events"] if e["type"] == "pricing"]
+    assert pricing and pricing[0]["entities"] == ["MAI-Image-2-Efficient"]
