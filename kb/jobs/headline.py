@@ -65,6 +65,7 @@ def headline_reports(title: str | None, headline: dict | None, body: dict,
     if not title or not headline or not headline.get("events"):
         return []
     leads = lead_events(body, starts)
+    known = {e["entity"] for e in headline.get("entities", ()) if e.get("entity")}
     reports: list[dict] = []
     joined: set[int] = set()
     for said in headline["events"]:
@@ -75,8 +76,12 @@ def headline_reports(title: str | None, headline: dict | None, body: dict,
         index = ranked[0][2]
         joined.add(index)
         lead = leads[index]
-        entities = list(lead["entities"]) + [n for n in said["entities"] if n not in lead["entities"]]
-        roles = {**said.get("roles", {}), **lead.get("roles", {})}
+        # Unknown names from a headline are left out: a headline in title case capitalises every
+        # word ("Musk Sues OpenAI for Breach of Founding Contract" names no "Breach of ...").
+        entities = list(lead["entities"]) + [n for n in said["entities"]
+                                             if n not in lead["entities"] and n in known]
+        roles = {name: role for name, role in {**said.get("roles", {}), **lead.get("roles", {})}.items()
+                 if name in entities}
         reports.append({
             **lead, "entities": entities, "roles": roles, "sentence": title,
             "sentence_index": HEADLINE_SENTENCE, "start": 0, "end": 0,

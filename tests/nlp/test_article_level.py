@@ -96,3 +96,23 @@ def test_the_headline_says_which_model_the_model_is():
     result = with_headlines(items, list(analyze_many(items)), 32)[0]
     pricing = [e for e in result["events"] if e["type"] == "pricing"]
     assert pricing and pricing[0]["entities"] == ["MAI-Image-2-Efficient"]
+
+
+def test_a_gap_trigger_that_opens_inside_a_name_is_no_trigger():
+    """"Open AI's new board is expected to grow" is no "open ... to" release."""
+    events = events_of("As for the next steps, Open AI's new board is expected to grow.", "2023-11-22")
+    assert "release" not in [e["type"] for e in events]
+    assert [e["type"] for e in events_of("Microsoft opened its Copilot app to students on Monday.")] == ["release"]
+
+
+def test_a_title_case_headline_adds_no_unknown_names_to_its_report():
+    from kb.jobs.headline import with_headlines
+    from kb.nlp.pipeline import analyze_many
+
+    items = [{"id": 1, "published": "2024-03-01",
+              "headline": "Elon Musk Sues OpenAI Over Broken Charter Pledge",
+              "text": "Elon Musk has sued OpenAI and Sam Altman over a broken pledge in their charter."}]
+    result = with_headlines(items, list(analyze_many(items)), 32)[0]
+    [report] = result["headline_events"]
+    assert "OpenAI" in report["entities"] and "Sam Altman" in report["entities"]
+    assert not [n for n in report["entities"] if "Charter" in n or "Pledge" in n]
