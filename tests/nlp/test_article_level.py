@@ -116,3 +116,10 @@ def test_a_title_case_headline_adds_no_unknown_names_to_its_report():
     [report] = result["headline_events"]
     assert "OpenAI" in report["entities"] and "Sam Altman" in report["entities"]
     assert not [n for n in report["entities"] if "Charter" in n or "Pledge" in n]
+
+
+def test_a_model_now_live_in_products_is_a_release():
+    events = events_of("MAI-Image-1 is now live in two Microsoft products, Bing Image Creator and Copilot.",
+                       "2025-11-05")
+    assert [e["type"] for e in events] == ["release"]
+    assert events[0]["date"] == "2025-11-05"
