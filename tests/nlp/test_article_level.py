@@ -123,3 +123,9 @@ def test_a_model_now_live_in_products_is_a_release():
                        "2025-11-05")
     assert [e["type"] for e in events] == ["release"]
     assert events[0]["date"] == "2025-11-05"
+
+
+def test_breach_of_contract_is_no_deal():
+    events = events_of("Northwind alleges breach of contract and unfair business practices against OpenAI.")
+    assert "partnership" not in [e["type"] for e in events]
+    assert [e["type"] for e in events_of("Microsoft signed a contract with OpenAI on Monday.")] == ["partnership"]
