@@ -48,6 +48,7 @@ class BlockRules:
     caption_classes: frozenset[str]
     bylines: re.Pattern
     max_byline_words: int
+    byline_sentences: re.Pattern
     datelines: re.Pattern
     dateline_paragraphs: int
 
@@ -95,6 +96,7 @@ def load_block_rules(path: Path) -> BlockRules:
             caption_classes=frozenset(str(c).lower() for c in caption.get("classes", [])),
             bylines=_patterns(byline.get("patterns", []), f"{path}: [byline]"),
             max_byline_words=int(byline.get("max_words", 14)),
+            byline_sentences=_patterns(byline.get("sentence_patterns", []), f"{path}: [byline]"),
             datelines=_patterns(dateline.get("patterns", []), f"{path}: [dateline]"),
             dateline_paragraphs=int(dateline.get("first_paragraphs", 3)),
         )
@@ -261,6 +263,15 @@ def article_blocks(text: str, elements: list[_Element], shares: dict[str, float]
     paragraphs = 0
     for line, kind in zip(lines, classify_lines(lines, rules), strict=True):
         if kind == "paragraph":
+            raw = text[line.start:line.end]
+            credit = rules.byline_sentences.match(raw)
+            if credit:
+                # The writer's credit is not the story: a byline block, then the paragraph's rest.
+                blocks.append(Block("byline", line.start, line.start + credit.end()))
+                rest = raw[credit.end():]
+                if rest.strip():
+                    blocks.append(Block("paragraph", line.end - len(rest.lstrip()), line.end))
+                continue
             paragraphs += 1
             if paragraphs <= rules.dateline_paragraphs:
                 raw = text[line.start:line.end]

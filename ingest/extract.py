@@ -13,6 +13,7 @@ from trafilatura.utils import load_html
 
 from ingest.blocks import Block, BlockRules, article_blocks, link_shares, output_elements
 from ingest.http import DEFAULT_POLICY
+from ingest.tables import unflatten_tables
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,7 @@ def extract_article(page: str | bytes, url: str, rules: BlockRules | None = None
             "no article text found" if not text else f"article text too short ({len(text)} characters)"
         )
     title = clean_text(getattr(result, "title", None)) or meta["title"]
-    text = strip_leading_labels(text, title)
+    text = unflatten_tables(strip_leading_labels(text, title))
     elements = output_elements(getattr(result, "body", None))
     items = [e.text for e in elements if e.kind == "list_item" and e.text]
     shares = {}

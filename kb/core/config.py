@@ -196,6 +196,10 @@ class Topic:
     keywords: list[str] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
     min_score: int = 1
+    # Terms that make an article relevant on their own when it is about them: named in the
+    # headline and again at least `subject_mentions` times in the body.
+    subjects: list[str] = field(default_factory=list)
+    subject_mentions: int = 2
 
 
 def load_topics(path: str | Path | None = None) -> list[Topic]:
@@ -214,6 +218,8 @@ def load_topics(path: str | Path | None = None) -> list[Topic]:
                 keywords=list(raw.get("keywords", [])),
                 entities=list(raw.get("entities", [])),
                 min_score=int(raw.get("min_score", 1)),
+                subjects=list(raw.get("subjects", [])),
+                subject_mentions=int(raw.get("subject_mentions", 2)),
             )
         )
     if not topics:

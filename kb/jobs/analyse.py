@@ -109,13 +109,15 @@ def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
 
 def _event_entities(event: dict, entities: list[dict], resolve: Callable[[str, str], int]) -> list[dict]:
     """The event's entities as stored: [{"entity_id", "name", "label", "role"}]."""
-    labels = {}
+    labels, elsewhere = {}, {}
     for e in entities:
-        if e["sentence_index"] == event["sentence_index"] and e["label"] not in AMOUNT_LABELS:
-            labels.setdefault(e["entity"] or e["text"], e["label"])
+        if e["label"] not in AMOUNT_LABELS:
+            own = e["sentence_index"] == event["sentence_index"]
+            (labels if own else elsewhere).setdefault(e["entity"] or e["text"], e["label"])
     stored = []
     for name in event["entities"]:
-        label = labels.get(name, "ORG")
+        # A name from another sentence ("these models" resolved to an earlier list) keeps its label.
+        label = labels.get(name) or elsewhere.get(name, "ORG")
         stored.append({
             "entity_id": resolve(name, label),
             "name": name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kb.jobs.article_body import ArticleBody
 from kb.nlp.pipeline import analyze_many
+from kb.nlp.product_references import headline_products, resolve_product_references
 
 # The sentence index a headline report is stored with: before the body's first sentence (0).
 HEADLINE_SENTENCE = -1
@@ -64,6 +65,7 @@ def headline_reports(title: str | None, headline: dict | None, body: dict,
     if not title or not headline or not headline.get("events"):
         return []
     leads = lead_events(body, starts)
+    known = {e["entity"] for e in headline.get("entities", ()) if e.get("entity")}
     reports: list[dict] = []
     joined: set[int] = set()
     for said in headline["events"]:
@@ -74,8 +76,12 @@ def headline_reports(title: str | None, headline: dict | None, body: dict,
         index = ranked[0][2]
         joined.add(index)
         lead = leads[index]
-        entities = list(lead["entities"]) + [n for n in said["entities"] if n not in lead["entities"]]
-        roles = {**said.get("roles", {}), **lead.get("roles", {})}
+        # Unknown names from a headline are left out: a headline in title case capitalises every
+        # word ("Musk Sues OpenAI for Breach of Founding Contract" names no "Breach of ...").
+        entities = list(lead["entities"]) + [n for n in said["entities"]
+                                             if n not in lead["entities"] and n in known]
+        roles = {name: role for name, role in {**said.get("roles", {}), **lead.get("roles", {})}.items()
+                 if name in entities}
         reports.append({
             **lead, "entities": entities, "roles": roles, "sentence": title,
             "sentence_index": HEADLINE_SENTENCE, "start": 0, "end": 0,
@@ -104,6 +110,8 @@ def with_headlines(items: list[dict], results: list[dict], batch_size: int) -> l
     said = analyze_many(({"text": as_sentence(item["headline"]), "published": item.get("published")}
                          for item, _ in titled), batch_size=batch_size)
     for (item, result), headline in zip(titled, said, strict=True):
+        # "The new model costs ..." with no model named before it: the headline may name it.
+        resolve_product_references(result, headline_products=headline_products(headline))
         reports = headline_reports(item["headline"], headline, result, item.get("lead_starts", (0,)))
         if reports:
             result["headline_events"] = reports

@@ -30,6 +30,7 @@ from kb.nlp.events.clauses import DEFAULT_RULES
 from kb.nlp.events.lexicon import DEFAULT_TRIGGERS
 from kb.nlp.events.sentence_parts import AMOUNT_LABELS  # noqa: F401 - for kb.jobs.analyse
 from kb.nlp.gazetteer import default_gazetteer_path
+from kb.nlp.product_references import resolve_product_references
 from kb.nlp.quantities import DEFAULT_QUANTITIES
 from kb.nlp.temporal.rules import PATTERNS_PATH
 from kb.nlp.temporal.vocab import VOCAB_PATH
@@ -285,7 +286,7 @@ def analyze_many(
                 sentences += count
             if number < total - 1:
                 continue
-            result, pending = pending, None
+            result, pending = resolve_product_references(pending), None
         if "id" in item:
             result = {"id": item["id"], **result}
         yield result

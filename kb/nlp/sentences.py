@@ -95,6 +95,8 @@ class SentenceSplitter:
                 while j < n and (tokens.text(j) in CLOSERS or tokens.text(j) in END_PUNCT):
                     j += 1
                 j = tokens.skip_spaces(j)
+                if tokens.is_citation(j):  # "... on Bedrock. (cnbc.com) In a memo": the source
+                    j = tokens.skip_spaces(j + 3)  # of the sentence before, not the next one's start
                 if j < n:
                     starts[j] = 1
                 resume = j
@@ -104,6 +106,7 @@ class SentenceSplitter:
 
 
 _BREAK_CHARS = re.compile(r"[\n.!?…]")
+_WEB_ADDRESS = re.compile(r"(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6}", re.IGNORECASE)
 
 
 class _Tokens:
@@ -129,6 +132,11 @@ class _Tokens:
         while i < self.n and self.text(i).isspace():
             i += 1
         return i
+
+    def is_citation(self, i: int) -> bool:
+        """Whether tokens i..i+2 are a source cited by its web address: "(cnbc.com)"."""
+        return (i + 2 < self.n and self.text(i) == "(" and self.text(i + 2) == ")"
+                and _WEB_ADDRESS.fullmatch(self.text(i + 1)) is not None)
 
     def holding(self, chars: re.Pattern) -> list[int]:
         """Indices, in order, of the tokens containing a character `chars` matches."""

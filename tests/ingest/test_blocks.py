@@ -140,3 +140,16 @@ def test_a_broken_rules_file_is_named(tmp_path):
     path.write_text('body_kinds = ["paragraph", "sidebar"]\n')
     with pytest.raises(PolicyError, match="unknown kinds"):
         load_block_rules(path)
+
+
+def test_a_sentence_crediting_the_writer_is_a_byline_and_the_rest_of_its_paragraph_stays():
+    found = blocks_of(FILLER + "<p>Written by Dana Whitcombe, a Chicago-based technology reporter backed by "
+                      "the Lakeside Fund, this explainer looks at the new service. Microsoft said it would cost "
+                      "less than the old one.</p><p>Written by Sam Altman, the memo said OpenAI would open "
+                      "an office in Seoul.</p><p>(Reporting by Dana Whitcombe; Editing by Lee Ortiz)</p>")
+    assert found[1] == ("byline", "Written by Dana Whitcombe, a Chicago-based technology reporter backed by the "
+                                  "Lakeside Fund, this explainer looks at the new service.")
+    assert found[2] == ("paragraph", "Microsoft said it would cost less than the old one.")
+    # A memo's author is not a writer's credit: no role of a writer follows the name.
+    assert found[3][0] == "paragraph" and found[3][1].startswith("Written by Sam Altman")
+    assert found[4] == ("byline", "(Reporting by Dana Whitcombe; Editing by Lee Ortiz)")

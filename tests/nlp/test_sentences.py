@@ -50,3 +50,13 @@ def test_every_doc_gets_sentence_starts_that_cover_it(nlp, pieces):
         assert doc[0].is_sent_start
         assert all(t.is_sent_start is not None for t in doc)
         assert sum(len(s) for s in doc.sents) == len(doc)
+
+
+def test_a_source_cited_by_its_web_address_ends_the_sentence_before_it():
+    from kb.nlp.pipeline import shared_nlp
+
+    doc = shared_nlp()("Customers build on Amazon Bedrock. (example.com) In a memo sent Sunday, she wrote "
+                       "more. (The memo was short.) Next one.")
+    assert [s.text for s in doc.sents] == [
+        "Customers build on Amazon Bedrock. (example.com)", "In a memo sent Sunday, she wrote more.",
+        "(The memo was short.)", "Next one."]

@@ -143,8 +143,9 @@ def inside_name(hit: Trigger, ents: list[Span], allowed: frozenset[str]) -> bool
     the name tells the news itself (`allowed`: "PBC" in "OpenAI Group PBC")."""
     if hit.defn.text.lower() in allowed or normalise(hit.text) in allowed:
         return False
-    return any(e.start_char <= hit.start and hit.end <= e.end_char
-               and e.end_char - e.start_char > hit.end - hit.start
+    first = hit.start + len(hit.text.split(None, 1)[0])  # a gap trigger opening in a name: "Open AI's ... to"
+    return any(e.start_char <= hit.start and (first < e.end_char < hit.end or (
+               hit.end <= e.end_char and e.end_char - e.start_char > hit.end - hit.start))
                for e in ents if e.label_ not in AMOUNT_LABELS)
 
 

@@ -69,18 +69,52 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
     open_at = None
     for m in QUOTE_CHARS.finditer(text):
         if open_at is not None and "\n" in text[open_at:m.start()]:
-            spans.append((open_at, text.index("\n", open_at)))
+            _close_unclosed(text, open_at, spans)
             open_at = None
         char = m.group(0)
-        if open_at is None and char != "”":
+        if open_at is None and _closes(text, m.start()):
+            # A closing mark with none open ("...did today," said Brockman) lost its opening mark
+            # (typed as an apostrophe, or cut off): the quotation ran from its paragraph's start.
+            spans.append((text.rfind("\n", 0, m.start()) + 1, m.start()))
+        elif open_at is None and char != "”":
             open_at = m.end()
         elif open_at is not None and char != "“":
             spans.append((open_at, m.start()))
             open_at = None
     if open_at is not None:
-        end = text.find("\n", open_at)
-        spans.append((open_at, len(text) if end == -1 else end))
+        _close_unclosed(text, open_at, spans)
+    if spans and _covers_all(text, spans):
+        return []  # a page that quotes a whole report (a forum post, a digest): no one speaks in it
     return spans
+
+
+def _closes(text: str, at: int) -> bool:
+    """Whether the mark at `at` can only close a quotation: "”", or a straight mark right after
+    punctuation that ends a quoted sentence and before a space or the paragraph's end."""
+    if text[at] == "”":
+        return True
+    after = text[at + 1:at + 2]
+    return text[at] == '"' and at > 0 and text[at - 1] in ",.!?" and after in ("", " ", "\n")
+
+
+def _covers_all(text: str, spans: list[tuple[int, int]]) -> bool:
+    """Whether the quotations hold every word of the text."""
+    inside = sum(len("".join(text[start:end].split())) for start, end in spans)
+    return inside == len("".join(QUOTE_CHARS.sub("", text).split()))
+
+
+def _close_unclosed(text: str, open_at: int, spans: list[tuple[int, int]]) -> None:
+    """End a quote left open at its paragraph's end. A mark that opens the paragraph with no
+    quote opening the next one (a quotation over paragraphs opens each) is a stray mark or a
+    quoted block of reporting, not speech: it quotes nothing."""
+    end = text.find("\n", open_at)
+    end = len(text) if end == -1 else end
+    paragraph_start = text.rfind("\n", 0, open_at) + 1
+    opens_paragraph = not text[paragraph_start:open_at - 1].strip()
+    next_paragraph = text[end:].lstrip()
+    if opens_paragraph and not QUOTE_CHARS.match(next_paragraph):
+        return
+    spans.append((open_at, end))
 
 
 def find_triggers(text: str, lexicon: EventLexicon) -> list[Trigger]:
