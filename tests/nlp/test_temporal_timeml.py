@@ -85,6 +85,22 @@ CONVENTIONS = [
     # a rate is a SET, even before its noun
     ("The app has 700 million weekly users.", WED, "weekly", "SET", "P1W"),
     ("Interest is paid quarterly to holders.", WED, "quarterly", "SET", "P1Q"),
+    # "in eight months" is a length of time, in a future clause too
+    ("The plant will be built in eight months.", WED, "eight months", "DURATION", "P8M"),
+    ("Three product launches in six weeks set the pace.", WED, "six weeks", "DURATION", "P6W"),
+    # halves: "2 1/2 years" is P2Y6M
+    ("The trial lasted 2 1/2 years.", WED, "2 1/2 years", "DURATION", "P2Y6M"),
+    ("The meeting ran 3 1/2 hours.", WED, "3 1/2 hours", "DURATION", "PT3H30M"),
+    # "almost four years ago" is a date, like "four years ago"
+    ("The bank opened its first branch almost four years ago.", WED, "almost four years ago", "DATE", "2022"),
+    # a tense cue is a word of time: "next to the station" points nowhere, "since" points back
+    ("A fire broke out in a warehouse next to the station on Tuesday.", WED, "Tuesday", "DATE",
+     "2026-04-14"),
+    ("A fire broke out in a warehouse next to the station on Friday.", WED, "Friday", "DATE",
+     "2026-04-10"),
+    ("Police have been looking for him since the Oct. 9 fire.", WED, "Oct. 9", "DATE", "2025-10-09"),
+    # a month after "in" is a date even before a capitalised name
+    ("In November Jane Roe took over the lab.", WED, "November", "DATE", "2025-11"),
 ]
 
 # Sentences TimeML leaves untagged.
@@ -100,6 +116,7 @@ NOT_TIMEXES = [
     "Sales fell from $450 million the year before.",
     "About two thousand people came, and nineteen ninety dollars was raised.",
     "Revenue grew 8% annually through the decade's end.",
+    "Crowds filled the square for the May Day parade.",
 ]
 
 

@@ -77,6 +77,10 @@ def handle_month_year(m: re.Match, ctx: Context) -> Result | None:
     return "DATE", f"{year:04d}-{month:02d}", date_mod(m["dmod"])
 
 
+_TIME_PREPOSITION_BEFORE_RE = re.compile(r"\b(?:in|since|by|until|till|through|during|from|before|after)\s+$",
+                                         re.IGNORECASE)
+
+
 def handle_month(m: re.Match, ctx: Context) -> Result | None:
     name = m["month"].rstrip(".")
     month = V.months()[name]
@@ -88,8 +92,10 @@ def handle_month(m: re.Match, ctx: Context) -> Result | None:
             return None
     if re.match(r"\s+[A-Z][a-z]", text_after(ctx, m, 3)) and not mod and not rel:
         following = re.match(r"\s+(\w+)", text_after(ctx, m))
-        if following and following[1] not in V.months() and following[1] not in V.weekdays():
-            return None  # "April Fools", "May Day": a name, not a date
+        if (following and following[1] not in V.months() and following[1] not in V.weekdays()
+                and (following[1] in ("Day", "Fools") or not _TIME_PREPOSITION_BEFORE_RE.search(
+                    text_before(ctx, m, 12)))):
+            return None  # "April Fools", "May Day": a name; "In November Jane Doe left" is a date
     return "DATE", resolve_month(ctx, month, rel, m.start(), m.end()), mod
 
 

@@ -132,6 +132,9 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
         if direction == "ago":
             return "DATE", "PAST_REF", None
         return None
+    # "almost four years ago" is a date, about that long before: its mod says how exact
+    approx = V.duration_mods().get(re.sub(r"\s+", " ", (m["dm"] or "").lower())) == "APPROX"
+    mod = "APPROX" if approx else None
     sign = -1 if direction in ("ago", "earlier", "before", "prior") else 1
     amount = float(number)
     if amount != int(amount):
@@ -141,7 +144,7 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
         if ctx.anchor_value and _QUARTER_RE.fullmatch(ctx.anchor_value) and m.start() - ctx.anchor_end < 300:
             return "DATE", shift_value(ctx.anchor_value, "Y", -int(amount)), None
     if direction in ("ago", "from now"):
-        return "DATE", shift_by_unit(ctx.published, unit, sign * int(amount), by_amount=True), None
+        return "DATE", shift_by_unit(ctx.published, unit, sign * int(amount), by_amount=True), mod
     kept = shift_value(ctx.anchor_value, unit, sign * int(amount))
     if kept:
         return "DATE", kept, None

@@ -6,7 +6,7 @@ import re
 
 from kb.nlp.temporal import vocab as V
 from kb.nlp.temporal.match_context import Result, text_after, text_before
-from kb.nlp.temporal.resolve import Context, shift_by_unit, tense_near
+from kb.nlp.temporal.resolve import Context
 
 
 def handle_set(m: re.Match, ctx: Context) -> Result | None:
@@ -47,9 +47,18 @@ _ADVERB_FOLLOWERS = frozenset({"to", "and", "or", "in", "on", "at", "for", "by",
                                "through", "with", "as", "than", "but", "after", "before"})
 
 
+# A half of a unit in the next smaller one: "2 1/2 years" is P2Y6M, "5 1/2 hours" PT5H30M.
+_HALVES = {"Y": "6M", "D": "T12H", "TH": "30M", "TM": "30S"}
+
+
 def _duration_code(count: str, unit: str) -> str:
     """The TIMEX3 duration: hours, minutes and seconds after a T; decades and centuries counted in
     years as TimeML does ("two decades" P20Y), unless vague ("decades" PXDE)."""
+    whole, _, half = count.partition(" ")
+    if half:
+        if unit not in _HALVES:
+            return _duration_code(str(int(whole) + 0.5), unit)
+        return _duration_code(whole, unit) + _HALVES[unit]
     if unit.startswith("T"):
         return f"PT{count}{unit[1:]}"
     if unit in _YEARS_PER and count != "X":
@@ -104,9 +113,8 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
     if raw_num in ("a", "an", "one") and not rel and not mod:
         if _MONEY_BEFORE_RE.search(text_before(ctx, m, 25)):
             return "SET", _duration_code("1", unit), None
-    if re.search(r"\bin\s+$", text_before(ctx, m, 4).lower()) and count != "X" and not rel:
-        if tense_near(ctx, m.start(), m.end()) == "future" and ctx.published is not None:
-            return "DATE", shift_by_unit(ctx.published, unit, int(float(count)), by_amount=True), None
+    # "in eight months" stays a DURATION even in a future clause: TimeBank, AQUAINT and the TempEval-3
+    # data tag "in N units" as a length of time (a date 8 months on only 1 time in 10)
     return "DURATION", _duration_code(count, unit), mod
 
 

@@ -150,7 +150,8 @@ def count_nouns_re() -> re.Pattern:
 
 @cache
 def future_cues_re() -> re.Pattern:
-    return re.compile(rf"(?<![\w'])(?:{alternation(_words('future_cues'))})\b", re.IGNORECASE)
+    # "next to the embassy" is a place, not a time to come
+    return re.compile(rf"(?<![\w'])(?:{alternation(_words('future_cues'))})\b(?!\s+to\b)", re.IGNORECASE)
 
 
 @cache
