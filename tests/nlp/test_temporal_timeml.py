@@ -99,6 +99,19 @@ CONVENTIONS = [
     ("A fire broke out in a warehouse next to the station on Friday.", WED, "Friday", "DATE",
      "2026-04-10"),
     ("Police have been looking for him since the Oct. 9 fire.", WED, "Oct. 9", "DATE", "2025-10-09"),
+    # a quarter named with its year in front is one expression
+    ("In the 1988 second quarter, the mill lost money.", NOV, "the 1988 second quarter", "DATE", "1988-Q2"),
+    ("Profit in this year's third quarter doubled.", NOV, "this year's third quarter", "DATE", "1989-Q3"),
+    ("Profit in the year-ago third quarter was flat.", NOV, "the year-ago third quarter", "DATE", "1988-Q3"),
+    # "the week of March 6" is that week
+    ("The trial may open the week of March 6.", dt.date(2026, 2, 20), "the week of March 6", "DATE",
+     "2026-W10"),
+    # "over the weekend" opening a clause takes the tense after the comma; with no cue, a Monday
+    # article means the weekend just gone
+    ("Over the weekend, the union voted to strike.", dt.date(2026, 4, 13), "the weekend", "DATE", "2026-W15-WE"),
+    ("Talks over the weekend focus on the merger.", dt.date(2026, 4, 13), "the weekend", "DATE", "2026-W15-WE"),
+    # a clock time with its day after an aside in brackets: the time on that day
+    ("The plant shut at 6:15 a.m. (1015 GMT) Monday, staff said.", WED, "6:15 a.m.", "TIME", "2026-04-13T06:15"),
     # a month after "in" is a date even before a capitalised name
     ("In November Jane Roe took over the lab.", WED, "November", "DATE", "2025-11"),
 ]

@@ -25,6 +25,7 @@ from kb.nlp.temporal.resolve import (
     resolve_day_of_month,
     resolve_holiday,
     resolve_month,
+    week_value,
     weekend_value,
 )
 
@@ -63,9 +64,16 @@ def handle_month_day(m: re.Match, ctx: Context) -> Result | None:
             return None
     if day > 31:
         return None
-    weekday = V.weekdays()[m["weekday"]] if m["weekday"] else None
+    weekday = V.weekdays()[m["weekday"]] if m.groupdict().get("weekday") else None
     value = resolve_day_of_month(ctx, month, day, m.start(), m.end(), weekday)
     return ("DATE", value, None) if value else None
+
+
+def handle_week_of(m: re.Match, ctx: Context) -> Result | None:
+    found = handle_month_day(m, ctx)
+    if found is None or not re.fullmatch(r"\d{4}-\d\d-\d\d", found[1]):
+        return found
+    return "DATE", week_value(dt.date.fromisoformat(found[1])), None
 
 
 def handle_month_year(m: re.Match, ctx: Context) -> Result | None:

@@ -32,13 +32,18 @@ def handle_quarter(m: re.Match, ctx: Context) -> Result | None:
     mod = date_mod(groups.get("dmod"))
     fiscal = bool(groups.get("fy") or groups.get("fisc") or groups.get("fisc2") or groups.get("fisc3"))
     year = _fiscal_year(m, ctx) if fiscal else None  # "the fiscal first quarter": this year's
+    # "the 1988 third quarter", "this year's third quarter": the year stands before the quarter
     year = year or year_from(groups.get("year")) or year_from(groups.get("yy"))
-    if year is None and groups.get("yrel"):
-        year = year_of_relative(groups["yrel"], ctx)
+    year = year or year_from(groups.get("pyear"))
+    if year is None and (groups.get("yrel") or groups.get("prel")):
+        year = year_of_relative(groups.get("yrel") or groups["prel"], ctx)
     if year is None:
         # "fourth-quarter results" are reported after the quarter has ended
         relative = "completed" if _RESULTS_RE.match(text_after(ctx, m)) else ""
-        return "DATE", resolve_period(ctx, "Q", quarter, m.start(), m.end(), relative=relative), mod
+        value = resolve_period(ctx, "Q", quarter, m.start(), m.end(), relative=relative)
+        if groups.get("ago") and value[:4].isdigit():  # "the year-ago third quarter"
+            value = f"{int(value[:4]) - 1:04d}{value[4:]}"
+        return "DATE", value, mod
     return "DATE", f"{year:04d}-Q{quarter}", mod
 
 

@@ -23,6 +23,8 @@ def handle_weekend(m: re.Match, ctx: Context) -> Result | None:
     if ctx.published is None:
         return "DATE", "XXXX-WXX-WE", None
     published = ctx.published
+    if tense is None:  # no cue: the nearest weekend, the last one early in the week
+        tense = "past" if published.isoweekday() <= 3 else "future"
     if tense == "past":
         days_back = (published.isoweekday() - 6) % 7 if published.isoweekday() < 6 else 0
         back = days_back if published.isoweekday() >= 6 else published.isoweekday() + 1

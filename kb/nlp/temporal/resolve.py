@@ -118,12 +118,20 @@ def shift_value(value: str | None, unit: str, offset: int) -> str | None:
 
 # --- tense ------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z\"'(])|\n")
+# A full stop ends a sentence unless it ends a title or "a.m." ("Mr. Smith said", "9 p.m. (local time)")
+_SENTENCE_END = re.compile(
+    r"(?<![ap]\.m)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bGen)(?<!\bGov)(?<!\bSen)(?<!\bRep)"
+    r"(?<!\bU\.S)(?<!\bLt)(?<!\bCol)(?<!\bSgt)[.!?]\s+(?=[A-Z\"'(])|\n")
 
 
-_CLAUSE_OPENING = re.compile(r"^\s*(?:(?:on|by|until|since|in|early|late|later|earlier)\s+)?$", re.IGNORECASE)
+_CLAUSE_OPENING = re.compile(
+    r"^\s*(?:(?:on|by|until|since|in|over|during|at|early|late|later|earlier)\s+)?$", re.IGNORECASE)
 _DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|its|their|his|her|our|this|that)\s+$", re.IGNORECASE)
 _PASSIVE_AUX = re.compile(r"\b(?:be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+
+
+# An -ed word after the date counts as if twice as far away as it is.
+_AFTER_PARTICIPLE_WEIGHT = 2
 
 
 def tense_near(ctx: Context, start: int, end: int) -> str | None:
@@ -162,6 +170,8 @@ def tense_near(ctx: Context, start: int, end: int) -> str | None:
             if word.endswith("ed") and _DETERMINER_BEFORE.search(segment, max(0, m.start() - 12), m.start()):
                 continue  # "the reduced dividend": an adjective, not a verb
             distance = (m.start() + offset - end) * 1.5 + 5 if is_after else start - (m.end() + offset)
+            if is_after and word.endswith("ed") and word not in V.past_cue_words():
+                distance *= _AFTER_PARTICIPLE_WEIGHT  # "markets untouched by": more often a participle
             if best is None or distance < best[0]:
                 best = (distance, "past")
     return best[1] if best else None

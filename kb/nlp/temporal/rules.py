@@ -122,6 +122,8 @@ def trigger_index() -> TriggerIndex:
 # --- running the rules ------------------------------------------------------------------
 
 _GLUE_RE = re.compile(r"\s*(?:,\s*)?(?:(?:at|on|around|by)\s+)?$", re.IGNORECASE)
+# A short aside in brackets between a clock time and its day ("10 a.m. (1500 GMT) Friday").
+_ASIDE_RE = re.compile(r"\s*\([^()\n]{1,25}\)\s*(?:,\s*)?(?:on\s+)?", re.IGNORECASE)
 # A value naming one day, which a clock time next to it can join.
 _DAY_VALUE_RE = re.compile(r"(?:\d{4}|XXXX)-(?:\d\d|XX)-(?:\d\d|XX)|(?:\d{4}|XXXX)-W(?:\d\d|XX)-\d")
 
@@ -248,6 +250,12 @@ def _merge_clock_times(chosen: list[Candidate], text: str) -> list[tuple]:
                 value = f"{day_val}T{clock_part}"
                 out.append((cand.start, nxt.end, text[cand.start:nxt.end], "TIME", value, day.result[2]))
                 i += 2
+                continue
+            if clock is cand and _ASIDE_RE.fullmatch(gap) and _DAY_VALUE_RE.fullmatch(day_val):
+                # "at 10:35 a.m. (0735 GMT) Friday": two expressions, the time on that day
+                value = f"{day_val}T{clock.result[1].split('T', 1)[1]}"
+                out.append((cand.start, cand.end, text[cand.start:cand.end], "TIME", value, cand.result[2]))
+                i += 1
                 continue
         kind, value, mod = cand.result
         out.append((cand.start, cand.end, text[cand.start:cand.end], kind, value, mod))

@@ -160,6 +160,11 @@ def past_cues_re() -> re.Pattern:
 
 
 @cache
+def past_cue_words() -> frozenset[str]:
+    return frozenset(w.lower() for w in _words("past_cues"))
+
+
+@cache
 def not_past_ed() -> frozenset[str]:
     return _words("not_past_ed")
 
