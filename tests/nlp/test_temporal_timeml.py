@@ -112,6 +112,13 @@ CONVENTIONS = [
     ("Talks over the weekend focus on the merger.", dt.date(2026, 4, 13), "the weekend", "DATE", "2026-W15-WE"),
     # a clock time with its day after an aside in brackets: the time on that day
     ("The plant shut at 6:15 a.m. (1015 GMT) Monday, staff said.", WED, "6:15 a.m.", "TIME", "2026-04-13T06:15"),
+    # compound number words; a number after a thousands comma is no count of years
+    ("Thirty-five years of army rule ended in a vote.", WED, "Thirty-five years", "DURATION", "P35Y"),
+    ("Rain fell over the last twenty four hours.", WED, "the last twenty four hours", "DURATION", "PT24H"),
+    ("The mill was built seventy years ago.", WED, "seventy years ago", "DATE", "1956"),
+    # "scheduled" and "postponed until" point ahead
+    ("The mayor has scheduled a briefing Friday.", WED, "Friday", "DATE", "2026-04-17"),
+    ("The vote was postponed until Monday.", WED, "Monday", "DATE", "2026-04-20"),
     # a month after "in" is a date even before a capitalised name
     ("In November Jane Roe took over the lab.", WED, "November", "DATE", "2025-11"),
 ]
@@ -130,6 +137,7 @@ NOT_TIMEXES = [
     "About two thousand people came, and nineteen ninety dollars was raised.",
     "Revenue grew 8% annually through the decade's end.",
     "Crowds filled the square for the May Day parade.",
+    "The valley has a 4,000 year history of farming.",
 ]
 
 

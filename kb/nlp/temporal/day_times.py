@@ -124,7 +124,7 @@ def handle_clock(m: re.Match, ctx: Context) -> Result | None:
 
 def handle_ago(m: re.Match, ctx: Context) -> Result | None:
     unit = V.units()[m["unit"].lower()]
-    number = V.numbers().get((m["num"] or "").lower(), m["num"]) if m["num"] else "X"
+    number = V.number_value(m["num"]) if m["num"] else "X"
     direction = m["dir"].lower()
     if unit.startswith("T"):
         return None

@@ -103,7 +103,7 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
             return None
         count = "X"
     else:
-        count = V.numbers().get(raw_num, raw_num)
+        count = V.number_value(raw_num)
         if count == "1" and plural and raw_num in ("a", "an"):
             return None
     if count == "X" and plural and rel in _PAST_RELS:

@@ -74,6 +74,16 @@ def numbers() -> dict[str, str]:
     return dict(vocab()["numbers"])
 
 
+def number_value(words: str) -> str:
+    """The count a number word names ("three" 3, "thirty-five" 35, "a few" X), or the words
+    themselves (digits)."""
+    words = re.sub(r"\s+", " ", words.lower())
+    tens, _, ones = words.replace("-", " ").partition(" ")
+    if ones and tens in year_tens() and ones in year_ones():  # "thirty-five", "twenty four"
+        return str(year_tens()[tens] + year_ones()[ones])
+    return numbers().get(words, words)
+
+
 @cache
 def ordinals() -> dict[str, int]:
     return dict(vocab()["ordinals"])
