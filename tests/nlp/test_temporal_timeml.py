@@ -116,6 +116,7 @@ CONVENTIONS = [
     ("Thirty-five years of army rule ended in a vote.", WED, "Thirty-five years", "DURATION", "P35Y"),
     ("Rain fell over the last twenty four hours.", WED, "the last twenty four hours", "DURATION", "PT24H"),
     ("The mill was built seventy years ago.", WED, "seventy years ago", "DATE", "1956"),
+    ("The chief expects a year of slow growth.", WED, "a year", "DURATION", "P1Y"),
     # "scheduled" and "postponed until" point ahead
     ("The mayor has scheduled a briefing Friday.", WED, "Friday", "DATE", "2026-04-17"),
     ("The vote was postponed until Monday.", WED, "Monday", "DATE", "2026-04-20"),
@@ -138,6 +139,9 @@ NOT_TIMEXES = [
     "Revenue grew 8% annually through the decade's end.",
     "Crowds filled the square for the May Day parade.",
     "The valley has a 4,000 year history of farming.",
+    # a rate after a count: "600 seats a week"
+    "The new ferry adds 600 seats a week.",
+    "The plant hired 2,500 a month.",
 ]
 
 

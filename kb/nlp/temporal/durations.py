@@ -68,6 +68,12 @@ def _duration_code(count: str, unit: str) -> str:
 
 
 _YEARS_PER = {"DE": 10, "CE": 100}
+# A count right before "a week": a number, or a number and a plural noun that is not itself a unit
+# of time ("700 seats a week"; not "three days a week", nor "he expects a year").
+_COUNT_BEFORE_RE = re.compile(
+    r"(?:\d|\b(?:thousand|million|billion)|(?:\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozen|hundred"
+    r"|thousand|million|billion))\s+(?:[a-z]+\s+)?(?!(?:days|weeks|months|years|hours|minutes|times)\b)[a-z]{3,}s)"
+    r"\s+$")
 # A bare plural unit after these words is not a span of time ("the days of", "hundreds of years").
 _NOT_A_SPAN_BEFORE_RE = re.compile(
     r"\b(?:the|these|those|their|its|his|her|our|on|of|early|later?|first|final)\s+$")
@@ -111,8 +117,11 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
     if count == "X" and plural and rel in _FUTURE_RELS:
         return "DATE", "FUTURE_REF", None
     if raw_num in ("a", "an", "one") and not rel and not mod:
-        if _MONEY_BEFORE_RE.search(text_before(ctx, m, 25)):
+        before = text_before(ctx, m, 25)
+        if _MONEY_BEFORE_RE.search(before):
             return "SET", _duration_code("1", unit), None
+        if raw_num != "one" and _COUNT_BEFORE_RE.search(before):
+            return None  # "four flights a week", "358,000 a month": a rate, which TimeML leaves untagged
     # "in eight months" stays a DURATION even in a future clause: TimeBank, AQUAINT and the TempEval-3
     # data tag "in N units" as a length of time (a date 8 months on only 1 time in 10)
     return "DURATION", _duration_code(count, unit), mod
