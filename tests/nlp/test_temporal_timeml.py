@@ -117,6 +117,10 @@ CONVENTIONS = [
     ("Rain fell over the last twenty four hours.", WED, "the last twenty four hours", "DURATION", "PT24H"),
     ("The mill was built seventy years ago.", WED, "seventy years ago", "DATE", "1956"),
     ("The chief expects a year of slow growth.", WED, "a year", "DURATION", "P1Y"),
+    # a bare weekday with no tense cue is the last such day; a future seen from the past ("had been
+    # due to") is gone by
+    ("The bonds convert at a premium of 20% over Thursday's price.", WED, "Thursday", "DATE", "2026-04-09"),
+    ("The offer had been due to expire Friday.", WED, "Friday", "DATE", "2026-04-10"),
     # "scheduled" and "postponed until" point ahead
     ("The mayor has scheduled a briefing Friday.", WED, "Friday", "DATE", "2026-04-17"),
     ("The vote was postponed until Monday.", WED, "Monday", "DATE", "2026-04-20"),
