@@ -121,6 +121,9 @@ CONVENTIONS = [
     # due to") is gone by
     ("The bonds convert at a premium of 20% over Thursday's price.", WED, "Thursday", "DATE", "2026-04-09"),
     ("The offer had been due to expire Friday.", WED, "Friday", "DATE", "2026-04-10"),
+    # "by February" and "effective Feb. 1" point ahead, whatever the tense of the clause
+    ("The lender agreed to cut its debt by February.", NOV, "February", "DATE", "1990-02"),
+    ("The board named two new directors, effective Feb. 1.", NOV, "Feb. 1", "DATE", "1990-02-01"),
     # "scheduled" and "postponed until" point ahead
     ("The mayor has scheduled a briefing Friday.", WED, "Friday", "DATE", "2026-04-17"),
     ("The vote was postponed until Monday.", WED, "Monday", "DATE", "2026-04-20"),

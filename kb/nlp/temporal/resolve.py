@@ -230,7 +230,19 @@ def resolve_day_of_month(
         options = matching or options
     if not options:
         return None
-    return _pick(options, pub.toordinal(), tense_near(ctx, start, end), per_year=365)
+    return _pick(options, pub.toordinal(), _date_tense(ctx, start, end), per_year=365)
+
+
+# "by February", "effective June 1": a deadline or a start, ahead in news (8 of 8 and 3 of 3 in
+# TimeBank and AQUAINT) whatever the tense of the clause.
+_AHEAD_BEFORE = re.compile(r"\b(?:by|effective)\s+$", re.IGNORECASE)
+
+
+def _date_tense(ctx: Context, start: int, end: int) -> str | None:
+    """The tense for a month or a day of a month: ahead after "by" or "effective", else the cues'."""
+    if _AHEAD_BEFORE.search(ctx.text, max(0, start - 12), start):
+        return "future"
+    return tense_near(ctx, start, end)
 
 
 def resolve_month(ctx: Context, month: int, rel: str, start: int, end: int) -> str:
@@ -246,7 +258,7 @@ def resolve_month(ctx: Context, month: int, rel: str, start: int, end: int) -> s
         return max(o for o in options if o[0] < target)[1]
     if rel == "next":
         return min(o for o in options if o[0] > target)[1]
-    return _pick(options, target, tense_near(ctx, start, end), per_year=12)
+    return _pick(options, target, _date_tense(ctx, start, end), per_year=12)
 
 
 _SEASON_ORDER = {"SP": 0, "SU": 1, "FA": 2, "WI": 3}
