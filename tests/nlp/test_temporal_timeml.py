@@ -146,6 +146,10 @@ NOT_TIMEXES = [
     "Revenue grew 8% annually through the decade's end.",
     "Crowds filled the square for the May Day parade.",
     "The valley has a 4,000 year history of farming.",
+    # a bare plural unit after "after", "by", "only", or before "apart", is no span TimeML tags
+    "Talks resumed after weeks of silence.",
+    "The two fires broke out minutes apart.",
+    "The dispute predates the merger by decades.",
     # a rate after a count: "600 seats a week"
     "The new ferry adds 600 seats a week.",
     "The plant hired 2,500 a month.",
