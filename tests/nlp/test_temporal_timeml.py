@@ -116,6 +116,7 @@ CONVENTIONS = [
     ("Thirty-five years of army rule ended in a vote.", WED, "Thirty-five years", "DURATION", "P35Y"),
     ("Rain fell over the last twenty four hours.", WED, "the last twenty four hours", "DURATION", "PT24H"),
     ("The mill was built seventy years ago.", WED, "seventy years ago", "DATE", "1956"),
+    ("The valley has a 4,000 year history of farming.", WED, "4,000 year", "DURATION", "P4000Y"),
     ("The chief expects a year of slow growth.", WED, "a year", "DURATION", "P1Y"),
     # a bare weekday with no tense cue is the last such day; a future seen from the past ("had been
     # due to") is gone by
@@ -145,7 +146,6 @@ NOT_TIMEXES = [
     "About two thousand people came, and nineteen ninety dollars was raised.",
     "Revenue grew 8% annually through the decade's end.",
     "Crowds filled the square for the May Day parade.",
-    "The valley has a 4,000 year history of farming.",
     # a bare plural unit after "after", "by", "only", or before "apart", is no span TimeML tags
     "Talks resumed after weeks of silence.",
     "The two fires broke out minutes apart.",

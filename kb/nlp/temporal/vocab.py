@@ -78,6 +78,8 @@ def number_value(words: str) -> str:
     """The count a number word names ("three" 3, "thirty-five" 35, "a few" X), or the words
     themselves (digits)."""
     words = re.sub(r"\s+", " ", words.lower())
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", words):  # "2,500"
+        return words.replace(",", "")
     tens, _, ones = words.replace("-", " ").partition(" ")
     if ones and tens in year_tens() and ones in year_ones():  # "thirty-five", "twenty four"
         return str(year_tens()[tens] + year_ones()[ones])
