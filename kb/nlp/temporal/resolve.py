@@ -127,7 +127,7 @@ _SENTENCE_END = re.compile(
 _CLAUSE_OPENING = re.compile(
     r"^\s*(?:(?:on|by|until|since|in|over|during|at|early|late|later|earlier)\s+)?$", re.IGNORECASE)
 _DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|its|their|his|her|our|this|that)\s+$", re.IGNORECASE)
-_PAST_AUX_BEFORE = re.compile(r"\b(?:was|were|had(?:\s+been)?)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+_PAST_AUX_BEFORE = re.compile(r"\bhad(?:\s+been)?\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _PASSIVE_AUX = re.compile(r"\b(?:be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 
 
@@ -158,7 +158,8 @@ def tense_near(ctx: Context, start: int, end: int) -> str | None:
         for m in V.future_cues_re().finditer(segment):
             future_spans.append((m.start(), m.end()))
             distance = (m.start() + offset - end) * 1.5 + 5 if is_after else start - (m.end() + offset)
-            # "had been due to expire Friday": a future seen from the past, in news mostly gone by
+            # "had been due to expire Friday": a future seen from the past, gone by ("was planned for
+            # the spring" may still lie ahead)
             tense = "future"
             if not m[0].lower().endswith("until") and _PAST_AUX_BEFORE.search(segment, max(0, m.start() - 30),
                                                                              m.start()):
@@ -307,8 +308,6 @@ def resolve_weekday(ctx: Context, weekday: int, rel: str, start: int, end: int) 
     if rel in ("next", "this coming"):
         return day_value(pub + dt.timedelta(days=ahead or 7))
     tense = None if rel == "this" else tense_near(ctx, start, end)
-    if rel != "this" and tense is None:
-        tense = "past"  # news tells what happened: with no cue, the last such day (TimeBank: 15 of 16)
     if tense == "past" or (tense is None and back <= ahead):
         return day_value(pub - dt.timedelta(days=back))
     return day_value(pub + dt.timedelta(days=ahead))
