@@ -99,6 +99,10 @@ CONVENTIONS = [
     ("A fire broke out in a warehouse next to the station on Friday.", WED, "Friday", "DATE",
      "2026-04-10"),
     ("Police have been looking for him since the Oct. 9 fire.", WED, "Oct. 9", "DATE", "2025-10-09"),
+    # results of the quarter under way are this quarter's; of another, the last one completed
+    ("It gave no estimate of the storm's effect on fourth-quarter results.", NOV, "fourth-quarter", "DATE",
+     "1989-Q4"),
+    ("Third-quarter results beat forecasts.", NOV, "Third-quarter", "DATE", "1989-Q3"),
     # a quarter named with its year in front is one expression
     ("In the 1988 second quarter, the mill lost money.", NOV, "the 1988 second quarter", "DATE", "1988-Q2"),
     ("Profit in this year's third quarter doubled.", NOV, "this year's third quarter", "DATE", "1989-Q3"),

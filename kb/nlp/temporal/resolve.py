@@ -288,7 +288,9 @@ def resolve_period(ctx: Context, kind: str, number: int, start: int, end: int, r
     options = [(y * per_year + slot, f"{y:04d}-{label}") for y in (pub.year - 1, pub.year, pub.year + 1)]
     if relative == "this":
         return min(options, key=lambda o: abs(o[0] - target))[1]
-    if relative in ("last", "this past", "completed"):
+    if relative == "completed":  # results come after their quarter, or at its end for the current one
+        return max(o for o in options if o[0] <= target)[1]
+    if relative in ("last", "this past"):
         return max(o for o in options if o[0] < target)[1]
     if relative in ("next", "this coming"):
         return min(o for o in options if o[0] > target)[1]
