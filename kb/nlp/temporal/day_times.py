@@ -134,9 +134,10 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
         if direction == "ago":
             return "DATE", "PAST_REF", None
         return None
-    # "almost four years ago" is a date, about that long before: its mod says how exact
-    approx = V.duration_mods().get(re.sub(r"\s+", " ", (m["dm"] or "").lower())) == "APPROX"
-    mod = "APPROX" if approx else None
+    # "almost four years ago" is a date, about that long before (the duration rule leaves it to
+    # this one): its mod says how exact
+    before = re.search(r"(\w+)\s+$", text_before(ctx, m, 16))
+    mod = "APPROX" if before and V.duration_mods().get(before[1].lower()) == "APPROX" else None
     sign = -1 if direction in ("ago", "earlier", "before", "prior") else 1
     amount = float(number)
     if amount != int(amount):

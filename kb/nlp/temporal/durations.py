@@ -67,6 +67,7 @@ def _duration_code(count: str, unit: str) -> str:
     return f"P{count}{unit}"
 
 
+_AGO_AFTER_RE = re.compile(r"\s+ago\b", re.IGNORECASE)
 _YEARS_PER = {"DE": 10, "CE": 100}
 # A count right before "a week": a number, or a number and a plural noun that is not itself a unit
 # of time ("700 seats a week"; not "three days a week", nor "he expects a year").
@@ -97,6 +98,8 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
     after = text_after(ctx, m)
     if re.match(r"(?:\s+|-)old\b", after) or m["long"] == "-old":
         return None  # an age ("52 years old") is not annotated in TimeML
+    if m["dm"] and raw_num and _AGO_AFTER_RE.match(after):
+        return None  # "almost four years ago" is a date: the "ago" rule tags "four years ago"
     if unit == "Q" and re.search(r"\w-$", ctx.text[m.start():m.start() + len(m[0]) - len(m["unit"])]):
         return None  # "three-quarters" is a fraction
     if re.match(r"-[a-z]", after) or (

@@ -120,8 +120,8 @@ def shift_value(value: str | None, unit: str, offset: int) -> str | None:
 
 # A full stop ends a sentence unless it ends a title or "a.m." ("Mr. Smith said", "9 p.m. (local time)")
 _SENTENCE_END = re.compile(
-    r"(?<![ap]\.m)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bGen)(?<!\bGov)(?<!\bSen)(?<!\bRep)"
-    r"(?<!\bU\.S)(?<!\bLt)(?<!\bCol)(?<!\bSgt)[.!?]\s+(?=[A-Z\"'(])|\n")
+    r"[.!?](?<![ap]\.m\.)(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bGen\.)(?<!\bGov\.)"
+    r"(?<!\bSen\.)(?<!\bRep\.)(?<!\bU\.S\.)(?<!\bLt\.)(?<!\bCol\.)(?<!\bSgt\.)\s+(?=[A-Z\"'(])|\n")
 
 
 _CLAUSE_OPENING = re.compile(
