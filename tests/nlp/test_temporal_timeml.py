@@ -127,6 +127,8 @@ CONVENTIONS = [
     # "by February" and "effective Feb. 1" point ahead, whatever the tense of the clause
     ("The lender agreed to cut its debt by February.", NOV, "February", "DATE", "1990-02"),
     ("The board named two new directors, effective Feb. 1.", NOV, "Feb. 1", "DATE", "1990-02-01"),
+    # "two weeks from now" is a date, and its "now" no second timex
+    ("The plant opens two weeks from now.", WED, "two weeks", "DATE", "2026-W18"),
     # "scheduled" and "postponed until" point ahead
     ("The mayor has scheduled a briefing Friday.", WED, "Friday", "DATE", "2026-04-17"),
     ("The vote was postponed until Monday.", WED, "Monday", "DATE", "2026-04-20"),

@@ -146,7 +146,7 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
         # "profit rose in the third quarter from a year ago": the same quarter a year back.
         if ctx.anchor_value and _QUARTER_RE.fullmatch(ctx.anchor_value) and m.start() - ctx.anchor_end < 300:
             return "DATE", shift_value(ctx.anchor_value, "Y", -int(amount)), None
-    if direction in ("ago", "from now"):
+    if direction == "ago":
         return "DATE", shift_by_unit(ctx.published, unit, sign * int(amount), by_amount=True), mod
     kept = shift_value(ctx.anchor_value, unit, sign * int(amount))
     if kept:
@@ -159,4 +159,6 @@ _QUARTER_RE = re.compile(r"\d{4}-Q[1-4]")
 
 def handle_reference(m: re.Match, ctx: Context) -> Result | None:
     word = re.sub(r"\s+", " ", m["w"].lower())
+    if word == "now" and re.search(r"\bfrom\s+$", text_before(ctx, m, 8), re.IGNORECASE):
+        return None  # "two weeks from now" is one date, tagged by the duration rule
     return "DATE", V.reference_words()[word], None

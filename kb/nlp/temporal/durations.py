@@ -6,7 +6,7 @@ import re
 
 from kb.nlp.temporal import vocab as V
 from kb.nlp.temporal.match_context import Result, text_after, text_before
-from kb.nlp.temporal.resolve import Context
+from kb.nlp.temporal.resolve import Context, shift_by_unit
 
 
 def handle_set(m: re.Match, ctx: Context) -> Result | None:
@@ -68,6 +68,7 @@ def _duration_code(count: str, unit: str) -> str:
 
 
 _AGO_AFTER_RE = re.compile(r"\s+ago\b", re.IGNORECASE)
+_FROM_NOW_AFTER_RE = re.compile(r"\s+from\s+now\b", re.IGNORECASE)
 _YEARS_PER = {"DE": 10, "CE": 100}
 # A count right before "a week": a number, or a number and a plural noun that is not itself a unit
 # of time ("700 seats a week"; not "three days a week", nor "he expects a year").
@@ -100,6 +101,11 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
         return None  # an age ("52 years old") is not annotated in TimeML
     if m["dm"] and raw_num and _AGO_AFTER_RE.match(after):
         return None  # "almost four years ago" is a date: the "ago" rule tags "four years ago"
+    if raw_num and not rel and _FROM_NOW_AFTER_RE.match(after):
+        # "two weeks from now" is a date (here, not in the "ago" rule, so that "from" is no trigger)
+        count = V.number_value(raw_num)
+        if count.isdigit() and not unit.startswith("T"):
+            return "DATE", shift_by_unit(ctx.published, unit, int(count), by_amount=True), None
     if unit == "Q" and re.search(r"\w-$", ctx.text[m.start():m.start() + len(m[0]) - len(m["unit"])]):
         return None  # "three-quarters" is a fraction
     if re.match(r"-[a-z]", after) or (

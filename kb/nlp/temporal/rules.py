@@ -142,6 +142,8 @@ def find_timexes(
     candidates: list[Candidate] = []
     all_windows = [None] * len(rules()) if full_scan else trigger_index().windows(text)
     for rank, (rule, windows) in enumerate(zip(rules(), all_windows, strict=True)):
+        if windows is not None and not windows:
+            continue  # none of its trigger strings is in the text (most rules, for most texts)
         for match in _matches(rule.regex, text, windows):
             if match.end() == match.start():
                 continue
