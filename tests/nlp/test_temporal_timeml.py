@@ -107,6 +107,10 @@ CONVENTIONS = [
     ("In the 1988 second quarter, the mill lost money.", NOV, "the 1988 second quarter", "DATE", "1988-Q2"),
     ("Profit in this year's third quarter doubled.", NOV, "this year's third quarter", "DATE", "1989-Q3"),
     ("Profit in the year-ago third quarter was flat.", NOV, "the year-ago third quarter", "DATE", "1988-Q3"),
+    ("Net rose 8%. For the quarter a year ago, the bank lost money.", NOV, "the quarter a year ago", "DATE",
+     "1988-Q3"),
+    # a year after "pre-" or "post-" is that year
+    ("The post-1959 laws split many families.", WED, "1959", "DATE", "1959"),
     # "the week of March 6" is that week
     ("The trial may open the week of March 6.", dt.date(2026, 2, 20), "the week of March 6", "DATE",
      "2026-W10"),
@@ -154,6 +158,8 @@ NOT_TIMEXES = [
     "Talks resumed after weeks of silence.",
     "The two fires broke out minutes apart.",
     "The dispute predates the merger by decades.",
+    # a title in quotes
+    'The minister spoke on the talk show "This Week" about the budget.',
     # a rate after a count: "600 seats a week"
     "The new ferry adds 600 seats a week.",
     "The plant hired 2,500 a month.",

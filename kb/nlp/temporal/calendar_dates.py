@@ -128,9 +128,14 @@ def handle_spelled_year(m: re.Match, ctx: Context) -> Result | None:
     return "DATE", f"{year:04d}", None
 
 
+_PRE_POST_RE = re.compile(r"\b(pre|post)-$", re.IGNORECASE)
+
+
 def handle_year(m: re.Match, ctx: Context) -> Result | None:
     year = int(m["year"])
     mod = date_mod(m["dmod"])
+    if prefix := _PRE_POST_RE.search(text_before(ctx, m, 6)):  # "post-1959 politics"
+        mod = {"pre": "BEFORE", "post": "AFTER"}[prefix[1].lower()]
     if not (mod or m["theyear"]) and not _year_in_context(m, ctx):
         return None
     return "DATE", f"{year:04d}", mod
@@ -140,7 +145,7 @@ def _year_in_context(m: re.Match, ctx: Context) -> bool:
     """A bare four-digit number is a year unless the words around it make it a count or name."""
     before = text_before(ctx, m, 25)
     after = text_after(ctx, m, 25)
-    if re.search(r"[$€£#]\s*$|\d[.,]$|[A-Za-z]-$|[A-Za-z]$", before):
+    if re.search(r"[$€£#]\s*$|\d[.,]$|[A-Za-z]-$|[A-Za-z]$", before) and not _PRE_POST_RE.search(before):
         return False
     if re.match(r"%|[.,]\d|\d|-[A-Za-z]|\s*(?:million|billion|thousand|percent)\b", after):
         return False

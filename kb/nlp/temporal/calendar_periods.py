@@ -56,7 +56,7 @@ _FIGURES_RE = re.compile(r"\s+(?:results|earnings|levels?|figures?|profits?|net|
 def handle_the_quarter(m: re.Match, ctx: Context) -> Result | None:
     """"the quarter", "the latest quarter", "the year-ago period" in an earnings report: the
     quarter mentioned last (nearby), or else the last one completed before publication."""
-    ago = bool(m["ago"] or m["alone"])
+    ago = bool(m["ago"] or m["alone"] or m["ago2"])  # "the quarter a year ago" too
     if m["period"] and not (ago or m["latest"]):
         return None  # "the period" alone is any stretch of time
     if m["alone"] and not (_FIGURES_RE.match(text_after(ctx, m))
@@ -145,7 +145,12 @@ _REL_OFFSETS = {
 _ANCHORED = {"the previous", "the prior", "the following", "the same", "that"}
 
 
+_QUOTE_BEFORE_RE = re.compile("[\"\u201c']\\s*$")
+
+
 def handle_relative_unit(m: re.Match, ctx: Context) -> Result | None:
+    if m["unit"][0].isupper() and m["rel"][0].isupper() and _QUOTE_BEFORE_RE.search(text_before(ctx, m, 3)):
+        return None  # a title in quotes: ABC's "This Week"
     unit = m["unit"].lower()
     rel = re.sub(r"\s+", " ", m["rel"].lower())
     pre = re.sub(r"\s+", " ", (m["pre"] or "").lower()).strip()
