@@ -8,30 +8,18 @@ from typing import Any
 
 import sqlite_utils
 
-from kb.core.relations import default_relations
-from kb.dates.spans import DateSpan, date_span, more_precise, spans_compatible
-from kb.ledger.directions import Directions
-from kb.ledger.fold import (
-    RUMOR_KEY,
-    keys_for,
-    known_date,
-    matchable_date_span,
-    matchable_span,
-    months,
-    type_group,
-)
+from kb.dates.spans import date_span, more_precise
+from kb.ledger.combine import AnnouncementCombine
+from kb.ledger.fit import SPECIFIC_LABELS, report_match_span
+from kb.ledger.fold import RUMOR_KEY, keys_for, known_date, months
 from kb.ledger.reports import Report, ignored_entity_ids
 from kb.ledger.scoring import load_weights
 from kb.ledger.similarity import content_word_set, jaccard, overlap_coefficient
 from kb.ledger.sql_helpers import chunks, marks
 from kb.ledger.state import INSERT_KEY_SQL
-from kb.ledger.writing import EventWriter
-
-# Entity labels that name one thing a fact is about (a product, a person), not a hub company.
-SPECIFIC_LABELS = frozenset({"PRODUCT", "PERSON"})
 
 
-class Ledger(EventWriter):
+class Ledger(AnnouncementCombine):
     """Merges reports into events and keeps each event's fields, status and history current.
 
     One instance serves one batch: event rows, entity sets and reports read from the
@@ -74,162 +62,24 @@ class Ledger(EventWriter):
         ranked = sorted(shared, key=lambda e: (-len(shared[e]), -e))
         return ranked[:cap] if cap else ranked
 
-    def date_fit(self, report: Report, event: dict[str, Any]) -> str | None:
-        """How the report's date fits the event's: "day" (the same day, within the tolerance),
-        "dated" (nested dates), "window" (one side undated or dated only by the publication date it
-        fell back to, and the dated side at most the type's window before the other was known),
-        "conflict" (dates from the text at most `conflict_days` apart, for the types that may
-        conflict), or None (another fact)."""
-        tolerance = self.day_tolerance
-        window = self.windows.get(report.type, self.windows["default"])
-        slack = dt.timedelta(days=tolerance)
-        ours = report_match_span(report)
-        theirs = event_match_span(event)
-        if ours and theirs:
-            if spans_compatible(ours, theirs, tolerance):
-                return "day" if ours.precision == theirs.precision == "day" else "dated"
-            if report.type in self.conflict_types and span_gap(ours, theirs) <= self.conflict_days:
-                return "conflict"
-            return None
-        raw = date_span(event["date"], event["date_mod"])
-        if (report.span and raw and report.span.precision == raw.precision == "day"
-                and abs((report.span.start - raw.start).days) <= tolerance):
-            return "day"
-        ours_known, theirs_known = known_date(report.known_at), known_date(event["known_at"])
-        if ours is None and theirs is None:
-            if ours_known is None or theirs_known is None:
-                return "window"
-            return "window" if abs(ours_known - theirs_known) <= window else None
-        dated, reported = (ours, theirs_known) if ours else (theirs, ours_known)
-        if reported is None:
-            return None
-        return "window" if dated.start - slack <= reported <= dated.end + window else None
-
-    def entities_fit(self, report: Report, event_id: int, min_overlap: float,
-                     fit: str | None) -> float | None:
-        """How well report and event share entities (their overlap coefficient, plus one for each
-        product or person they share, at most two), or None when they are not about the same things.
-
-        The overlap coefficient must reach `min_overlap` (a report naming a subset of the event's
-        entities fits); on the same day, sharing two entities, or one product or person, or one
-        entity and two names of one company (related_names), is enough (reports of one launch name
-        its maker as "Microsoft" or "Microsoft AI", and more or fewer of the places it is
-        available in), and with nested dates ("two weeks ago", "in April") one
-        product. Conflicting dates need a shared product.
-        """
-        ours, theirs = report.match_ids, self.event_entity_ids(event_id)
-        overlap = overlap_coefficient(ours, theirs)
-        shared = ours & theirs
-        self.load_entity_types(shared)
-        labels = {self.entity_types.get(e) for e in shared}
-        score = overlap + min(2, sum(self.entity_types.get(e) in SPECIFIC_LABELS for e in shared))
-        if fit == "conflict":
-            return score if overlap >= min_overlap and "PRODUCT" in labels else None
-        # Known only at about the same time, one shared company is no evidence when both sides
-        # name others: OpenAI's deal with Amazon a week later is not its agreement with Microsoft.
-        hub_only = (fit == "window" and len(shared) == 1 and not labels & SPECIFIC_LABELS
-                    and min(len(ours), len(theirs)) >= 2)
-        if overlap >= min_overlap and not hub_only:
-            return score
-        if fit == "day" and (len(shared) >= 2 or labels & SPECIFIC_LABELS):
-            return score
-        family_overlap = overlap_coefficient(self.family_ids(ours), self.family_ids(theirs))
-        if fit == "day" and family_overlap >= min_overlap and not self.other_products(ours, theirs):
-            return score  # "OpenAI Foundation" in one report, "OpenAI" in the other
-        if fit == "day" and shared and self.related_names(ours - shared, theirs - shared):
-            return score  # "Amazon" in one report, "Amazon Web Services" in the other
-        if fit == "dated" and "PRODUCT" in labels:
-            return score  # "two weeks ago it released MAI-Voice-1": the launch of that day
-        return None
-
-    def other_products(self, ours: frozenset[int], theirs: frozenset[int]) -> bool:
-        """Whether both sides name products and share none (MAI-Voice-1 and MAI-1-preview, launched
-        the same day by the same maker, are two launches)."""
-        self.load_entity_types([*ours, *theirs])
-        mine = {e for e in ours if self.entity_types.get(e) == "PRODUCT"}
-        others = {e for e in theirs if self.entity_types.get(e) == "PRODUCT"}
-        return bool(mine and others and not mine & others)
-
-    def family_ids(self, entity_ids: Iterable[int]) -> frozenset[int]:
-        """The entities with each organisation replaced by the top organisation it belongs to
-        (data/relations.toml parents: "OpenAI Foundation" -> "OpenAI", "Microsoft AI" ->
-        "Microsoft"), when that organisation is in the base."""
-        ids = sorted(entity_ids)
-        self.load_entity_names(ids)
-        self.load_entity_types(ids)
-        return frozenset(self.family_of(e) if self.entity_types.get(e) == "ORG" else e for e in ids)
-
-    def family_of(self, entity_id: int) -> int:
-        found = self.families.get(entity_id)
-        if found is None:
-            name = self.entity_names.get(entity_id)
-            owners = default_relations().owners_of(name) if name else []
-            row = (self.db.execute("SELECT id FROM entities WHERE name = ?", [owners[-1]]).fetchone()
-                   if owners else None)
-            found = self.families[entity_id] = row[0] if row else entity_id
-        return found
-
-    def family_lookup_ids(self, entity_ids: Iterable[int]) -> set[int]:
-        """The entities, the organisations they belong to and those that belong to them, to look
-        events up by: either side of "OpenAI" and "OpenAI Foundation" finds the other's event."""
-        ids = set(entity_ids)
-        found = ids | set(self.family_ids(ids))
-        relations = default_relations()
-        for entity_id in sorted(ids):
-            if entity_id not in self.family_members:
-                name = self.entity_names.get(entity_id)
-                members = (sorted(n for n in relations.parents if name in relations.owners_of(n))
-                           if name and self.entity_types.get(entity_id) == "ORG" else [])
-                rows = self.db.execute(f"SELECT id FROM entities WHERE name IN ({marks(members)})",
-                                       members).fetchall() if members else []
-                self.family_members[entity_id] = frozenset(row[0] for row in rows)
-            found |= self.family_members[entity_id]
-        return found
-
-    def same_move(self, report: Report, event_id: int, fit: str | None) -> bool:
-        """For personnel reports: whether the report can tell the event's move: not an opposite
-        direction of one of its reports (a hire is not the firing before it), and, unless both
-        are of the same day, not about other people (both name people, none shared: a team hired
-        that day is one fact, Brockman's return a week after Altman's is another)."""
-        if report.type != "personnel":
-            return True
-        if self.directions is None:
-            self.directions = Directions(self.weights)
-        fold = self.folds.get(event_id)
-        triggers = ([r.trigger for r in fold.by_mention.values()] if fold is not None else
-                    [row[0] for row in self.db.execute(
-                        "SELECT trigger FROM event_mentions WHERE event_id = ?", [event_id])])
-        if self.directions.clash(self.directions.of(report.trigger), map(self.directions.of, triggers)):
-            return False
-        theirs = self.event_entity_ids(event_id)
-        self.load_entity_types([*report.match_ids, *theirs])
-        people = {e for e in report.match_ids if self.entity_types.get(e) == "PERSON"}
-        named = {e for e in theirs if self.entity_types.get(e) == "PERSON"}
-        return fit == "day" or not (people and named and not people & named)
-
-    def related_names(self, ours: Iterable[int], theirs: Iterable[int]) -> bool:
-        """Whether an entity of one set is named by extending the name of one of the other
-        ("Amazon" and "Amazon Web Services", "Microsoft" and "Microsoft AI")."""
-        ours, theirs = sorted(ours), sorted(theirs)
-        self.load_entity_names([*ours, *theirs])
-        name = self.entity_names.get
-        pairs = [(name(a) or "", name(b) or "") for a in ours for b in theirs]
-        return any(a and b and (a.startswith(b + " ") or b.startswith(a + " ")) for a, b in pairs)
-
     def match_score(self, report: Report, event_id: int, min_overlap: float) -> float | None:
         """How well a report fits an event, or None when it cannot be the same fact."""
         event = self.event_row(event_id)
         if event is None:
             return None
+        across = False
         if report.denial:
             overlap = overlap_coefficient(report.match_ids, self.event_entity_ids(event_id))
             if overlap < min_overlap or (event["known_at"] or "") > (report.known_at or "9999"):
                 return None  # a denial answers a claim already made
             fit = None
         else:
-            if event["type"] not in type_group(self.weights, report.type):
+            across = self.type_fit(report, event_id, event["type"])
+            if across is None:
                 return None
             fit = self.date_fit(report, event)
+            if across and (fit != "day" or not self.announced_together(report, event_id)):
+                return None  # another type of one announcement: told of the same day, naming its parties
             if fit is None or (fit == "window" and report.type != event["type"]
                                and report.type in self.weights["matching"].get("own_day_types", [])):
                 return None  # a price known only weeks after the launch is no report of the launch
@@ -243,6 +93,8 @@ class Ledger(EventWriter):
             bonus = 0.5  # denials usually answer rumors
         elif report.date and report.date == event["date"]:
             bonus = 0.1
+        if across:
+            bonus -= 1.0  # an event of the report's own type group that fits comes first
         if fit == "conflict":
             bonus -= 4.0  # an event whose date agrees comes first
         elif fit in ("day", "dated"):
@@ -263,7 +115,7 @@ class Ledger(EventWriter):
             candidates = self.ranked_candidate_ids(report.match_ids, ["*"], buckets)
             min_overlap = float(denial["min_entity_overlap"])
         else:
-            kinds, buckets = type_group(self.weights, report.type), self.lookup_buckets(report)
+            kinds, buckets = self.joinable_types(report.type), self.lookup_buckets(report)
             candidates = self.ranked_candidate_ids(self.family_lookup_ids(report.match_ids), kinds, buckets)
             # Events sharing the report's products and people rank among their own: under the cap,
             # events that share only hub companies ("Microsoft", "OpenAI") do not crowd them out.
@@ -298,8 +150,8 @@ class Ledger(EventWriter):
         span = report_match_span(report)
         if span is not None:
             reach = slack
-            if report.type in self.conflict_types:
-                reach = max(slack, dt.timedelta(days=self.conflict_days))
+            if report.type in self.conflict_types or report.type in self.person_conflict_types:
+                reach = max(slack, dt.timedelta(days=self.conflict_reach(report.type)))
             dated = months(span.start - reach, span.end + reach)
             undated = ["u" + m for m in months(span.start - slack, span.end + window)]
             return dated + undated
@@ -402,16 +254,19 @@ class Ledger(EventWriter):
         self.track(touched)
         reports = self.reports_of_articles(article_ids)
         self.load_events({r.event_id for r in reports if r.event_id is not None})
+        self.absorbed_into = {}
         for report in reports:
             event_id = None
-            if report.event_id is not None and self.event_row(report.event_id) is not None:
-                event_id = report.event_id
+            if report.event_id is not None and self.event_row(self.surviving(report.event_id)) is not None:
+                event_id = self.surviving(report.event_id)
             else:
                 event_id = self.linked_event(report, links.get((report.article_id, report.key)))
                 if event_id is None:
                     event_id = self.find_event(report) or self.create_event(report)
             self.attach(report, event_id)
             touched.add(event_id)
+            touched.add(self.combine_announcement(event_id))
+        touched |= set(self.absorbed_into)
         current_keys = {(r.article_id, r.key) for r in reports}
         self.write_links()
         stale = [[article_id, key] for (article_id, key) in sorted(links)
@@ -425,28 +280,11 @@ class Ledger(EventWriter):
         """The event this article's report went to before (reprocessing keeps event ids)."""
         if event_id is None:
             return None
+        event_id = self.surviving(event_id)
         row = self.event_row(event_id)
-        if row and (row["type"] in type_group(self.weights, report.type) or report.denial):
+        if row and (report.denial or self.type_fit(report, event_id, row["type"]) is not None):
             return event_id
         return None
-
-
-def report_match_span(report: Report) -> DateSpan | None:
-    """The report's date for matching: none when vague, or when it is only the publication date
-    the report fell back to (such a report is matched as an undated one, by when it was known)."""
-    return None if report.date_source == "published" else matchable_span(report.span)
-
-
-def event_match_span(event: dict[str, Any]) -> DateSpan | None:
-    """The event's date for matching (see report_match_span)."""
-    return None if event.get("date_source") == "published" else matchable_date_span(event["date"],
-                                                                                     event["date_mod"])
-
-
-def span_gap(a: DateSpan, b: DateSpan) -> int:
-    """Days between two spans that do not overlap (0 when they do)."""
-    return max((a.start - b.end).days, (b.start - a.end).days, 0)
-
 
 
 def rebuild_event_keys(db: sqlite_utils.Database, weights: dict[str, Any] | None = None) -> int:

@@ -188,6 +188,7 @@ class LedgerState:
         fields, _ = fold.fields({"id": None, "type": report.type}, None)
         event_id = self.next_event_id()
         if event_id is None:
+            fields = {"id": self.highest_event_id() + 1, **fields}
             names = ", ".join(f'"{k}"' for k in fields)
             row = rows_as_dicts(self.db.execute(
                 f"INSERT INTO events ({names}) VALUES ({marks(list(fields))}) RETURNING *",
@@ -214,9 +215,14 @@ class LedgerState:
             return None
         if self.last_event_id is None:
             self.db.execute("PRAGMA defer_foreign_keys = ON")  # until this transaction ends
-            self.last_event_id = self.db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+            self.last_event_id = self.highest_event_id()
         self.last_event_id += 1
         return self.last_event_id
+
+    def highest_event_id(self) -> int:
+        """The highest id of a live event or of one folded into another (never given again)."""
+        return self.db.execute("SELECT max(coalesce((SELECT max(id) FROM events), 0), "
+                               "coalesce((SELECT max(id) FROM event_ids_retired), 0))").fetchone()[0]
 
     def recompute(self, event_id: int) -> tuple[EventFold, dict[str, Any], list[StatusChange]] | None:
         """An event's folded reports, fields and status changes from the reports in memory."""

@@ -367,4 +367,12 @@ def m029_event_mention_trigger(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE event_mentions ADD COLUMN trigger TEXT")
 
 
+@core()
+def m030_retired_event_ids(db: sqlite_utils.Database) -> None:
+    """event_ids_retired: ids of events whose reports were folded into another event (one
+    announcement told under two types, kb/ledger/combine.py). New events are numbered after them
+    as after live events, so merging in batches or all at once gives every event the same id."""
+    db.execute("CREATE TABLE IF NOT EXISTS event_ids_retired (id INTEGER PRIMARY KEY)")
+
+
 MIGRATION_SETS: list[Migrations] = [core]

@@ -9,7 +9,7 @@ import sqlite_utils
 
 PRODUCTS = {"MAI-Image-1", "MAI-Image-2", "MAI-Image-2-Efficient", "MAI-Voice-1", "MAI-1-preview",
             "Bing Image Creator", "Microsoft Foundry", "Amazon Bedrock", "GPT-5"}
-PEOPLE = {"Denise Dresser", "Sam Altman", "Satya Nadella", "Mustafa Suleyman"}
+PEOPLE = {"Denise Dresser", "Sam Altman", "Satya Nadella", "Mustafa Suleyman", "Robin Okafor", "Avery Lund"}
 
 
 class Corpus:

@@ -155,3 +155,22 @@ def test_a_possessive_amount_or_a_since_clause_recalls_an_earlier_fact(text):
 def test_news_triggers_of_real_prose_make_dated_events(text, kind):
     events = analyze(text, "2025-10-28")["events"]
     assert [e["type"] for e in events] == [kind] and events[0]["date"], events
+
+
+@pytest.mark.parametrize(("text", "news", "published"), [
+    ("This comes two days after OpenAI fired Sam Altman as chief executive.",
+     "OpenAI fired Sam Altman as chief executive on Friday.", "2023-11-20"),
+    ("The board resignation comes after heightened scrutiny from antitrust regulators of Microsoft's stake "
+     "in OpenAI.", "Microsoft's stake in OpenAI faces heightened scrutiny from antitrust regulators.", "2024-07-10"),
+])
+def test_what_the_news_comes_after_is_an_earlier_fact_not_news_of_the_day(text, news, published):
+    result = analyze(text, published)
+    assert result["events"] == [], result["events"]
+    assert [c["kind"] for c in result["context"]] == ["background"]
+    assert analyze(news, published)["events"]  # the same fact told as news makes an event
+
+
+def test_a_fact_told_after_another_is_still_news():
+    # "after" alone opens no recap: only the "comes after" form names what the news follows.
+    assert facts("OpenAI fired Sam Altman on Friday after a review by its board.", "2023-11-20") == [
+        ("personnel", ["OpenAI"], "2023-11-17", False)]

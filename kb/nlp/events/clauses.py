@@ -14,6 +14,7 @@ from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.core.event_types import EVENT_TYPES
 from kb.dates.spans import date_span
+from kb.nlp.events.follows import comes_after
 from kb.nlp.events.lexicon import normalise
 from kb.nlp.events.sentence_parts import WORD, Trigger
 from kb.nlp.regex_trie import trie_regex
@@ -47,6 +48,8 @@ class RecapRules:
     relative_forms: frozenset[str]
     reason_openers: frozenset[str] = frozenset()
     possessive_amount: bool = False
+    follow_verbs: frozenset[str] = frozenset()  # "comes" in "This comes two days after X was fired"
+    follow_gap: int = 3  # words at most between such a verb and "after"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
             relative_forms=frozenset(recap.get("relative_forms", [])),
             reason_openers=frozenset(w.lower() for w in recap.get("reason_openers", [])),
             possessive_amount=bool(recap.get("possessive_amount", False)),
+            follow_verbs=frozenset(w.lower() for w in recap.get("follow_verbs", [])),
+            follow_gap=int(recap.get("follow_gap", 3)),
         ),
         unnamed_party_types=_types(data.get("participants", {}).get("unnamed_party_types", []),
                                    "[participants] unnamed_party_types"),
@@ -277,7 +282,9 @@ def recalls_earlier(cues: SentenceCues, trigger: Trigger, rules: ClauseRules,
     opener = WORD.findall(text[c_start : trigger.start])
     first = opener[0].lower() if opener and c_start > cues.start else None
     if first in recap.reason_openers:
-        return True  # "comes after heightened scrutiny", "since the software giant invested"
+        return True  # "since the software giant invested"
+    if recap.follow_verbs and comes_after(text, cues.start, c_start, recap.follow_verbs, recap.follow_gap):
+        return True  # "comes after heightened scrutiny", "comes two days after Altman was fired"
     if recap.possessive_amount and form == "term" and POSSESSIVE_AMOUNT.search(text, c_start, trigger.start):
         return True  # "Microsoft's reported $13 billion investment"
     return form in recap.relative_forms and first in recap.relative_openers
