@@ -85,6 +85,59 @@ CONVENTIONS = [
     # a rate is a SET, even before its noun
     ("The app has 700 million weekly users.", WED, "weekly", "SET", "P1W"),
     ("Interest is paid quarterly to holders.", WED, "quarterly", "SET", "P1Q"),
+    # "in eight months" is a length of time, in a future clause too
+    ("The plant will be built in eight months.", WED, "eight months", "DURATION", "P8M"),
+    ("Three product launches in six weeks set the pace.", WED, "six weeks", "DURATION", "P6W"),
+    # halves: "2 1/2 years" is P2Y6M
+    ("The trial lasted 2 1/2 years.", WED, "2 1/2 years", "DURATION", "P2Y6M"),
+    ("The meeting ran 3 1/2 hours.", WED, "3 1/2 hours", "DURATION", "PT3H30M"),
+    # "almost four years ago" is a date, like "four years ago"
+    ("The bank opened its first branch almost four years ago.", WED, "four years ago", "DATE", "2022"),
+    # a tense cue is a word of time: "next to the station" points nowhere, "since" points back
+    ("A fire broke out in a warehouse next to the station on Tuesday.", WED, "Tuesday", "DATE",
+     "2026-04-14"),
+    ("A fire broke out in a warehouse next to the station on Friday.", WED, "Friday", "DATE",
+     "2026-04-10"),
+    ("Police have been looking for him since the Oct. 9 fire.", WED, "Oct. 9", "DATE", "2025-10-09"),
+    # results of the quarter under way are this quarter's; of another, the last one completed
+    ("It gave no estimate of the storm's effect on fourth-quarter results.", NOV, "fourth-quarter", "DATE",
+     "1989-Q4"),
+    ("Third-quarter results beat forecasts.", NOV, "Third-quarter", "DATE", "1989-Q3"),
+    # a quarter named with its year in front is one expression
+    ("In the 1988 second quarter, the mill lost money.", NOV, "the 1988 second quarter", "DATE", "1988-Q2"),
+    ("Profit in this year's third quarter doubled.", NOV, "this year's third quarter", "DATE", "1989-Q3"),
+    ("Profit in the year-ago third quarter was flat.", NOV, "the year-ago third quarter", "DATE", "1988-Q3"),
+    ("Net rose 8%. For the quarter a year ago, the bank lost money.", NOV, "the quarter a year ago", "DATE",
+     "1988-Q3"),
+    # a year after "pre-" or "post-" is that year
+    ("The post-1959 laws split many families.", WED, "1959", "DATE", "1959"),
+    # "the week of March 6" is that week
+    ("The trial may open the week of March 6.", dt.date(2026, 2, 20), "the week of March 6", "DATE",
+     "2026-W10"),
+    # "over the weekend" opening a clause takes the tense after the comma; with no cue, a Monday
+    # article means the weekend just gone
+    ("Over the weekend, the union voted to strike.", dt.date(2026, 4, 13), "the weekend", "DATE", "2026-W15-WE"),
+    ("Talks over the weekend focus on the merger.", dt.date(2026, 4, 13), "the weekend", "DATE", "2026-W15-WE"),
+    # a clock time with its day after an aside in brackets: the time on that day
+    ("The plant shut at 6:15 a.m. (1015 GMT) Monday, staff said.", WED, "6:15 a.m.", "TIME", "2026-04-13T06:15"),
+    # compound number words; a number after a thousands comma is no count of years
+    ("Thirty-five years of army rule ended in a vote.", WED, "Thirty-five years", "DURATION", "P35Y"),
+    ("Rain fell over the last twenty four hours.", WED, "the last twenty four hours", "DURATION", "PT24H"),
+    ("The mill was built seventy years ago.", WED, "seventy years ago", "DATE", "1956"),
+    ("The valley has a 4,000 year history of farming.", WED, "4,000 year", "DURATION", "P4000Y"),
+    ("The chief expects a year of slow growth.", WED, "a year", "DURATION", "P1Y"),
+    # a future seen from the past ("had been due to") is gone by
+    ("The offer had been due to expire Friday.", WED, "Friday", "DATE", "2026-04-10"),
+    # "by February" and "effective Feb. 1" point ahead, whatever the tense of the clause
+    ("The lender agreed to cut its debt by February.", NOV, "February", "DATE", "1990-02"),
+    ("The board named two new directors, effective Feb. 1.", NOV, "Feb. 1", "DATE", "1990-02-01"),
+    # "two weeks from now" is a date, and its "now" no second timex
+    ("The plant opens two weeks from now.", WED, "two weeks", "DATE", "2026-W18"),
+    # "scheduled" and "postponed until" point ahead
+    ("The mayor has scheduled a briefing Friday.", WED, "Friday", "DATE", "2026-04-17"),
+    ("The vote was postponed until Monday.", WED, "Monday", "DATE", "2026-04-20"),
+    # a month after "in" is a date even before a capitalised name
+    ("In November Jane Roe took over the lab.", WED, "November", "DATE", "2025-11"),
 ]
 
 # Sentences TimeML leaves untagged.
@@ -100,6 +153,16 @@ NOT_TIMEXES = [
     "Sales fell from $450 million the year before.",
     "About two thousand people came, and nineteen ninety dollars was raised.",
     "Revenue grew 8% annually through the decade's end.",
+    "Crowds filled the square for the May Day parade.",
+    # a bare plural unit after "after", "by", "only", or before "apart", is no span TimeML tags
+    "Talks resumed after weeks of silence.",
+    "The two fires broke out minutes apart.",
+    "The dispute predates the merger by decades.",
+    # a title in quotes
+    'The minister spoke on the talk show "This Week" about the budget.',
+    # a rate after a count: "600 seats a week"
+    "The new ferry adds 600 seats a week.",
+    "The plant hired 2,500 a month.",
 ]
 
 

@@ -25,6 +25,7 @@ from kb.nlp.temporal.resolve import (
     resolve_day_of_month,
     resolve_holiday,
     resolve_month,
+    week_value,
     weekend_value,
 )
 
@@ -63,9 +64,16 @@ def handle_month_day(m: re.Match, ctx: Context) -> Result | None:
             return None
     if day > 31:
         return None
-    weekday = V.weekdays()[m["weekday"]] if m["weekday"] else None
+    weekday = V.weekdays()[m["weekday"]] if m.groupdict().get("weekday") else None
     value = resolve_day_of_month(ctx, month, day, m.start(), m.end(), weekday)
     return ("DATE", value, None) if value else None
+
+
+def handle_week_of(m: re.Match, ctx: Context) -> Result | None:
+    found = handle_month_day(m, ctx)
+    if found is None or not re.fullmatch(r"\d{4}-\d\d-\d\d", found[1]):
+        return found
+    return "DATE", week_value(dt.date.fromisoformat(found[1])), None
 
 
 def handle_month_year(m: re.Match, ctx: Context) -> Result | None:
@@ -75,6 +83,10 @@ def handle_month_year(m: re.Match, ctx: Context) -> Result | None:
     if year is None:
         return "DATE", f"XXXX-{month:02d}", date_mod(m["dmod"])
     return "DATE", f"{year:04d}-{month:02d}", date_mod(m["dmod"])
+
+
+_TIME_PREPOSITION_BEFORE_RE = re.compile(r"\b(?:in|since|by|until|till|through|during|from|before|after)\s+$",
+                                         re.IGNORECASE)
 
 
 def handle_month(m: re.Match, ctx: Context) -> Result | None:
@@ -88,8 +100,10 @@ def handle_month(m: re.Match, ctx: Context) -> Result | None:
             return None
     if re.match(r"\s+[A-Z][a-z]", text_after(ctx, m, 3)) and not mod and not rel:
         following = re.match(r"\s+(\w+)", text_after(ctx, m))
-        if following and following[1] not in V.months() and following[1] not in V.weekdays():
-            return None  # "April Fools", "May Day": a name, not a date
+        if (following and following[1] not in V.months() and following[1] not in V.weekdays()
+                and (following[1] in ("Day", "Fools") or not _TIME_PREPOSITION_BEFORE_RE.search(
+                    text_before(ctx, m, 12)))):
+            return None  # "April Fools", "May Day": a name; "In November Jane Doe left" is a date
     return "DATE", resolve_month(ctx, month, rel, m.start(), m.end()), mod
 
 
@@ -114,9 +128,14 @@ def handle_spelled_year(m: re.Match, ctx: Context) -> Result | None:
     return "DATE", f"{year:04d}", None
 
 
+_PRE_POST_RE = re.compile(r"\b(pre|post)-$", re.IGNORECASE)
+
+
 def handle_year(m: re.Match, ctx: Context) -> Result | None:
     year = int(m["year"])
     mod = date_mod(m["dmod"])
+    if prefix := _PRE_POST_RE.search(text_before(ctx, m, 6)):  # "post-1959 politics"
+        mod = {"pre": "BEFORE", "post": "AFTER"}[prefix[1].lower()]
     if not (mod or m["theyear"]) and not _year_in_context(m, ctx):
         return None
     return "DATE", f"{year:04d}", mod
@@ -126,7 +145,7 @@ def _year_in_context(m: re.Match, ctx: Context) -> bool:
     """A bare four-digit number is a year unless the words around it make it a count or name."""
     before = text_before(ctx, m, 25)
     after = text_after(ctx, m, 25)
-    if re.search(r"[$€£#]\s*$|\d[.,]$|[A-Za-z]-$|[A-Za-z]$", before):
+    if re.search(r"[$€£#]\s*$|\d[.,]$|[A-Za-z]-$|[A-Za-z]$", before) and not _PRE_POST_RE.search(before):
         return False
     if re.match(r"%|[.,]\d|\d|-[A-Za-z]|\s*(?:million|billion|thousand|percent)\b", after):
         return False

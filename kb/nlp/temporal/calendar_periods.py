@@ -32,13 +32,18 @@ def handle_quarter(m: re.Match, ctx: Context) -> Result | None:
     mod = date_mod(groups.get("dmod"))
     fiscal = bool(groups.get("fy") or groups.get("fisc") or groups.get("fisc2") or groups.get("fisc3"))
     year = _fiscal_year(m, ctx) if fiscal else None  # "the fiscal first quarter": this year's
+    # "the 1988 third quarter", "this year's third quarter": the year stands before the quarter
     year = year or year_from(groups.get("year")) or year_from(groups.get("yy"))
-    if year is None and groups.get("yrel"):
-        year = year_of_relative(groups["yrel"], ctx)
+    year = year or year_from(groups.get("pyear"))
+    if year is None and (groups.get("yrel") or groups.get("prel")):
+        year = year_of_relative(groups.get("yrel") or groups["prel"], ctx)
     if year is None:
         # "fourth-quarter results" are reported after the quarter has ended
         relative = "completed" if _RESULTS_RE.match(text_after(ctx, m)) else ""
-        return "DATE", resolve_period(ctx, "Q", quarter, m.start(), m.end(), relative=relative), mod
+        value = resolve_period(ctx, "Q", quarter, m.start(), m.end(), relative=relative)
+        if groups.get("ago") and value[:4].isdigit():  # "the year-ago third quarter"
+            value = f"{int(value[:4]) - 1:04d}{value[4:]}"
+        return "DATE", value, mod
     return "DATE", f"{year:04d}-Q{quarter}", mod
 
 
@@ -51,7 +56,7 @@ _FIGURES_RE = re.compile(r"\s+(?:results|earnings|levels?|figures?|profits?|net|
 def handle_the_quarter(m: re.Match, ctx: Context) -> Result | None:
     """"the quarter", "the latest quarter", "the year-ago period" in an earnings report: the
     quarter mentioned last (nearby), or else the last one completed before publication."""
-    ago = bool(m["ago"] or m["alone"])
+    ago = bool(m["ago"] or m["alone"] or m["ago2"])  # "the quarter a year ago" too
     if m["period"] and not (ago or m["latest"]):
         return None  # "the period" alone is any stretch of time
     if m["alone"] and not (_FIGURES_RE.match(text_after(ctx, m))
@@ -140,7 +145,12 @@ _REL_OFFSETS = {
 _ANCHORED = {"the previous", "the prior", "the following", "the same", "that"}
 
 
+_QUOTE_BEFORE_RE = re.compile("[\"\u201c']\\s*$")
+
+
 def handle_relative_unit(m: re.Match, ctx: Context) -> Result | None:
+    if m["unit"][0].isupper() and m["rel"][0].isupper() and _QUOTE_BEFORE_RE.search(text_before(ctx, m, 3)):
+        return None  # a title in quotes: ABC's "This Week"
     unit = m["unit"].lower()
     rel = re.sub(r"\s+", " ", m["rel"].lower())
     pre = re.sub(r"\s+", " ", (m["pre"] or "").lower()).strip()

@@ -23,6 +23,8 @@ def handle_weekend(m: re.Match, ctx: Context) -> Result | None:
     if ctx.published is None:
         return "DATE", "XXXX-WXX-WE", None
     published = ctx.published
+    if tense is None:  # no cue: the nearest weekend, the last one early in the week
+        tense = "past" if published.isoweekday() <= 3 else "future"
     if tense == "past":
         days_back = (published.isoweekday() - 6) % 7 if published.isoweekday() < 6 else 0
         back = days_back if published.isoweekday() >= 6 else published.isoweekday() + 1
@@ -122,7 +124,7 @@ def handle_clock(m: re.Match, ctx: Context) -> Result | None:
 
 def handle_ago(m: re.Match, ctx: Context) -> Result | None:
     unit = V.units()[m["unit"].lower()]
-    number = V.numbers().get((m["num"] or "").lower(), m["num"]) if m["num"] else "X"
+    number = V.number_value(m["num"]) if m["num"] else "X"
     direction = m["dir"].lower()
     if unit.startswith("T"):
         return None
@@ -132,6 +134,10 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
         if direction == "ago":
             return "DATE", "PAST_REF", None
         return None
+    # "almost four years ago" is a date, about that long before (the duration rule leaves it to
+    # this one): its mod says how exact
+    before = re.search(r"(\w+)\s+$", text_before(ctx, m, 16))
+    mod = "APPROX" if before and V.duration_mods().get(before[1].lower()) == "APPROX" else None
     sign = -1 if direction in ("ago", "earlier", "before", "prior") else 1
     amount = float(number)
     if amount != int(amount):
@@ -140,8 +146,8 @@ def handle_ago(m: re.Match, ctx: Context) -> Result | None:
         # "profit rose in the third quarter from a year ago": the same quarter a year back.
         if ctx.anchor_value and _QUARTER_RE.fullmatch(ctx.anchor_value) and m.start() - ctx.anchor_end < 300:
             return "DATE", shift_value(ctx.anchor_value, "Y", -int(amount)), None
-    if direction in ("ago", "from now"):
-        return "DATE", shift_by_unit(ctx.published, unit, sign * int(amount), by_amount=True), None
+    if direction == "ago":
+        return "DATE", shift_by_unit(ctx.published, unit, sign * int(amount), by_amount=True), mod
     kept = shift_value(ctx.anchor_value, unit, sign * int(amount))
     if kept:
         return "DATE", kept, None
@@ -153,4 +159,6 @@ _QUARTER_RE = re.compile(r"\d{4}-Q[1-4]")
 
 def handle_reference(m: re.Match, ctx: Context) -> Result | None:
     word = re.sub(r"\s+", " ", m["w"].lower())
+    if word == "now" and re.search(r"\bfrom\s+$", text_before(ctx, m, 8), re.IGNORECASE):
+        return None  # "two weeks from now" is one date, tagged by the duration rule
     return "DATE", V.reference_words()[word], None

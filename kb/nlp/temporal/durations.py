@@ -6,7 +6,7 @@ import re
 
 from kb.nlp.temporal import vocab as V
 from kb.nlp.temporal.match_context import Result, text_after, text_before
-from kb.nlp.temporal.resolve import Context, shift_by_unit, tense_near
+from kb.nlp.temporal.resolve import Context, shift_by_unit
 
 
 def handle_set(m: re.Match, ctx: Context) -> Result | None:
@@ -47,9 +47,18 @@ _ADVERB_FOLLOWERS = frozenset({"to", "and", "or", "in", "on", "at", "for", "by",
                                "through", "with", "as", "than", "but", "after", "before"})
 
 
+# A half of a unit in the next smaller one: "2 1/2 years" is P2Y6M, "5 1/2 hours" PT5H30M.
+_HALVES = {"Y": "6M", "D": "T12H", "TH": "30M", "TM": "30S"}
+
+
 def _duration_code(count: str, unit: str) -> str:
     """The TIMEX3 duration: hours, minutes and seconds after a T; decades and centuries counted in
     years as TimeML does ("two decades" P20Y), unless vague ("decades" PXDE)."""
+    whole, _, half = count.partition(" ")
+    if half:
+        if unit not in _HALVES:
+            return _duration_code(str(int(whole) + 0.5), unit)
+        return _duration_code(whole, unit) + _HALVES[unit]
     if unit.startswith("T"):
         return f"PT{count}{unit[1:]}"
     if unit in _YEARS_PER and count != "X":
@@ -58,10 +67,20 @@ def _duration_code(count: str, unit: str) -> str:
     return f"P{count}{unit}"
 
 
+_AGO_AFTER_RE = re.compile(r"\s+ago\b", re.IGNORECASE)
+_FROM_NOW_AFTER_RE = re.compile(r"\s+from\s+now\b", re.IGNORECASE)
 _YEARS_PER = {"DE": 10, "CE": 100}
+# A count right before "a week": a number, or a number and a plural noun that is not itself a unit
+# of time ("700 seats a week"; not "three days a week", nor "he expects a year").
+_COUNT_BEFORE_RE = re.compile(
+    r"(?:\d|\b(?:thousand|million|billion)|(?:\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozen|hundred"
+    r"|thousand|million|billion))\s+(?:[a-z]+\s+)?(?!(?:days|weeks|months|years|hours|minutes|times)\b)[a-z]{3,}s)"
+    r"\s+$")
 # A bare plural unit after these words is not a span of time ("the days of", "hundreds of years").
+# Nor after "after", "by", "only" ("after weeks of talks", "by decades", "only minutes apart"): TimeBank,
+# AQUAINT and the TempEval-3 data leave 20 of 21 such untagged.
 _NOT_A_SPAN_BEFORE_RE = re.compile(
-    r"\b(?:the|these|those|their|its|his|her|our|on|of|early|later?|first|final)\s+$")
+    r"\b(?:the|these|those|their|its|his|her|our|on|of|early|later?|first|final|after|by|only)\s+$")
 # Plural units with no number after these words are vague references to the past or future
 # ("the last few months", "the coming weeks"): TimeML's PAST_REF and FUTURE_REF. "recent years"
 # and "the past few weeks" are vague durations (PXY, PXW) as TimeBank, AQUAINT and TempEval-3 tag
@@ -80,6 +99,13 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
     after = text_after(ctx, m)
     if re.match(r"(?:\s+|-)old\b", after) or m["long"] == "-old":
         return None  # an age ("52 years old") is not annotated in TimeML
+    if m["dm"] and raw_num and _AGO_AFTER_RE.match(after):
+        return None  # "almost four years ago" is a date: the "ago" rule tags "four years ago"
+    if raw_num and not rel and _FROM_NOW_AFTER_RE.match(after):
+        # "two weeks from now" is a date (here, not in the "ago" rule, so that "from" is no trigger)
+        count = V.number_value(raw_num)
+        if count.isdigit() and not unit.startswith("T"):
+            return "DATE", shift_by_unit(ctx.published, unit, int(count), by_amount=True), None
     if unit == "Q" and re.search(r"\w-$", ctx.text[m.start():m.start() + len(m[0]) - len(m["unit"])]):
         return None  # "three-quarters" is a fraction
     if re.match(r"-[a-z]", after) or (
@@ -90,11 +116,11 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
         if not plural:
             return None
         before = text_before(ctx, m).lower()
-        if _NOT_A_SPAN_BEFORE_RE.search(before):
+        if _NOT_A_SPAN_BEFORE_RE.search(before) or re.match(r"\s+apart\b", after):
             return None
         count = "X"
     else:
-        count = V.numbers().get(raw_num, raw_num)
+        count = V.number_value(raw_num)
         if count == "1" and plural and raw_num in ("a", "an"):
             return None
     if count == "X" and plural and rel in _PAST_RELS:
@@ -102,11 +128,13 @@ def handle_duration(m: re.Match, ctx: Context) -> Result | None:
     if count == "X" and plural and rel in _FUTURE_RELS:
         return "DATE", "FUTURE_REF", None
     if raw_num in ("a", "an", "one") and not rel and not mod:
-        if _MONEY_BEFORE_RE.search(text_before(ctx, m, 25)):
+        before = text_before(ctx, m, 25)
+        if _MONEY_BEFORE_RE.search(before):
             return "SET", _duration_code("1", unit), None
-    if re.search(r"\bin\s+$", text_before(ctx, m, 4).lower()) and count != "X" and not rel:
-        if tense_near(ctx, m.start(), m.end()) == "future" and ctx.published is not None:
-            return "DATE", shift_by_unit(ctx.published, unit, int(float(count)), by_amount=True), None
+        if raw_num != "one" and _COUNT_BEFORE_RE.search(before):
+            return None  # "four flights a week", "358,000 a month": a rate, which TimeML leaves untagged
+    # "in eight months" stays a DURATION even in a future clause: TimeBank, AQUAINT and the TempEval-3
+    # data tag "in N units" as a length of time (a date 8 months on only 1 time in 10)
     return "DURATION", _duration_code(count, unit), mod
 
 

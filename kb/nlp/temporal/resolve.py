@@ -118,12 +118,21 @@ def shift_value(value: str | None, unit: str, offset: int) -> str | None:
 
 # --- tense ------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"[.!?]\s+(?=[A-Z\"'(])|\n")
+# A full stop ends a sentence unless it ends a title or "a.m." ("Mr. Smith said", "9 p.m. (local time)")
+_SENTENCE_END = re.compile(
+    r"[.!?](?<![ap]\.m\.)(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bGen\.)(?<!\bGov\.)"
+    r"(?<!\bSen\.)(?<!\bRep\.)(?<!\bU\.S\.)(?<!\bLt\.)(?<!\bCol\.)(?<!\bSgt\.)\s+(?=[A-Z\"'(])|\n")
 
 
-_CLAUSE_OPENING = re.compile(r"^\s*(?:(?:on|by|until|since|in|early|late|later|earlier)\s+)?$", re.IGNORECASE)
+_CLAUSE_OPENING = re.compile(
+    r"^\s*(?:(?:on|by|until|since|in|over|during|at|early|late|later|earlier)\s+)?$", re.IGNORECASE)
 _DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|its|their|his|her|our|this|that)\s+$", re.IGNORECASE)
+_PAST_AUX_BEFORE = re.compile(r"\bhad(?:\s+been)?\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _PASSIVE_AUX = re.compile(r"\b(?:be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+
+
+# An -ed word after the date counts as if twice as far away as it is.
+_AFTER_PARTICIPLE_WEIGHT = 2
 
 
 def tense_near(ctx: Context, start: int, end: int) -> str | None:
@@ -149,8 +158,14 @@ def tense_near(ctx: Context, start: int, end: int) -> str | None:
         for m in V.future_cues_re().finditer(segment):
             future_spans.append((m.start(), m.end()))
             distance = (m.start() + offset - end) * 1.5 + 5 if is_after else start - (m.end() + offset)
+            # "had been due to expire Friday": a future seen from the past, gone by ("was planned for
+            # the spring" may still lie ahead)
+            tense = "future"
+            if not m[0].lower().endswith("until") and _PAST_AUX_BEFORE.search(segment, max(0, m.start() - 30),
+                                                                             m.start()):
+                tense = "past"  # but "was postponed until Monday" still points ahead
             if best is None or distance < best[0]:
-                best = (distance, "future")
+                best = (distance, tense)
         for m in V.past_cues_re().finditer(segment):
             word = m.group(0).lower()
             if word in V.not_past_ed():
@@ -162,6 +177,8 @@ def tense_near(ctx: Context, start: int, end: int) -> str | None:
             if word.endswith("ed") and _DETERMINER_BEFORE.search(segment, max(0, m.start() - 12), m.start()):
                 continue  # "the reduced dividend": an adjective, not a verb
             distance = (m.start() + offset - end) * 1.5 + 5 if is_after else start - (m.end() + offset)
+            if is_after and word.endswith("ed") and word not in V.past_cue_words():
+                distance *= _AFTER_PARTICIPLE_WEIGHT  # "markets untouched by": more often a participle
             if best is None or distance < best[0]:
                 best = (distance, "past")
     return best[1] if best else None
@@ -214,7 +231,19 @@ def resolve_day_of_month(
         options = matching or options
     if not options:
         return None
-    return _pick(options, pub.toordinal(), tense_near(ctx, start, end), per_year=365)
+    return _pick(options, pub.toordinal(), _date_tense(ctx, start, end), per_year=365)
+
+
+# "by February", "effective June 1": a deadline or a start, ahead in news (8 of 8 and 3 of 3 in
+# TimeBank and AQUAINT) whatever the tense of the clause.
+_AHEAD_BEFORE = re.compile(r"\b(?:by|effective)\s+$", re.IGNORECASE)
+
+
+def _date_tense(ctx: Context, start: int, end: int) -> str | None:
+    """The tense for a month or a day of a month: ahead after "by" or "effective", else the cues'."""
+    if _AHEAD_BEFORE.search(ctx.text, max(0, start - 12), start):
+        return "future"
+    return tense_near(ctx, start, end)
 
 
 def resolve_month(ctx: Context, month: int, rel: str, start: int, end: int) -> str:
@@ -230,7 +259,7 @@ def resolve_month(ctx: Context, month: int, rel: str, start: int, end: int) -> s
         return max(o for o in options if o[0] < target)[1]
     if rel == "next":
         return min(o for o in options if o[0] > target)[1]
-    return _pick(options, target, tense_near(ctx, start, end), per_year=12)
+    return _pick(options, target, _date_tense(ctx, start, end), per_year=12)
 
 
 _SEASON_ORDER = {"SP": 0, "SU": 1, "FA": 2, "WI": 3}
@@ -259,7 +288,9 @@ def resolve_period(ctx: Context, kind: str, number: int, start: int, end: int, r
     options = [(y * per_year + slot, f"{y:04d}-{label}") for y in (pub.year - 1, pub.year, pub.year + 1)]
     if relative == "this":
         return min(options, key=lambda o: abs(o[0] - target))[1]
-    if relative in ("last", "this past", "completed"):
+    if relative == "completed":  # results come after their quarter, or at its end for the current one
+        return max(o for o in options if o[0] <= target)[1]
+    if relative in ("last", "this past"):
         return max(o for o in options if o[0] < target)[1]
     if relative in ("next", "this coming"):
         return min(o for o in options if o[0] > target)[1]

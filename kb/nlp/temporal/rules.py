@@ -122,6 +122,8 @@ def trigger_index() -> TriggerIndex:
 # --- running the rules ------------------------------------------------------------------
 
 _GLUE_RE = re.compile(r"\s*(?:,\s*)?(?:(?:at|on|around|by)\s+)?$", re.IGNORECASE)
+# A short aside in brackets between a clock time and its day ("10 a.m. (1500 GMT) Friday").
+_ASIDE_RE = re.compile(r"\s*\([^()\n]{1,25}\)\s*(?:,\s*)?(?:on\s+)?", re.IGNORECASE)
 # A value naming one day, which a clock time next to it can join.
 _DAY_VALUE_RE = re.compile(r"(?:\d{4}|XXXX)-(?:\d\d|XX)-(?:\d\d|XX)|(?:\d{4}|XXXX)-W(?:\d\d|XX)-\d")
 
@@ -140,6 +142,8 @@ def find_timexes(
     candidates: list[Candidate] = []
     all_windows = [None] * len(rules()) if full_scan else trigger_index().windows(text)
     for rank, (rule, windows) in enumerate(zip(rules(), all_windows, strict=True)):
+        if windows is not None and not windows:
+            continue  # none of its trigger strings is in the text (most rules, for most texts)
         for match in _matches(rule.regex, text, windows):
             if match.end() == match.start():
                 continue
@@ -248,6 +252,12 @@ def _merge_clock_times(chosen: list[Candidate], text: str) -> list[tuple]:
                 value = f"{day_val}T{clock_part}"
                 out.append((cand.start, nxt.end, text[cand.start:nxt.end], "TIME", value, day.result[2]))
                 i += 2
+                continue
+            if clock is cand and _ASIDE_RE.fullmatch(gap) and _DAY_VALUE_RE.fullmatch(day_val):
+                # "at 10:35 a.m. (0735 GMT) Friday": two expressions, the time on that day
+                value = f"{day_val}T{clock.result[1].split('T', 1)[1]}"
+                out.append((cand.start, cand.end, text[cand.start:cand.end], "TIME", value, cand.result[2]))
+                i += 1
                 continue
         kind, value, mod = cand.result
         out.append((cand.start, cand.end, text[cand.start:cand.end], kind, value, mod))

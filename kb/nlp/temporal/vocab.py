@@ -74,6 +74,18 @@ def numbers() -> dict[str, str]:
     return dict(vocab()["numbers"])
 
 
+def number_value(words: str) -> str:
+    """The count a number word names ("three" 3, "thirty-five" 35, "a few" X), or the words
+    themselves (digits)."""
+    words = re.sub(r"\s+", " ", words.lower())
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", words):  # "2,500"
+        return words.replace(",", "")
+    tens, _, ones = words.replace("-", " ").partition(" ")
+    if ones and tens in year_tens() and ones in year_ones():  # "thirty-five", "twenty four"
+        return str(year_tens()[tens] + year_ones()[ones])
+    return numbers().get(words, words)
+
+
 @cache
 def ordinals() -> dict[str, int]:
     return dict(vocab()["ordinals"])
@@ -150,12 +162,18 @@ def count_nouns_re() -> re.Pattern:
 
 @cache
 def future_cues_re() -> re.Pattern:
-    return re.compile(rf"(?<![\w'])(?:{alternation(_words('future_cues'))})\b", re.IGNORECASE)
+    # "next to the embassy" is a place, not a time to come
+    return re.compile(rf"(?<![\w'])(?:{alternation(_words('future_cues'))})\b(?!\s+to\b)", re.IGNORECASE)
 
 
 @cache
 def past_cues_re() -> re.Pattern:
     return re.compile(rf"\b(?:{alternation(_words('past_cues'))}|[a-z]{{2,}}ed)\b", re.IGNORECASE)
+
+
+@cache
+def past_cue_words() -> frozenset[str]:
+    return frozenset(w.lower() for w in _words("past_cues"))
 
 
 @cache
