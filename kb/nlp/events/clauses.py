@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.core.event_types import EVENT_TYPES
 from kb.dates.spans import date_span
+from kb.nlp.events.governance import GovernRule, PartyRules, compile_governs
 from kb.nlp.events.lexicon import normalise
 from kb.nlp.events.sentence_parts import WORD, Trigger
 from kb.nlp.regex_trie import trie_regex
@@ -62,10 +63,10 @@ class ClauseRules:
     legal_types: frozenset[str]
     legal_kinds: frozenset[str]
     recap: RecapRules
-    unnamed_party_types: frozenset[str]
+    parties: PartyRules
     scheduled_kind: str | None = None  # the context kind of a trigger dated after publication
     amount_types: frozenset[str] = frozenset()  # types that need an amount in their sentence
-    not_persons_only: frozenset[str] = frozenset()  # types that need a party other than people
+    governs: dict[str, GovernRule] = field(default_factory=dict)  # what a trigger must govern
 
 
 RUMOUR = "rumour"  # the pseudo-kind of [clauses] rumour cues
@@ -126,6 +127,11 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
     legal = data.get("legal_forward", {})
     recap = data.get("recap", {})
     add(list(recap.get("before", [])), RECAP, "before")
+    add(list(recap.get("earlier", [])), RECAP, "earlier")
+    participants = data.get("participants", {})
+
+    def types_of(key: str) -> frozenset[str]:
+        return _types(participants.get(key, []), f"[participants] {key}")
     return ClauseRules(
         boundary=boundary,
         openers=frozenset(w.lower() for w in clauses.get("openers", [])),
@@ -142,13 +148,18 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
             reason_openers=frozenset(w.lower() for w in recap.get("reason_openers", [])),
             possessive_amount=bool(recap.get("possessive_amount", False)),
         ),
-        unnamed_party_types=_types(data.get("participants", {}).get("unnamed_party_types", []),
-                                   "[participants] unnamed_party_types"),
+        parties=PartyRules(
+            unnamed_party_types=types_of("unnamed_party_types"),
+            amount_alone_types=types_of("amount_alone_types"),
+            not_persons_only=types_of("not_persons_only"),
+            needs_person=types_of("needs_person"),
+            person_words=cue_regex([normalise(w) for w in participants.get("person_words", [])])
+            if participants.get("person_words") else None,
+            recalled_sentences=int(participants.get("recalled_sentences", 3)),
+        ),
         scheduled_kind=data.get("scheduled", {}).get("kind"),
-        amount_types=_types(data.get("participants", {}).get("amount_types", []),
-                            "[participants] amount_types"),
-        not_persons_only=_types(data.get("participants", {}).get("not_persons_only", []),
-                                "[participants] not_persons_only"),
+        amount_types=types_of("amount_types"),
+        governs=compile_governs(data.get("governs", {})),
     )
 
 
@@ -268,7 +279,8 @@ def recalls_earlier(cues: SentenceCues, trigger: Trigger, rules: ClauseRules,
     ending at one of `name_ends` and a comma), "Microsoft, which invested ..."."""
     recap, text = rules.recap, cues.text
     c_start = clause_start(text, cues.start, trigger.start, rules)
-    if cues.has(RECAP, "before", c_start, trigger.start):
+    if cues.has(RECAP, "before", c_start, trigger.start) or cues.has(RECAP, "earlier", cues.start,
+                                                                      trigger.start):
         return True
     form = trigger.defn.form
     before = text[cues.start : trigger.start].rstrip()
