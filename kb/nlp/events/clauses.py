@@ -48,6 +48,7 @@ class RecapRules:
     relative_forms: frozenset[str]
     reason_openers: frozenset[str] = frozenset()
     possessive_amount: bool = False
+    told_again_types: frozenset[str] = frozenset()  # a definite noun of these types still counts
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
             relative_forms=frozenset(recap.get("relative_forms", [])),
             reason_openers=frozenset(w.lower() for w in recap.get("reason_openers", [])),
             possessive_amount=bool(recap.get("possessive_amount", False)),
+            told_again_types=_types(recap.get("told_again_types", []), "[recap] told_again_types"),
         ),
         parties=PartyRules(
             unnamed_party_types=types_of("unnamed_party_types"),

@@ -39,7 +39,9 @@ from kb.nlp.events.governance import (
     keep_trigger,
     negated_trigger,
     recalled_parties,
+    refers_back,
     take_parties,
+    told_key,
 )
 from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon
 from kb.nlp.events.participants import assign_roles, find_attribution, resolve_subject
@@ -62,6 +64,8 @@ TITLE_CASE_SHARE = 0.75
 PRICE_LABELS = frozenset({"MONEY", "PERCENT"})
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 AS_FOLLOWS = re.compile(r"\s+as\b")
+# A participle and a date right after a noun trigger: "inquiry launched in April", "inquiry, initiated in".
+PARTICIPLE_DATE = re.compile(r"\s*,?\s*[a-z]+(?:ed|en)\s+(?:in|on|at|during|last|earlier|this)?\s*")
 ATTACHED = re.compile(r"(?:['’]s)?\s+(?:[\w$.-]+\s+){0,2}")  # "'s ", " ", "'s $1 billion "
 
 
@@ -155,19 +159,29 @@ def attached_date(text: str, timexes: list[Any], trigger: Trigger) -> Any | None
 
 def recalled_facts(text: str, s_start: int, hits: list[Trigger], timexes: list[Any],
                    attribution: Attribution | None, lexicon: EventLexicon) -> dict[int, bool]:
-    """Noun triggers with a date of their own name a recalled fact ("an initial inquiry launched
-    in April"): start -> whether it opens its sentence with the date attached ("Last year's
-    recapitalization settled ...": told about, so it stands without a party)."""
+    """Noun triggers that name a recalled fact with its date, by a participle ("an initial inquiry
+    launched in April") or opening their sentence with the date attached ("Last year's
+    recapitalization settled ..."): start -> whether it may stand without a party (the latter)."""
     found = {}
     head = OPENING.match(text, s_start).end()
     for h in hits:
         if h.defn.form != "term" or h.defn.weak:
             continue
         tx = choose_timex(text, timexes, h, attribution, lexicon.context.subordinators)
-        if tx is not None and tx.type == "DATE" and tx.value[:1].isdigit():
-            attached = attached_date(text, timexes, h)
-            found[h.start] = attached is not None and attached.start == head
+        if tx is None or tx.type != "DATE" or not tx.value[:1].isdigit():
+            continue
+        attached = attached_date(text, timexes, h)
+        if attached is not None and attached.start == head:
+            found[h.start] = True
+        elif tx.start > h.end and PARTICIPLE_DATE.fullmatch(text, h.end, tx.start):
+            found[h.start] = False  # "an initial inquiry launched in April": the fact is told
     return found
+
+
+def own_date(text: str, timexes: list[Any], hit: Trigger, lexicon: EventLexicon) -> bool:
+    """Whether a trigger has a calendar date of its own."""
+    tx = choose_timex(text, timexes, hit, None, lexicon.context.subordinators)
+    return tx is not None and tx.value[:1].isdigit()
 
 
 def known_parties(entity_context: EntityContext | None) -> dict[str, Mention]:
@@ -198,8 +212,10 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
                     quotes: list[tuple[int, int]] = (), text: str | None = None,
                     kinds_out: list[str] | None = None, entity_context: EntityContext | None = None,
                     antecedent_floor: int = 0, rules: ClauseRules | None = None,
-                    context_out: list[dict] | None = None, earlier: list[dict] = ()) -> list[dict]:
-    """The events of one sentence (none, one, or more when clearly distinct types); the
+                    context_out: list[dict] | None = None, earlier: list[dict] = (),
+                    told: set[str] = frozenset()) -> list[dict]:
+    """The events of one sentence (none, one, or more when clearly distinct types, given the
+    `earlier` events of its article and the nouns of the triggers it `told` before); the
     source class of each event's date (kb.nlp.events.context) is appended to `kinds_out`, and
     the clauses that state no fact (questions, plans, opinion, ...) to `context_out`."""
     rules = rules or default_rules()
@@ -219,7 +235,9 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         return []
     hits = [h for h in hits if keep_trigger(text, s_start, h, timexes, quotes, lexicon)
             and not inside_name(h, ents, lexicon.inside_names)
-            and governs(text, s_end, h, ents, rules.governs)]
+            and governs(text, s_end, h, ents, rules.governs)
+            and (h.defn.type in rules.recap.told_again_types
+                 or not refers_back(text, s_start, h, told, own_date(text, timexes, h, lexicon)))]
     pricing = lexicon.types.get("pricing")
     for e in money:
         if pricing is not None and lexicon.money_pricing.search(e.text):
@@ -418,13 +436,15 @@ def extract_events(doc: Doc, lexicon: EventLexicon, rules: ClauseRules | None = 
         lead_end,
     )
     back = lexicon.context.antecedent_sentences
+    told: set[str] = set()
     for index in sorted(by_sentence):
         s_start, s_end = bounds[index]
         events.extend(sentence_events(
             doc, index, s_start, s_end, by_sentence[index], ents_by.get(index, []),
             tx_by.get(index, []), lexicon, quotes, text, kinds, entity_context,
-            bounds[max(0, index - back)][0], rules, context_out, events,
+            bounds[max(0, index - back)][0], rules, context_out, events, told,
         ))
+        told.update(told_key(t) for t in by_sentence[index])
     if events:
         published = doc._.published if Doc.has_extension("published") else None
         lead = lead_date(text, timexes, published, paragraphs, lexicon.context)

@@ -30,6 +30,7 @@ NOUN_MARKERS = DETERMINERS | frozenset({
     "recent", "first", "latest", "next", "upcoming", "these", "those", "any", "no", "own",
 })
 RELATIVE_WORDS = frozenset({"which", "who", "whose"})
+ONGOING = frozenset({("has", "been"), ("have", "been"), ("had", "been")})
 OF_FOLLOWS = re.compile(r"\s+of\b")
 NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
 DESCRIBED = re.compile(r" [A-Z]")  # a capitalised name or title right after the word
@@ -125,6 +126,8 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
             return False
         if RELATIVE_WORDS & set(words_before(text, hit.start, 3, s_start)) or prev[-1:] == ["that"]:
             return False
+    if hit.defn.form == "ing" and tuple(words_before(text, hit.start, 2, s_start)) in ONGOING:
+        return False  # "has been adding other companies' models": an activity, not a fact
     if hit.defn.form == "s" and NOUN_FOLLOWS.match(text, hit.end):
         return False  # "Unlike earlier releases, ...": a plural noun, not a verb
     if hit.defn.form in ("base", "s") and prev and (prev[-1] in NOUN_MARKERS or prev[-1].isdigit()):
@@ -149,6 +152,24 @@ def inside_name(hit: Trigger, ents: list[Span], allowed: frozenset[str]) -> bool
     return any(e.start_char <= hit.start and hit.end <= e.end_char
                and e.end_char - e.start_char > hit.end - hit.start
                for e in ents if e.label_ not in AMOUNT_LABELS)
+
+
+DEFINITE = frozenset({"the", "this", "that", "these", "those"})
+
+
+def told_key(hit: Trigger) -> str:
+    """What a noun trigger names, singular ("agreements" and "agreement" name one thing)."""
+    return normalise(hit.defn.text).removesuffix("s")
+
+
+def refers_back(text: str, s_start: int, hit: Trigger, told: set[str], dated: bool) -> bool:
+    """Whether a definite noun trigger without a date of its own names a fact its article has
+    told already ("The agreement preserves key elements ..." after "reached a new agreement"):
+    a mention of that fact, not a new one."""
+    if hit.defn.form != "term" or dated or told_key(hit) not in told:
+        return False
+    prev = words_before(text, hit.start, 1, s_start)
+    return bool(prev) and prev[-1] in DEFINITE
 
 
 @dataclass(frozen=True)
