@@ -115,11 +115,14 @@ def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
     if blockers and prev and prev[-1] in blockers and not (hit.defn.form == "term"
                                                          and OF_FOLLOWS.match(text, hit.end)):
         return False  # "the departure" was told before; "the departure of its CTO" says whose
-    if hit.text.lower() in lexicon.describers and DESCRIBED.match(text, hit.end):
+    if normalise(hit.text) in lexicon.describers and DESCRIBED.match(text, hit.end):
         clause_start = text[s_start:hit.start].rstrip().endswith((",", ";", ":", "(", "—"))
-        if not prev or clause_start or prev[-1] in lexicon.describer_after:
+        possessive = prev and prev[-1].endswith(("'s", "’s"))
+        if not prev or clause_start or possessive or prev[-1] in lexicon.describer_after:
             return False  # "ousted OpenAI CEO Sam Altman": who he is, not what happened
     if hit.defn.weak:
+        if hit.text[:1].isupper() and prev and not text[s_start:hit.start].rstrip().endswith((".", ":", "—")):
+            return False  # "Grok 3 Preview": a word of a name, written as one
         # "the filing" points back at something already reported; "which commits it to",
         # "a structure that left" describe, they do not report.
         if prev and prev[-1] == "the":
