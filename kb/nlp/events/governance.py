@@ -218,8 +218,11 @@ def take_parties(sentence: str, hits: list[Trigger], mentions: list[Mention], ex
         return hits, mentions
     kept, added = [], []
     for h in hits:
-        if (h.defn.type in rules.amount_alone_types and money) or (
-                h.defn.type in rules.unnamed_party_types and not h.defn.weak):
+        if h.defn.type in rules.unnamed_party_types and not h.defn.weak:
+            # "The lawsuit states that ...": the parties of the lawsuit just told, if any.
+            kept.append(h)
+            added.extend(m for m in borrow(h) if all(a.name != m.name for a in added))
+        elif h.defn.type in rules.amount_alone_types and money:
             kept.append(h)
         elif h.start in recalled:
             found = borrow(h)
