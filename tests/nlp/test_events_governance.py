@@ -87,3 +87,12 @@ def test_a_definite_noun_names_the_fact_its_article_told():
 def test_where_a_fact_stands_without_a_date_is_background(text):
     assert types(text) == []
     assert "background" in [c["kind"] for c in analyze(text, "2025-06-18")["context"]]
+
+
+def test_an_undated_when_clause_is_background():
+    assert types("Suleyman worked at Google until 2022, when he left to start a new lab.", "2024-03-21") == []
+
+
+def test_a_present_progressive_with_an_adverb_is_news_of_the_day():
+    found = analyze("Karén Simonyan is also joining Microsoft as chief scientist.", "2024-03-21")["events"]
+    assert [(e["type"], e["date"]) for e in found] == [("personnel", "2024-03-21")]
