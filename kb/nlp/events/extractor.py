@@ -237,7 +237,7 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
             and not inside_name(h, ents, lexicon.inside_names)
             and governs(text, s_end, h, ents, rules.governs)
             and (h.defn.type in rules.recap.told_again_types
-                 or not refers_back(text, s_start, h, told, own_date(text, timexes, h, lexicon)))]
+                 or not refers_back(text, s_start, h, told, own_date(text, timexes, h, lexicon), ents))]
     pricing = lexicon.types.get("pricing")
     for e in money:
         if pricing is not None and lexicon.money_pricing.search(e.text):

@@ -165,11 +165,14 @@ def told_key(hit: Trigger) -> str:
     return normalise(hit.defn.text).removesuffix("s")
 
 
-def refers_back(text: str, s_start: int, hit: Trigger, told: set[str], dated: bool) -> bool:
+def refers_back(text: str, s_start: int, hit: Trigger, told: set[str], dated: bool,
+                ents: list[Span]) -> bool:
     """Whether a definite noun trigger without a date of its own names a fact its article has
     told already ("The agreement preserves key elements ..." after "reached a new agreement"):
-    a mention of that fact, not a new one."""
+    a mention of that fact, not a new one. A name ("the CMA") is no description."""
     if hit.defn.form != "term" or dated or told_key(hit) not in told:
+        return False
+    if any(e.start_char < hit.end and hit.start < e.end_char for e in ents if e.label_ not in AMOUNT_LABELS):
         return False
     prev = words_before(text, hit.start, 1, s_start)
     return bool(prev) and prev[-1] in DEFINITE
