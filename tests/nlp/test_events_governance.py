@@ -48,6 +48,10 @@ def types(text: str, published: str = "2025-06-18") -> list[str]:
     # What a regulator is weighing: its review is told, not the hire or the merger it weighs.
     ("The CMA is examining whether Microsoft's hiring of the Inflection AI staff amounts to a merger.",
      ["regulatory"]),
+    # A hire announced through a title; a product's role is no hire.
+    ("Dana Whitfield, who will be chief scientist of the new lab, joined from Contoso.", ["personnel"]),
+    ("Mira Murati will serve as chief technology officer of the new lab.", ["personnel"]),
+    ("MAI-Image-2 will serve as the default image model in Bing.", ["release"]),
     # An attack on a rival is competition.
     ("Denise Dresser accused Anthropic of overstating its revenue on Monday.", ["competition"]),
 ])
