@@ -52,6 +52,8 @@ def types(text: str, published: str = "2025-06-18") -> list[str]:
     ("Dana Whitfield, who will be chief scientist of the new lab, joined from Contoso.", ["personnel"]),
     ("Mira Murati will serve as chief technology officer of the new lab.", ["personnel"]),
     ("MAI-Image-2 will serve as the default image model in Bing.", ["release"]),
+    # Infrastructure put into service.
+    ("Microsoft said its new GB200 cluster is now online in Iowa.", ["corporate"]),
     # An attack on a rival is competition.
     ("Denise Dresser accused Anthropic of overstating its revenue on Monday.", ["competition"]),
 ])
