@@ -14,14 +14,13 @@ from kb.core.config import data_file, read_toml
 from kb.core.errors import ConfigError
 from kb.core.event_types import EVENT_TYPES
 from kb.dates.spans import date_span
-from kb.nlp.events.governance import GovernRule, PartyRules, compile_governs
+from kb.nlp.events.governance import OPENING, GovernRule, PartyRules, compile_governs
 from kb.nlp.events.lexicon import normalise
 from kb.nlp.events.sentence_parts import WORD, Trigger
 from kb.nlp.regex_trie import trie_regex
 
 DEFAULT_RULES = data_file("event_rules.toml")
 CUE_SCOPES = ("sentence_start", "clause_start", "before", "earlier", "sentence", "requires", "unless")
-OPENING = re.compile(r"[\s\"“‘'(]*")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from spacy.tokens import Doc, Span
 
 from kb.nlp.doc_text import doc_text
 from kb.nlp.events.clauses import (
-    OPENING,
     ClauseRules,
     clause_kind,
     clause_start,
@@ -34,10 +33,13 @@ from kb.nlp.events.context import (
 )
 from kb.nlp.events.dating import choose_timex, date_kind, in_relative_clause
 from kb.nlp.events.governance import (
+    attached_date,
     governs,
     inside_name,
     keep_trigger,
     negated_trigger,
+    own_date,
+    recalled_facts,
     recalled_parties,
     refers_back,
     take_parties,
@@ -64,9 +66,6 @@ TITLE_CASE_SHARE = 0.75
 PRICE_LABELS = frozenset({"MONEY", "PERCENT"})
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
 AS_FOLLOWS = re.compile(r"\s+as\b")
-# A participle and a date right after a noun trigger: "inquiry launched in April", "inquiry, initiated in".
-PARTICIPLE_DATE = re.compile(r"\s*,?\s*[a-z]+(?:ed|en)\s+(?:in|on|at|during|last|earlier|this)?\s*")
-ATTACHED = re.compile(r"(?:['’]s)?\s+(?:[\w$.-]+\s+){0,2}")  # "'s ", " ", "'s $1 billion "
 
 
 def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:
@@ -145,43 +144,6 @@ def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timex
     if len(triggers) < 2:
         return chosen
     return triggers + chosen[1:]
-
-
-def attached_date(text: str, timexes: list[Any], trigger: Trigger) -> Any | None:
-    """A date right before a trigger that names the fact ("last year's recapitalization", "its
-    2019 investment"), even after a period bound ("since") that keeps it from dating a clause."""
-    for tx in timexes:
-        if (tx.type == "DATE" and tx.value and tx.value[:1].isdigit() and tx.end <= trigger.start
-                and ATTACHED.fullmatch(text, tx.end, trigger.start)):
-            return tx
-    return None
-
-
-def recalled_facts(text: str, s_start: int, hits: list[Trigger], timexes: list[Any],
-                   attribution: Attribution | None, lexicon: EventLexicon) -> dict[int, bool]:
-    """Noun triggers that name a recalled fact with its date, by a participle ("an initial inquiry
-    launched in April") or opening their sentence with the date attached ("Last year's
-    recapitalization settled ..."): start -> whether it may stand without a party (the latter)."""
-    found = {}
-    head = OPENING.match(text, s_start).end()
-    for h in hits:
-        if h.defn.form != "term" or h.defn.weak:
-            continue
-        tx = choose_timex(text, timexes, h, attribution, lexicon.context.subordinators)
-        if tx is None or tx.type != "DATE" or not tx.value[:1].isdigit():
-            continue
-        attached = attached_date(text, timexes, h)
-        if attached is not None and attached.start == head:
-            found[h.start] = True
-        elif tx.start > h.end and PARTICIPLE_DATE.fullmatch(text, h.end, tx.start):
-            found[h.start] = False  # "an initial inquiry launched in April": the fact is told
-    return found
-
-
-def own_date(text: str, timexes: list[Any], hit: Trigger, lexicon: EventLexicon) -> bool:
-    """Whether a trigger has a calendar date of its own."""
-    tx = choose_timex(text, timexes, hit, None, lexicon.context.subordinators)
-    return tx is not None and tx.value[:1].isdigit()
 
 
 def known_parties(entity_context: EntityContext | None) -> dict[str, Mention]:

@@ -14,12 +14,14 @@ from typing import Any
 
 from spacy.tokens import Span
 
+from kb.nlp.events.dating import choose_timex
 from kb.nlp.events.lexicon import GAP, EventLexicon, normalise
 from kb.nlp.events.sentence_parts import (
     AMOUNT_LABELS,
     DETERMINERS,
     PARTY_LABELS,
     WORD,
+    Attribution,
     Mention,
     Trigger,
     words_before,
@@ -36,6 +38,10 @@ NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
 DESCRIBED = re.compile(r" [A-Z]")  # a capitalised name or title right after the word
 CLAUSE_STOP = re.compile(r"[,;:.!?—()]")
 TOKEN = re.compile(r"\S+")
+# A participle and a date right after a noun trigger: "inquiry launched in April", "inquiry, initiated in".
+PARTICIPLE_DATE = re.compile(r"\s*,?\s*[a-z]+(?:ed|en)\s+(?:in|on|at|during|last|earlier|this)?\s*")
+ATTACHED = re.compile(r"(?:['’]s)?\s+(?:[\w$.-]+\s+){0,2}")  # "'s ", " ", "'s $1 billion "
+OPENING = re.compile(r"[\s\"“‘'(]*")  # opening quotes before a sentence's first word
 # Who may take part in an event: named parties and products (a law or a date is no party).
 TAKING_PART = PARTY_LABELS | {"PRODUCT"}
 
@@ -233,3 +239,40 @@ def take_parties(sentence: str, hits: list[Trigger], mentions: list[Mention], ex
                 kept.append(h)
                 added.extend(m for m in found if all(a.name != m.name for a in added))
     return kept, mentions + added
+
+
+def attached_date(text: str, timexes: list[Any], trigger: Trigger) -> Any | None:
+    """A date right before a trigger that names the fact ("last year's recapitalization", "its
+    2019 investment"), even after a period bound ("since") that keeps it from dating a clause."""
+    for tx in timexes:
+        if (tx.type == "DATE" and tx.value and tx.value[:1].isdigit() and tx.end <= trigger.start
+                and ATTACHED.fullmatch(text, tx.end, trigger.start)):
+            return tx
+    return None
+
+
+def recalled_facts(text: str, s_start: int, hits: list[Trigger], timexes: list[Any],
+                   attribution: Attribution | None, lexicon: EventLexicon) -> dict[int, bool]:
+    """Noun triggers that name a recalled fact with its date, by a participle ("an initial inquiry
+    launched in April") or opening their sentence with the date attached ("Last year's
+    recapitalization settled ..."): start -> whether it may stand without a party (the latter)."""
+    found = {}
+    head = OPENING.match(text, s_start).end()
+    for h in hits:
+        if h.defn.form != "term" or h.defn.weak:
+            continue
+        tx = choose_timex(text, timexes, h, attribution, lexicon.context.subordinators)
+        if tx is None or tx.type != "DATE" or not tx.value[:1].isdigit():
+            continue
+        attached = attached_date(text, timexes, h)
+        if attached is not None and attached.start == head:
+            found[h.start] = True
+        elif tx.start > h.end and PARTICIPLE_DATE.fullmatch(text, h.end, tx.start):
+            found[h.start] = False  # "an initial inquiry launched in April": the fact is told
+    return found
+
+
+def own_date(text: str, timexes: list[Any], hit: Trigger, lexicon: EventLexicon) -> bool:
+    """Whether a trigger has a calendar date of its own."""
+    tx = choose_timex(text, timexes, hit, None, lexicon.context.subordinators)
+    return tx is not None and tx.value[:1].isdigit()
