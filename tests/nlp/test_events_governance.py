@@ -102,3 +102,10 @@ def test_an_undated_when_clause_is_background():
 def test_a_present_progressive_with_an_adverb_is_news_of_the_day():
     found = analyze("Karén Simonyan is also joining Microsoft as chief scientist.", "2024-03-21")["events"]
     assert [(e["type"], e["date"]) for e in found] == [("personnel", "2024-03-21")]
+
+
+def test_a_price_with_no_party_is_the_price_of_the_company_the_article_is_about():
+    found = analyze("Microsoft released a new speech model on Monday.\n"
+                    "Each hour of audio costs $0.40 per hour.", "2025-06-18")["events"]
+    assert [(e["type"], e["entities"]) for e in found][1:] == [("pricing", ["Microsoft"])]
+    assert types("Each hour of audio costs $0.40 per hour.") == []

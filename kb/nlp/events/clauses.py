@@ -152,6 +152,7 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
         parties=PartyRules(
             unnamed_party_types=types_of("unnamed_party_types"),
             amount_alone_types=types_of("amount_alone_types"),
+            context_party_types=types_of("context_party_types"),
             not_persons_only=types_of("not_persons_only"),
             needs_person=types_of("needs_person"),
             person_words=cue_regex([normalise(w) for w in participants.get("person_words", [])])

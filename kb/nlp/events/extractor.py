@@ -229,7 +229,11 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     hits, mentions = take_parties(
         sentence, hits, mentions, excluded, bool(money), recalled,
         lambda h: recalled_parties(h, s_index, earlier, known_parties(entity_context),
-                                   rules.parties.recalled_sentences), rules.parties)
+                                   rules.parties.recalled_sentences),
+        lambda h: [] if entity_context is None else [
+            Mention(h.start, h.start, a.name, a.label, a.name, a.known)
+            for a in entity_context.resolve("org", s_start, s_start)],
+        rules.parties)
     # "agreed to launch OpenAI as a non-profit": a company set up, not a product released.
     hits = [h for h in hits if h.defn.type != "release" or not any(
         m.label == "ORG" and m.start > h.end and not text[h.end:m.start].strip()

@@ -190,6 +190,7 @@ class PartyRules:
 
     unnamed_party_types: frozenset[str] = frozenset()  # may stand with no party ("The court ruled")
     amount_alone_types: frozenset[str] = frozenset()   # may stand on an amount alone
+    context_party_types: frozenset[str] = frozenset()  # with an amount, the article's company
     not_persons_only: frozenset[str] = frozenset()     # need a party that is not a person
     needs_person: frozenset[str] = frozenset()         # need a person, named or not
     person_words: re.Pattern[str] | None = None         # people not named ("three researchers")
@@ -210,12 +211,13 @@ def recalled_parties(hit: Trigger, s_index: int, earlier: list[dict], known: dic
 
 
 def take_parties(sentence: str, hits: list[Trigger], mentions: list[Mention], excluded: frozenset[int],
-                 money: bool, recalled: dict[int, bool], borrow: Any,
+                 money: bool, recalled: dict[int, bool], borrow: Any, company: Any,
                  rules: PartyRules) -> tuple[list[Trigger], list[Mention]]:
     """The triggers whose participants fit their type, and the sentence's mentions with the
     parties a recalled fact borrows appended (so attribution indices stay valid). `recalled`
     maps a trigger's start to whether it names its fact with a date attached ("last year's
-    recapitalization": it may stand alone); `borrow(hit)` returns the parties it refers to."""
+    recapitalization": it may stand alone); `borrow(hit)` returns the parties it refers to, and
+    `company(hit)` the company the article is about ("Each tap costs $2.25": its price)."""
     parties = [m for i, m in enumerate(mentions) if i not in excluded and m.label in TAKING_PART]
     if rules.not_persons_only and parties and all(m.label == "PERSON" for m in parties):
         hits = [h for h in hits if h.defn.type not in rules.not_persons_only]
@@ -233,6 +235,11 @@ def take_parties(sentence: str, hits: list[Trigger], mentions: list[Mention], ex
             added.extend(m for m in borrow(h) if all(a.name != m.name for a in added))
         elif h.defn.type in rules.amount_alone_types and money:
             kept.append(h)
+        elif h.defn.type in rules.context_party_types and money:
+            found = company(h)
+            if found:
+                kept.append(h)
+                added.extend(m for m in found if all(a.name != m.name for a in added))
         elif h.start in recalled:
             found = borrow(h)
             if found or recalled[h.start]:
