@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,13 @@ from kb.core.errors import ConfigError
 from kb.core.event_types import EVENT_TYPES
 from kb.dates.spans import date_span
 from kb.nlp.events.follows import comes_after
+from kb.nlp.events.governance import OPENING, GovernRule, PartyRules, compile_governs
 from kb.nlp.events.lexicon import normalise
 from kb.nlp.events.sentence_parts import WORD, Trigger
 from kb.nlp.regex_trie import trie_regex
 
 DEFAULT_RULES = data_file("event_rules.toml")
 CUE_SCOPES = ("sentence_start", "clause_start", "before", "earlier", "sentence", "requires", "unless")
-OPENING = re.compile(r"[\s\"“‘'(]*")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class RecapRules:
     possessive_amount: bool = False
     follow_verbs: frozenset[str] = frozenset()  # "comes" in "This comes two days after X was fired"
     follow_gap: int = 3  # words at most between such a verb and "after"
+    told_again_types: frozenset[str] = frozenset()  # a definite noun of these types still counts
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,10 @@ class ClauseRules:
     legal_types: frozenset[str]
     legal_kinds: frozenset[str]
     recap: RecapRules
-    unnamed_party_types: frozenset[str]
+    parties: PartyRules
     scheduled_kind: str | None = None  # the context kind of a trigger dated after publication
     amount_types: frozenset[str] = frozenset()  # types that need an amount in their sentence
-    not_persons_only: frozenset[str] = frozenset()  # types that need a party other than people
+    governs: dict[str, GovernRule] = field(default_factory=dict)  # what a trigger must govern
 
 
 RUMOUR = "rumour"  # the pseudo-kind of [clauses] rumour cues
@@ -129,6 +130,11 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
     legal = data.get("legal_forward", {})
     recap = data.get("recap", {})
     add(list(recap.get("before", [])), RECAP, "before")
+    add(list(recap.get("earlier", [])), RECAP, "earlier")
+    participants = data.get("participants", {})
+
+    def types_of(key: str) -> frozenset[str]:
+        return _types(participants.get(key, []), f"[participants] {key}")
     return ClauseRules(
         boundary=boundary,
         openers=frozenset(w.lower() for w in clauses.get("openers", [])),
@@ -146,14 +152,21 @@ def compile_rules(data: dict[str, Any]) -> ClauseRules:
             possessive_amount=bool(recap.get("possessive_amount", False)),
             follow_verbs=frozenset(w.lower() for w in recap.get("follow_verbs", [])),
             follow_gap=int(recap.get("follow_gap", 3)),
+            told_again_types=_types(recap.get("told_again_types", []), "[recap] told_again_types"),
         ),
-        unnamed_party_types=_types(data.get("participants", {}).get("unnamed_party_types", []),
-                                   "[participants] unnamed_party_types"),
+        parties=PartyRules(
+            unnamed_party_types=types_of("unnamed_party_types"),
+            amount_alone_types=types_of("amount_alone_types"),
+            context_party_types=types_of("context_party_types"),
+            not_persons_only=types_of("not_persons_only"),
+            needs_person=types_of("needs_person"),
+            person_words=cue_regex([normalise(w) for w in participants.get("person_words", [])])
+            if participants.get("person_words") else None,
+            recalled_sentences=int(participants.get("recalled_sentences", 3)),
+        ),
         scheduled_kind=data.get("scheduled", {}).get("kind"),
-        amount_types=_types(data.get("participants", {}).get("amount_types", []),
-                            "[participants] amount_types"),
-        not_persons_only=_types(data.get("participants", {}).get("not_persons_only", []),
-                                "[participants] not_persons_only"),
+        amount_types=types_of("amount_types"),
+        governs=compile_governs(data.get("governs", {})),
     )
 
 
@@ -273,7 +286,8 @@ def recalls_earlier(cues: SentenceCues, trigger: Trigger, rules: ClauseRules,
     ending at one of `name_ends` and a comma), "Microsoft, which invested ..."."""
     recap, text = rules.recap, cues.text
     c_start = clause_start(text, cues.start, trigger.start, rules)
-    if cues.has(RECAP, "before", c_start, trigger.start):
+    if cues.has(RECAP, "before", c_start, trigger.start) or cues.has(RECAP, "earlier", cues.start,
+                                                                      trigger.start):
         return True
     form = trigger.defn.form
     before = text[cues.start : trigger.start].rstrip()

@@ -19,6 +19,7 @@ from kb.nlp.events.sentence_parts import (
 
 MODALS = frozenset({"to", "will", "would", "could", "may", "might", "should", "can", "must", "shall"})
 PRESENT_BE = frozenset({"is", "are", "'s", "’s", "'re"})
+BE_ADVERBS = frozenset({"also", "now", "officially", "already", "currently"})
 # A timex after one of these words bounds a period ("rights through 2032"), it does not date the event.
 PERIOD_BOUND_WORDS = frozenset({"through", "until", "till", "to", "since", "into", "thru"})
 # A duration after one of these words is the period an activity filled ("over the past year").
@@ -126,7 +127,9 @@ def reports_same_day(text: str, s_start: int, s_end: int, trigger: Trigger,
     if form in ("ed", "en"):
         return any(w in PERFECT_AUX for w in prev[-2:]) and "had" not in prev
     if form == "ing":
-        return bool(prev) and prev[-1] in PRESENT_BE
+        # "is joining", "is also joining", "are now rolling out"
+        return bool(prev) and (prev[-1] in PRESENT_BE or (prev[-1] in BE_ADVERBS and prev[-2:-1] != []
+                                                           and prev[-2] in PRESENT_BE))
     if form == "base":
         return bool(prev) and prev[-1] not in MODALS and prev[-1] not in DETERMINERS
     if prev and prev[-1] in PRESENT_BE | {"now"}:

@@ -31,11 +31,23 @@ from kb.nlp.events.context import (
     paragraph_starts,
 )
 from kb.nlp.events.dating import anchored_earlier, choose_timex, date_kind, in_relative_clause
-from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon, normalise
+from kb.nlp.events.governance import (
+    attached_date,
+    governs,
+    inside_name,
+    keep_trigger,
+    negated_trigger,
+    own_date,
+    recalled_facts,
+    recalled_parties,
+    refers_back,
+    take_parties,
+    told_key,
+)
+from kb.nlp.events.lexicon import EventLexicon, TriggerDef, load_lexicon
 from kb.nlp.events.participants import assign_roles, find_attribution, resolve_subject
 from kb.nlp.events.sentence_parts import (
     AMOUNT_LABELS,
-    DETERMINERS,
     PARTY_LABELS,
     WORD,
     Attribution,
@@ -49,19 +61,10 @@ from kb.nlp.events.sentence_parts import (
 )
 
 YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b|\b\d{4}-\d\d")
-NOUN_MARKERS = DETERMINERS | frozenset({
-    "of", "in", "for", "with", "on", "two", "three", "several", "some", "many", "earlier", "new",
-    "recent", "first", "latest", "next", "upcoming", "these", "those", "any", "no",
-})
 TITLE_CASE_SHARE = 0.75
 PRICE_LABELS = frozenset({"MONEY", "PERCENT"})
 TERMINAL = re.compile(r'[.!?:"”’)]\s*$')
-RELATIVE_WORDS = frozenset({"which", "who", "whose"})
-OF_FOLLOWS = re.compile(r"\s+of\b")
 AS_FOLLOWS = re.compile(r"\s+as\b")
-NOUN_FOLLOWS = re.compile(r"\s*(?:[,;:.!?)]|of\b)")
-DESCRIBED = re.compile(r" [A-Z]")  # a capitalised name or title right after the word
-ATTACHED = re.compile(r"(?:['’]s)?\s+(?:[\w$.-]+\s+){0,2}")  # "'s ", " ", "'s $1 billion "
 
 
 def skip_sentence(sentence: str, lexicon: EventLexicon) -> bool:
@@ -96,57 +99,6 @@ def confidence_of(trigger: Trigger, mentions: list[Mention], date_source: str, h
     if negated:
         score *= weights.get("negated_factor", 0.7)
     return round(min(max(score, 0.05), 0.99), 3)
-
-
-def keep_trigger(text: str, s_start: int, hit: Trigger, timexes: list[Any],
-                 quotes: list[tuple[int, int]], lexicon: EventLexicon) -> bool:
-    """Drop triggers inside quotations (commentary) unless a denial is quoted, blocked ones
-    ("remain available"), and noun uses of verbs ("the pace of releases") without a date."""
-    if any(q_start <= hit.start < q_end for q_start, q_end in quotes):
-        sentence_end = text.find("\n", hit.start)
-        if not lexicon.denial.search(text, s_start, len(text) if sentence_end == -1 else sentence_end):
-            return False
-    prev = words_before(text, hit.start, 1, s_start)
-    blockers = lexicon.blockers.get(hit.defn.text.lower())
-    if blockers and prev and prev[-1] in blockers and not (hit.defn.form == "term"
-                                                         and OF_FOLLOWS.match(text, hit.end)):
-        return False  # "the departure" was told before; "the departure of its CTO" says whose
-    if hit.text.lower() in lexicon.describers and DESCRIBED.match(text, hit.end):
-        clause_start = text[s_start:hit.start].rstrip().endswith((",", ";", ":", "(", "—"))
-        if not prev or clause_start or prev[-1] in lexicon.describer_after:
-            return False  # "ousted OpenAI CEO Sam Altman": who he is, not what happened
-    if hit.defn.weak:
-        # "the filing" points back at something already reported; "which commits it to",
-        # "a structure that left" describe, they do not report.
-        if prev and prev[-1] == "the":
-            return False
-        if RELATIVE_WORDS & set(words_before(text, hit.start, 3, s_start)) or prev[-1:] == ["that"]:
-            return False
-    if hit.defn.form == "s" and NOUN_FOLLOWS.match(text, hit.end):
-        return False  # "Unlike earlier releases, ...": a plural noun, not a verb
-    if hit.defn.form in ("base", "s") and prev and (prev[-1] in NOUN_MARKERS or prev[-1].isdigit()):
-        return any(tx.type in ("DATE", "TIME") and tx.value and tx.value[:1].isdigit() for tx in timexes)
-    return True
-
-
-def negated_trigger(text: str, s_start: int, trigger: Trigger, lexicon: EventLexicon) -> bool:
-    """Whether a negation stands in the few words before a trigger, in its own clause."""
-    begin = max(s_start, *(text.rfind(p, s_start, trigger.start) + 1 for p in ",;:—"))
-    window = " ".join(words_before(text, trigger.start, 6, begin))
-    if lexicon.not_negation is not None:
-        window = lexicon.not_negation.sub(" ", window)
-    return bool(lexicon.negation_near.search(window))
-
-
-def inside_name(hit: Trigger, ents: list[Span], allowed: frozenset[str]) -> bool:
-    """Whether a trigger is a word of a longer name ("Ventures" in "Khosla Ventures"), unless
-    the name tells the news itself (`allowed`: "PBC" in "OpenAI Group PBC")."""
-    if hit.defn.text.lower() in allowed or normalise(hit.text) in allowed:
-        return False
-    first = hit.start + len(hit.text.split(None, 1)[0])  # a gap trigger opening in a name: "Open AI's ... to"
-    return any(e.start_char <= hit.start and (first < e.end_char < hit.end or (
-               hit.end <= e.end_char and e.end_char - e.start_char > hit.end - hit.start))
-               for e in ents if e.label_ not in AMOUNT_LABELS)
 
 
 SUBORDINATE_OPENERS = frozenset({"after", "before", "because", "since", "while", "when", "although",
@@ -193,14 +145,12 @@ def split_same_type(text: str, chosen: list[Trigger], pool: list[Trigger], timex
     return triggers + chosen[1:]
 
 
-def attached_date(text: str, timexes: list[Any], trigger: Trigger) -> Any | None:
-    """A date right before a trigger that names the fact ("last year's recapitalization", "its
-    2019 investment"), even after a period bound ("since") that keeps it from dating a clause."""
-    for tx in timexes:
-        if (tx.type == "DATE" and tx.value and tx.value[:1].isdigit() and tx.end <= trigger.start
-                and ATTACHED.fullmatch(text, tx.end, trigger.start)):
-            return tx
-    return None
+def known_parties(entity_context: EntityContext | None) -> dict[str, Mention]:
+    """The article's named parties by name, for a recalled fact that borrows them."""
+    if entity_context is None:
+        return {}
+    return {a.name: Mention(a.start, a.start, a.name, a.label, a.name, a.known)
+            for a in entity_context.load()}
 
 
 def context_clause(kind: str, trigger: Trigger, s_index: int, s_start: int, s_end: int, text: str,
@@ -223,8 +173,10 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
                     quotes: list[tuple[int, int]] = (), text: str | None = None,
                     kinds_out: list[str] | None = None, entity_context: EntityContext | None = None,
                     antecedent_floor: int = 0, rules: ClauseRules | None = None,
-                    context_out: list[dict] | None = None) -> list[dict]:
-    """The events of one sentence (none, one, or more when clearly distinct types); the
+                    context_out: list[dict] | None = None, earlier: list[dict] = (),
+                    told: set[str] = frozenset()) -> list[dict]:
+    """The events of one sentence (none, one, or more when clearly distinct types, given the
+    `earlier` events of its article and the nouns of the triggers it `told` before); the
     source class of each event's date (kb.nlp.events.context) is appended to `kinds_out`, and
     the clauses that state no fact (questions, plans, opinion, ...) to `context_out`."""
     rules = rules or default_rules()
@@ -243,7 +195,10 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     if skip_sentence(sentence, lexicon):
         return []
     hits = [h for h in hits if keep_trigger(text, s_start, h, timexes, quotes, lexicon)
-            and not inside_name(h, ents, lexicon.inside_names)]
+            and not inside_name(h, ents, lexicon.inside_names)
+            and governs(text, s_end, h, ents, rules.governs)
+            and (h.defn.type in rules.recap.told_again_types
+                 or not refers_back(text, s_start, h, told, own_date(text, timexes, h, lexicon), ents))]
     pricing = lexicon.types.get("pricing")
     for e in money:
         if pricing is not None and lexicon.money_pricing.search(e.text):
@@ -267,11 +222,17 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
     if entity_context is not None and hits:
         mentions = resolve_subject(text, s_start, hits, mentions, entity_context, antecedent_floor,
                                    lexicon)
-    if rules.not_persons_only and mentions and all(m.label == "PERSON" for m in mentions):
-        hits = [h for h in hits if h.defn.type not in rules.not_persons_only]
-    if not mentions:
-        hits = [h for h in hits if (h.defn.type in ("investment", "pricing") and money)
-                or (h.defn.type in rules.unnamed_party_types and not h.defn.weak)]
+    attribution = find_attribution(text, s_start, s_end, mentions, lexicon)
+    excluded = attribution.media if attribution else frozenset()
+    recalled = recalled_facts(text, s_start, hits, timexes, attribution, lexicon)
+    hits, mentions = take_parties(
+        sentence, hits, mentions, excluded, bool(money), recalled,
+        lambda h: recalled_parties(h, s_index, earlier, known_parties(entity_context),
+                                   rules.parties.recalled_sentences),
+        lambda h: [] if entity_context is None else [
+            Mention(h.start, h.start, a.name, a.label, a.name, a.known)
+            for a in entity_context.resolve("org", s_start, s_start)],
+        rules.parties)
     # "agreed to launch OpenAI as a non-profit": a company set up, not a product released.
     hits = [h for h in hits if h.defn.type != "release" or not any(
         m.label == "ORG" and m.start > h.end and not text[h.end:m.start].strip()
@@ -299,8 +260,6 @@ def sentence_events(doc: Doc, s_index: int, s_start: int, s_end: int, hits: list
         if h.defn.type in also and all(c.defn.type != h.defn.type for c in chosen):
             chosen.append(h)
 
-    attribution = find_attribution(text, s_start, s_end, mentions, lexicon)
-    excluded = attribution.media if attribution else frozenset()
     chosen = split_same_type(text, chosen, pool, timexes, attribution, lexicon.context.subordinators)
     hedged_sentence = bool(lexicon.hedge_sentence.search(sentence))
     published = doc._.published if Doc.has_extension("published") else None
@@ -443,13 +402,15 @@ def extract_events(doc: Doc, lexicon: EventLexicon, rules: ClauseRules | None = 
         lead_end,
     )
     back = lexicon.context.antecedent_sentences
+    told: set[str] = set()
     for index in sorted(by_sentence):
         s_start, s_end = bounds[index]
         events.extend(sentence_events(
             doc, index, s_start, s_end, by_sentence[index], ents_by.get(index, []),
             tx_by.get(index, []), lexicon, quotes, text, kinds, entity_context,
-            bounds[max(0, index - back)][0], rules, context_out,
+            bounds[max(0, index - back)][0], rules, context_out, events, told,
         ))
+        told.update(told_key(t) for t in by_sentence[index])
     if events:
         published = doc._.published if Doc.has_extension("published") else None
         date_from_context(text, timexes, events, kinds, published, paragraphs, lexicon.context,

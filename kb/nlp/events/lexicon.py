@@ -29,6 +29,7 @@ class TriggerDef:
     weak: bool
     form: str  # base / s / ed / en / ing for verbs, "term" for nouns and fixed phrases
     same_day: bool = False  # a term that reports news of the day ("the new CEO")
+    lemma: str = ""  # the entry as written in the lexicon ("add ... to" for "added ... to")
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ def compile_lexicon(data: dict[str, Any]) -> EventLexicon:
                         surfaces.append(("term", text + "s"))
                 for form, surface in surfaces:
                     defn = TriggerDef(surface, name, priority, strength, weak, form,
-                                      bool(entry.get("same_day", False)))
+                                      bool(entry.get("same_day", False)), normalise(text))
                     if GAP in surface:
                         gap_triggers.append(defn)
                     else:
