@@ -100,14 +100,7 @@ class AnnouncementCombine(ReportFit):
             fold.add(report)
         self.folds[gone] = self.new_fold()
         self.write_keys(gone, set())  # not found by later reports (the row goes when written)
-        current = self.rows[keep]
-        assert current is not None
-        superseding = None
-        if current["superseded_by"] is not None:
-            superseding = self.event_row(current["superseded_by"])
-        fields = fold.matching_fields(current, superseding)
-        current.update(fields)
-        self.file_event(keep, fields, fold)
+        self.refile(keep)
         self.db.execute("UPDATE event_mentions SET event_id = ? WHERE event_id = ?", [keep, gone])
         self.db.execute("UPDATE event_links SET event_id = ? WHERE event_id = ?", [keep, gone])
         for link in self.pending_links:

@@ -241,19 +241,23 @@ class LedgerState:
         if event_id not in self.folds:
             self.track([event_id])
         self.used.add(event_id)
+        self.folds[event_id].add(report)
+        self.refile(event_id)
+        self.pending_links.append([event_id, report.mention_id, report.article_id, report.key,
+                                   report.original_article_id, report.known_at])
+
+    def refile(self, event_id: int) -> None:
+        """Bring an event's matching fields up to date with its fold and refile its keys. Until
+        the event is written, only what matching reads is kept current."""
         fold = self.folds[event_id]
-        fold.add(report)
         current = self.rows[event_id]
         assert current is not None
         superseding = None
         if current["superseded_by"] is not None:
             superseding = self.event_row(current["superseded_by"])
-        # Until the event is written, only what matching reads is kept current.
         fields = fold.matching_fields(current, superseding)
         current.update(fields)
         self.file_event(event_id, fields, fold)
-        self.pending_links.append([event_id, report.mention_id, report.article_id, report.key,
-                                   report.original_article_id, report.known_at])
 
     def write_links(self) -> None:
         """Point the attached mentions at their events and record their links, in two statements."""
