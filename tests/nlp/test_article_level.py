@@ -75,8 +75,8 @@ def test_a_reference_is_left_alone_when_it_is_ambiguous_or_named_in_its_sentence
 
 def test_a_closing_mark_whose_opening_was_lost_quotes_from_the_paragraph_start():
     """The quotation opened with an apostrophe: what follows its closing mark is the report."""
-    text = ("'We are stunned by what the board did today,\" said Northwind president Dana Whitcombe, who "
-            "resigned from Northwind Labs after the vote.\nMembers replied below.")
+    text = ("'We are stunned by what the board did today,\" a member wrote. Northwind president Dana Whitcombe "
+            "resigned from Northwind Labs on Friday.\nMembers replied below.")
     assert quoted_spans(text) == [(0, text.index('"'))]
     assert [e["type"] for e in events_of(text, "2023-11-18")] == ["personnel"]
 
@@ -92,10 +92,12 @@ def test_the_headline_says_which_model_the_model_is():
               "headline": "Microsoft ships MAI-Image-2-Efficient for catalogue teams"}]
     # The body alone: two models in sight, so "the new model" names none.
     alone = next(analyze_many([dict(items[0], headline=None)]))
-    assert [e["entities"] for e in alone["events"] if e["type"] == "pricing"] == [[]]
+    models = {"MAI-Image-2", "MAI-Image-2-Efficient"}
+    priced = [set(e["entities"]) for e in alone["events"] if e["type"] == "pricing"]
+    assert len(priced) == 1 and not priced[0] & models
     result = with_headlines(items, list(analyze_many(items)), 32)[0]
     pricing = [e for e in result["events"] if e["type"] == "pricing"]
-    assert pricing and pricing[0]["entities"] == ["MAI-Image-2-Efficient"]
+    assert pricing and set(pricing[0]["entities"]) & models == {"MAI-Image-2-Efficient"}
 
 
 def test_a_gap_trigger_that_opens_inside_a_name_is_no_trigger():

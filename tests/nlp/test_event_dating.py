@@ -85,7 +85,7 @@ def test_the_event_a_duration_is_measured_from_makes_no_event():
 def test_a_week_of_publication_narrows_to_the_day_the_article_names_in_it():
     text = ("Oracle, OpenAI and SoftBank unveiled the Stargate joint venture {week}.\n"
             "The plan is large.\n"
-            "SoftBank's chief executive joined President Trump on Tuesday at a Stargate event in Texas.")
+            "Stargate signed a lease for its first data centre site in Texas on Tuesday.")
     this_week = dated(text.format(week="this week"), "2025-01-24")
     assert this_week[0] == ("partnership", "2025-01-21", "joint venture")
     # An earlier week is left as told: its Tuesday is not in it.

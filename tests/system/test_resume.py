@@ -47,7 +47,7 @@ def test_events_do_not_depend_on_merge_size(fetched_base, tmp_path):
     """A rumor superseded in one merge and confirmed by a report of a later merge is no longer
     superseded: the status follows the reports, so small merges build the events a backfill builds."""
     whole = analysed_copy(fetched_base, tmp_path / "whole.db", 256)
-    assert len(whole["events"]) > 100
+    assert len(whole["events"]) > 80  # enough events for the merge sizes to matter
     for size in (8, 1):
         assert analysed_copy(fetched_base, tmp_path / f"by{size}.db", size)["events"] == whole["events"], size
 
