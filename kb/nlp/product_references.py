@@ -1,7 +1,7 @@
 """Which products "these models" or "the model" in an event's sentence means: the products an
 earlier sentence of the article names, when that is unambiguous (data/nlp.toml [product_references]).
 
-A release told as "Foundry and the MAI Playground are making these models available" names no
+A release told as "These models are now available in Microsoft Foundry" names no
 model; the article's earlier sentence that lists the models says which. Without them the event
 cannot meet the same announcement told elsewhere."""
 

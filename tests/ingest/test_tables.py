@@ -17,14 +17,14 @@ INTRO = ("<p>Microsoft said on Tuesday that its two new image models would reach
 
 
 def test_a_table_flattened_into_a_paragraph_becomes_one_line_per_cell_and_prices_attach_to_their_model():
-    table = ("<p>| Feature | MAI-Image-2 (Flagship) | MAI-Image-2-Efficient (Fast) | | Best at | Portraits "
-             "and signage. | Catalogue shots. | | Pricing (per 1M output tokens) | $40 | $25 (about 37% lower) | "
+    table = ("<p>| Spec | MAI-Image-2 (Flagship) | MAI-Image-2-Efficient (Fast) | | Best at | Portraits "
+             "and signage. | Catalogue shots. | | Price per million output tokens | $40 | $25 (about 37% lower) | "
              "| Rank | #2 on Example Board. | 30% faster. |</p>")
     page = f"<html><body><article><h1>Two image models</h1>{INTRO}{table}{INTRO}</article></body></html>"
     article = extract_article(page, "https://example.com/2026/04/models", RULES)
     lines = article.text.split("\n")
-    assert "MAI-Image-2 (Flagship) – Pricing (per 1M output tokens): $40." in lines
-    assert "MAI-Image-2-Efficient (Fast) – Pricing (per 1M output tokens): $25 (about 37% lower)." in lines
+    assert "MAI-Image-2 (Flagship) – Price per million output tokens: $40." in lines
+    assert "MAI-Image-2-Efficient (Fast) – Price per million output tokens: $25 (about 37% lower)." in lines
     assert not [line for line in lines if "|" in line]
     # Every block still lies inside the text, in order.
     ends = [(b.start, b.end) for b in article.blocks]

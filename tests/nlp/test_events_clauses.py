@@ -160,8 +160,8 @@ def test_news_triggers_of_real_prose_make_dated_events(text, kind):
 @pytest.mark.parametrize(("text", "news", "published"), [
     ("This comes two days after OpenAI fired Sam Altman as chief executive.",
      "OpenAI fired Sam Altman as chief executive on Friday.", "2023-11-20"),
-    ("The board resignation comes after heightened scrutiny from antitrust regulators of Microsoft's stake "
-     "in OpenAI.", "Microsoft's stake in OpenAI faces heightened scrutiny from antitrust regulators.", "2024-07-10"),
+    ("The board exit comes after sharper questions from antitrust regulators about Microsoft's stake "
+     "in OpenAI.", "Antitrust regulators ask sharper questions about Microsoft's stake in OpenAI.", "2024-07-10"),
 ])
 def test_what_the_news_comes_after_is_an_earlier_fact_not_news_of_the_day(text, news, published):
     result = analyze(text, published)

@@ -44,7 +44,7 @@ def types(text: str, published: str = "2025-06-18") -> list[str]:
     # An activity under way, not a fact.
     ("Microsoft has been adding partner models to Azure AI Foundry.", []),
     # A title that describes someone already hired.
-    ("OpenAI's newly appointed Chief Revenue Officer Denise Dresser spoke at the conference on Monday.", []),
+    ("Denise Dresser, the newly appointed Chief Commercial Officer of OpenAI, spoke at the conference on Monday.", []),
     # What a regulator is weighing: its review is told, not the hire or the merger it weighs.
     ("The CMA is examining whether Microsoft's hiring of the Inflection AI staff amounts to a merger.",
      ["regulatory"]),
@@ -62,7 +62,7 @@ def test_a_trigger_counts_only_with_what_it_governs(text, expected):
 
 
 def test_people_named_to_a_new_team_are_a_personnel_event_beside_the_team():
-    assert types("Mustafa Suleyman will lead the new MAI Superintelligence Team, joined by chief "
+    assert types("Mustafa Suleyman will run the newly formed MAI Superintelligence Team, joined by chief "
                  "scientist Karén Simonyan.") == ["corporate", "personnel"]
 
 

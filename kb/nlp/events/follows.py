@@ -1,5 +1,5 @@
 """Clauses that say what the news comes after ("This comes two days after Altman was fired", "The
-resignation comes after heightened scrutiny"): the fact such a clause names is an earlier one."""
+exit comes after sharper questions"): the fact such a clause names is an earlier one."""
 
 from __future__ import annotations
 

@@ -276,7 +276,7 @@ def recalled_facts(text: str, s_start: int, hits: list[Trigger], timexes: list[A
         if attached is not None and attached.start == head:
             found[h.start] = True
         elif tx.start > h.end and PARTICIPLE_DATE.fullmatch(text, h.end, tx.start):
-            found[h.start] = False  # "an initial inquiry launched in April": the fact is told
+            found[h.start] = False  # "a first inquiry opened in April": the fact is told
     return found
 
 
