@@ -298,7 +298,7 @@ def recalls_earlier(cues: SentenceCues, trigger: Trigger, rules: ClauseRules,
     if first in recap.reason_openers:
         return True  # "since the software giant invested"
     if recap.follow_verbs and comes_after(text, cues.start, c_start, recap.follow_verbs, recap.follow_gap):
-        return True  # "comes after sharper questions", "comes two days after Altman was fired"
+        return True  # "comes after sharper questions", "comes two days after the board fired Altman"
     if recap.possessive_amount and form == "term" and POSSESSIVE_AMOUNT.search(text, c_start, trigger.start):
         return True  # "Microsoft's reported $13 billion investment"
     return form in recap.relative_forms and first in recap.relative_openers

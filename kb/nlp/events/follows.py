@@ -1,4 +1,4 @@
-"""Clauses that say what the news comes after ("This comes two days after Altman was fired", "The
+"""Clauses that say what the news comes after ("This comes two days after the board fired Altman", "The
 exit comes after sharper questions"): the fact such a clause names is an earlier one."""
 
 from __future__ import annotations
