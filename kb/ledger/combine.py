@@ -27,9 +27,8 @@ class AnnouncementCombine(ReportFit):
 
     def surviving(self, event_id: int) -> int:
         """The event that holds an event's reports now (itself unless it was folded into another)."""
-        absorbed = getattr(self, "absorbed_into", {})
-        while event_id in absorbed:
-            event_id = absorbed[event_id]
+        while event_id in self.absorbed_into:
+            event_id = self.absorbed_into[event_id]
         return event_id
 
     def combine_announcement(self, event_id: int) -> int:
@@ -106,8 +105,6 @@ class AnnouncementCombine(ReportFit):
         for link in self.pending_links:
             if link[0] == gone:
                 link[0] = keep
-        if not hasattr(self, "absorbed_into"):
-            self.absorbed_into = {}
         self.absorbed_into[gone] = keep
         self.db.execute("INSERT OR IGNORE INTO event_ids_retired (id) VALUES (?)", [gone])
         self.used.update((keep, gone))

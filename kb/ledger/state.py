@@ -72,6 +72,7 @@ class LedgerState:
         self.story_before: dict[int, tuple[int, str | None, frozenset[int]]] = {}
         self.used: set[int] = set()  # events read or changed in this merge (for a session's eviction)
         self.deleted = False  # whether an event was deleted (other rows' references to it were cleared)
+        self.absorbed_into: dict[int, int] = {}  # events folded into another: gone -> kept
 
     def forget(self) -> None:
         """Drop what is held in memory (between chunks of a long run)."""
